@@ -1,0 +1,11 @@
+"""The checkpoint core: opening, indexing, statistics. Pure Python and torch; no Qt."""
+
+from .checkpoint import Checkpoint, TensorEntry
+from .errors import CheckpointError, DeviceError, NotACheckpointError
+from .open import available_devices, open_checkpoint, resolve_device
+from .tasks import Cancelled, CancelToken, Progress
+
+__all__ = [
+    "Cancelled", "CancelToken", "Checkpoint", "CheckpointError", "DeviceError", "NotACheckpointError",
+    "Progress", "TensorEntry", "available_devices", "open_checkpoint", "resolve_device",
+]  # fmt: skip

@@ -1,0 +1,182 @@
+"""The opened checkpoint: its tensors by key, metadata, and where the model weights sit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .lazy import LazyTensor
+
+# Candidate keys for the model state_dict inside a training checkpoint, most likely first.
+STATE_DICT_KEYS = (
+    "state_dict", "model_state_dict", "model", "state_dict_ema", "model_ema", "ema",
+    "net", "network", "module", "model_state", "weights", "params", "generator",
+)  # fmt: skip
+
+# Prefixes that wrappers add to every key: DataParallel/DDP and torch.compile.
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+BUFFER_NAMES = frozenset({"running_mean", "running_var", "num_batches_tracked"})
+
+PARAMETER, BUFFER, OTHER = "parameter", "buffer", "tensor"
+
+
+@dataclass(eq=False)
+class TensorEntry:
+    """One tensor of the checkpoint, listed without reading its data."""
+
+    key: str
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    storage_key: str  # tensors with the same storage_key share memory
+    storage_nbytes: int
+    location: str | None  # where it was saved (cuda:0, cpu), when the file says
+    source: Any  # LazyTensor, or a torch.Tensor in trusted mode
+    role: str = OTHER
+    shared_with: str | None = None  # first key listed with the same storage
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * self.dtype.itemsize
+
+    @property
+    def dtype_name(self) -> str:
+        return dtype_name(self.dtype)
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit(".", 1)[-1]
+
+    def load(self) -> torch.Tensor:
+        """The tensor on the CPU (memory-mapped where possible); reads nothing up front."""
+        if isinstance(self.source, LazyTensor):
+            return self.source.materialize()
+        return self.source.detach()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "shape": list(self.shape), "dtype": self.dtype_name,
+                "numel": self.numel, "nbytes": self.nbytes}  # fmt: skip
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+@dataclass(eq=False)
+class Checkpoint:
+    """An opened checkpoint. Create it with :func:`ckptviewer.core.open_checkpoint`."""
+
+    path: Path
+    format: str
+    tensors: dict[str, TensorEntry]
+    metadata: dict[str, Any]
+    saved_on: list[str]
+    state_dict_key: str | None
+    prefixes: list[str]
+    unsafe_globals: list[str]
+    blocked_globals: list[str]
+    warnings: list[str]
+    device: torch.device
+    trusted: bool
+    root: Any
+    _close: Any = None
+
+    @property
+    def n_tensors(self) -> int:
+        return len(self.tensors)
+
+    @property
+    def n_elements(self) -> int:
+        return sum(e.numel for e in self.tensors.values())
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes of tensor data in the file; shared storages counted once."""
+        seen: dict[str, int] = {}
+        for e in self.tensors.values():
+            seen[e.storage_key] = max(seen.get(e.storage_key, 0), e.storage_nbytes)
+        return sum(seen.values())
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(e.numel for e in self.tensors.values() if e.role == PARAMETER)
+
+    def model_keys(self) -> list[str]:
+        """Keys of the model state_dict, in file order."""
+        return [k for k, e in self.tensors.items() if e.role in (PARAMETER, BUFFER)]
+
+    def tensor(self, key: str) -> torch.Tensor:
+        """The tensor ``key`` on the CPU (memory-mapped); raises KeyError if absent."""
+        return self.tensors[key].load()
+
+    def close(self) -> None:
+        """Release file handles. Tensors already materialized stay valid."""
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def info(self) -> dict[str, Any]:
+        """The ``ckpt info --json`` document."""
+        return {
+            "path": str(self.path),
+            "format": self.format,
+            "saved_on": self.saved_on,
+            "n_tensors": self.n_tensors,
+            "n_elements": self.n_elements,
+            "total_bytes": self.total_bytes,
+            "n_parameters": self.n_parameters,
+            "tensors": [e.to_json() for e in self.tensors.values()],
+            "prefixes": self.prefixes,
+            "state_dict_key": self.state_dict_key,
+            "unsafe_globals": self.unsafe_globals,
+            "blocked_globals": self.blocked_globals,
+            "trusted": self.trusted,
+            "device": str(self.device),
+            "metadata": self.metadata,
+            "warnings": self.warnings,
+        }
+
+
+def locate_state_dict(containers: dict[str, Any], keys: list[str]) -> str | None:
+    """Where the model weights sit: "" for the root, a dotted path, or None if unclear."""
+    if not keys:
+        return None
+    root = containers.get("")
+    if root is not None and (root.is_module or root.direct_tensors == len(keys)):
+        return ""
+    for name in STATE_DICT_KEYS:
+        c = containers.get(name)
+        if c is not None and (c.is_module or c.direct_tensors >= max(1, c.children // 2)):
+            return name
+    # otherwise the container holding the most tensors directly (a module wins ties)
+    best = max(containers.values(), key=lambda c: (c.direct_tensors, c.is_module), default=None)
+    return best.path if best is not None and best.direct_tensors > 0 else None
+
+
+def wrapper_prefixes(model_keys: list[str]) -> list[str]:
+    """Wrapper prefixes shared by every model key, outermost first (e.g. module., _orig_mod.)."""
+    found: list[str] = []
+    keys = model_keys
+    while keys and len(found) < 8:
+        for prefix in WRAPPER_PREFIXES:
+            if all(k.startswith(prefix) for k in keys):
+                found.append(prefix)
+                keys = [k[len(prefix) :] for k in keys]
+                break
+        else:
+            break
+    return found

@@ -1,0 +1,259 @@
+"""Walk an unpickled checkpoint: name every tensor, collect the rest as JSON-safe metadata.
+
+Tensor keys are dotted paths from the root (dict keys and list indices joined by ``.``);
+tensors inside a pickled ``nn.Module`` (real or placeholder) are named as its
+``state_dict()`` would name them. Everything that is not a tensor becomes metadata that
+``json.dumps`` accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import enum
+import math
+import pathlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .lazy import LazyTensor
+from .unpickle import Opaque
+
+MAX_DEPTH = 200
+MAX_LIST_METADATA = 256
+MAX_STRING = 4096
+
+
+@dataclass
+class Container:
+    """A mapping or module in the checkpoint that holds tensors directly."""
+
+    path: str
+    direct_tensors: int = 0
+    children: int = 0
+    is_module: bool = False
+
+
+@dataclass
+class Walk:
+    """Everything the walk found."""
+
+    tensors: list[tuple[str, Any]] = field(default_factory=list)  # (key, LazyTensor | Tensor)
+    buffers: set[str] = field(default_factory=set)  # keys known to be module buffers
+    containers: dict[str, Container] = field(default_factory=dict)
+    metadata: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def is_tensor(value: Any) -> bool:
+    return isinstance(value, (LazyTensor, torch.Tensor))
+
+
+def walk(root: Any) -> Walk:
+    """Index ``root``: tensors by dotted key, containers, and metadata."""
+    result = Walk()
+    result.metadata = _Walker(result).visit(root, [], 0, set())
+    if result.metadata is _EMPTY:
+        result.metadata = {}
+    elif not isinstance(result.metadata, dict):
+        result.metadata = {"": result.metadata}
+    return result
+
+
+class _Empty:
+    """Marks a subtree with no metadata (only tensors), to prune it."""
+
+
+_EMPTY = _Empty()
+
+
+class _Walker:
+    def __init__(self, result: Walk) -> None:
+        self.r = result
+
+    def visit(self, value: Any, path: list[str], depth: int, active: set[int]) -> Any:
+        if is_tensor(value):
+            self.r.tensors.append((".".join(path), value))
+            return _EMPTY
+        if depth > MAX_DEPTH or id(value) in active:
+            if depth > MAX_DEPTH:
+                self.r.warnings.append(f"nesting deeper than {MAX_DEPTH} levels at {'.'.join(path[:5])}...: not shown")
+            return "<recursive reference>" if id(value) in active else _EMPTY
+        scalar = _scalar(value)
+        if scalar is not _NOT_SCALAR:
+            return scalar
+        active.add(id(value))
+        try:
+            return self._visit_object(value, path, depth, active)
+        finally:
+            active.discard(id(value))
+
+    def _visit_object(self, value: Any, path: list[str], depth: int, active: set[int]) -> Any:
+        if isinstance(value, Opaque):
+            return self._visit_opaque(value, path, depth, active)
+        if isinstance(value, torch.nn.Module):
+            return self._visit_real_module(value, path)
+        if isinstance(value, Mapping):
+            return self._visit_mapping(value, path, depth, active)
+        if isinstance(value, (list, tuple)):
+            meta = [self.visit(v, path + [str(i)], depth + 1, active) for i, v in enumerate(value)]
+            return _prune_list(meta)
+        if isinstance(value, argparse.Namespace):
+            meta = self._visit_mapping(vars(value), path, depth, active, count=False)
+            return {"__class__": "argparse.Namespace", **(meta if isinstance(meta, dict) else {})}
+        if isinstance(value, (set, frozenset)):
+            return _prune_list([self.visit(v, path, depth + 1, active) for v in sorted(value, key=repr)])
+        return _describe(value)
+
+    def _visit_mapping(self, value: Mapping, path: list[str], depth: int, active: set[int], count: bool = True) -> Any:
+        meta: dict[str, Any] = {}
+        tensors = 0
+        for k, v in value.items():
+            name = _key(k)
+            if is_tensor(v):
+                tensors += 1
+            child = self.visit(v, path + [name], depth + 1, active)
+            if child is not _EMPTY:
+                meta[name] = child
+        if count and tensors:
+            p = ".".join(path)
+            self.r.containers[p] = Container(p, tensors, len(value))
+        return meta if meta else _EMPTY
+
+    def _visit_opaque(self, value: Opaque, path: list[str], depth: int, active: set[int]) -> Any:
+        state = value.ckpt_state
+        name = value.ckpt_global
+        if isinstance(state, dict) and "_parameters" in state and "_modules" in state:
+            return self._visit_module_state(name, state, path, depth, active)
+        meta: dict[str, Any] = {"__class__": name, "__not_executed__": True}
+        parts = {"args": value.ckpt_args, "state": state, "items": value.ckpt_items, "dictitems": value.ckpt_dictitems}
+        for part, content in parts.items():
+            if content is None or (isinstance(content, (tuple, list, dict)) and not content):
+                continue
+            child = self.visit(content, path, depth + 1, active)
+            if child is not _EMPTY:
+                meta[part] = child
+        return meta
+
+    def _visit_module_state(self, cls: str, state: dict, path: list[str], depth: int, active: set[int]) -> Any:
+        """A pickled nn.Module: name tensors the way its state_dict() would."""
+        p = ".".join(path)
+        container = self.r.containers.setdefault(p, Container(p, is_module=True))
+        container.is_module = True
+        skip = state.get("_non_persistent_buffers_set") or set()
+        for group in ("_parameters", "_buffers"):
+            items = state.get(group) or {}
+            if not isinstance(items, Mapping):
+                continue
+            for k, v in items.items():
+                if v is None or not is_tensor(v) or (group == "_buffers" and k in skip):
+                    continue
+                key = ".".join(path + [_key(k)])
+                self.r.tensors.append((key, v))
+                container.direct_tensors += 1
+                if group == "_buffers":
+                    self.r.buffers.add(key)
+        meta: dict[str, Any] = {"__class__": cls}
+        modules = state.get("_modules") or {}
+        if isinstance(modules, Mapping):
+            for k, sub in modules.items():
+                if sub is None:
+                    continue
+                child = self.visit(sub, path + [_key(k)], depth + 1, active)
+                if child is not _EMPTY:
+                    meta[_key(k)] = child
+        return meta
+
+    def _visit_real_module(self, module: torch.nn.Module, path: list[str]) -> Any:
+        p = ".".join(path)
+        self.r.containers[p] = Container(p, is_module=True)
+        buffers = {name for name, _ in module.named_buffers()}
+        for k, v in module.state_dict(keep_vars=True).items():
+            if is_tensor(v):
+                key = ".".join(path + [k])
+                self.r.tensors.append((key, v))
+                if k in buffers:
+                    self.r.buffers.add(key)
+        return {"__class__": f"{type(module).__module__}.{type(module).__qualname__}"}
+
+
+_NOT_SCALAR = object()
+
+
+def _scalar(value: Any) -> Any:
+    """JSON form of a scalar value, or _NOT_SCALAR."""
+    if value is None or isinstance(value, (bool, int)):
+        return value if not isinstance(value, enum.Enum) else str(value)
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, str):
+        return value if len(value) <= MAX_STRING else value[:MAX_STRING] + f"... ({len(value)} characters)"
+    if isinstance(value, (bytes, bytearray)):
+        return {"__bytes__": len(value)}
+    if isinstance(value, (torch.dtype, torch.device, torch.memory_format, torch.layout)):
+        return str(value).removeprefix("torch.")
+    if isinstance(value, torch.Size):
+        return list(value)
+    if isinstance(value, complex):
+        return {"real": _float(value.real), "imag": _float(value.imag)}
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, pathlib.PurePath):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if type(value).__module__ == "numpy":
+        return _numpy(value)
+    return _NOT_SCALAR
+
+
+def _float(x: float) -> Any:
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _numpy(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        item = value.item()
+        return _scalar(item) if _scalar(item) is not _NOT_SCALAR else str(item)
+    if isinstance(value, np.ndarray):
+        meta: dict[str, Any] = {"__class__": "numpy.ndarray", "shape": list(value.shape), "dtype": str(value.dtype)}
+        if value.size <= 16 and value.dtype.kind in "biuf":
+            meta["values"] = [_scalar(v) for v in value.reshape(-1).tolist()]
+        return meta
+    if isinstance(value, np.dtype):
+        return str(value)
+    return _NOT_SCALAR
+
+
+def _describe(value: Any) -> Any:
+    cls = type(value)
+    text = repr(value)
+    return {"__class__": f"{cls.__module__}.{cls.__qualname__}", "repr": text[:200]}
+
+
+def _prune_list(meta: list) -> Any:
+    if all(m is _EMPTY for m in meta):
+        return _EMPTY
+    items = [None if m is _EMPTY else m for m in meta]
+    if len(items) > MAX_LIST_METADATA:
+        return items[:MAX_LIST_METADATA] + [f"... {len(items) - MAX_LIST_METADATA} more"]
+    return items
+
+
+def _key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if isinstance(k, (int, float, bool)) or k is None:
+        return str(k)
+    if isinstance(k, bytes):
+        return k.decode("utf-8", "replace")
+    return repr(k)

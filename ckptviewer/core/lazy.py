@@ -1,0 +1,95 @@
+"""Lazy stand-ins for storages and tensors found while unpickling a checkpoint.
+
+Listing a checkpoint must not read tensor data, so the restricted unpickler builds
+:class:`LazyTensor` records (storage reference, offset, shape, stride, dtype) instead of
+torch tensors. A record becomes a real tensor only when :meth:`LazyTensor.materialize`
+is called, and even then zip and safetensors files are memory-mapped: pages are read
+when a statistic touches them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+
+class StorageSource(Protocol):
+    """A file that can hand out the bytes of one stored storage."""
+
+    def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
+        """Return ``ref.nbytes`` bytes of the storage, memory-mapped where possible."""
+        ...
+
+
+@dataclass(eq=False)
+class StorageRef:
+    """One storage record of a checkpoint: where its bytes are and what they hold."""
+
+    key: str
+    dtype: torch.dtype
+    numel: int
+    location: str | None
+    source: StorageSource
+    byte_offset: int = 0  # legacy files: a storage view into a larger root storage
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * _itemsize(self.dtype)
+
+    def load(self) -> torch.UntypedStorage:
+        return self.source.untyped_storage(self)
+
+
+@dataclass(eq=False)
+class LazyTensor:
+    """A dense tensor described by its storage, offset, shape and stride, not yet read."""
+
+    storage: StorageRef
+    offset: int
+    shape: tuple[int, ...]
+    stride: tuple[int, ...]
+    dtype: torch.dtype
+    requires_grad: bool = False
+    is_parameter: bool = False
+    subclass: str | None = None
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * _itemsize(self.dtype)
+
+    def extent(self) -> int:
+        """Elements of the storage this tensor reaches, from the storage's start."""
+        reach = self.offset + 1
+        for n, s in zip(self.shape, self.stride):
+            if n == 0:
+                return self.offset
+            reach += (n - 1) * s
+        return reach
+
+    def materialize(self) -> torch.Tensor:
+        """The tensor on the CPU, backed by the file's memory map where the format allows."""
+        storage = self.storage.load()
+        tensor = torch.empty((0,), dtype=self.dtype)
+        tensor.set_(storage, self.offset, self.shape, self.stride)
+        return tensor
+
+
+def _itemsize(dtype: torch.dtype) -> int:
+    return dtype.itemsize
+
+
+def contiguous_stride(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Row-major strides for ``shape``."""
+    stride = []
+    acc = 1
+    for n in reversed(shape):
+        stride.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(stride))

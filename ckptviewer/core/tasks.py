@@ -1,0 +1,63 @@
+"""Progress reporting and cooperative cancellation for long core operations.
+
+A long operation takes two optional keyword arguments: ``progress``, a callable that
+receives :class:`Progress` values, and ``cancel``, a :class:`CancelToken` that it checks
+between chunks of work. The GUI wraps such a function in a worker thread; the CLI passes
+nothing or a printer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a task is: ``done`` of ``total`` units (bytes, tensors), and what it does."""
+
+    done: int
+    total: int
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a task when its cancel token was set."""
+
+
+class CancelToken:
+    """A thread-safe flag a caller sets to ask a running task to stop."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+
+def report(progress: ProgressFn | None, done: int, total: int, message: str = "") -> None:
+    """Call ``progress`` if there is one."""
+    if progress is not None:
+        progress(Progress(done, total, message))
+
+
+def check(cancel: CancelToken | None) -> None:
+    """Raise :class:`Cancelled` if ``cancel`` was set."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +38,12 @@ class TensorEntry:
     source: Any  # LazyTensor, or a torch.Tensor in trusted mode
     role: str = OTHER
     shared_with: str | None = None  # first key listed with the same storage
+    numel: int = field(init=False)
+    nbytes: int = field(init=False)
 
-    @property
-    def numel(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def nbytes(self) -> int:
-        return self.numel * self.dtype.itemsize
+    def __post_init__(self) -> None:
+        self.numel = math.prod(self.shape)
+        self.nbytes = self.numel * self.dtype.itemsize
 
     @property
     def dtype_name(self) -> str:

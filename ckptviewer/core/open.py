@@ -17,7 +17,7 @@ from .formats.torch_zip import load_zip
 from .formats.trusted import load_trusted
 from .index import walk
 from .lazy import LazyTensor
-from .tasks import CancelToken, ProgressFn, check, report
+from .tasks import CancelToken, ProgressFn, check, gc_paused, report
 
 _READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
 
@@ -71,15 +71,16 @@ def open_checkpoint(
     size = check_path(path).st_size
     check(cancel)
     report(progress, 1, 3, "Unpickling")
-    loaded = _read(path, size, fmt, trust)
-    check(cancel)
-    report(progress, 2, 3, "Indexing")
-    try:
-        ckpt = _index(path, loaded, dev, trust)
-    except CheckpointError:
-        if loaded.close:
-            loaded.close()
-        raise
+    with gc_paused():
+        loaded = _read(path, size, fmt, trust)
+        check(cancel)
+        report(progress, 2, 3, "Indexing")
+        try:
+            ckpt = _index(path, loaded, dev, trust)
+        except CheckpointError:
+            if loaded.close:
+                loaded.close()
+            raise
     report(progress, 3, 3, "Done")
     return ckpt
 

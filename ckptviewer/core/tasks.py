@@ -8,8 +8,10 @@ nothing or a printer.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -61,3 +63,19 @@ def check(cancel: CancelToken | None) -> None:
     """Raise :class:`Cancelled` if ``cancel`` was set."""
     if cancel is not None:
         cancel.raise_if_cancelled()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Indexing a 20,000-tensor checkpoint allocates ~100,000 objects; without this the
+    collector rescans them over and over and listing takes twice as long.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

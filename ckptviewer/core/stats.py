@@ -1,0 +1,296 @@
+"""Tensor statistics and histograms, computed chunk by chunk on the chosen device.
+
+A chunk is at most ``CHUNK`` elements, so a 2 GiB tensor never needs a 2 GiB temporary
+(low-precision and integer chunks are upcast one at a time). Each chunk is small enough to
+stay in cache while several reductions run over it, which is also what makes this faster
+than five separate full passes. Definitions (DESIGN.md): NaN and Inf are counted and left
+out of min/max/mean/std/l2; complex tensors use the magnitude; bool and integer tensors
+use their values; ``std`` is the sample standard deviation (torch's default); an empty
+tensor gives nulls.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .checkpoint import Checkpoint, TensorEntry
+from .tasks import CancelToken, ProgressFn, check, report
+
+CHUNK = 1 << 20  # elements per chunk: 4 MiB of float32, cache-friendly
+
+_LOW_PRECISION = {torch.float16, torch.bfloat16}
+
+
+@dataclass
+class TensorStats:
+    """Statistics of one tensor (``ckpt stats`` JSON row)."""
+
+    key: str
+    numel: int
+    min: float | int | None
+    max: float | int | None
+    mean: float | None
+    std: float | None
+    l2: float | None
+    n_nan: int
+    n_inf: int
+    n_zero: int
+
+    @property
+    def n_finite(self) -> int:
+        return self.numel - self.n_nan - self.n_inf
+
+    def to_json(self) -> dict:
+        return {k: _json_number(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class Histogram:
+    """Counts of the finite values in ``len(counts)`` equal bins between ``edges``."""
+
+    edges: list[float]
+    counts: list[int]
+    n_nan: int
+    n_inf: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class _Moments:
+    """Count, mean and sum of squared deviations, merged chunk by chunk (Chan et al.)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def add(self, n: int, mean: float, m2: float) -> None:
+        if n == 0:
+            return
+        total = self.n + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.n * n / total
+        self.n = total
+
+
+def iter_chunks(t: torch.Tensor, size: int = CHUNK) -> Iterator[torch.Tensor]:
+    """Yield 1-D pieces of ``t`` of at most ``size`` elements, copying only non-contiguous ones."""
+    if t.dim() == 0:
+        yield t.reshape(1)
+    elif t.is_contiguous():
+        flat = t.view(-1)
+        for start in range(0, flat.numel(), size):
+            yield flat[start : start + size]
+    elif t.numel() <= size:
+        yield t.reshape(-1)
+    else:
+        rows = t.shape[0]
+        per_row = t.numel() // max(rows, 1)
+        if per_row == 0:
+            return
+        if per_row <= size:
+            step = size // per_row
+            for start in range(0, rows, step):
+                yield t[start : start + step].reshape(-1)
+        else:
+            for i in range(rows):
+                yield from iter_chunks(t[i], size)
+
+
+def _as_values(t: torch.Tensor) -> torch.Tensor:
+    """Quantized tensors as their real values (per-tensor quantized tensors are small)."""
+    if t.is_quantized:
+        return t.dequantize()
+    if t.layout != torch.strided:
+        return t.to_dense()
+    return t
+
+
+def _prepare(chunk: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A chunk on ``device`` in a dtype its reductions support."""
+    if chunk.device != device:
+        chunk = chunk.to(device, non_blocking=True)
+    dtype = chunk.dtype
+    if dtype.is_complex:
+        return chunk.abs()
+    if dtype in _LOW_PRECISION or (dtype.is_floating_point and dtype.itemsize == 1):
+        return chunk.float()
+    if dtype == torch.bool:
+        return chunk.to(torch.uint8)
+    if dtype in (torch.uint16, torch.uint32):
+        return chunk.to(torch.int64)
+    if dtype == torch.uint64:
+        return chunk.to(torch.float64)
+    return chunk
+
+
+def tensor_stats(
+    t: torch.Tensor,
+    key: str = "",
+    device: torch.device | str | None = None,
+    *,
+    chunk: int = CHUNK,
+    cancel: CancelToken | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> TensorStats:
+    """Statistics of ``t``, chunked; ``on_chunk(n)`` is told of every ``n`` elements done."""
+    device = torch.device(device) if device is not None else t.device
+    t = _as_values(t)
+    numel = t.numel()
+    lo: float | int | None = None
+    hi: float | int | None = None
+    moments = _Moments()
+    n_nan = n_inf = n_zero = 0
+    for raw in iter_chunks(t, chunk):
+        check(cancel)
+        c = _prepare(raw, device)
+        if not c.dtype.is_floating_point:  # bool and integers: exact min/max, float64 moments
+            mn, mx = (v.item() for v in torch.aminmax(c))
+            n, zeros, s, m2 = _reduce(c.double())
+        else:
+            mn, mx = (v.item() for v in torch.aminmax(c))
+            if math.isfinite(mn) and math.isfinite(mx):  # NaN and Inf both show up here
+                n, zeros, s, m2 = _reduce(c)
+            else:
+                n, zeros, s, m2, mn, mx, nans, infs = _reduce_nonfinite(c)
+                n_nan += nans
+                n_inf += infs
+        if n:
+            moments.add(n, s / n, m2)
+            n_zero += zeros
+            lo = mn if lo is None else min(lo, mn)
+            hi = mx if hi is None else max(hi, mx)
+        if on_chunk is not None:
+            on_chunk(raw.numel())
+    n = moments.n
+    if n == 0:
+        return TensorStats(key, numel, None, None, None, None, None, n_nan, n_inf, n_zero)
+    std = math.sqrt(moments.m2 / (n - 1)) if n > 1 else None
+    l2 = math.sqrt(max(moments.m2 + n * moments.mean * moments.mean, 0.0))
+    return TensorStats(key, numel, lo, hi, moments.mean, std, l2, n_nan, n_inf, n_zero)
+
+
+def _reduce(c: torch.Tensor) -> tuple[int, int, float, float]:
+    """Count, zeros, sum and sum of squared deviations of a finite chunk.
+
+    Deviations are taken from the chunk's own mean so the float32 dot product does not
+    lose the variance of values far from zero (running_var near 1, say).
+    """
+    n = c.numel()
+    s = c.sum().item()
+    d = c - (s / n)
+    m2 = torch.dot(d, d).item()
+    zeros = n - int(torch.count_nonzero(c))
+    return n, zeros, s, m2
+
+
+def _reduce_nonfinite(c: torch.Tensor) -> tuple:
+    """As :func:`_reduce` for a chunk holding NaN or Inf, which are counted and left out."""
+    finite = c.abs() < math.inf  # False for NaN and for +-Inf
+    n = int(finite.sum())
+    nans = int(torch.isnan(c).sum())
+    infs = c.numel() - n - nans
+    if n == 0:
+        return 0, 0, 0.0, 0.0, None, None, nans, infs
+    clean = torch.where(finite, c, 0.0)
+    s = clean.sum().item()
+    d = torch.where(finite, c - (s / n), 0.0)
+    m2 = torch.dot(d, d).item()
+    zeros = n - (int(torch.count_nonzero(clean)))
+    mn = torch.where(finite, c, math.inf).min().item()
+    mx = torch.where(finite, c, -math.inf).max().item()
+    return n, zeros, s, m2, mn, mx, nans, infs
+
+
+def entry_stats(
+    ckpt: Checkpoint, entry: TensorEntry, *, cancel: CancelToken | None = None, on_chunk=None
+) -> TensorStats:
+    """Statistics of one tensor of ``ckpt`` on the checkpoint's device."""
+    return tensor_stats(entry.load(), entry.key, ckpt.device, cancel=cancel, on_chunk=on_chunk)
+
+
+def select(ckpt: Checkpoint, patterns: list[str] | None = None) -> list[TensorEntry]:
+    """Entries whose key matches any glob in ``patterns`` (all entries if none)."""
+    entries = list(ckpt.tensors.values())
+    if not patterns:
+        return entries
+    return [e for e in entries if any(fnmatch.fnmatchcase(e.key, p) for p in patterns)]
+
+
+def checkpoint_stats(
+    ckpt: Checkpoint,
+    entries: list[TensorEntry] | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> list[TensorStats]:
+    """Statistics of every tensor in ``entries`` (default: all), with progress in bytes."""
+    entries = list(ckpt.tensors.values()) if entries is None else entries
+    total = sum(e.nbytes for e in entries)
+    done = 0
+    results = []
+    for entry in entries:
+        itemsize = entry.dtype.itemsize
+
+        def advance(n: int, _key: str = entry.key, _size: int = itemsize) -> None:
+            nonlocal done
+            done += n * _size
+            report(progress, done, total, _key)
+
+        results.append(entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance))
+    report(progress, total, total, "Done")
+    return results
+
+
+def histogram(
+    t: torch.Tensor,
+    bins: int = 64,
+    value_range: tuple[float, float] | None = None,
+    device: torch.device | str | None = None,
+    *,
+    cancel: CancelToken | None = None,
+) -> Histogram:
+    """Histogram of the finite values of ``t`` (range from its min/max unless given)."""
+    device = torch.device(device) if device is not None else t.device
+    t = _as_values(t)
+    n_nan = n_inf = 0
+    if value_range is None:
+        s = tensor_stats(t, device=device, cancel=cancel)
+        if s.min is None:
+            return Histogram([], [], s.n_nan, s.n_inf)
+        value_range = (float(s.min), float(s.max))
+    lo, hi = value_range
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts = torch.zeros(bins, dtype=torch.int64)
+    for raw in iter_chunks(t):
+        check(cancel)
+        c = _prepare(raw, device)
+        if not c.dtype.is_floating_point:
+            c = c.double()
+        elif c.dtype != torch.float64:
+            c = c.float()
+        finite = torch.isfinite(c)
+        n_fin = int(finite.sum())
+        if n_fin != c.numel():
+            nans = int(torch.isnan(c).sum())
+            n_nan += nans
+            n_inf += c.numel() - n_fin - nans
+            c = c[finite]
+        counts += torch.histc(c, bins=bins, min=lo, max=hi).to("cpu", torch.int64)
+    step = (hi - lo) / bins
+    edges = [lo + i * step for i in range(bins)] + [hi]
+    return Histogram(edges, counts.tolist(), n_nan, n_inf)
+
+
+def _json_number(v: object) -> object:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v

@@ -1,0 +1,147 @@
+"""The layer tree: modules as a hierarchy built from dotted tensor keys, with aggregates.
+
+``layer1.0.conv1.weight`` becomes ``layer1`` > ``0`` > ``conv1`` > ``weight``. Each node
+knows its tensor count, elements, parameters (model weights only), bytes (shared storage
+counted once) and dtype mix. Siblings keep file order, except that numeric siblings are
+put in numeric order (``blocks.2`` before ``blocks.10``) where the file sorted them as text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checkpoint import BUFFER, PARAMETER, Checkpoint, TensorEntry
+from .tasks import gc_paused
+
+
+@dataclass(eq=False, slots=True)
+class TreeNode:
+    """A module (inner node) or a tensor (leaf, ``entry`` set) of the layer tree."""
+
+    name: str
+    path: str
+    parent: TreeNode | None = None
+    entry: TensorEntry | None = None
+    children: list[TreeNode] = field(default_factory=list)
+    n_tensors: int = 0
+    n_elements: int = 0
+    n_params: int = 0
+    n_buffers: int = 0
+    nbytes: int = 0
+    dtypes: Counter = field(default_factory=Counter)  # dtype name -> elements
+    row: int = 0  # index among the parent's children (for views)
+    _index: dict[str, TreeNode] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def child(self, name: str) -> TreeNode | None:
+        return self._index.get(name)
+
+    def find(self, path: str) -> TreeNode | None:
+        """The node at dotted ``path`` ("" is the root)."""
+        if path == self.path:
+            return self
+        node: TreeNode | None = self
+        rest = path[len(self.path) + 1 :] if self.path else path
+        for part in rest.split("."):
+            node = node.child(part) if node is not None else None
+        return node
+
+    def walk(self):
+        """This node and every node below it, depth first."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def to_json(self, depth: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name, "path": self.path, "n_tensors": self.n_tensors, "n_elements": self.n_elements,
+            "n_params": self.n_params, "n_buffers": self.n_buffers, "nbytes": self.nbytes, "dtypes": dict(self.dtypes),
+        }  # fmt: skip
+        if self.entry is not None:
+            out.update(shape=list(self.entry.shape), dtype=self.entry.dtype_name, role=self.entry.role)
+        if self.children and (depth is None or depth > 0):
+            out["children"] = [c.to_json(None if depth is None else depth - 1) for c in self.children]
+        return out
+
+
+def build_tree(ckpt: Checkpoint) -> TreeNode:
+    """The layer tree of every tensor in ``ckpt``."""
+    return build_tree_from_entries(list(ckpt.tensors.values()))
+
+
+def build_tree_from_entries(entries: list[TensorEntry]) -> TreeNode:
+    """The layer tree of ``entries`` (keys split at dots)."""
+    with gc_paused():
+        return _build(entries)
+
+
+def _build(entries: list[TensorEntry]) -> TreeNode:
+    root = TreeNode(name="", path="")
+    for entry in entries:
+        node = root
+        for part in entry.key.split(".") if entry.key else ["<root>"]:
+            nxt = node._index.get(part)
+            if nxt is None:
+                nxt = TreeNode(part, f"{node.path}.{part}" if node.path else part, parent=node)
+                node._index[part] = nxt
+                node.children.append(nxt)
+            node = nxt
+        node.entry = entry
+    _order_and_sum(root, _shared_storages(entries))
+    return root
+
+
+def _shared_storages(entries: list[TensorEntry]) -> set[str]:
+    seen: Counter = Counter(e.storage_key for e in entries)
+    return {k for k, n in seen.items() if n > 1}
+
+
+def _order_and_sum(root: TreeNode, shared: set[str]) -> None:
+    # iterative post-order: a 20,000-tensor tree must not hit the recursion limit
+    order = list(root.walk())
+    unshared: dict[int, int] = {}
+    shared_below: dict[int, dict[str, int]] = {}  # storage key -> bytes, counted once per node
+    for node in reversed(order):
+        _sort_numeric(node)
+        own_bytes = 0
+        own_shared: dict[str, int] = {}
+        e = node.entry
+        if e is not None:
+            node.n_tensors += 1
+            node.n_elements += e.numel
+            node.n_params += e.numel if e.role == PARAMETER else 0
+            node.n_buffers += e.numel if e.role == BUFFER else 0
+            node.dtypes[e.dtype_name] += e.numel
+            if e.storage_key in shared:
+                own_shared[e.storage_key] = e.nbytes
+            else:
+                own_bytes += e.nbytes
+        for i, c in enumerate(node.children):
+            c.row = i
+            node.n_tensors += c.n_tensors
+            node.n_elements += c.n_elements
+            node.n_params += c.n_params
+            node.n_buffers += c.n_buffers
+            node.dtypes.update(c.dtypes)
+            own_bytes += unshared.pop(id(c))
+            for k, b in shared_below.pop(id(c)).items():
+                own_shared[k] = max(own_shared.get(k, 0), b)
+        node.nbytes = own_bytes + sum(own_shared.values())
+        unshared[id(node)] = own_bytes
+        shared_below[id(node)] = own_shared
+
+
+def _sort_numeric(node: TreeNode) -> None:
+    kids = node.children
+    numeric = [c for c in kids if c.name.isdigit()]
+    if len(numeric) < 2:
+        return
+    ordered = iter(sorted(numeric, key=lambda c: int(c.name)))
+    node.children = [next(ordered) if c.name.isdigit() else c for c in kids]

@@ -1,0 +1,43 @@
+# `make run` and `make test` work on a fresh machine: they create .venv and install first.
+PYTHON ?= python3
+VENV   ?= .venv
+# pinned CPU build (a local wheel on the dev machines); override: make TORCH=torch==2.x
+TORCH  ?= torch==2.13.0
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(subst =,_,$(TORCH))
+DEMO   := demo/demo_checkpoint.pth
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[test,dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: install
+	$(BIN)/python -m ckptviewer.demo demo
+	$(BIN)/ckpt info $(DEMO)
+	$(BIN)/ckpt tree $(DEMO) --depth 3
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check ckptviewer tests bench
+	$(BIN)/ruff format --check ckptviewer tests bench
+
+format: install
+	$(BIN)/ruff format ckptviewer tests bench
+	$(BIN)/ruff check --fix ckptviewer tests bench
+
+bench: install
+	$(BIN)/python bench/bench_open.py
+	$(BIN)/python bench/bench_stats.py
+
+clean:
+	rm -rf $(VENV) demo bench/out .pytest_cache

@@ -1,0 +1,46 @@
+"""Human-readable numbers, sizes and shapes, shared by the CLI and the GUI."""
+
+from __future__ import annotations
+
+import math
+
+
+def human_bytes(n: int | float) -> str:
+    """1536 -> '1.5 KiB'."""
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def human_count(n: int) -> str:
+    """1234567 -> '1,234,567'."""
+    return f"{n:,}"
+
+
+def short_count(n: int) -> str:
+    """1234567 -> '1.2M'."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def shape_str(shape: tuple[int, ...] | list[int]) -> str:
+    """(16, 3, 3, 3) -> '16x3x3x3'; a scalar -> '()'."""
+    return "x".join(str(d) for d in shape) if len(shape) else "()"
+
+
+def number(v: object, digits: int = 5) -> str:
+    """A statistic for a table: '-' for missing, compact floats."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool) or isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return f"{v:.{digits}g}"
+    return str(v)

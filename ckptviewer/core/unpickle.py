@@ -16,6 +16,7 @@ those that became placeholders (and so were not executed) also in ``blocked_glob
 
 from __future__ import annotations
 
+import _compat_pickle
 import argparse
 import builtins
 import collections
@@ -298,6 +299,12 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:  # noqa: D102 - see class docstring
         if not isinstance(module, str) or not isinstance(name, str):
             raise pickle.UnpicklingError("malformed global reference")
+        # protocol 2 (torch.save's default) writes Python 2 names such as __builtin__.set;
+        # pickle's own find_class maps them, and this override must too
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
         if module == "torch.tensor":  # renamed in torch 1.9; torch maps it the same way
             module = "torch._tensor"
         full = f"{module}.{name}"

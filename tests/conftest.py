@@ -1,0 +1,33 @@
+"""Shared fixtures. Qt runs headless in every test (set before any Qt import)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """tests/data: checkpoints saved on a real GPU (every storage tagged cuda:0)."""
+    return DATA
+
+
+@pytest.fixture
+def demo_checkpoint(tmp_path: Path) -> Path:
+    """The `make run` demo: DDP keys, Adam state, a Namespace, NaNs in layer2.0.weight."""
+    from ckptviewer.demo import make_demo_checkpoint
+
+    return make_demo_checkpoint(tmp_path / "demo.pth", steps=1)
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)

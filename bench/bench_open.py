@@ -257,7 +257,7 @@ def bench_many(tmp: Path, warmup: Path, scale: int, repeats: int, quick_note: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1], formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1/8 of the sizes: a smoke run, not the targets")
     ap.add_argument("--dir", default=None, help="where to write the temporary checkpoints (default: under /tmp)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per measurement (default 3)")

@@ -1,0 +1,107 @@
+"""The real `ckpt` command in a subprocess: JSON contract, exit codes, human output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+CKPT = Path(sys.executable).parent / "ckpt"
+
+
+def ckpt(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    exe = [str(CKPT)] if CKPT.exists() else [sys.executable, "-m", "ckptviewer"]
+    return subprocess.run([*exe, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def test_info_json_follows_the_contract_on_the_gpu_training_checkpoint(data_dir):
+    r = ckpt("info", data_dir / "train_checkpoint.pth", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    for field in ("path", "format", "saved_on", "n_tensors", "n_elements", "total_bytes", "tensors", "prefixes",
+                  "state_dict_key", "unsafe_globals", "metadata", "warnings"):  # fmt: skip
+        assert field in doc, field
+    assert doc["format"] == "torch-zip"
+    assert "cuda:0" in doc["saved_on"]
+    assert doc["n_tensors"] == 80 and doc["n_elements"] == 101571
+    assert doc["prefixes"] == ["module."] and doc["state_dict_key"] == "model"
+    assert doc["unsafe_globals"] == ["argparse.Namespace"]
+    assert doc["metadata"]["args"] == {"__class__": "argparse.Namespace", "lr": 0.01, "batch_size": 8, "arch": "SmallNet"}
+    row = doc["tensors"][0]
+    assert row == {"key": "model.module.conv1.weight", "shape": [16, 3, 3, 3], "dtype": "float32",
+                   "numel": 432, "nbytes": 1728}  # fmt: skip
+    assert "optimizer.state.0.exp_avg" in {t["key"] for t in doc["tensors"]}
+
+
+def test_info_human_output(data_dir):
+    r = ckpt("info", data_dir / "ddp_state_dict.pth")
+    assert r.returncode == 0
+    assert "saved on cuda:0" in r.stdout and "29 tensors" in r.stdout and "module." in r.stdout
+    assert "module.fc.weight" in r.stdout
+
+
+def test_tree_json_and_depth(data_dir):
+    r = ckpt("tree", data_dir / "ddp_state_dict.pth", "--json", "--depth", "2")
+    doc = json.loads(r.stdout)
+    module = doc["children"][0]
+    assert module["name"] == "module" and module["n_params"] > 0
+    assert [c["name"] for c in module["children"]] == ["conv1", "bn1", "layer1", "layer2", "fc"]
+    assert all("children" not in c for c in module["children"])
+    human = ckpt("tree", data_dir / "ddp_state_dict.pth", "--depth", "2").stdout
+    assert "layer1" in human and "running_mean" not in human
+
+
+def test_stats_json_with_key_globs(demo_checkpoint):
+    r = ckpt("stats", demo_checkpoint, "--keys", "model.*layer2.0.*", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["tensors"]
+    assert [row["key"] for row in rows] == ["model.module.layer2.0.weight", "model.module.layer2.0.bias"]
+    w = rows[0]
+    assert set(w) == {"key", "numel", "min", "max", "mean", "std", "l2", "n_nan", "n_inf", "n_zero"}
+    assert w["n_nan"] > 0 and w["mean"] is not None and w["min"] < 0 < w["max"]
+    t = torch.load(demo_checkpoint, weights_only=False)["model"]["module.layer2.0.weight"]
+    finite = t[torch.isfinite(t)].double()
+    assert w["mean"] == pytest.approx(finite.mean().item(), rel=1e-5)
+    assert w["std"] == pytest.approx(finite.std().item(), rel=1e-5)
+
+
+def test_stats_glob_matching_nothing_is_an_error(demo_checkpoint):
+    r = ckpt("stats", demo_checkpoint, "--keys", "nothing.*")
+    assert r.returncode == 1 and "no tensor key matches" in r.stderr
+
+
+def test_scan_reports_nan_and_fail_on_exit_code(demo_checkpoint, tmp_path):
+    r = ckpt("scan", demo_checkpoint, "--json")
+    assert r.returncode == 0
+    doc = json.loads(r.stdout)
+    assert {"key": "model.module.layer2.0.weight", "kind": "nan"}.items() <= doc["findings"][0].items()
+    assert ckpt("scan", demo_checkpoint, "--fail-on", "error").returncode == 3
+    clean = tmp_path / "clean.pth"
+    torch.save({"w": torch.randn(5, 5)}, clean)
+    assert ckpt("scan", clean, "--fail-on", "warning").returncode == 0
+    assert "0 errors" in ckpt("scan", clean).stdout
+
+
+def test_bad_usage_exits_2(demo_checkpoint):
+    assert ckpt().returncode == 2
+    assert ckpt("frobnicate", demo_checkpoint).returncode == 2
+    assert ckpt("tree", demo_checkpoint, "--depth", "x").returncode == 2
+
+
+def test_cuda_without_gpu_is_a_clear_error(demo_checkpoint):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    r = ckpt("stats", demo_checkpoint, "--device", "cuda")
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "no usable CUDA GPU" in r.stderr
+
+
+def test_output_to_a_closed_pipe_is_quiet(demo_checkpoint):
+    exe = f"{CKPT}" if CKPT.exists() else f"{sys.executable} -m ckptviewer"
+    r = subprocess.run(f"{exe} info {demo_checkpoint} | head -1", shell=True, capture_output=True, text=True,
+                       timeout=120)  # fmt: skip
+    assert r.returncode == 0 and "Traceback" not in r.stderr

@@ -175,7 +175,7 @@ def _metadata_lines(meta: Any, prefix: str = "", limit: int = 200) -> list[str]:
 
     visit(meta, prefix)
     if len(lines) >= limit:
-        lines.append(f"... (more in --json)")
+        lines.append("... (more in --json)")
     return lines
 
 
@@ -226,7 +226,7 @@ def _tree(args: argparse.Namespace) -> int:
 
 
 def _dtype_mix(dtypes: dict) -> str:
-    return dtypes and max(dtypes, key=dtypes.get) + ("+" if len(dtypes) > 1 else "") or ""
+    return (dtypes and max(dtypes, key=dtypes.get) + ("+" if len(dtypes) > 1 else "")) or ""
 
 
 # --- stats and scan ----------------------------------------------------------------------

@@ -37,7 +37,7 @@ def number(v: object, digits: int = 5) -> str:
     """A statistic for a table: '-' for missing, compact floats."""
     if v is None:
         return "-"
-    if isinstance(v, bool) or isinstance(v, int):
+    if isinstance(v, (bool, int)):
         return str(v)
     if isinstance(v, float):
         if math.isnan(v):

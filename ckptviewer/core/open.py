@@ -7,7 +7,16 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import BUFFER, BUFFER_NAMES, OTHER, PARAMETER, Checkpoint, TensorEntry, locate_state_dict, wrapper_prefixes
+from .checkpoint import (
+    BUFFER,
+    BUFFER_NAMES,
+    OTHER,
+    PARAMETER,
+    Checkpoint,
+    TensorEntry,
+    locate_state_dict,
+    wrapper_prefixes,
+)
 from .errors import CheckpointError, DeviceError, NotACheckpointError
 from .formats import Loaded
 from .formats.safetensors_file import load_safetensors
@@ -35,7 +44,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return dev
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise DeviceError(f"device {name!r} was asked for, but this machine has no usable CUDA GPU; use --device cpu")
+            raise DeviceError(
+                f"device {name!r} was asked for, but this machine has no usable CUDA GPU; use --device cpu"
+            )
         count = torch.cuda.device_count()
         if dev.index is not None and dev.index >= count:
             raise DeviceError(f"device {name!r} does not exist: this machine has {count} CUDA device(s)")

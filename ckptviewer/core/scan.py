@@ -74,7 +74,9 @@ def scan(
     return report
 
 
-def findings_for(entry: TensorEntry, s: TensorStats, *, extreme: float = 1e4, mostly_zero: float = 0.99) -> list[Finding]:
+def findings_for(
+    entry: TensorEntry, s: TensorStats, *, extreme: float = 1e4, mostly_zero: float = 0.99
+) -> list[Finding]:
     """Findings for one tensor from its statistics."""
     out: list[Finding] = []
     key = entry.key

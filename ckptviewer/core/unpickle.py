@@ -50,7 +50,7 @@ class Opaque:
         obj.__dict__["_ckpt"] = {"args": args, "kwargs": kwargs}
         return obj
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: D107 - records only
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass
 
     # pickle protocol hooks: record, never act
@@ -296,7 +296,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         if persistent_load is not None:
             self.persistent_load = persistent_load
 
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D102 - see class docstring
+    def find_class(self, module: str, name: str) -> Any:
         if not isinstance(module, str) or not isinstance(name, str):
             raise pickle.UnpicklingError("malformed global reference")
         # protocol 2 (torch.save's default) writes Python 2 names such as __builtin__.set;

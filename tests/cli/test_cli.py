@@ -30,7 +30,12 @@ def test_info_json_follows_the_contract_on_the_gpu_training_checkpoint(data_dir)
     assert doc["n_tensors"] == 80 and doc["n_elements"] == 101571
     assert doc["prefixes"] == ["module."] and doc["state_dict_key"] == "model"
     assert doc["unsafe_globals"] == ["argparse.Namespace"]
-    assert doc["metadata"]["args"] == {"__class__": "argparse.Namespace", "lr": 0.01, "batch_size": 8, "arch": "SmallNet"}
+    assert doc["metadata"]["args"] == {
+        "__class__": "argparse.Namespace",
+        "lr": 0.01,
+        "batch_size": 8,
+        "arch": "SmallNet",
+    }
     row = doc["tensors"][0]
     assert row == {"key": "model.module.conv1.weight", "shape": [16, 3, 3, 3], "dtype": "float32",
                    "numel": 432, "nbytes": 1728}  # fmt: skip

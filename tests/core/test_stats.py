@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -99,7 +100,7 @@ def test_checkpoint_stats_progress_and_cancel(demo_checkpoint):
     results = checkpoint_stats(ckpt, progress=seen.append)
     assert len(results) == ckpt.n_tensors
     assert seen[-1].done == seen[-1].total == sum(e.nbytes for e in ckpt.tensors.values())
-    assert all(a.done <= b.done for a, b in zip(seen, seen[1:]))
+    assert all(a.done <= b.done for a, b in itertools.pairwise(seen))
     nan_row = next(s for s in results if s.key == "model.module.layer2.0.weight")
     assert nan_row.n_nan > 0 and math.isfinite(nan_row.mean)
 

@@ -101,6 +101,7 @@ def _check_entry(path: Path, name: str, spec: object, data_len: int) -> tuple[to
     begin, end = offsets
     if not 0 <= begin <= end <= data_len:
         raise bad(f"points at bytes {begin}..{end}, outside the {data_len} data bytes of the file")
-    if (end - begin) != math.prod(shape) * dtype.itemsize:
-        raise bad(f"says shape {shape} of {spec['dtype']} ({math.prod(shape) * dtype.itemsize} bytes) but spans {end - begin} bytes")
+    need = math.prod(shape) * dtype.itemsize
+    if end - begin != need:
+        raise bad(f"says shape {shape} of {spec['dtype']} ({need} bytes) but spans {end - begin} bytes")
     return dtype, tuple(shape), begin, end

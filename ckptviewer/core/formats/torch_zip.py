@@ -23,6 +23,7 @@ from ..unpickle import RestrictedUnpickler, StorageType
 from . import Loaded
 from .sniff import TORCH_ZIP
 
+
 class ZipArchive:
     """A torch zip file: its records (via torch's own zip reader) and a memory map."""
 
@@ -39,10 +40,14 @@ class ZipArchive:
         if "data.pkl" not in records:
             raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: {describe_zip(path)}")
         if "constants.pkl" in records or any(r.startswith("code/") for r in records):
-            raise NotACheckpointError(f"{path}: a TorchScript archive (torch.jit.save); TorchScript is not supported yet")
+            raise NotACheckpointError(
+                f"{path}: a TorchScript archive (torch.jit.save); TorchScript is not supported yet"
+            )
         self.records = records
         self.data_pkl = self.read_record("data.pkl")
-        self.byteorder = self.read_record("byteorder").decode("ascii", "replace") if "byteorder" in records else "little"
+        self.byteorder = (
+            self.read_record("byteorder").decode("ascii", "replace") if "byteorder" in records else "little"
+        )
 
     def read_record(self, name: str) -> bytes:
         try:

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .lazy import LazyTensor
+from .lazy import LazyTensor, StorageRef
 from .unpickle import Opaque
 
 MAX_DEPTH = 200
@@ -104,6 +104,8 @@ class _Walker:
         if isinstance(value, argparse.Namespace):
             meta = self._visit_mapping(vars(value), path, depth, active, count=False)
             return {"__class__": "argparse.Namespace", **(meta if isinstance(meta, dict) else {})}
+        if isinstance(value, StorageRef):  # a bare storage saved on its own
+            return {"__class__": "torch.UntypedStorage", "nbytes": value.nbytes, "location": value.location}
         if isinstance(value, (set, frozenset)):
             return _prune_list([self.visit(v, path, depth + 1, active) for v in sorted(value, key=repr)])
         return _describe(value)

@@ -258,7 +258,7 @@ def _tables() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _storage_type(module: str, name: str) -> Any:
     """The dtype carrier for ``torch.FloatStorage``-style names, or None."""
-    if module not in ("torch", "torch.cuda") or not name.endswith("Storage"):
+    if module not in ("torch", "torch.cuda", "torch.storage") or not name.endswith("Storage"):
         return None
     if name == "UntypedStorage":
         return StorageType(torch.uint8)

@@ -274,3 +274,32 @@ def test_cuda_device_runs_statistics_on_the_gpu(data_dir):
     s = entry_stats(ckpt, entry)
     t = entry.load().double()
     assert s.mean == pytest.approx(t.mean().item(), rel=1e-5)
+
+
+def test_quantized_sparse_float8_complex_and_unsigned_tensors(tmp_path):
+    from ckptviewer.core.stats import entry_stats
+
+    obj = {
+        "q": torch.quantize_per_tensor(torch.randn(10), 0.1, 2, torch.qint8),
+        "qc": torch.quantize_per_channel(
+            torch.randn(4, 3), torch.tensor([0.1, 0.2, 0.3, 0.4]), torch.tensor([0, 1, 2, 3]), 0, torch.quint8
+        ),
+        "sparse": torch.eye(4).to_sparse(),
+        "f8": torch.randn(5).to(torch.float8_e5m2),
+        "c": torch.randn(3, dtype=torch.complex64),
+        "u16": torch.tensor([1, 2, 3]).to(torch.uint16),
+        "untyped": torch.arange(4, dtype=torch.int32).untyped_storage(),  # not a tensor: metadata
+    }
+    path = tmp_path / "odd.pth"
+    torch.save(obj, path)
+    ckpt = open_checkpoint(path)
+    assert ckpt.blocked_globals == []
+    assert {k: e.dtype for k, e in ckpt.tensors.items()} == {
+        "q": torch.qint8, "qc": torch.quint8, "sparse": torch.float32, "f8": torch.float8_e5m2,
+        "c": torch.complex64, "u16": torch.uint16,
+    }  # fmt: skip
+    qc = entry_stats(ckpt, ckpt.tensors["qc"])
+    assert qc.mean == pytest.approx(obj["qc"].dequantize().double().mean().item(), rel=1e-6)
+    assert entry_stats(ckpt, ckpt.tensors["sparse"]).n_zero == 12
+    assert entry_stats(ckpt, ckpt.tensors["u16"]).max == 3
+    assert ckpt.metadata["untyped"] == {"__class__": "torch.UntypedStorage", "nbytes": 16, "location": "cpu"}

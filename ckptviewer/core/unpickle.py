@@ -226,7 +226,8 @@ def _inert_types() -> dict[str, Any]:
     }
     for name in ("datetime", "date", "time", "timedelta", "timezone"):
         inert[f"datetime.{name}"] = getattr(datetime, name)
-    for name in ("dict", "list", "tuple", "int", "float", "str", "bool", "frozenset", "slice", "range", "bytes"):
+    # no bytes/range: bytes(10**11) or list(range(10**11)) would be a memory bomb
+    for name in ("dict", "list", "tuple", "int", "float", "str", "bool", "frozenset", "slice"):
         inert[f"builtins.{name}"] = getattr(builtins, name)
     try:
         import numpy as np

@@ -1,0 +1,67 @@
+"""Write a tensor to .npy and statistics to CSV, atomically (never a half-written file)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import torch
+
+from .checkpoint import Checkpoint
+from .stats import TensorStats, _as_values
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Write to a temporary file beside ``path``, fsync it, then rename it into place.
+
+    If anything fails, the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with open(fd, mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A numpy copy; dtypes numpy lacks (bfloat16, float8) become float32."""
+    t = _as_values(t).detach().cpu()
+    if t.dtype == torch.bfloat16 or (t.dtype.is_floating_point and t.dtype.itemsize == 1):
+        t = t.float()
+    return t.contiguous().numpy()
+
+
+def export_npy(ckpt: Checkpoint, key: str, path: str | os.PathLike) -> Path:
+    """Save tensor ``key`` of ``ckpt`` as a .npy file."""
+    array = tensor_to_numpy(ckpt.tensor(key))
+    with atomic_write(path) as f:
+        np.save(f, array, allow_pickle=False)
+    return Path(path)
+
+
+STATS_COLUMNS = ("key", "numel", "min", "max", "mean", "std", "l2", "n_nan", "n_inf", "n_zero")
+
+
+def export_stats_csv(stats: list[TensorStats], path: str | os.PathLike) -> Path:
+    """One row per tensor, the columns of ``ckpt stats``; empty cells for undefined values."""
+    with atomic_write(path, "w") as f:
+        writer = csv.writer(f)
+        writer.writerow(STATS_COLUMNS)
+        for s in stats:
+            row = s.to_json()
+            writer.writerow(["" if row[c] is None else row[c] for c in STATS_COLUMNS])
+    return Path(path)

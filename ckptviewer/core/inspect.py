@@ -1,0 +1,64 @@
+"""Everything the inspector shows for one tensor, computed in one cancellable call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .checkpoint import Checkpoint, TensorEntry
+from .stats import Histogram, TensorStats, histogram, tensor_stats
+from .tasks import CancelToken, ProgressFn, check, report
+from .views import Heatmap, can_heatmap, heatmap, values_page
+
+PAGE = 200  # values per page of the value table
+
+
+@dataclass
+class TensorReport:
+    """Statistics, histogram, heatmap (2-D and up) and the first page of values."""
+
+    entry: TensorEntry
+    stats: TensorStats
+    histogram: Histogram
+    heatmap: Heatmap | None
+    indices: list[tuple[int, ...]]
+    values: list[object]
+
+
+def inspect_tensor(
+    ckpt: Checkpoint,
+    key: str,
+    *,
+    bins: int = 80,
+    stats: TensorStats | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> TensorReport:
+    """Compute the inspector's data for ``key`` on the checkpoint's device.
+
+    ``stats`` from an earlier pass (the health scan) are reused rather than recomputed.
+    """
+    entry = ckpt.tensors[key]
+    t = entry.load()
+    total = 3 * max(entry.numel, 1)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report(progress, done, total, key)
+
+    if stats is None:
+        stats = tensor_stats(t, key, ckpt.device, cancel=cancel, on_chunk=advance)
+    done = entry.numel
+    value_range = (float(stats.min), float(stats.max)) if stats.min is not None else None
+    hist = (
+        histogram(t, bins, value_range, ckpt.device, cancel=cancel)
+        if value_range
+        else Histogram([], [], stats.n_nan, stats.n_inf)
+    )
+    advance(entry.numel)
+    check(cancel)
+    hm = heatmap(t, device=ckpt.device, cancel=cancel) if can_heatmap(entry.shape) else None
+    indices, values = values_page(t, 0, PAGE)
+    report(progress, total, total, key)
+    return TensorReport(entry, stats, hist, hm, indices, values)

@@ -1,0 +1,72 @@
+"""A training checkpoint at a glance: epoch, step, optimizer, hyper-parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checkpoint import BUFFER, PARAMETER, Checkpoint
+
+EPOCH_KEYS = ("epoch", "epochs", "cur_epoch", "current_epoch")
+STEP_KEYS = ("global_step", "step", "steps", "iteration", "iter", "global_iter", "num_updates")
+OPTIMIZER_KEYS = ("optimizer", "optimizer_state_dict", "optimizer_states", "optim", "opt", "optimizer_state")
+HPARAM_KEYS = ("args", "hparams", "hyper_parameters", "config", "cfg", "opt_args", "hyperparameters")
+GROUP_SETTINGS = ("lr", "initial_lr", "momentum", "betas", "eps", "weight_decay", "nesterov", "amsgrad")
+
+
+@dataclass
+class TrainingSummary:
+    """What a user looks for first in a training checkpoint (absent fields are None)."""
+
+    epoch: Any = None
+    step: Any = None
+    optimizer_key: str | None = None
+    optimizer_bytes: int = 0
+    weight_bytes: int = 0
+    param_groups: list[dict[str, Any]] = field(default_factory=list)
+    hparams_key: str | None = None
+    hparams: dict[str, Any] | None = None
+
+    @property
+    def optimizer_ratio(self) -> float | None:
+        """Optimizer state bytes per weight byte (Adam: about 2)."""
+        return self.optimizer_bytes / self.weight_bytes if self.weight_bytes and self.optimizer_bytes else None
+
+
+def training_summary(ckpt: Checkpoint) -> TrainingSummary:
+    """Epoch, step, optimizer state size vs weights, param-group settings, hyper-parameters."""
+    meta = ckpt.metadata if isinstance(ckpt.metadata, dict) else {}
+    s = TrainingSummary()
+    s.epoch = _first(meta, EPOCH_KEYS)
+    s.step = _first(meta, STEP_KEYS)
+    s.weight_bytes = sum(e.nbytes for e in ckpt.tensors.values() if e.role in (PARAMETER, BUFFER))
+    for key in OPTIMIZER_KEYS:
+        tensors = [e for k, e in ckpt.tensors.items() if k.startswith(key + ".")]
+        if tensors or key in meta:
+            s.optimizer_key = key
+            s.optimizer_bytes = sum(e.nbytes for e in tensors)
+            s.param_groups = _param_groups(meta.get(key))
+            break
+    for key in HPARAM_KEYS:
+        value = meta.get(key)
+        if isinstance(value, dict) and value:
+            s.hparams_key = key
+            s.hparams = {k: v for k, v in value.items() if k != "__class__"}
+            break
+    return s
+
+
+def _first(meta: dict, keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        if isinstance(meta.get(k), (int, float)) and not isinstance(meta.get(k), bool):
+            return meta[k]
+    return None
+
+
+def _param_groups(opt: Any) -> list[dict[str, Any]]:
+    if isinstance(opt, list):  # Lightning: a list of optimizer state_dicts
+        opt = opt[0] if opt else None
+    groups = opt.get("param_groups") if isinstance(opt, dict) else None
+    if not isinstance(groups, list):
+        return []
+    return [{k: g[k] for k in GROUP_SETTINGS if k in g} for g in groups if isinstance(g, dict)]

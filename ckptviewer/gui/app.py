@@ -1,0 +1,96 @@
+"""``ckptviewer [FILE] [--device D] [--trust] [--screenshot OUT.png]``: the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+MIN_SCREENSHOT = (1280, 800)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ckptviewer", description="Inspect PyTorch checkpoints.")
+    p.add_argument("file", nargs="?", help="checkpoint to open")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the file")
+    p.add_argument("--screenshot", metavar="OUT.png", help="open FILE, save a screenshot of the window, exit")
+    p.add_argument("--timeout", type=float, default=120, help=argparse.SUPPRESS)
+    return p
+
+
+def configure_plots() -> None:
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True, background="w", foreground="#333", imageAxisOrder="row-major")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.screenshot and not args.file:
+        print("ckptviewer: --screenshot needs a FILE", file=sys.stderr)
+        return 2
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ckptviewer")
+    app.setOrganizationName("ckptviewer")
+    configure_plots()
+    window = MainWindow(device=args.device)
+    if args.screenshot:
+        return _screenshot(app, window, args)
+    window.show()
+    if args.file:
+        window.open_file(args.file, trust=args.trust)
+    QTimer.singleShot(0, window.raise_)
+    return app.exec()
+
+
+def _screenshot(app, window, args) -> int:
+    """Open the file, wait for the tree, statistics, plots and scan, grab the window."""
+    from PySide6.QtCore import QTimer
+
+    status = {"code": 1}
+    out = Path(args.screenshot)
+    window.resize(*MIN_SCREENSHOT)
+    window.show()
+    done = {"report": False, "scan": False}
+
+    def maybe_grab(*_):
+        if all(done.values()):
+            QTimer.singleShot(300, grab)  # let the plots finish their first paint
+
+    def grab():
+        window.grab().save(str(out))
+        status["code"] = 0
+        app.quit()
+
+    def on_report(_key):
+        done["report"] = True
+        maybe_grab()
+
+    def on_scan(_report):
+        done["scan"] = True
+        maybe_grab()
+
+    def on_error(message):
+        print(f"ckptviewer: error: {message}", file=sys.stderr)
+        app.quit()
+
+    window.report_shown.connect(on_report)
+    window.scan_done.connect(on_scan)
+    window.error_reported.connect(on_error)
+    window.open_file(args.file, trust=args.trust)
+    QTimer.singleShot(int(args.timeout * 1000), app.quit)
+    app.exec()
+    window.close()
+    if status["code"] == 0:
+        print(out)
+    return status["code"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

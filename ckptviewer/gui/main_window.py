@@ -1,0 +1,569 @@
+"""The main window: layer tree on the left, inspector/metadata/health tabs on the right.
+
+All work (open, per-tensor statistics, health scan, exports) runs in a TaskRunner; this
+class only wires signals and draws results. A failure from any worker reaches
+:meth:`MainWindow.report_error`, the single error path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import Checkpoint, available_devices, open_checkpoint
+from ..core.export import export_npy, export_stats_csv
+from ..core.inspect import PAGE, inspect_tensor
+from ..core.scan import ScanReport, scan
+from ..core.stats import checkpoint_stats
+from ..core.tree import TreeNode, build_tree
+from ..core.views import values_page
+from ..formatting import human_bytes, human_count, shape_str
+from .side_panels import HealthPanel, MetadataPanel
+from .tensor_panel import ModulePanel, TensorPanel
+from .tree_model import NAME, PARAMS, SIZE, TreeFilterProxy, TreeModel
+from .workers import TaskRunner
+
+FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
+MAX_RECENT = 10
+
+
+def rss_bytes() -> int | None:
+    """Resident memory of this process (Linux), or None where unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Banner(QFrame):
+    """The untrusted-file warning above the tree, with the trust action."""
+
+    trust_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.button = QPushButton("Trust this file and reload…")
+        self.button.clicked.connect(self.trust_requested.emit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
+        self.hide()
+
+    def show_for(self, ckpt: Checkpoint) -> None:
+        blocked = ckpt.blocked_globals
+        inert = [g for g in ckpt.unsafe_globals if g not in blocked]
+        if blocked:
+            self.setStyleSheet("Banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }")
+            names = ", ".join(f"<code>{g}</code>" for g in blocked[:6]) + (" …" if len(blocked) > 6 else "")
+            self.label.setText(
+                f"<b>Safe mode.</b> This file names code that was <b>not executed</b>: {names}. "
+                "Those objects are shown as placeholders; every tensor is still listed."
+            )
+            self.button.show()
+        elif inert:
+            self.setStyleSheet("Banner { background: #eef4fc; border: 1px solid #c6dafc; border-radius: 4px; }")
+            self.label.setText(
+                "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): "
+                + ", ".join(f"<code>{g}</code>" for g in inert)
+            )
+            self.button.hide()
+        elif ckpt.trusted:
+            self.setStyleSheet("Banner { background: #fff4e5; border: 1px solid #ffd8a8; border-radius: 4px; }")
+            self.label.setText("<b>Trusted:</b> fully unpickled with torch.load(weights_only=False).")
+            self.button.hide()
+        else:
+            self.hide()
+            return
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """ckptviewer's window over one checkpoint."""
+
+    opened = Signal(object)  # Checkpoint
+    report_shown = Signal(str)  # key of the tensor whose statistics and plots are drawn
+    scan_done = Signal(object)  # ScanReport
+    error_reported = Signal(str)
+
+    def __init__(self, settings: QSettings | None = None, device: str = "auto") -> None:
+        super().__init__()
+        self.settings = settings or QSettings("ckptviewer", "ckptviewer")
+        self.runner = TaskRunner(self)
+        self.ckpt: Checkpoint | None = None
+        self.path: Path | None = None
+        self.trusted = False
+        self.scan_report: ScanReport | None = None
+        self.last_error: QMessageBox | None = None
+        self._pending_key: str | None = None
+        self._device = device
+        self.setWindowTitle("ckptviewer")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self._build_views()
+        self._build_actions()
+        self._build_status_bar()
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.busy_changed.connect(self._on_busy)
+
+    # --- construction -------------------------------------------------------------------
+
+    def _build_views(self) -> None:
+        self.model = TreeModel()
+        self.proxy = TreeFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)  # lets a 20,000-row tree scroll without measuring rows
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # file order until a header is clicked
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._tree_menu)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 84), (2, 76), (PARAMS, 84), (SIZE, 74)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
+        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by key, dtype or shape (Ctrl+F)   e.g.  layer1   bfloat16   3x3")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._on_filter)
+        self.banner = Banner()
+        self.banner.trust_requested.connect(self.ask_trust)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(6, 6, 0, 6)
+        ll.addWidget(self.filter)
+        ll.addWidget(self.tree)
+
+        self.tensor_panel = TensorPanel()
+        self.tensor_panel.values.page_requested.connect(self._request_page)
+        self.module_panel = ModulePanel()
+        self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #777; font-size: 15px;")
+        self.inspector = QStackedWidget()
+        for w in (self.empty, self.tensor_panel, self.module_panel):
+            self.inspector.addWidget(w)
+        self.metadata_panel = MetadataPanel()
+        self.health_panel = HealthPanel()
+        self.health_panel.tensor_activated.connect(self.select_key)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.inspector, "Inspector")
+        self.tabs.addTab(self.metadata_panel, "Metadata")
+        self.tabs.addTab(self.health_panel, "Health")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([560, 720])
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(6, 6, 6, 0)
+        cl.addWidget(self.banner)
+        cl.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+    def _action(self, text: str, slot, shortcut: Any = None, menu: QMenu | None = None) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
+        file_menu.addSeparator()
+        self.export_csv_action = self._action("Export &statistics to CSV…", self.choose_stats_csv, None, file_menu)
+        file_menu.addSeparator()
+        self.close_action = self._action("&Close", self.close_file, "Ctrl+W", file_menu)
+        self._action("&Quit", self.close, "Ctrl+Q", file_menu)
+        view_menu = self.menuBar().addMenu("&View")
+        self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
+        self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
+        self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action("&About ckptviewer", self._about, None, help_menu)
+        self._refresh_recent()
+
+        bar = QToolBar("Main")
+        bar.setMovable(False)
+        bar.addAction(self.open_action)
+        bar.addAction(self.reload_action)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Device: "))
+        self.device_combo = QComboBox()
+        for name in available_devices():
+            self.device_combo.addItem({"auto": "Auto", "cpu": "CPU"}.get(name, name), name)
+        index = self.device_combo.findData(self._device)
+        self.device_combo.setCurrentIndex(max(index, 0))
+        self.device_combo.currentIndexChanged.connect(self._on_device_changed)
+        bar.addWidget(self.device_combo)
+        bar.addSeparator()
+        bar.addAction(self._action("Expand all", self.tree.expandAll))
+        bar.addAction(self._action("Collapse all", self.tree.collapseAll))
+        self.addToolBar(bar)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.file_label = QLabel()
+        self.totals_label = QLabel()
+        self.memory_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(lambda: self.runner.cancel())
+        for w in (self.file_label, self.totals_label):
+            sb.addWidget(w)
+        for w in (self.progress, self.cancel_button, self.memory_label):
+            sb.addPermanentWidget(w)
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._memory_timer = QTimer(self)
+        self._memory_timer.timeout.connect(self._update_memory)
+        self._memory_timer.start(2000)
+        self._update_memory()
+
+    # --- opening ------------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        return self.device_combo.currentData() or "auto"
+
+    def choose_file(self) -> None:
+        start = self.settings.value("last_folder", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, FILE_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | os.PathLike, trust: bool = False, keep_key: str | None = None) -> None:
+        """Open ``path`` in a worker; the window stays responsive and shows progress."""
+        path = Path(path)
+        self.runner.cancel()
+        self.path, self.trusted = path, trust
+        self._pending_key = keep_key
+        device = self.device
+        self.setWindowTitle(f"{path.name} — ckptviewer")
+        self.file_label.setText(f"Opening {path.name}…")
+
+        def work(progress, cancel):
+            ckpt = open_checkpoint(path, device=device, trust=trust, progress=progress, cancel=cancel)
+            return ckpt, build_tree(ckpt)
+
+        self.runner.start("open", work, f"Opening {path.name}")
+
+    def reload(self) -> None:
+        if self.path is not None:
+            self.open_file(self.path, trust=self.trusted, keep_key=self.current_key())
+
+    def close_file(self) -> None:
+        self.runner.cancel()
+        if self.ckpt is not None:
+            self.ckpt.close()
+        self.ckpt, self.path, self.scan_report = None, None, None
+        self.model.set_root(TreeNode("", ""))
+        self.inspector.setCurrentWidget(self.empty)
+        self.banner.hide()
+        self.metadata_panel.tree.clear()
+        self.health_panel.list.clear()
+        self.file_label.setText("")
+        self.totals_label.setText("")
+        self.setWindowTitle("ckptviewer")
+
+    def ask_trust(self) -> None:
+        """Reload with full unpickling, only after an explicit, warned confirmation."""
+        if self.ckpt is None or self.path is None:
+            return
+        names = "\n".join(f"  • {g}" for g in self.ckpt.blocked_globals[:12])
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Trust this file?")
+        box.setText("Trusting runs code from this file with your permissions.")
+        box.setInformativeText(
+            f"Loading {self.path.name} fully will call:\n{names}\n\n"
+            "Only do this for a file you made yourself or got from a source you trust."
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes)
+        box.button(QMessageBox.StandardButton.Yes).setText("Trust and reload")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.trust_dialog = box
+        box.finished.connect(lambda result: self._trust_answer(result == QMessageBox.StandardButton.Yes))
+        box.open()
+
+    def _trust_answer(self, yes: bool) -> None:
+        if yes and self.path is not None:
+            self.open_file(self.path, trust=True, keep_key=self.current_key())
+
+    def _on_device_changed(self) -> None:
+        if self.path is not None:
+            self.open_file(self.path, trust=self.trusted, keep_key=self.current_key())
+
+    def _opened(self, ckpt: Checkpoint, root: TreeNode) -> None:
+        if self.ckpt is not None and self.ckpt is not ckpt:
+            self.ckpt.close()
+        self.ckpt, self.scan_report = ckpt, None
+        self.model.set_root(root)
+        self._add_recent(ckpt.path)
+        self.settings.setValue("last_folder", str(ckpt.path.parent))
+        self.banner.show_for(ckpt)
+        self.metadata_panel.show_checkpoint(ckpt)
+        saved = ", ".join(ckpt.saved_on) or "unknown"
+        self.file_label.setText(f"{ckpt.format} · saved on {saved} · computing on {ckpt.device}")
+        self.totals_label.setText(
+            f"{human_count(ckpt.n_tensors)} tensors · {human_count(ckpt.n_parameters)} parameters · "
+            f"{human_bytes(ckpt.total_bytes)}"
+        )
+        depth = 2 if root.n_tensors <= 2000 else 1
+        self.tree.expandToDepth(depth - 1)
+        key = self._pending_key if self._pending_key in ckpt.tensors else next(iter(ckpt.tensors), None)
+        if key is not None:
+            self.select_key(key)
+        else:
+            self.inspector.setCurrentWidget(self.module_panel)
+            self.module_panel.show_node(root)
+        self.health_panel.show_scanning()
+        self.runner.start("scan", lambda progress, cancel: scan(ckpt, progress=progress, cancel=cancel), "Scanning")
+        self.opened.emit(ckpt)
+
+    # --- selection ----------------------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        index = self.tree.currentIndex()
+        if not index.isValid():
+            return None
+        node = self.model.node(self.proxy.mapToSource(index))
+        return node.path if node.entry is not None else None
+
+    def select_key(self, key: str) -> None:
+        """Select (and reveal) the tree row of ``key``."""
+        source = self.model.index_for_path(key)
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid() and self.filter.text():
+            self.filter.clear()
+            index = self.proxy.mapFromSource(source)
+        if index.isValid():
+            self.tree.scrollTo(index)
+            self.tree.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.tabs.setCurrentWidget(self.inspector)
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.ckpt is None or not current.isValid():
+            return
+        node = self.model.node(self.proxy.mapToSource(current))
+        if node.entry is None:
+            self.runner.cancel("tensor")
+            self.module_panel.show_node(node)
+            self.inspector.setCurrentWidget(self.module_panel)
+            return
+        ckpt, key = self.ckpt, node.path
+        self.tensor_panel.show_pending(node.entry, str(ckpt.device))
+        self.inspector.setCurrentWidget(self.tensor_panel)
+        known = self.scan_report.stats.get(key) if self.scan_report else None
+        self.runner.start(
+            "tensor",
+            lambda progress, cancel: inspect_tensor(ckpt, key, stats=known, progress=progress, cancel=cancel),
+            f"Statistics of {key}",
+        )
+
+    def _request_page(self, start: int) -> None:
+        entry = self.tensor_panel.entry
+        if self.ckpt is None or entry is None:
+            return
+        ckpt, key = self.ckpt, entry.key
+        self.runner.start("values", lambda progress, cancel: values_page(ckpt.tensor(key), start, PAGE), "Values")
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.set_text(text)
+        if text:
+            self.tree.expandAll() if self.model.root.n_tensors <= 5000 else self.tree.expandToDepth(2)
+
+    def focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    # --- worker results -----------------------------------------------------------------
+
+    def _on_finished(self, slot: str, result: Any) -> None:
+        if slot == "open":
+            self._opened(*result)
+        elif slot == "tensor":
+            if self.tensor_panel.entry is result.entry:
+                self.tensor_panel.show_report(result)
+                self.report_shown.emit(result.entry.key)
+        elif slot == "values":
+            self.tensor_panel.values.set_values(*result)
+        elif slot == "scan":
+            self.scan_report = result
+            self.model.set_findings(result.findings)
+            self.health_panel.show_report(result)
+            self.scan_done.emit(result)
+        elif slot == "export":
+            self.statusBar().showMessage(f"Saved {result}", 5000)
+
+    def _on_failed(self, slot: str, message: str, details: str) -> None:
+        if slot == "open":
+            self.file_label.setText("Could not open the file")
+            self.setWindowTitle("ckptviewer")
+        self.report_error(message, details)
+
+    def report_error(self, message: str, details: str = "") -> None:
+        """The one place errors are shown: status bar and a (non-blocking) dialog."""
+        self.statusBar().showMessage(message, 10_000)
+        box = QMessageBox(QMessageBox.Icon.Critical, "ckptviewer", message, QMessageBox.StandardButton.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        self.last_error = box
+        box.open()
+        self.error_reported.emit(message)
+
+    def _on_progress(self, slot: str, p) -> None:
+        self.progress.setMaximum(1000)
+        self.progress.setValue(int(p.fraction * 1000))
+        self.progress.setFormat(f"{self.runner.label()[:28]} %p%")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def _update_memory(self) -> None:
+        rss = rss_bytes()
+        self.memory_label.setText(f"Memory {human_bytes(rss)}" if rss is not None else "")
+
+    # --- context menu and exports -------------------------------------------------------
+
+    def _tree_menu(self, pos) -> None:
+        index = self.tree.indexAt(pos)
+        if not index.isValid():
+            return
+        node = self.model.node(self.proxy.mapToSource(index))
+        menu = QMenu(self)
+        clip = QGuiApplication.clipboard()
+        menu.addAction("Copy key", lambda: clip.setText(node.path))
+        if node.entry is not None:
+            entry = node.entry
+            menu.addAction("Copy shape", lambda: clip.setText(shape_str(entry.shape)))
+            menu.addAction("Export tensor to .npy…", lambda: self.choose_npy(entry.key))
+        menu.addSeparator()
+        menu.addAction("Expand all below", lambda: self.tree.expandRecursively(index))
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+    def choose_npy(self, key: str) -> None:
+        default = str(Path(self.settings.value("last_folder", str(Path.home()))) / f"{key}.npy")
+        path, _ = QFileDialog.getSaveFileName(self, "Export tensor", default, "NumPy array (*.npy)")
+        if path:
+            self.export_npy(key, path)
+
+    def export_npy(self, key: str, path: str | os.PathLike) -> None:
+        ckpt = self.ckpt
+        if ckpt is not None:
+            self.runner.start("export", lambda progress, cancel: export_npy(ckpt, key, path), f"Exporting {key}")
+
+    def choose_stats_csv(self) -> None:
+        if self.ckpt is None:
+            return
+        default = str(self.ckpt.path.with_suffix(".stats.csv"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export statistics", default, "CSV (*.csv)")
+        if path:
+            self.export_stats_csv(path)
+
+    def export_stats_csv(self, path: str | os.PathLike) -> None:
+        """Statistics of every tensor to CSV (reuses the health scan's pass when done)."""
+        ckpt, report = self.ckpt, self.scan_report
+        if ckpt is None:
+            return
+
+        def work(progress, cancel):
+            stats = list(report.stats.values()) if report else checkpoint_stats(ckpt, progress=progress, cancel=cancel)
+            return export_stats_csv(stats, path)
+
+        self.runner.start("export", work, "Exporting statistics")
+
+    # --- recent files, drag and drop, closing ---------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _add_recent(self, path: Path) -> None:
+        items = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]
+        self.settings.setValue("recent_files", items[:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.recent_files():
+            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_file(p)).setToolTip(p)
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_file(files[0])
+
+    def closeEvent(self, event) -> None:
+        self._memory_timer.stop()
+        self.runner.shutdown(10_000)
+        if self.ckpt is not None:
+            self.ckpt.close()
+        super().closeEvent(event)
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(
+            self, "About ckptviewer", f"ckptviewer {__version__}\nA safe, lazy inspector for PyTorch checkpoints."
+        )

@@ -1,0 +1,143 @@
+"""The Metadata and Health tabs: non-tensor content, and health-scan findings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from ..core.checkpoint import Checkpoint
+from ..core.scan import ScanReport
+from ..core.summary import training_summary
+from ..formatting import human_bytes
+from .tree_model import severity_icon
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, allow_nan=False)
+
+
+class MetadataPanel(QWidget):
+    """Training summary on top, then every non-tensor value as a tree."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Key", "Value"])
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setAlternatingRowColors(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree)
+
+    def show_checkpoint(self, ckpt: Checkpoint) -> None:
+        self.tree.clear()
+        s = training_summary(ckpt)
+        summary = self._group("Summary")
+        rows: list[tuple[str, Any]] = [("format", ckpt.format), ("saved on", ", ".join(ckpt.saved_on) or "unknown")]
+        if s.epoch is not None:
+            rows.append(("epoch", s.epoch))
+        if s.step is not None:
+            rows.append(("step", s.step))
+        if ckpt.state_dict_key is not None:
+            rows.append(("model weights at", ckpt.state_dict_key or "(root)"))
+        if ckpt.prefixes:
+            rows.append(("wrapper prefixes", " + ".join(ckpt.prefixes)))
+        rows.append(("weights", human_bytes(s.weight_bytes)))
+        if s.optimizer_key:
+            ratio = f" ({s.optimizer_ratio:.2f}× the weights)" if s.optimizer_ratio else ""
+            rows.append((f"optimizer state ({s.optimizer_key})", human_bytes(s.optimizer_bytes) + ratio))
+            for i, group in enumerate(s.param_groups):
+                rows.append((f"param group {i}", ", ".join(f"{k}={_text(v)}" for k, v in group.items())))
+        for key, value in rows:
+            QTreeWidgetItem(summary, [key, _text(value)])
+        if s.hparams:
+            hp = self._group(f"Hyper-parameters ({s.hparams_key})")
+            for key, value in s.hparams.items():
+                self._add(hp, key, value)
+        if ckpt.unsafe_globals:
+            g = self._group("Globals outside torch's weights-only allowlist")
+            for name in ckpt.unsafe_globals:
+                state = "not executed (placeholder)" if name in ckpt.blocked_globals else "loaded as plain data"
+                QTreeWidgetItem(g, [name, state])
+        if ckpt.metadata:
+            allm = self._group("All metadata")
+            for key, value in ckpt.metadata.items():
+                self._add(allm, key, value)
+            allm.setExpanded(False)
+        for w in ckpt.warnings:
+            QTreeWidgetItem(self._group("Warnings"), ["warning", w])
+
+    def _group(self, title: str) -> QTreeWidgetItem:
+        for i in range(self.tree.topLevelItemCount()):
+            if self.tree.topLevelItem(i).text(0) == title:
+                return self.tree.topLevelItem(i)
+        item = QTreeWidgetItem(self.tree, [title])
+        font = item.font(0)
+        font.setBold(True)
+        item.setFont(0, font)
+        item.setFirstColumnSpanned(True)
+        item.setExpanded(True)
+        return item
+
+    def _add(self, parent: QTreeWidgetItem, key: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            node = QTreeWidgetItem(parent, [str(key), str(value.get("__class__", ""))])
+            for k, v in value.items():
+                if k != "__class__":
+                    self._add(node, k, v)
+        elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+            node = QTreeWidgetItem(parent, [str(key), f"[{len(value)} items]"])
+            for i, v in enumerate(value):
+                self._add(node, str(i), v)
+        else:
+            QTreeWidgetItem(parent, [str(key), _text(value)])
+
+    def find(self, key: str) -> QTreeWidgetItem | None:
+        """First item whose key column is ``key`` (for tests and search)."""
+        items = self.tree.findItems(key, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0)
+        return items[0] if items else None
+
+
+class HealthPanel(QWidget):
+    """Findings of the health scan; activating a row selects that tensor."""
+
+    tensor_activated = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Scanning starts when a file is opened.")
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(["Tensor", "Problem", "Details"])
+        self.list.setRootIsDecorated(False)
+        self.list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.list.itemActivated.connect(lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list)
+
+    def show_scanning(self) -> None:
+        self.list.clear()
+        self.summary.setText("Scanning every tensor for NaN/Inf, dead and extreme values…")
+
+    def show_report(self, report: ScanReport) -> None:
+        self.list.clear()
+        icons = {}
+        for f in report.findings:
+            if f.severity not in icons:
+                icons[f.severity] = severity_icon(f.severity)
+            item = QTreeWidgetItem(self.list, [f.key, f.kind.replace("_", " "), f.message])
+            item.setIcon(0, icons[f.severity])
+            item.setData(0, Qt.ItemDataRole.UserRole, f.key)
+        c = report.to_json()["counts"]
+        if report.findings:
+            self.summary.setText(
+                f"{len(report.stats):,} tensors scanned: {c['error']} errors, {c['warning']} warnings, {c['info']} notes."
+            )
+        else:
+            self.summary.setText(f"{len(report.stats):,} tensors scanned: no problems found.")

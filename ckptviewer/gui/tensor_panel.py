@@ -1,0 +1,377 @@
+"""The inspector on the right: a tensor's statistics and plots, or a module's summary.
+
+Widgets here only draw what core computed (``TensorReport``, ``TreeNode``); they emit
+requests (another page of values) for the main window to run in a worker.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.checkpoint import TensorEntry
+from ..core.inspect import PAGE, TensorReport
+from ..core.stats import TensorStats
+from ..core.tree import TreeNode
+from ..formatting import human_bytes, human_count, number, shape_str
+
+HIST_BRUSH = QColor(66, 133, 244, 150)
+HIST_PEN = QColor(25, 103, 210)
+NAN_COLOR = (255, 0, 200, 255)  # magenta: impossible to miss on a blue-white-red map
+
+
+def stats_rows(s: TensorStats) -> list[tuple[str, str]]:
+    """Label/value rows of the statistics table."""
+    finite = s.n_finite
+    zero_pct = f" ({s.n_zero / finite:.1%})" if finite else ""
+    return [
+        ("elements", human_count(s.numel)),
+        ("min", number(s.min, 6)),
+        ("max", number(s.max, 6)),
+        ("mean", number(s.mean, 6)),
+        ("std", number(s.std, 6)),
+        ("L2 norm", number(s.l2, 6)),
+        ("NaN", human_count(s.n_nan)),
+        ("Inf", human_count(s.n_inf)),
+        ("zeros", human_count(s.n_zero) + zero_pct),
+    ]
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.25)
+    font.setWeight(QFont.Weight.DemiBold)
+    label.setFont(font)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("color: #555; font-weight: 600;")
+    return label
+
+
+class StatsTable(QTableWidget):
+    """Two columns: statistic and value."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 2, parent)
+        self.setHorizontalHeaderLabels(["Statistic", "Value"])
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+
+    def set_rows(self, rows: list[tuple[str, str]]) -> None:
+        self.setRowCount(len(rows))
+        for i, (name, value) in enumerate(rows):
+            self.setItem(i, 0, QTableWidgetItem(name))
+            item = QTableWidgetItem(value)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if name in ("NaN", "Inf") and value != "0":
+                item.setForeground(QColor("#d32f2f"))
+            self.setItem(i, 1, item)
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(self.item(i, 0).text(), self.item(i, 1).text()) for i in range(self.rowCount())]
+
+
+class HistogramView(QWidget):
+    """Histogram of finite values, a log-y toggle and the NaN/Inf counts beside it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setLabel("bottom", "value")
+        self.plot.setLabel("left", "count")
+        self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=HIST_BRUSH, pen=pg.mkPen(HIST_PEN, width=1))
+        self.plot.addItem(self.curve)
+        self.log_y = QCheckBox("Log Y")
+        self.log_y.toggled.connect(self._redraw)
+        self.nonfinite = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(_section("Histogram"))
+        bar.addStretch(1)
+        bar.addWidget(self.nonfinite)
+        bar.addWidget(self.log_y)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot)
+        self._edges = np.zeros(0)
+        self._counts = np.zeros(0)
+
+    def set_histogram(self, edges: list[float], counts: list[int], n_nan: int, n_inf: int) -> None:
+        self._edges, self._counts = np.asarray(edges, float), np.asarray(counts, float)
+        style = "color: #d32f2f; font-weight: 600;" if (n_nan or n_inf) else "color: #555;"
+        self.nonfinite.setStyleSheet(style)
+        self.nonfinite.setText(f"NaN {n_nan:,} · Inf {n_inf:,}")
+        self._redraw()
+
+    def clear(self) -> None:
+        self.set_histogram([], [], 0, 0)
+        self.nonfinite.setText("")
+
+    def _redraw(self) -> None:
+        if len(self._counts) == 0:
+            self.curve.setData([], [])
+            return
+        log = self.log_y.isChecked()
+        # zero counts sit on the axis in log mode (log10(1) = 0) instead of at -infinity
+        y = np.log10(np.maximum(self._counts, 1)) if log else self._counts
+        self.plot.getAxis("left").setLogMode(log)
+        self.plot.setLabel("left", "count (log)" if log else "count")
+        self.curve.setData(self._edges, y)
+        self.plot.enableAutoRange()
+
+    def drawn(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the drawn curve, for tests."""
+        x, y = self.curve.getData()
+        return (np.zeros(0), np.zeros(0)) if x is None else (x, y)
+
+
+class HeatmapView(QWidget):
+    """out_channels x rest, diverging colours centred on zero, NaN/Inf in magenta."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        item = self.plot.getPlotItem()
+        item.invertY(True)  # row 0 (first output channel) on top, like a matrix
+        item.setLabel("left", "output channel")
+        item.setLabel("bottom", "input × kernel")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.nan_overlay = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self.image)
+        item.addItem(self.nan_overlay)
+        self.cmap = pg.colormap.get("CET-D1")
+        self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=self.cmap, interactive=False, width=14)
+        self.colorbar.setImageItem(self.image, insert_in=item)
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #555;")
+        self.placeholder = QLabel("Heatmaps are drawn for 2-D weights and conv kernels.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #777;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.plot)
+        bar = QHBoxLayout()
+        bar.addWidget(_section("Heatmap"))
+        bar.addStretch(1)
+        bar.addWidget(self.note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack)
+
+    def set_heatmap(self, hm) -> None:
+        if hm is None:
+            self.stack.setCurrentWidget(self.placeholder)
+            self.note.setText("")
+            self.image.clear()
+            self.nan_overlay.clear()
+            return
+        img = hm.image
+        bad = ~np.isfinite(img)
+        finite = img[~bad]
+        m = float(np.abs(finite).max()) if finite.size else 1.0
+        m = m if m > 0 else 1.0
+        self.image.setImage(np.where(bad, 0.0, img), levels=(-m, m))
+        self.colorbar.setLevels((-m, m))
+        overlay = np.zeros((*img.shape, 4), dtype=np.ubyte)
+        overlay[bad] = NAN_COLOR
+        self.nan_overlay.setImage(overlay, levels=None)
+        # keep original coordinates: one image pixel covers row_step x col_step elements
+        for item in (self.image, self.nan_overlay):
+            item.setRect(0, 0, hm.cols, hm.rows)
+        self.plot.getPlotItem().autoRange()
+        note = f"{hm.rows:,} × {hm.cols:,}"
+        if hm.downsampled:
+            note += f", shown as {img.shape[0]} × {img.shape[1]} block means"
+        if bad.any():
+            note += f"; {int(bad.sum())} blocks with NaN/Inf in magenta"
+        self.note.setText(note)
+        self.stack.setCurrentWidget(self.plot)
+
+
+class ValuesView(QWidget):
+    """A page of raw values with index navigation; asks for other pages by signal."""
+
+    page_requested = Signal(int)  # flat start index
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Index", "Value"])
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.start = QSpinBox()
+        self.start.setPrefix("from ")
+        self.start.setKeyboardTracking(False)
+        self.start.valueChanged.connect(self.page_requested.emit)
+        self.prev = QPushButton("◀")
+        self.next = QPushButton("▶")
+        for b in (self.prev, self.next):
+            b.setFixedWidth(32)
+        self.prev.clicked.connect(lambda: self.start.setValue(max(0, self.start.value() - PAGE)))
+        self.next.clicked.connect(lambda: self.start.setValue(self.start.value() + PAGE))
+        bar = QHBoxLayout()
+        bar.addWidget(_section("Values"))
+        bar.addStretch(1)
+        bar.addWidget(self.prev)
+        bar.addWidget(self.start)
+        bar.addWidget(self.next)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+
+    def reset(self, numel: int) -> None:
+        self.start.blockSignals(True)
+        self.start.setRange(0, max(0, numel - 1))
+        self.start.setValue(0)
+        self.start.blockSignals(False)
+
+    def set_values(self, indices: list[tuple[int, ...]], values: list[object]) -> None:
+        self.table.setRowCount(len(values))
+        for r, (idx, v) in enumerate(zip(indices, values)):
+            self.table.setItem(r, 0, QTableWidgetItem(", ".join(map(str, idx)) or "()"))
+            text = number(v, 8) if isinstance(v, float) else str(v)
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if isinstance(v, float) and not math.isfinite(v):
+                item.setForeground(QColor("#d32f2f"))
+            self.table.setItem(r, 1, item)
+
+
+class TensorPanel(QWidget):
+    """Statistics, histogram, heatmap and values of the selected tensor."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.title = _title("")
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet("color: #555;")
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stats = StatsTable()
+        self.histogram = HistogramView()
+        self.heatmap = HeatmapView()
+        self.values = ValuesView()
+        stats_box = QWidget()
+        sl = QVBoxLayout(stats_box)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(_section("Statistics"))
+        sl.addWidget(self.stats)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(stats_box)
+        top.addWidget(self.histogram)
+        top.setSizes([260, 560])
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.heatmap)
+        bottom.addWidget(self.values)
+        bottom.setSizes([560, 260])
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(bottom)
+        self.splitter.setSizes([330, 380])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.splitter, 1)
+        self.entry: TensorEntry | None = None
+
+    def show_pending(self, entry: TensorEntry, where: str) -> None:
+        """Header at once; numbers and plots follow when the worker is done."""
+        self.entry = entry
+        self.title.setText(entry.key)
+        parts = [shape_str(entry.shape), entry.dtype_name, human_bytes(entry.nbytes), entry.role]
+        if entry.location:
+            parts.append(f"saved on {entry.location}")
+        if entry.shared_with:
+            parts.append(f"shares storage with {entry.shared_with}")
+        self.subtitle.setText(" · ".join(parts) + f" — computing on {where}…")
+        self.stats.set_rows([])
+        self.histogram.clear()
+        self.heatmap.set_heatmap(None)
+        self.values.reset(entry.numel)
+        self.values.set_values([], [])
+
+    def show_report(self, report: TensorReport) -> None:
+        self.subtitle.setText(self.subtitle.text().split(" — ")[0])
+        self.stats.set_rows(stats_rows(report.stats))
+        h = report.histogram
+        self.histogram.set_histogram(h.edges, h.counts, h.n_nan, h.n_inf)
+        self.heatmap.set_heatmap(report.heatmap)
+        self.values.set_values(report.indices, report.values)
+
+
+class ModulePanel(QWidget):
+    """A module's totals and a bar chart of its children's parameter counts."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.title = _title("")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.getPlotItem().invertY(True)
+        self.plot.setLabel("bottom", "parameters (elements outside the model)")
+        self.plot.showGrid(x=True, alpha=0.2)
+        self.bars: pg.BarGraphItem | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.summary)
+        layout.addWidget(_section("Children by size"))
+        layout.addWidget(self.plot, 1)
+
+    def show_node(self, node: TreeNode) -> None:
+        self.title.setText(node.path or "Whole checkpoint")
+        dtypes = ", ".join(f"{k} {human_count(v)}" for k, v in node.dtypes.most_common())
+        self.summary.setText(
+            f"{human_count(node.n_tensors)} tensors · {human_count(node.n_params)} parameters · "
+            f"{human_count(node.n_buffers)} buffer elements · {human_count(node.n_elements)} elements · "
+            f"{human_bytes(node.nbytes)}<br><span style='color:#555'>dtypes: {dtypes}</span>"
+        )
+        kids = node.children[:60]
+        values = [c.n_params or c.n_elements for c in kids]
+        if self.bars is not None:
+            self.plot.removeItem(self.bars)
+        self.bars = pg.BarGraphItem(
+            x0=0, y=list(range(len(kids))), height=0.7, width=values, brush=HIST_BRUSH, pen=pg.mkPen(HIST_PEN)
+        )
+        self.plot.addItem(self.bars)
+        self.plot.getAxis("left").setTicks([[(i, c.name) for i, c in enumerate(kids)]])
+        self.plot.getPlotItem().autoRange()
+
+    def bar_values(self) -> list[float]:
+        return [] if self.bars is None else list(self.bars.opts["width"])

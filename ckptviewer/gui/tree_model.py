@@ -1,0 +1,222 @@
+"""The layer tree as a Qt item model: a thin adapter over core's TreeNode (no second tree).
+
+Indexes point straight at ``TreeNode`` objects; rows are created by the view only when
+shown, so a 20,000-tensor tree costs nothing until expanded. Filtering and sorting are
+done by :class:`TreeFilterProxy`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+
+from ..core.scan import SEVERITY_ORDER, Finding
+from ..core.tree import TreeNode
+from ..formatting import human_bytes, human_count, shape_str
+
+NAME, SHAPE, DTYPE, PARAMS, SIZE = range(5)
+HEADERS = ("Name", "Shape", "Dtype", "Parameters", "Size")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+NODE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+SEVERITY_COLORS = {"error": QColor("#d32f2f"), "warning": QColor("#ef6c00"), "info": QColor("#1976d2")}
+
+
+def severity_icon(severity: str, size: int = 12) -> QIcon:
+    """A filled dot in the severity's colour."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(SEVERITY_COLORS[severity])
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return QIcon(pix)
+
+
+def dtype_mix(node: TreeNode) -> str:
+    if node.entry is not None:
+        return node.entry.dtype_name
+    if not node.dtypes:
+        return ""
+    main = max(node.dtypes, key=node.dtypes.get)
+    return main if len(node.dtypes) == 1 else f"{main} +{len(node.dtypes) - 1}"
+
+
+class TreeModel(QAbstractItemModel):
+    """Columns: name, shape, dtype, parameters (elements outside the model), size."""
+
+    def __init__(self, root: TreeNode | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._root = root or TreeNode("", "")
+        self._marks: dict[str, str] = {}  # path -> worst severity (tensors and their modules)
+        self._findings: dict[str, list[Finding]] = {}
+        self._icons: dict[str, QIcon] = {}
+
+    # --- content ------------------------------------------------------------------------
+
+    @property
+    def root(self) -> TreeNode:
+        return self._root
+
+    def set_root(self, root: TreeNode) -> None:
+        self.beginResetModel()
+        self._root = root
+        self._marks, self._findings = {}, {}
+        self.endResetModel()
+
+    def set_findings(self, findings: list[Finding]) -> None:
+        """Mark tensors with findings, and their modules with the worst below them."""
+        marks: dict[str, str] = {}
+        by_key: dict[str, list[Finding]] = {}
+        for f in findings:
+            by_key.setdefault(f.key, []).append(f)
+            parts = f.key.split(".")
+            for i in range(len(parts), 0, -1):
+                path = ".".join(parts[:i])
+                old = marks.get(path)
+                if old is None or SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[old]:
+                    marks[path] = f.severity
+        changed = set(self._marks) | set(marks)
+        self._marks, self._findings = marks, by_key
+        for path in changed:
+            node = self._root.find(path)
+            if node is not None and node is not self._root:
+                self.dataChanged.emit(self.index_of(node, 0), self.index_of(node, len(HEADERS) - 1))
+
+    def node(self, index: QModelIndex) -> TreeNode:
+        return index.internalPointer() if index.isValid() else self._root
+
+    def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
+        if node is self._root or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.row, column, node)
+
+    def index_for_path(self, path: str) -> QModelIndex:
+        node = self._root.find(path)
+        return self.index_of(node) if node is not None else QModelIndex()
+
+    # --- QAbstractItemModel -------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
+        node = self.node(parent)
+        if 0 <= row < len(node.children) and 0 <= column < len(HEADERS):
+            return self.createIndex(row, column, node.children[row])
+        return QModelIndex()
+
+    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        parent = index.internalPointer().parent
+        return self.index_of(parent) if parent is not None else QModelIndex()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self.node(parent).children)
+
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
+        return bool(self.node(parent).children) if (not parent.isValid() or parent.column() == 0) else False
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole and section >= PARAMS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node: TreeNode = index.internalPointer()
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(node, col)
+        if role == SORT_ROLE:
+            return self._sort_key(node, col)
+        if role == NODE_ROLE:
+            return node
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= PARAMS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        mark = self._marks.get(node.path)
+        if role == Qt.ItemDataRole.DecorationRole and col == NAME and mark:
+            if mark not in self._icons:
+                self._icons[mark] = severity_icon(mark)
+            return self._icons[mark]
+        if role == Qt.ItemDataRole.ForegroundRole and mark == "error" and node.entry is not None:
+            return QBrush(SEVERITY_COLORS["error"])
+        if role == Qt.ItemDataRole.ForegroundRole and col in (SHAPE, DTYPE, PARAMS, SIZE) and node.entry is None:
+            return QBrush(QColor("#757575"))  # module aggregates: quieter than tensor values
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        return None
+
+    def _display(self, node: TreeNode, col: int) -> str:
+        e = node.entry
+        if col == NAME:
+            return node.name
+        if col == SHAPE:
+            return shape_str(e.shape) if e is not None else ""
+        if col == DTYPE:
+            return dtype_mix(node)
+        if col == PARAMS:
+            return human_count(node.n_params or node.n_elements)
+        return human_bytes(node.nbytes)
+
+    def _sort_key(self, node: TreeNode, col: int) -> Any:
+        if col == NAME:  # natural order: blocks.2 before blocks.10
+            return f"{int(node.name):012d}" if node.name.isdigit() else node.name.lower()
+        if col == SHAPE:
+            return node.entry.numel if node.entry is not None else -1
+        if col == DTYPE:
+            return dtype_mix(node)
+        if col == PARAMS:
+            return node.n_params or node.n_elements
+        return node.nbytes
+
+    def _tooltip(self, node: TreeNode) -> str:
+        lines = [node.path or "(root)"]
+        e = node.entry
+        if e is not None:
+            lines.append(f"{shape_str(e.shape)} {e.dtype_name}, {e.role}, {human_bytes(e.nbytes)}")
+            if e.shared_with:
+                lines.append(f"shares storage with {e.shared_with}")
+        else:
+            lines.append(f"{human_count(node.n_tensors)} tensors, {human_count(node.n_params)} parameters")
+        for f in self._findings.get(node.path, []):
+            lines.append(f"{f.severity}: {f.message}")
+        return "\n".join(lines)
+
+
+class TreeFilterProxy(QSortFilterProxyModel):
+    """Filter by key, dtype (``bfloat16``) or shape (``3x3``) text; parents of matches stay."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._needle = ""
+        self.setRecursiveFilteringEnabled(True)  # parents of matches stay visible
+        self.setSortRole(SORT_ROLE)
+
+    def set_text(self, text: str) -> None:
+        self._needle = text.strip().lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if not self._needle:
+            return True
+        model: TreeModel = self.sourceModel()  # type: ignore[assignment]
+        # a node's path holds its ancestors' names: matching "layer1" keeps layer1's subtree
+        return self._matches(model.node(source_parent).children[source_row])
+
+    def _matches(self, node: TreeNode) -> bool:
+        needle = self._needle
+        if needle in node.path.lower():
+            return True
+        e = node.entry
+        return e is not None and (e.dtype_name.startswith(needle) or needle in shape_str(e.shape))

@@ -1,0 +1,149 @@
+"""Run core functions off the UI thread, with progress, cancellation and stale-result dropping.
+
+A :class:`TaskRunner` owns a private thread pool. Work is started in a named *slot*
+("open", "tensor", "scan"): starting new work in a slot cancels the previous request
+and any result it still delivers is dropped (request ids), so a user clicking through
+tensors only ever sees the latest one. Workers get plain inputs (a function closed over
+paths, keys, options) and never touch widgets; results come back through queued signals.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from ..core.errors import CheckpointError
+from ..core.tasks import Cancelled, CancelToken, Progress
+
+# fn(progress=..., cancel=...) -> result
+TaskFn = Callable[..., Any]
+
+PROGRESS_INTERVAL = 0.05  # seconds between progress signals: the UI needs no more
+
+
+class _Signals(QObject):
+    """Emitted from a pool thread; received by the TaskRunner (UI thread) through queues."""
+
+    progress = Signal(str, int, object)  # slot, request id, Progress
+    done = Signal(str, int, str, object)  # slot, request id, kind, payload
+
+
+class _Task(QRunnable):
+    def __init__(self, slot: str, rid: int, fn: TaskFn, token: CancelToken, signals: _Signals) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.slot, self.rid, self.fn, self.token, self.signals = slot, rid, fn, token, signals
+        self._last = 0.0
+
+    def _progress(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_INTERVAL or p.done >= p.total:
+            self._last = now
+            self.signals.progress.emit(self.slot, self.rid, p)
+
+    def run(self) -> None:
+        emit = self.signals.done.emit
+        try:
+            result = self.fn(progress=self._progress, cancel=self.token)
+        except Cancelled:
+            emit(self.slot, self.rid, "cancelled", None)
+        except CheckpointError as exc:
+            emit(self.slot, self.rid, "failed", (str(exc), ""))
+        except Exception as exc:  # any bug surfaces in the one error reporter, not a crash
+            emit(self.slot, self.rid, "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        else:
+            emit(self.slot, self.rid, "finished", result)
+
+
+@dataclass
+class _Running:
+    rid: int
+    token: CancelToken
+    label: str
+
+
+class TaskRunner(QObject):
+    """Starts core work in slots on a private thread pool; see the module docstring."""
+
+    progress = Signal(str, object)  # slot, Progress
+    finished = Signal(str, object)  # slot, result
+    failed = Signal(str, str, str)  # slot, message, details
+    cancelled = Signal(str)  # slot
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._next = 0
+        self._running: dict[str, _Running] = {}
+        self._signals = _Signals(self)
+        # the runner lives in the UI thread, so these cross threads as queued calls
+        self._signals.progress.connect(self._on_progress)
+        self._signals.done.connect(self._on_done)
+
+    def start(self, slot: str, fn: TaskFn, label: str = "") -> int:
+        """Run ``fn(progress=, cancel=)`` in ``slot``; cancels what ran there before."""
+        self.cancel(slot)
+        self._next += 1
+        rid = self._next
+        token = CancelToken()
+        was_busy = self.busy
+        self._running[slot] = _Running(rid, token, label)
+        self.pool.start(_Task(slot, rid, fn, token, self._signals))
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return rid
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def is_running(self, slot: str) -> bool:
+        return slot in self._running
+
+    def label(self) -> str:
+        """What the most recent running task is doing, for the status bar."""
+        return next(reversed(self._running.values())).label if self._running else ""
+
+    def cancel(self, slot: str | None = None) -> None:
+        """Cancel the work in ``slot`` (all slots if None); its results will be dropped."""
+        slots = list(self._running) if slot is None else [slot]
+        for s in slots:
+            running = self._running.pop(s, None)
+            if running is not None:
+                running.token.cancel()
+                self.cancelled.emit(s)
+        if slots and not self._running:
+            self.busy_changed.emit(False)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel everything and wait for the threads; True if they all stopped."""
+        self.cancel()
+        return self.pool.waitForDone(timeout_ms)
+
+    def _current(self, slot: str, rid: int) -> bool:
+        running = self._running.get(slot)
+        return running is not None and running.rid == rid
+
+    def _on_progress(self, slot: str, rid: int, p: Progress) -> None:
+        if self._current(slot, rid):
+            self.progress.emit(slot, p)
+
+    def _on_done(self, slot: str, rid: int, kind: str, payload: Any) -> None:
+        if not self._current(slot, rid):
+            return  # stale: the user asked for something else since
+        del self._running[slot]
+        if kind == "finished":
+            self.finished.emit(slot, payload)
+        elif kind == "failed":
+            self.failed.emit(slot, *payload)
+        else:
+            self.cancelled.emit(slot)
+        if not self._running:
+            self.busy_changed.emit(False)

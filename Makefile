@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(subst =,_,$(TORCH))
 DEMO   := demo/demo_checkpoint.pth
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run screenshot test lint format bench clean
 
 install: $(STAMP)
 
@@ -21,8 +21,12 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/python -m ckptviewer.demo demo
-	$(BIN)/ckpt info $(DEMO)
-	$(BIN)/ckpt tree $(DEMO) --depth 3
+	$(BIN)/ckpt tree $(DEMO) --depth 2
+	$(BIN)/ckptviewer $(DEMO)
+
+screenshot: install
+	$(BIN)/python -m ckptviewer.demo demo
+	QT_QPA_PLATFORM=offscreen $(BIN)/ckptviewer $(DEMO) --screenshot docs/screenshot.png
 
 test: install
 	$(BIN)/python -m pytest -q

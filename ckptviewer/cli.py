@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
-from .formatting import human_bytes, human_count, number, shape_str
+from .formatting import human_bytes, human_count, number, plural, shape_str
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
 
@@ -266,8 +266,10 @@ def _scan(args: argparse.Namespace) -> int:
             for f in report.findings:
                 print(f"{f.severity.upper():8s} {f.key}: {f.message}")
             counts = report.to_json()["counts"]
-            print(f"{len(report.stats)} tensors scanned: {counts['error']} errors, "
-                  f"{counts['warning']} warnings, {counts['info']} notes")  # fmt: skip
+            found = ", ".join(
+                plural(counts[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
+            )
+            print(f"{plural(len(report.stats), 'tensor')} scanned: {found}")
         if args.fail_on is not None:
             worst = SEVERITY_ORDER[args.fail_on]
             if any(SEVERITY_ORDER[f.severity] <= worst for f in report.findings):

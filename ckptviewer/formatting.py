@@ -44,3 +44,8 @@ def number(v: object, digits: int = 5) -> str:
             return "nan"
         return f"{v:.{digits}g}"
     return str(v)
+
+
+def plural(n: int, word: str) -> str:
+    """plural(1, 'error') -> '1 error'; plural(3, 'error') -> '3 errors'."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")

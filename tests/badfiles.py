@@ -9,6 +9,7 @@ derived from, so a test can first show that only the damage makes it fail.
 from __future__ import annotations
 
 import collections
+import importlib
 import io
 import json
 import math
@@ -179,7 +180,9 @@ def zip_short_storage(tmp: Path) -> Path:
     """A torch zip whose first storage record was rewritten with a quarter of its bytes."""
     src = good_zip(tmp)
     first = zip_storage_names(src)[0]
-    return rewrite_zip(src, tmp / "short_storage.pth", lambda name, data: data[: len(data) // 4] if name == first else data)
+    return rewrite_zip(
+        src, tmp / "short_storage.pth", lambda name, data: data[: len(data) // 4] if name == first else data
+    )
 
 
 class _Storage:
@@ -217,7 +220,9 @@ def zip_lying_shape(tmp: Path, claimed: tuple[int, ...] = (1000, 1000)) -> Path:
     buf = io.BytesIO()
     stride = tuple(math.prod(claimed[i + 1 :]) for i in range(len(claimed)))
     _TorchPickler(buf, protocol=2).dump({"w": _TensorRecord(_Storage("0", 16), claimed, stride)})
-    return rewrite_zip(src, tmp / "lying_shape.pth", lambda name, data: buf.getvalue() if name.endswith("/data.pkl") else data)
+    return rewrite_zip(
+        src, tmp / "lying_shape.pth", lambda name, data: buf.getvalue() if name.endswith("/data.pkl") else data
+    )
 
 
 # --- damaged safetensors files ----------------------------------------------------------------
@@ -296,11 +301,14 @@ class PopenPayload:
 
 
 class _Import:
+    # importlib.import_module, not builtins.__import__: PySide6 (shiboken) replaces
+    # builtins.__import__ with its own __feature_import__ once imported, which would
+    # change the pickled global name from one test process to the next
     def __init__(self, module: str) -> None:
         self.module = module
 
     def __reduce__(self):
-        return (__import__, (self.module,))
+        return (importlib.import_module, (self.module,))
 
 
 class _GetAttr:
@@ -315,10 +323,11 @@ class _GetAttr:
 
 
 class GetattrChainPayload:
-    """Nested REDUCEs: getattr(__import__("os"), "system")("touch MARKER").
+    """Nested REDUCEs: getattr(importlib.import_module("os"), "system")("touch MARKER").
 
-    No global in the pickle names os.system; it is reached through builtins.__import__
-    and builtins.getattr, the result of one REDUCE being the callable of the next.
+    No global in the pickle names os.system; it is reached through
+    importlib.import_module and builtins.getattr, the result of one REDUCE being the
+    callable of the next.
     """
 
     def __init__(self, marker: Path) -> None:
@@ -346,3 +355,57 @@ def hostile_checkpoint(tmp: Path, kind: str, marker: Path, *, legacy: bool = Fal
     else:
         torch.save(obj, path)
     return path
+
+
+# --- running Python as someone who cannot read a mode-000 file ---------------------------------
+
+_DROP_READ_CAPS = "-dac_override,-dac_read_search"
+
+
+def world_traversable_dir() -> Path:
+    """A fresh directory under the system temp dir that any user can enter (mode 0755).
+
+    pytest's tmp_path lives under a 0700 directory of the user running the tests, which
+    another uid could not even reach. The caller removes it.
+    """
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="ckpt-unreadable-"))
+    path.chmod(0o755)
+    return path
+
+
+def read_denied_runner(python: str, unreadable: Path) -> tuple[list[str], dict] | str:
+    """How to run ``python`` so that opening ``unreadable`` (mode 000) is refused.
+
+    Returns ``(argv_prefix, subprocess_kwargs)``, or a reason to skip. As a normal user
+    mode 000 is enough. As root (who reads anything), the command runs as uid 65534
+    (nobody); if that uid cannot execute ``python`` (say a venv under /root), it runs as
+    root with the capabilities that bypass file permissions (CAP_DAC_OVERRIDE,
+    CAP_DAC_READ_SEARCH) dropped by ``setpriv``. Either way a probe first checks that the
+    interpreter starts, imports ckptviewer, and really gets EACCES on the file.
+    """
+    import shutil
+
+    probe = ["-c", "import sys, ckptviewer; open(sys.argv[1], 'rb')", str(unreadable)]
+    cwd = str(unreadable.parent)
+    if os.geteuid() != 0:
+        candidates: list[tuple[str, list[str], dict]] = [("the current user", [], {})]
+    else:
+        candidates = [("uid 65534", [], {"user": 65534, "group": 65534, "extra_groups": []})]
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            prefix = [setpriv, "--bounding-set", _DROP_READ_CAPS, "--inh-caps", _DROP_READ_CAPS, "--"]
+            candidates.append(("root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH", prefix, {}))
+    reasons = []
+    for who, prefix, kwargs in candidates:
+        try:
+            r = subprocess.run([*prefix, python, *probe], cwd=cwd, capture_output=True, text=True, timeout=60, **kwargs)
+        except (OSError, subprocess.SubprocessError) as exc:
+            reasons.append(f"{who}: cannot run {python} ({exc})")
+            continue
+        if r.returncode != 0 and "PermissionError" in r.stderr:
+            return prefix, {"cwd": cwd, **kwargs}
+        why = "can read a mode-000 file" if r.returncode == 0 else f"probe failed: {r.stderr.strip()[-200:]}"
+        reasons.append(f"{who}: {why}")
+    return "no way to run Python unable to read a mode-000 file here: " + "; ".join(reasons)

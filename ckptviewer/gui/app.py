@@ -92,5 +92,10 @@ def _screenshot(app, window, args) -> int:
     return status["code"]
 
 
-if __name__ == "__main__":
+def main_exit() -> None:
+    """gui-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    main_exit()

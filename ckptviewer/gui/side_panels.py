@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
 from ..core.checkpoint import Checkpoint
 from ..core.scan import ScanReport
 from ..core.summary import training_summary
-from ..formatting import human_bytes
+from ..formatting import human_bytes, plural
 from .tree_model import severity_icon
 
 
@@ -115,7 +115,9 @@ class HealthPanel(QWidget):
         self.list.setHeaderLabels(["Tensor", "Problem", "Details"])
         self.list.setRootIsDecorated(False)
         self.list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.list.itemActivated.connect(lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.list.itemActivated.connect(
+            lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
@@ -136,8 +138,9 @@ class HealthPanel(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, f.key)
         c = report.to_json()["counts"]
         if report.findings:
-            self.summary.setText(
-                f"{len(report.stats):,} tensors scanned: {c['error']} errors, {c['warning']} warnings, {c['info']} notes."
+            counts = ", ".join(
+                plural(c[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
             )
+            self.summary.setText(f"{len(report.stats):,} tensors scanned: {counts}.")
         else:
             self.summary.setText(f"{len(report.stats):,} tensors scanned: no problems found.")

@@ -1,0 +1,30 @@
+"""Fixtures for the desktop app: an offscreen window with its own settings file."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from ckptviewer.gui.app import configure_plots
+from ckptviewer.gui.main_window import MainWindow
+
+OPEN_TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    configure_plots()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    yield w
+    w.runner.shutdown(10_000)
+
+
+def open_and_wait(qtbot, window: MainWindow, path, *, scan: bool = True) -> None:
+    """Open ``path`` and wait for the first tensor's report (and the health scan)."""
+    signals = [window.opened, window.report_shown] + ([window.scan_done] if scan else [])
+    with qtbot.waitSignals(signals, timeout=OPEN_TIMEOUT, order="none"):
+        window.open_file(path)

@@ -286,3 +286,22 @@ def test_closing_while_work_runs_leaves_no_threads(qtbot, tmp_path):
     w.deleteLater()
     qtbot.wait(50)
     assert threading.active_count() <= before
+
+
+def test_every_bad_file_reaches_the_error_dialog_and_the_app_survives(qtbot, window, tmp_path, demo_checkpoint):
+    from tests.core.test_bad_input import BAD_INPUTS
+
+    for name, (factory, words) in BAD_INPUTS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        path = factory(folder)
+        with qtbot.waitSignal(window.error_reported, timeout=OPEN_TIMEOUT) as blocker:
+            window.open_file(path)
+        message = blocker.args[0]
+        assert all(w.lower() in message.lower() for w in words), (name, message)
+        box = window.last_error
+        assert box.isVisible() and box.text() == message
+        assert message in window.statusBar().currentMessage()
+        box.close()
+    open_and_wait(qtbot, window, demo_checkpoint)  # still works after all of that
+    assert window.ckpt.path == demo_checkpoint

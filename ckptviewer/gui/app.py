@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
 def configure_plots() -> None:
     import pyqtgraph as pg
 
-    pg.setConfigOptions(antialias=True, background="w", foreground="#333", imageAxisOrder="row-major")
+    pg.setConfigOptions(antialias=False, background="w", foreground="#333", imageAxisOrder="row-major")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,16 @@ NODE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 SEVERITY_COLORS = {"error": QColor("#d32f2f"), "warning": QColor("#ef6c00"), "info": QColor("#1976d2")}
 
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+DECORATION = int(Qt.ItemDataRole.DecorationRole)
+FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ROLES = frozenset({DISPLAY, DECORATION, FOREGROUND, ALIGN, TOOLTIP, int(SORT_ROLE), int(NODE_ROLE)})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ERROR_BRUSH = QBrush(SEVERITY_COLORS["error"])
+_QUIET_BRUSH = QBrush(QColor("#757575"))  # module aggregates: quieter than tensor values
+
 
 def severity_icon(severity: str, size: int = 12) -> QIcon:
     """A filled dot in the severity's colour."""
@@ -55,6 +65,7 @@ class TreeModel(QAbstractItemModel):
         self._marks: dict[str, str] = {}  # path -> worst severity (tensors and their modules)
         self._findings: dict[str, list[Finding]] = {}
         self._icons: dict[str, QIcon] = {}
+        self._texts: dict[TreeNode, tuple[str, ...]] = {}
 
     # --- content ------------------------------------------------------------------------
 
@@ -65,7 +76,7 @@ class TreeModel(QAbstractItemModel):
     def set_root(self, root: TreeNode) -> None:
         self.beginResetModel()
         self._root = root
-        self._marks, self._findings = {}, {}
+        self._marks, self._findings, self._texts = {}, {}, {}
         self.endResetModel()
 
     def set_findings(self, findings: list[Finding]) -> None:
@@ -131,31 +142,37 @@ class TreeModel(QAbstractItemModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
+        # called thousands of times per paint: plain-int roles and cached row texts keep
+        # a repaint of the visible rows in the low milliseconds
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
         node: TreeNode = index.internalPointer()
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(node, col)
+        if role == DISPLAY:
+            texts = self._texts.get(node)
+            if texts is None:
+                texts = self._texts[node] = tuple(self._display(node, c) for c in range(len(HEADERS)))
+            return texts[col]
+        if role == ALIGN:
+            return _RIGHT if col >= PARAMS else None
         if role == SORT_ROLE:
             return self._sort_key(node, col)
         if role == NODE_ROLE:
             return node
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= PARAMS:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        mark = self._marks.get(node.path)
-        if role == Qt.ItemDataRole.DecorationRole and col == NAME and mark:
+        mark = self._marks.get(node.path) if self._marks else None
+        if role == DECORATION:
+            if col != NAME or not mark:
+                return None
             if mark not in self._icons:
                 self._icons[mark] = severity_icon(mark)
             return self._icons[mark]
-        if role == Qt.ItemDataRole.ForegroundRole and mark == "error" and node.entry is not None:
-            return QBrush(SEVERITY_COLORS["error"])
-        if role == Qt.ItemDataRole.ForegroundRole and col in (SHAPE, DTYPE, PARAMS, SIZE) and node.entry is None:
-            return QBrush(QColor("#757575"))  # module aggregates: quieter than tensor values
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(node)
-        return None
+        if role == FOREGROUND:
+            if mark == "error" and node.entry is not None:
+                return _ERROR_BRUSH
+            return _QUIET_BRUSH if col != NAME and node.entry is None else None
+        return self._tooltip(node)  # TOOLTIP
 
     def _display(self, node: TreeNode, col: int) -> str:
         e = node.entry

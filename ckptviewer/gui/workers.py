@@ -9,6 +9,9 @@ paths, keys, options) and never touch widgets; results come back through queued 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -47,6 +50,7 @@ class _Task(QRunnable):
             self.signals.progress.emit(self.slot, self.rid, p)
 
     def run(self) -> None:
+        _lower_thread_priority()
         emit = self.signals.done.emit
         try:
             result = self.fn(progress=self._progress, cancel=self.token)
@@ -58,6 +62,26 @@ class _Task(QRunnable):
             emit(self.slot, self.rid, "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         else:
             emit(self.slot, self.rid, "finished", result)
+
+
+WORKER_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Make this pool thread (and the compute threads torch starts from it) yield to the UI.
+
+    On a 2-core laptop two workers crunching a 1 GiB tensor would otherwise take the cores
+    from the UI thread. Linux keeps a nice value per thread; elsewhere this does nothing.
+    """
+    if getattr(_tls, "niced", False) or not hasattr(os, "setpriority"):
+        return
+    _tls.niced = True
+    with contextlib.suppress(OSError, AttributeError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), WORKER_NICENESS))
+
+
+_tls = threading.local()
 
 
 @dataclass

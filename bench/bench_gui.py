@@ -11,6 +11,7 @@ Target (issue 3): longest gap <= 50 ms. Run: ``python bench/bench_gui.py [--quic
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import statistics
@@ -22,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
 MiB = 1 << 20
 TARGET_MS = 50.0
@@ -104,7 +105,7 @@ def main() -> int:
         timer.stop()
         window.close()
 
-        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
         worst = max(gaps) if gaps else float("inf")
         print(f"opened (tree shown) after {marks.get('opened', float('nan')):.0f} ms; "
               f"1 GiB statistics+histogram+heatmap shown after {marks.get('big', float('nan')):.0f} ms; "

@@ -26,7 +26,7 @@ run: install
 
 screenshot: install
 	$(BIN)/python -m ckptviewer.demo demo
-	QT_QPA_PLATFORM=offscreen $(BIN)/ckptviewer $(DEMO) --screenshot docs/screenshot.png
+	QT_QPA_PLATFORM=offscreen $(BIN)/ckptviewer $(DEMO) --select model.module.layer2.0.weight --screenshot docs/screenshot.png
 
 test: install
 	$(BIN)/python -m pytest -q

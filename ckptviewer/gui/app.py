@@ -14,6 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="checkpoint to open")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the file")
+    p.add_argument("--select", metavar="KEY", help="select this tensor or module once FILE is open")
     p.add_argument("--screenshot", metavar="OUT.png", help="open FILE, save a screenshot of the window, exit")
     p.add_argument("--timeout", type=float, default=120, help=argparse.SUPPRESS)
     return p
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("ckptviewer")
     configure_plots()
     window = MainWindow(device=args.device)
+    if args.select:
+        window.opened.connect(lambda _ckpt: window.select_key(args.select))
     if args.screenshot:
         return _screenshot(app, window, args)
     window.show()
@@ -68,9 +71,10 @@ def _screenshot(app, window, args) -> int:
         status["code"] = 0
         app.quit()
 
-    def on_report(_key):
-        done["report"] = True
-        maybe_grab()
+    def on_report(key):
+        if args.select is None or key == args.select:
+            done["report"] = True
+            maybe_grab()
 
     def on_scan(_report):
         done["scan"] = True

@@ -305,3 +305,19 @@ def test_every_bad_file_reaches_the_error_dialog_and_the_app_survives(qtbot, win
         box.close()
     open_and_wait(qtbot, window, demo_checkpoint)  # still works after all of that
     assert window.ckpt.path == demo_checkpoint
+
+
+def test_sorting_by_size_and_back_to_file_order(qtbot, window, tmp_path):
+    sd = {"a": torch.ones(2), "b": torch.ones(50), "c": torch.ones(10)}
+    path = tmp_path / "s.pth"
+    torch.save(sd, path)
+    open_and_wait(qtbot, window, path, scan=False)
+
+    def names():
+        return [window.proxy.index(r, 0).data() for r in range(window.proxy.rowCount())]
+
+    assert names() == ["a", "b", "c"]
+    window.tree.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+    assert names() == ["b", "c", "a"]
+    window.tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+    assert names() == ["a", "b", "c"]

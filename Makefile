@@ -41,6 +41,7 @@ format: install
 bench: install
 	$(BIN)/python bench/bench_open.py
 	$(BIN)/python bench/bench_stats.py
+	$(BIN)/python bench/bench_gui.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache

@@ -321,3 +321,15 @@ def test_sorting_by_size_and_back_to_file_order(qtbot, window, tmp_path):
     assert names() == ["b", "c", "a"]
     window.tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
     assert names() == ["a", "b", "c"]
+
+
+def test_reload_keeps_the_selection_and_close_clears(qtbot, window, demo_checkpoint):
+    open_and_wait(qtbot, window, demo_checkpoint)
+    with qtbot.waitSignal(window.report_shown, timeout=OPEN_TIMEOUT):
+        window.select_key("model.module.fc.weight")
+    with qtbot.waitSignals([window.opened, window.report_shown], timeout=OPEN_TIMEOUT, order="none"):
+        window.reload_action.trigger()
+    assert window.current_key() == "model.module.fc.weight"
+    window.close_action.trigger()
+    assert window.ckpt is None and window.model.rowCount() == 0
+    assert window.windowTitle() == "ckptviewer" and window.inspector.currentWidget() is window.empty

@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-on", choices=("error", "warning", "info"), default=None,
         help="exit 3 if a finding of this severity or worse is found (for CI)",
     )  # fmt: skip
+    from .cli_surgery import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .lazy import LazyTensor
+from .lazy import CastTensor, LazyTensor
 
 # Candidate keys for the model state_dict inside a training checkpoint, most likely first.
 STATE_DICT_KEYS = (
@@ -55,7 +55,7 @@ class TensorEntry:
 
     def load(self) -> torch.Tensor:
         """The tensor on the CPU (memory-mapped where possible); reads nothing up front."""
-        if isinstance(self.source, LazyTensor):
+        if isinstance(self.source, (LazyTensor, CastTensor)):
             return self.source.materialize()
         return self.source.detach()
 
@@ -86,6 +86,18 @@ class Checkpoint:
     trusted: bool
     root: Any
     _close: Any = None
+    history: tuple = ()  # edit reports applied since the file was opened, oldest first
+    origin: Checkpoint | None = None  # the checkpoint as opened, for an edited copy
+    companions: tuple = ()  # other open checkpoints whose tensors this one uses (graft)
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.history)
+
+    @property
+    def opened(self) -> Checkpoint:
+        """The checkpoint as read from the file (itself, unless this is an edited copy)."""
+        return self.origin if self.origin is not None else self
 
     @property
     def n_tensors(self) -> int:
@@ -117,6 +129,8 @@ class Checkpoint:
 
     def close(self) -> None:
         """Release file handles. Tensors already materialized stay valid."""
+        if self.origin is not None:  # an edited copy shares the original's files
+            return
         if self._close is not None:
             self._close()
             self._close = None

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .lazy import LazyTensor, StorageRef
+from .lazy import TENSOR_TYPES, StorageRef
 from .unpickle import Opaque
 
 MAX_DEPTH = 200
@@ -49,7 +49,7 @@ class Walk:
 
 
 def is_tensor(value: Any) -> bool:
-    return isinstance(value, (LazyTensor, torch.Tensor))
+    return isinstance(value, TENSOR_TYPES)
 
 
 def walk(root: Any) -> Walk:

@@ -93,3 +93,26 @@ def contiguous_stride(shape: tuple[int, ...]) -> tuple[int, ...]:
         stride.append(acc)
         acc *= max(n, 1)
     return tuple(reversed(stride))
+
+
+@dataclass(eq=False)
+class CastTensor:
+    """A tensor to be converted to ``dtype`` when it is materialized (an edit, not yet saved)."""
+
+    base: LazyTensor | torch.Tensor
+    dtype: torch.dtype
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.base.shape)
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def materialize(self) -> torch.Tensor:
+        base = self.base.materialize() if isinstance(self.base, LazyTensor) else self.base.detach()
+        return base.to(self.dtype)
+
+
+TENSOR_TYPES = (LazyTensor, CastTensor, torch.Tensor)

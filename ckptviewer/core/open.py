@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -25,7 +26,7 @@ from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
 from .formats.trusted import load_trusted
 from .index import walk
-from .lazy import LazyTensor
+from .lazy import CastTensor, LazyTensor
 from .tasks import CancelToken, ProgressFn, check, gc_paused, report
 
 _READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
@@ -154,7 +155,31 @@ def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Che
     )
 
 
-def _entry(path: Path, key: str, value: LazyTensor | torch.Tensor) -> TensorEntry:
+def derive(ckpt: Checkpoint, root: Any, report: Any) -> Checkpoint:
+    """A new Checkpoint over an edited ``root``, sharing ``ckpt``'s files; ``report`` joins its history."""
+    opened = ckpt.opened
+    extra = {"__metadata__": opened.metadata["__metadata__"]} if "__metadata__" in opened.metadata else {}
+    loaded = Loaded(
+        format=ckpt.format,
+        root=root,
+        locations=set(ckpt.saved_on),
+        unsafe_globals=set(ckpt.unsafe_globals),
+        blocked_globals=set(ckpt.blocked_globals),
+        extra_metadata=extra,
+    )
+    with gc_paused():
+        new = _index(ckpt.path, loaded, ckpt.device, ckpt.trusted)
+    new.history = (*ckpt.history, report)
+    new.origin = opened
+    new.companions = ckpt.companions
+    return new
+
+
+def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) -> TensorEntry:
+    if isinstance(value, CastTensor):
+        base = _entry(path, key, value.base)
+        storage_key = f"cast:{value.dtype}:{base.storage_key}:{_view_of(value.base)}"
+        return TensorEntry(key, value.shape, value.dtype, storage_key, value.numel * value.dtype.itemsize, None, value)
     if isinstance(value, LazyTensor):
         ref = value.storage
         if value.extent() > ref.numel:
@@ -171,3 +196,10 @@ def _entry(path: Path, key: str, value: LazyTensor | torch.Tensor) -> TensorEntr
     except (RuntimeError, NotImplementedError):  # sparse, nested, meta: no plain storage
         storage_key, nbytes = f"id:{id(t)}", t.numel() * t.element_size()
     return TensorEntry(key, tuple(t.shape), t.dtype, storage_key, nbytes, None, t, role=OTHER)
+
+
+def _view_of(t: LazyTensor | torch.Tensor) -> tuple:
+    """What makes two views of one storage the same tensor (for shared casts)."""
+    if isinstance(t, LazyTensor):
+        return (t.offset, t.shape, t.stride)
+    return (t.storage_offset(), tuple(t.shape), t.stride())

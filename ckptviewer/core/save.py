@@ -1,0 +1,307 @@
+"""Write a (possibly edited) checkpoint to .pth or .safetensors: atomically, then verified.
+
+* The format follows the output's extension: ``.safetensors`` writes the tensors (the
+  model state_dict of a training checkpoint) with string metadata; anything else is a
+  torch.save zip file holding the whole structure.
+* Atomic: bytes go to a temporary file beside the output, which is flushed, fsynced and
+  renamed over the final name only when complete. A failure, a cancel or a kill leaves
+  the previous file (if any) untouched and nothing under the final name.
+* The source file is never overwritten; any other existing file only with ``force``.
+* Tensors that shared a storage in the source share it in a .pth output; a .safetensors
+  file cannot share, so such tensors are written as separate copies (and reported).
+* Objects loaded as placeholders (untrusted classes) cannot be written back; the error
+  names their keys.
+* After writing, the output is re-opened and every tensor compared bit for bit with what
+  was intended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import Checkpoint
+from .errors import CheckpointError
+from .export import atomic_write
+from .index import _key
+from .lazy import CastTensor, LazyTensor, StorageRef
+from .tasks import CancelToken, ProgressFn, check, report
+from .unpickle import Opaque
+
+SAFETENSORS_DTYPES = {
+    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+    torch.bool: "BOOL", torch.uint16: "U16", torch.uint32: "U32", torch.uint64: "U64",
+    torch.float8_e4m3fn: "F8_E4M3", torch.float8_e5m2: "F8_E5M2", torch.complex64: "C64",
+}  # fmt: skip
+WRITE_CHUNK = 64 << 20
+
+
+@dataclass
+class SaveReport:
+    """What was written where, and whether re-reading it gave back every tensor."""
+
+    path: str
+    format: str
+    n_tensors: int = 0
+    nbytes: int = 0  # tensor bytes written
+    file_bytes: int = 0
+    verified: bool = False
+    shared_copies: list[str] = field(default_factory=list)  # safetensors: written as copies
+    left_out: list[str] = field(default_factory=list)  # safetensors: non-tensor content not written
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def output_format(path: str | os.PathLike) -> str:
+    return "safetensors" if str(path).lower().endswith(".safetensors") else "torch-zip"
+
+
+def check_output(ckpt: Checkpoint, out: Path, force: bool) -> None:
+    """Refuse to overwrite a source file, or an existing file without ``force``."""
+    sources = [ckpt.opened.path, *(c.opened.path for c in ckpt.companions)]
+    for src in sources:
+        if out.exists() and src.exists() and os.path.samefile(out, src):
+            raise CheckpointError(f"{out}: refusing to overwrite the source checkpoint; choose another output")
+    if out.is_dir():
+        raise CheckpointError(f"{out}: is a directory")
+    if out.exists() and not force:
+        raise CheckpointError(f"{out}: already exists; use --force to replace it")
+    if not out.parent.is_dir():
+        raise CheckpointError(f"{out.parent}: no such folder")
+
+
+def placeholders(ckpt: Checkpoint) -> list[str]:
+    """Dotted keys of objects that were not loaded (placeholders) and so cannot be saved."""
+    found: list[str] = []
+
+    def walk(obj: Any, path: str) -> None:
+        if isinstance(obj, Opaque):
+            found.append(path or "(root)")
+            return
+        items = _items(obj)
+        for k, v in items or []:
+            walk(v, f"{path}.{_key(k)}" if path else _key(k))
+
+    walk(ckpt.root, "")
+    return found
+
+
+def _items(obj: Any) -> list[tuple[Any, Any]] | None:
+    if isinstance(obj, Mapping):
+        return list(obj.items())
+    if isinstance(obj, (list, tuple)):
+        return list(enumerate(obj))
+    if isinstance(obj, argparse.Namespace):
+        return list(vars(obj).items())
+    return None
+
+
+class _Materializer:
+    """Turns lazy leaves into tensors; one storage object per source storage, so torch.save
+    writes tied weights once."""
+
+    def __init__(self) -> None:
+        self.storages: dict[int, torch.UntypedStorage] = {}
+        self.casts: dict[tuple, torch.Tensor] = {}
+
+    def tensor(self, leaf: Any) -> torch.Tensor:
+        if isinstance(leaf, LazyTensor):
+            storage = self._storage(leaf.storage)
+            t = torch.empty((0,), dtype=leaf.dtype)
+            t.set_(storage, leaf.offset, leaf.shape, leaf.stride)
+            return torch.nn.Parameter(t, requires_grad=leaf.requires_grad) if leaf.is_parameter else t
+        if isinstance(leaf, CastTensor):
+            base = leaf.base
+            key = (
+                (id(base.storage), base.offset, base.shape, base.stride, leaf.dtype)
+                if isinstance(base, LazyTensor)
+                else (id(base), leaf.dtype)
+            )
+            if key not in self.casts:
+                self.casts[key] = self.tensor(base).detach().to(leaf.dtype)
+            return self.casts[key]
+        return leaf
+
+    def _storage(self, ref: StorageRef) -> torch.UntypedStorage:
+        s = self.storages.get(id(ref))
+        if s is None:
+            s = self.storages[id(ref)] = ref.load()
+        return s
+
+    def structure(self, obj: Any) -> Any:
+        if isinstance(obj, (LazyTensor, CastTensor, torch.Tensor)):
+            return self.tensor(obj)
+        items = _items(obj)
+        if items is None:
+            return obj
+        from .edit import _rebuild  # one container-copying rule for edits and saves
+
+        return _rebuild(obj, [(k, self.structure(v)) for k, v in items])
+
+
+class _CountingFile:
+    """A file wrapper that reports bytes written and honours cancellation between writes."""
+
+    def __init__(self, f: Any, total: int, progress: ProgressFn | None, cancel: CancelToken | None) -> None:
+        self.f, self.total, self.progress, self.cancel = f, max(total, 1), progress, cancel
+        self.written = 0
+
+    def write(self, data: Any) -> int:
+        check(self.cancel)
+        n = self.f.write(data)
+        self.written += len(memoryview(data).cast("B")) if n is None else n
+        report(self.progress, min(self.written, self.total), self.total, "Writing")
+        return n if n is not None else len(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def seek(self, *args: Any) -> int:
+        return self.f.seek(*args)
+
+    def fileno(self) -> int:
+        return self.f.fileno()
+
+
+def save(
+    ckpt: Checkpoint,
+    out: str | os.PathLike,
+    *,
+    force: bool = False,
+    verify: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> SaveReport:
+    """Write ``ckpt`` to ``out`` (format by extension), atomically; then verify it."""
+    out = Path(out)
+    check_output(ckpt, out, force)
+    fmt = output_format(out)
+    bad = placeholders(ckpt) if fmt == "torch-zip" else []
+    if bad:
+        shown = ", ".join(bad[:8]) + (" ..." if len(bad) > 8 else "")
+        raise CheckpointError(
+            f"cannot save {len(bad)} objects that were not loaded (untrusted classes): {shown}; "
+            "drop them (ckpt drop --keys ...) or open the file with --trust"
+        )
+    rep = SaveReport(str(out), fmt)
+    mat = _Materializer()
+    try:
+        if fmt == "safetensors":
+            intended = _write_safetensors(ckpt, out, mat, rep, progress, cancel)
+        else:
+            intended = _write_torch(ckpt, out, mat, rep, progress, cancel)
+    except OSError as exc:
+        raise CheckpointError(f"{out}: could not write ({exc.strerror or exc})") from None
+    rep.file_bytes = out.stat().st_size
+    if verify:
+        _verify(out, intended, rep, cancel)
+    return rep
+
+
+def _write_torch(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch.Tensor]:
+    obj = mat.structure(ckpt.root)
+    intended = {k: mat.tensor(e.source) for k, e in ckpt.tensors.items()}
+    seen: set[int] = set()
+    for t in intended.values():
+        s = t.untyped_storage()
+        if s._cdata not in seen:
+            seen.add(s._cdata)
+            rep.nbytes += s.nbytes()
+    rep.n_tensors = len(intended)
+    with atomic_write(out) as f:
+        torch.save(obj, _CountingFile(f, rep.nbytes, progress, cancel))
+    return intended
+
+
+def _write_safetensors(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch.Tensor]:
+    """Stream a safetensors file: header, then each tensor's bytes in order (no full copy)."""
+    prefix = f"{ckpt.state_dict_key}." if ckpt.state_dict_key else ""
+    model = ckpt.model_keys() if ckpt.state_dict_key is not None else list(ckpt.tensors)
+    keys = model or list(ckpt.tensors)
+    rep.left_out = [k for k in ckpt.tensors if k not in set(keys)]
+    if rep.left_out:
+        rep.warnings.append(f"{len(rep.left_out)} tensors outside the model state_dict are not written")
+    names = {k: k[len(prefix) :] if k.startswith(prefix) else k for k in keys}
+    header: dict[str, Any] = {}
+    offset = 0
+    intended: dict[str, torch.Tensor] = {}
+    for k in keys:
+        entry = ckpt.tensors[k]
+        if entry.dtype not in SAFETENSORS_DTYPES:
+            raise CheckpointError(f"{k}: dtype {entry.dtype_name} cannot be stored in safetensors")
+        if entry.shared_with is not None and entry.shared_with in names:
+            rep.shared_copies.append(names[k])
+        n = entry.numel * entry.dtype.itemsize
+        header[names[k]] = {"dtype": SAFETENSORS_DTYPES[entry.dtype], "shape": list(entry.shape),
+                            "data_offsets": [offset, offset + n]}  # fmt: skip
+        offset += n
+    metadata = ckpt.metadata.get("__metadata__") if isinstance(ckpt.metadata.get("__metadata__"), dict) else {}
+    metadata = {str(a): str(b) for a, b in (metadata or {}).items()}
+    header = {"__metadata__": metadata, **header} if metadata else header
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # data starts 8-byte aligned, as the safetensors library writes
+    total = offset
+    rep.n_tensors, rep.nbytes = len(keys), total
+    if rep.shared_copies:
+        rep.warnings.append(f"{len(rep.shared_copies)} tensors shared storage; safetensors stores them as copies")
+    done = 0
+    with atomic_write(out) as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for k in keys:
+            t = mat.tensor(ckpt.tensors[k].source).detach()
+            intended[names[k]] = t
+            flat = t.contiguous().reshape(-1).view(torch.uint8) if t.numel() else torch.empty(0, dtype=torch.uint8)
+            for start in range(0, flat.numel(), WRITE_CHUNK):
+                check(cancel)
+                f.write(memoryview(flat[start : start + WRITE_CHUNK].numpy()))
+                done += min(WRITE_CHUNK, flat.numel() - start)
+                report(progress, done, total, names[k])
+    return intended
+
+
+def _verify(out: Path, intended: dict[str, torch.Tensor], rep: SaveReport, cancel: CancelToken | None) -> None:
+    from .open import open_checkpoint
+
+    with open_checkpoint(out, device="cpu") as written:
+        missing = [k for k in intended if k not in written.tensors]
+        if missing:
+            raise CheckpointError(f"{out}: verification failed: {len(missing)} tensors missing, e.g. {missing[0]}")
+        for k, t in intended.items():
+            check(cancel)
+            if not _bit_equal(written.tensor(k), t):
+                raise CheckpointError(f"{out}: verification failed: {k} differs from what was meant to be written")
+    rep.verified = True
+
+
+def _bit_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Same dtype, shape and bytes (NaN payloads included)."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.is_quantized or b.is_quantized:
+        return bool(torch.equal(a.int_repr(), b.int_repr())) and a.qscheme() == b.qscheme()
+    if a.layout != torch.strided or b.layout != torch.strided:
+        return bool(torch.equal(a.to_dense(), b.to_dense()))
+    if a.numel() == 0:
+        return True
+    av = a.detach().contiguous().reshape(-1).view(torch.uint8)
+    bv = b.detach().contiguous().reshape(-1).view(torch.uint8)
+    step = max(1, WRITE_CHUNK)
+    return all(torch.equal(av[i : i + step], bv[i : i + step]) for i in range(0, av.numel(), step))
+
+
+__all__ = ["SaveReport", "check_output", "output_format", "placeholders", "save"]

@@ -111,9 +111,8 @@ def _print_report(report: Any, saved: Any, output: str) -> None:
     for w in saved.warnings:
         print(f"  warning: {w}")
     check = "verified bit for bit" if saved.verified else "NOT verified"
-    print(
-        f"wrote {output} ({saved.format}, {plural(saved.n_tensors, 'tensor')}, {human_bytes(saved.file_bytes)}), {check}"
-    )
+    size = human_bytes(saved.file_bytes)
+    print(f"wrote {output} ({saved.format}, {plural(saved.n_tensors, 'tensor')}, {size}), {check}")
 
 
 def _progress():

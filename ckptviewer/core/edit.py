@@ -188,6 +188,7 @@ def _rewrite_keys(
 ) -> tuple[Checkpoint, EditReport]:
     path, sd = model_state(ckpt)
     report = EditReport(op, params)
+    params["_path"], params["_mapping"], params["_weights_only"] = path, [], weights_only
     items: list[tuple[Any, Any]] = []
     seen: dict[str, str] = {}
     for k, v in sd.items():
@@ -198,11 +199,14 @@ def _rewrite_keys(
             seen[new] = k
             if new != k:
                 report.renamed.append((_full(ckpt, k), _full(ckpt, new)))
+                params["_mapping"].append((k, new))
         items.append((new, v))
     new_sd = _rebuild(sd, items)
     meta = getattr(sd, "_metadata", None)
     if isinstance(meta, dict):  # per-module version info torch keeps under module prefixes
-        new_sd._metadata = type(meta)((_module_key(fn, k), v) for k, v in meta.items())
+        renamed_meta = [(k, _module_key(fn, k)) for k in meta]
+        new_sd._metadata = type(meta)((new, meta[old]) for old, new in renamed_meta)
+        params["_meta_mapping"] = [(a, b) for a, b in renamed_meta if a != b]
     if weights_only:
         root = new_sd
         report.removed = [k for k in ckpt.tensors if not k.startswith(_full(ckpt, ""))] if ckpt.state_dict_key else []
@@ -277,6 +281,7 @@ def extract(ckpt: Checkpoint, globs: list[str], reroot: str | None = None) -> tu
         if new in out:
             raise EditError(f"extract: two tensors would both be named {new!r}", report)
         out[new] = entry.source
+        report.params.setdefault("_pairs", []).append((key, new))
         if new != key:
             report.renamed.append((key, new))
     if not out:
@@ -302,6 +307,7 @@ def drop(ckpt: Checkpoint, globs: list[str]) -> tuple[Checkpoint, EditReport]:
         for k, v in items:
             name = f"{path}.{_key(k)}" if path else _key(k)
             if _matches(name, globs):
+                report.params.setdefault("_paths", []).append(name)
                 report.removed.extend(t for t in ckpt.tensors if t == name or t.startswith(name + "."))
                 if not is_tensor(v) and not (_children(v) or []):
                     report.changed.append(name)  # a non-tensor value (metadata) dropped
@@ -453,6 +459,7 @@ def graft(
             continue
         replace[t_keys[t_norm]] = s_val
         report.changed.append(_full(target, t_keys[t_norm]))
+        report.params.setdefault("_pairs", []).append((t_keys[t_norm], s_raw))
     if report.mismatches and not skip_mismatched:
         shown = "; ".join(
             f"{m['key']}: {m['source_shape']} {m['source_dtype']} vs {m['target_shape']} {m['target_dtype']}"
@@ -467,6 +474,7 @@ def graft(
     if not replace:
         raise EditError("graft: no source tensor matches a target key (try a prefix map, see ckpt compat)", report)
     new_sd = _rebuild(t_sd, [(k, replace.get(_key(k), v)) for k, v in t_sd.items()])
+    report.params["_t_path"], report.params["_s_path"] = t_path, model_state(source)[0]
     new = derive(target, replace_at(target.root, t_path, new_sd), report)
     new.companions = (*target.companions, source)  # the grafted tensors live in the source's file
     report.bytes_before = report.bytes_after = _tensor_bytes(new_sd.values())

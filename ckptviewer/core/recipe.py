@@ -8,6 +8,7 @@ same tensors, bit for bit, as saving from ckptviewer.
 from __future__ import annotations
 
 from pathlib import Path
+
 from .checkpoint import Checkpoint
 
 _HELPERS = '''

@@ -43,6 +43,7 @@ from ..core.stats import checkpoint_stats
 from ..core.tree import TreeNode, build_tree
 from ..core.views import values_page
 from ..formatting import human_bytes, human_count, shape_str
+from .editing import Editor
 from .progress import ProgressIndicator
 from .side_panels import HealthPanel, MetadataPanel
 from .tensor_panel import ModulePanel, TensorPanel
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._build_views()
+        self.editor = Editor(self)
         self._build_actions()
         self._build_status_bar()
         self.runner.progress.connect(self._on_progress)
@@ -169,9 +171,13 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.banner.trust_requested.connect(self.ask_trust)
 
+        self.edit_label = QLabel()
+        self.edit_label.setStyleSheet("color: #b45309; font-weight: 600;")
+        self.edit_label.hide()
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(6, 6, 0, 6)
+        ll.addWidget(self.edit_label)
         ll.addWidget(self.filter)
         ll.addWidget(self.tree)
 
@@ -223,6 +229,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.close_action = self._action("&Close", self.close_file, "Ctrl+W", file_menu)
         self._action("&Quit", self.close, "Ctrl+Q", file_menu)
+        self.editor.build_menus(file_menu, self.menuBar().addMenu("&Edit"))
         view_menu = self.menuBar().addMenu("&View")
         self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
         self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
@@ -292,12 +299,14 @@ class MainWindow(QMainWindow):
 
     def open_file(self, path: str | os.PathLike, trust: bool = False, keep_key: str | None = None) -> None:
         """Open ``path`` in a worker; the window stays responsive and shows progress."""
+        if not self.editor.confirm_discard():
+            return
         path = Path(path)
         self.runner.cancel()
         self.path, self.trusted = path, trust
         self._pending_key = keep_key
         device = self.device
-        self.setWindowTitle(f"{path.name} — ckptviewer")
+        self.setWindowTitle(f"{path.name}[*] — ckptviewer")
         self.file_label.setText(f"Opening {path.name}…")
 
         def work(progress, cancel):
@@ -311,9 +320,12 @@ class MainWindow(QMainWindow):
             self.open_file(self.path, trust=self.trusted, keep_key=self.current_key())
 
     def close_file(self) -> None:
+        if not self.editor.confirm_discard():
+            return
         self.runner.cancel()
         if self.ckpt is not None:
-            self.ckpt.close()
+            self.ckpt.opened.close()
+        self.editor.reset(None)
         self.ckpt, self.path, self.scan_report = None, None, None
         self.model.set_root(TreeNode("", ""))
         self.inspector.setCurrentWidget(self.empty)
@@ -353,12 +365,20 @@ class MainWindow(QMainWindow):
             self.open_file(self.path, trust=self.trusted, keep_key=self.current_key())
 
     def _opened(self, ckpt: Checkpoint, root: TreeNode) -> None:
-        if self.ckpt is not None and self.ckpt is not ckpt:
-            self.ckpt.close()
-        self.ckpt, self.scan_report = ckpt, None
-        self.model.set_root(root)
+        if self.ckpt is not None and self.ckpt.opened is not ckpt:
+            self.ckpt.opened.close()
         self._add_recent(ckpt.path)
         self.settings.setValue("last_folder", str(ckpt.path.parent))
+        self.editor.reset(ckpt)
+        self.show_checkpoint(ckpt, root, self._pending_key)
+        self.opened.emit(ckpt)
+
+    def show_checkpoint(self, ckpt: Checkpoint, root: TreeNode, keep_key: str | None = None) -> None:
+        """Show ``ckpt`` (as opened, or an edited working copy) in every view; rescan it."""
+        self.runner.cancel("tensor")
+        self.runner.cancel("scan")
+        self.ckpt, self.scan_report = ckpt, None
+        self.model.set_root(root)
         self.banner.show_for(ckpt)
         self.metadata_panel.show_checkpoint(ckpt)
         saved = ", ".join(ckpt.saved_on) or "unknown"
@@ -369,7 +389,7 @@ class MainWindow(QMainWindow):
         )
         depth = 2 if root.n_tensors <= 2000 else 1
         self.tree.expandToDepth(depth - 1)
-        key = self._pending_key if self._pending_key in ckpt.tensors else next(iter(ckpt.tensors), None)
+        key = keep_key if keep_key in ckpt.tensors else next(iter(ckpt.tensors), None)
         if key is not None:
             self.select_key(key)
         else:
@@ -377,7 +397,6 @@ class MainWindow(QMainWindow):
             self.module_panel.show_node(root)
         self.health_panel.show_scanning()
         self.runner.start("scan", lambda progress, cancel: scan(ckpt, progress=progress, cancel=cancel), "Scanning")
-        self.opened.emit(ckpt)
 
     # --- selection ----------------------------------------------------------------------
 
@@ -455,6 +474,8 @@ class MainWindow(QMainWindow):
             self.scan_done.emit(result)
         elif slot == "export":
             self.statusBar().showMessage(f"Saved {result}", 5000)
+        elif slot == "save":
+            self.editor.on_saved(result)
 
     def _on_failed(self, slot: str, message: str, details: str) -> None:
         if slot == "open":
@@ -499,6 +520,8 @@ class MainWindow(QMainWindow):
             entry = node.entry
             menu.addAction("Copy shape", lambda: clip.setText(shape_str(entry.shape)))
             menu.addAction("Export tensor to .npy…", lambda: self.choose_npy(entry.key))
+        menu.addSeparator()
+        self.editor.add_node_actions(menu, node)
         menu.addSeparator()
         menu.addAction("Expand all below", lambda: self.tree.expandRecursively(index))
         menu.popup(self.tree.viewport().mapToGlobal(pos))
@@ -562,10 +585,13 @@ class MainWindow(QMainWindow):
             self.open_file(files[0])
 
     def closeEvent(self, event) -> None:
+        if not self.editor.confirm_discard():
+            event.ignore()
+            return
         self._memory_timer.stop()
         self.runner.shutdown(10_000)
         if self.ckpt is not None:
-            self.ckpt.close()
+            self.ckpt.opened.close()
         super().closeEvent(event)
 
     def _about(self) -> None:

@@ -1,0 +1,256 @@
+"""Edit dialogs: parameters on top, a live preview of what the edit changes below.
+
+The dialog never edits anything itself: each change of a parameter runs the core edit
+(a pure function) in the window's TaskRunner, slot "preview", and shows its report.
+OK keeps the previewed result; the window applies it to its working copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.edit import EditReport
+from ..formatting import human_bytes
+from .workers import TaskRunner
+
+MAX_ROWS = 2000  # preview rows shown; the counts above always cover everything
+
+
+@dataclass
+class Field:
+    """One parameter of an edit: a text box, a check box or a choice."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | list | check | choice
+    default: Any = ""
+    choices: list[str] = field(default_factory=list)
+    placeholder: str = ""
+
+
+def report_rows(report: EditReport) -> list[tuple[str, str, str]]:
+    """(key, change, severity) rows of a preview table."""
+    rows: list[tuple[str, str, str]] = []
+    rows += [(a, f"→ {b}", "") for a, b in report.renamed]
+    rows += [(m["key"], f"mismatch: {m['source_shape']} {m['source_dtype']} vs target {m['target_shape']} "
+              f"{m['target_dtype']}", "error") for m in report.mismatches]  # fmt: skip
+    verb = {"cast": f"cast to {report.params.get('dtype')}", "graft": "grafted from the source"}.get(
+        report.op, "changed"
+    )
+    renamed = {a for a, _ in report.renamed}
+    rows += [(k, verb, "") for k in report.changed if k not in renamed]
+    rows += [(k, "removed", "warning") for k in report.removed]
+    rows += [(s["key"], f"not grafted: {s['reason']}", "muted") for s in report.skipped]
+    return rows
+
+
+class EditDialog(QDialog):
+    """A parameter form and a preview table for one edit."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        title: str,
+        fields: list[Field],
+        build: Callable[[dict[str, Any]], Callable],
+        runner: TaskRunner,
+        note: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(760, 560)
+        self.runner, self.build = runner, build
+        self.outcome: tuple | None = None  # (new checkpoint, report, tree) of the preview
+        self.inputs: dict[str, Any] = {}
+        form = QFormLayout()
+        for f in fields:
+            form.addRow(f.label, self._input(f))
+        self.summary = QLabel("Computing preview…")
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Key", "Change"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        if note:
+            n = QLabel(note)
+            n.setWordWrap(True)
+            n.setStyleSheet("color: #555;")
+            layout.addWidget(n)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.buttons)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self.refresh)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        self.finished.connect(self._disconnect)
+        self._set_ok(False)
+        QTimer.singleShot(0, self.refresh)
+
+    def _input(self, f: Field) -> QWidget:
+        if f.kind == "check":
+            w = QCheckBox()
+            w.setChecked(bool(f.default))
+            w.toggled.connect(self._changed)
+        elif f.kind == "choice":
+            w = QComboBox()
+            w.addItems(f.choices)
+            w.setCurrentText(str(f.default))
+            w.currentTextChanged.connect(self._changed)
+        else:
+            w = QLineEdit(" ".join(f.default) if isinstance(f.default, list) else str(f.default or ""))
+            w.setPlaceholderText(f.placeholder)
+            w.textChanged.connect(self._changed)
+        self.inputs[f.name] = (f, w)
+        return w
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, (f, w) in self.inputs.items():
+            if f.kind == "check":
+                out[name] = w.isChecked()
+            elif f.kind == "choice":
+                out[name] = w.currentText()
+            elif f.kind == "list":
+                out[name] = w.text().split()
+            else:
+                out[name] = w.text().strip()
+        return out
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Set a parameter as a user would (tests, and prefilling from the selection)."""
+        f, w = self.inputs[name]
+        if f.kind == "check":
+            w.setChecked(bool(value))
+        elif f.kind == "choice":
+            w.setCurrentText(str(value))
+        else:
+            w.setText(" ".join(value) if isinstance(value, list) else str(value))
+
+    def _changed(self, *_: Any) -> None:
+        self._set_ok(False)
+        self.summary.setText("Computing preview…")
+        self._timer.start()
+
+    def refresh(self) -> None:
+        self.outcome = None
+        self.runner.start("preview", self.build(self.values()), "Preview")
+
+    def _on_finished(self, slot: str, result: Any) -> None:
+        if slot != "preview":
+            return
+        self.outcome = result
+        report = result[1]
+        text = f"<b>{report.summary}</b>"
+        if report.bytes_before != report.bytes_after:
+            text += f" · tensor bytes {human_bytes(report.bytes_before)} → {human_bytes(report.bytes_after)}"
+        for w in report.warnings:
+            text += f"<br><span style='color:#ef6c00'>{w}</span>"
+        self.summary.setText(text)
+        self._fill(report_rows(report))
+        self._set_ok(True)
+
+    def _on_failed(self, slot: str, message: str, _details: str) -> None:
+        if slot != "preview":
+            return
+        self.outcome = None
+        self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {message}</span>")
+        self._fill([])
+        self._set_ok(False)
+
+    def _fill(self, rows: list[tuple[str, str, str]]) -> None:
+        colors = {"error": QColor("#d32f2f"), "warning": QColor("#ef6c00"), "muted": QColor("#888888")}
+        shown = rows[:MAX_ROWS]
+        self.table.setRowCount(len(shown) + (1 if len(rows) > MAX_ROWS else 0))
+        for r, (key, change, severity) in enumerate(shown):
+            a, b = QTableWidgetItem(key), QTableWidgetItem(change)
+            if severity in colors:
+                b.setForeground(colors[severity])
+            self.table.setItem(r, 0, a)
+            self.table.setItem(r, 1, b)
+        if len(rows) > MAX_ROWS:
+            self.table.setItem(len(shown), 0, QTableWidgetItem(f"… {len(rows) - MAX_ROWS} more"))
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text() if self.table.item(r, 1) else "")
+                for r in range(self.table.rowCount())]  # fmt: skip
+
+    def _set_ok(self, enabled: bool) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(enabled)
+
+    def _disconnect(self, *_: Any) -> None:
+        self.runner.cancel("preview")
+        for signal, slot in ((self.runner.finished, self._on_finished), (self.runner.failed, self._on_failed)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+
+
+class CompatDialog(QDialog):
+    """The answer of 'would this source load into that model?'."""
+
+    def __init__(self, parent: QWidget, report: Any) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compatibility")
+        self.resize(680, 480)
+        ok = report.compatible
+        head = QLabel(
+            f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{'Compatible' if ok else 'Not compatible'}</b>"
+            f" — load_state_dict(strict=True) of<br>{report.source}<br>into the model of {report.target}:"
+            f"<br>{report.matched} keys match, {len(report.missing)} missing, {len(report.unexpected)} unexpected, "
+            f"{len(report.mismatched)} shape mismatches."
+        )
+        head.setWordWrap(True)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Key", "Problem"])
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        rows = [(k, "missing in the source") for k in report.missing]
+        rows += [(k, "unexpected (the target has no such key)") for k in report.unexpected]
+        rows += [(m["key"], f"shape {m['source_shape']} vs {m['target_shape']}") for m in report.mismatched]
+        self.table.setRowCount(len(rows))
+        for r, (k, p) in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(k))
+            self.table.setItem(r, 1, QTableWidgetItem(p))
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        if report.suggested_maps:
+            tip = QLabel(f"Keys differ by a prefix: try the prefix map <code>{report.suggested_maps[0]}</code>.")
+            tip.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(tip)
+        layout.addWidget(self.table, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

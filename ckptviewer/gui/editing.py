@@ -1,0 +1,338 @@
+"""The working copy: edits with previews, undo/redo, save in a worker, recipe export.
+
+The window shows one Checkpoint at a time. Every edit produces a new Checkpoint (core
+edits are pure), so undo and redo are just stacks of them: undoing returns the exact
+object shown before. Saving never touches the source file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from ..core import Checkpoint, open_checkpoint
+from ..core import edit as ops
+from ..core.export import atomic_write
+from ..core.recipe import recipe
+from ..core.save import save
+from ..core.tree import TreeNode, build_tree
+from .edit_dialogs import CompatDialog, EditDialog, Field
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+SAVE_FILTER = "PyTorch checkpoint (*.pth *.pt);;safetensors (*.safetensors);;All files (*)"
+OPEN_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
+
+
+def _edit_task(fn):
+    """Worker function: run the edit, and build the new tree off the UI thread as well."""
+
+    def work(progress=None, cancel=None):
+        new, report = fn()
+        return new, report, build_tree(new)
+
+    return work
+
+
+class Editor(QObject):
+    """Edit menu, undo/redo stacks and saving for a MainWindow."""
+
+    changed = Signal()
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.undo_stack: list[tuple[Checkpoint, TreeNode, str]] = []
+        self.redo_stack: list[tuple[Checkpoint, TreeNode, str]] = []
+        self.saved_depth = 0  # undo depth at the last save (0 = as opened)
+        self.output: Path | None = None
+        self.ask_before_discard = True
+        self.dialog: EditDialog | None = None
+        self.last_save = None
+
+    # --- menus ---------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
+        action = QAction(text, self.w)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def build_menus(self, file_menu: QMenu, edit_menu: QMenu) -> None:
+        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action("Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.recipe_action = self._action("Export &recipe…", self.choose_recipe)
+        file_menu.insertActions(self.w.close_action, [self.save_action, self.save_as_action, self.recipe_action])
+        file_menu.insertSeparator(self.w.close_action)
+        self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("&Redo", self.redo, "Ctrl+Shift+Z")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        self.op_actions = {
+            "strip": self._action("Strip prefix…", lambda: self.edit("strip")),
+            "add_prefix": self._action("Add prefix…", lambda: self.edit("add_prefix")),
+            "extract": self._action("Extract subtree…", lambda: self.edit("extract")),
+            "graft": self._action("Graft from…", self.choose_graft),
+            "rename": self._action("Rename…", lambda: self.edit("rename")),
+            "drop": self._action("Drop…", lambda: self.edit("drop")),
+            "cast": self._action("Cast…", lambda: self.edit("cast")),
+        }
+        edit_menu.addActions(list(self.op_actions.values()))
+        edit_menu.addSeparator()
+        self.compat_action = self._action("Check compatibility with…", self.choose_compat)
+        edit_menu.addAction(self.compat_action)
+        self._update()
+
+    def add_node_actions(self, menu: QMenu, node: TreeNode) -> None:
+        """Edits offered on a tree row, prefilled with that row."""
+        path = node.path
+        menu.addAction("Extract subtree…", lambda: self.edit("extract", keys=[f"{path}.*" if node.children else path],
+                                                            reroot=f"{path}." if node.children else ""))  # fmt: skip
+        menu.addAction("Drop…", lambda: self.edit("drop", keys=[path]))
+        menu.addAction("Cast…", lambda: self.edit("cast", keys=[f"{path}.*" if node.children else path]))
+        menu.addAction("Rename…", lambda: self.edit("rename", pattern=f"^{_relative(self.w.ckpt, path)}"))
+        menu.addAction("Strip prefix…", lambda: self.edit("strip"))
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        return len(self.undo_stack) != self.saved_depth
+
+    def reset(self, ckpt: Checkpoint | None) -> None:
+        self.undo_stack.clear()
+        self.redo_stack.clear()
+        self.saved_depth = 0
+        self.output = None
+        self._update()
+
+    def _update(self) -> None:
+        if not hasattr(self, "undo_action"):
+            return
+        has = self.w.ckpt is not None
+        self.undo_action.setEnabled(bool(self.undo_stack))
+        self.redo_action.setEnabled(bool(self.redo_stack))
+        self.undo_action.setText(f"&Undo {self.undo_stack[-1][2]}" if self.undo_stack else "&Undo")
+        self.redo_action.setText(f"&Redo {self.redo_stack[-1][2]}" if self.redo_stack else "&Redo")
+        for a in [*self.op_actions.values(), self.compat_action, self.save_as_action]:
+            a.setEnabled(has)
+        self.save_action.setEnabled(has and (self.modified or self.output is None))
+        self.recipe_action.setEnabled(has and bool(self.w.ckpt and self.w.ckpt.history))
+        self.w.setWindowModified(self.modified)
+        n = len(self.w.ckpt.history) if self.w.ckpt is not None else 0
+        self.w.edit_label.setVisible(n > 0)
+        self.w.edit_label.setText(
+            f"Working copy: {n} edit{'s' if n != 1 else ''}" + (", not saved" if self.modified else ", saved")
+        )
+        self.changed.emit()
+
+    def apply(self, new: Checkpoint, root: TreeNode, label: str) -> None:
+        """Show an edited copy; the one shown before goes on the undo stack."""
+        old = self.w.ckpt
+        self.undo_stack.append((old, self.w.model.root, label))
+        self.redo_stack.clear()
+        if self.saved_depth > len(self.undo_stack):
+            self.saved_depth = -1  # the saved state can no longer be reached by redo
+        self.w.show_checkpoint(new, root, self.w.current_key())
+        self._update()
+
+    def undo(self) -> None:
+        if self.undo_stack:
+            ckpt, root, label = self.undo_stack.pop()
+            self.redo_stack.append((self.w.ckpt, self.w.model.root, label))
+            self.w.show_checkpoint(ckpt, root, self.w.current_key())
+            self._update()
+
+    def redo(self) -> None:
+        if self.redo_stack:
+            ckpt, root, label = self.redo_stack.pop()
+            self.undo_stack.append((self.w.ckpt, self.w.model.root, label))
+            self.w.show_checkpoint(ckpt, root, self.w.current_key())
+            self._update()
+
+    def confirm_discard(self) -> bool:
+        """True if there are no unsaved edits, or the user agrees to lose them."""
+        if not self.modified or not self.ask_before_discard:
+            return True
+        answer = QMessageBox.question(
+            self.w, "Unsaved edits", "The working copy has edits that are not saved. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        )  # fmt: skip
+        return answer == QMessageBox.StandardButton.Discard
+
+    # --- edits ---------------------------------------------------------------------------
+
+    def edit(self, op: str, **prefill: Any) -> EditDialog | None:
+        """Open the dialog of ``op``; OK applies the previewed result."""
+        ckpt = self.w.ckpt
+        if ckpt is None:
+            return None
+        fields, build, title, note = self._spec(op, ckpt)
+        dialog = EditDialog(self.w, title, fields, build, self.w.runner, note)
+        for name, value in prefill.items():
+            dialog.set_value(name, value)
+        dialog.accepted.connect(lambda: self._accept(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _accept(self, dialog: EditDialog) -> None:
+        if dialog.outcome is None:
+            return
+        new, report, root = dialog.outcome
+        self.apply(new, root, report.op.replace("_", " "))
+        self.w.statusBar().showMessage(f"{report.op}: {report.summary}", 8000)
+
+    def _spec(self, op: str, ckpt: Checkpoint):
+        detected = " + ".join(ckpt.prefixes) or "none found"
+        if op == "strip":
+            fields = [Field("prefix", "Prefix", placeholder=f"detected: {detected}"),
+                      Field("weights_only", "Weights only (write the bare state_dict)", "check", False)]  # fmt: skip
+            return fields, lambda v: _edit_task(lambda: ops.strip(ckpt, v["prefix"] or None,
+                                                                  weights_only=v["weights_only"])), \
+                "Strip prefix", "Removes the wrapper prefixes DDP/DataParallel (module.) and torch.compile " \
+                "(_orig_mod.) add. Only the model weights are renamed; optimizer, epoch, args are kept."  # fmt: skip
+        if op == "add_prefix":
+            fields = [Field("prefix", "Prefix", default="module.")]
+            return fields, lambda v: _edit_task(lambda: ops.add_prefix(ckpt, v["prefix"])), "Add prefix", ""
+        if op == "extract":
+            fields = [Field("keys", "Keys (globs)", "list", placeholder="backbone.*"),
+                      Field("reroot", "Re-root (remove prefix)", placeholder="backbone.")]  # fmt: skip
+            return fields, lambda v: _edit_task(lambda: ops.extract(ckpt, v["keys"] or ["*"], v["reroot"] or None)), \
+                "Extract subtree", "Keeps only the matching tensors, as a flat state_dict."  # fmt: skip
+        if op == "rename":
+            fields = [Field("pattern", "Pattern (regex)"), Field("repl", "Replace with")]
+            return fields, lambda v: _edit_task(lambda: ops.rename(ckpt, v["pattern"], v["repl"])), "Rename keys", \
+                "re.sub on every key of the model state_dict."  # fmt: skip
+        if op == "drop":
+            fields = [Field("keys", "Keys (globs)", "list", placeholder="fc.*  optimizer")]
+            return fields, lambda v: _edit_task(lambda: ops.drop(ckpt, v["keys"] or ["<nothing>"])), "Drop", \
+                "Removes matching tensors or whole entries (a glob naming a container drops all of it)."  # fmt: skip
+        if op == "cast":
+            fields = [Field("dtype", "To dtype", "choice", "bfloat16", list(ops.FLOAT_DTYPES)),
+                      Field("keys", "Keys (globs; empty: model weights)", "list")]  # fmt: skip
+            return fields, lambda v: _edit_task(lambda: ops.cast(ckpt, v["dtype"], v["keys"] or None)), "Cast", \
+                "Floating-point tensors only; integer and bool tensors are left as they are."  # fmt: skip
+        raise ValueError(op)
+
+    def graft_from(self, source_path: str | os.PathLike) -> EditDialog | None:
+        """Open ``source_path`` (safely) and show the graft dialog into the current checkpoint."""
+        target = self.w.ckpt
+        if target is None:
+            return None
+        source = open_checkpoint(source_path, device="cpu")
+        fields = [
+            Field("map", "Prefix maps (SRC=DST …)", "list", placeholder="encoder.=backbone."),
+            Field("include", "Include (globs)", "list", placeholder="all"),
+            Field("exclude", "Exclude (globs)", "list", placeholder="fc.*"),
+            Field("skip", "Keep the target's tensor where shapes differ", "check", False),
+        ]
+
+        def build(v):
+            return _edit_task(lambda: ops.graft(target, source, maps=ops.parse_maps(v["map"]), include=v["include"],
+                                                exclude=v["exclude"], skip_mismatched=v["skip"]))  # fmt: skip
+
+        note = (f"Copies model tensors from {Path(source_path).name} into this checkpoint. Keys are aligned without "
+                "wrapper prefixes; every shape and dtype must agree.")  # fmt: skip
+        dialog = EditDialog(self.w, "Graft", fields, build, self.w.runner, note)
+        dialog.accepted.connect(lambda: self._accept(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def choose_graft(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Graft tensors from", self._folder(), OPEN_FILTER)
+        if path:
+            self._guard(lambda: self.graft_from(path))
+
+    def compat_with(self, target_path: str | os.PathLike) -> CompatDialog | None:
+        """Would the current checkpoint load into the model of ``target_path``?"""
+        if self.w.ckpt is None:
+            return None
+        report = ops.compat(self.w.ckpt, open_checkpoint(target_path, device="cpu"))
+        dialog = CompatDialog(self.w, report)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def choose_compat(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Check compatibility with", self._folder(), OPEN_FILTER)
+        if path:
+            self._guard(lambda: self.compat_with(path))
+
+    def _guard(self, fn) -> None:
+        try:
+            fn()
+        except ops.CheckpointError as exc:
+            self.w.report_error(str(exc))
+
+    # --- saving --------------------------------------------------------------------------
+
+    def _folder(self) -> str:
+        return str(self.w.settings.value("last_folder", str(Path.home())))
+
+    def save(self) -> None:
+        if self.output is None:
+            self.save_as()
+        else:
+            self.save_to(self.output)
+
+    def save_as(self) -> None:
+        ckpt = self.w.ckpt
+        if ckpt is None:
+            return
+        suggestion = Path(self._folder()) / f"{ckpt.path.stem}.edited{ckpt.path.suffix or '.pth'}"
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save checkpoint as", str(suggestion), SAVE_FILTER)
+        if path:  # the dialog itself asked before replacing an existing file
+            self.save_to(path)
+
+    def save_to(self, path: str | os.PathLike) -> None:
+        """Write the working copy to ``path`` in a worker (progress, Cancel, verify)."""
+        ckpt = self.w.ckpt
+        if ckpt is None:
+            return
+        target = Path(path)
+        self.w.runner.start(
+            "save", lambda progress, cancel: (target, save(ckpt, target, force=True, progress=progress, cancel=cancel)),
+            f"Saving {target.name}",
+        )  # fmt: skip
+
+    def on_saved(self, result: tuple[Path, Any]) -> None:
+        path, report = result
+        self.output, self.last_save = path, report
+        self.saved_depth = len(self.undo_stack)
+        check = "verified" if report.verified else "NOT verified"
+        self.w.statusBar().showMessage(f"Saved {path.name} ({report.n_tensors} tensors, {check})", 10_000)
+        self._update()
+
+    def choose_recipe(self) -> None:
+        ckpt = self.w.ckpt
+        if ckpt is None or not ckpt.history:
+            return
+        default = Path(self._folder()) / f"{ckpt.path.stem}_recipe.py"
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export recipe", str(default), "Python (*.py)")
+        if path:
+            self.export_recipe(path)
+
+    def export_recipe(self, path: str | os.PathLike) -> Path:
+        ckpt = self.w.ckpt
+        assert ckpt is not None
+        out = self.output or Path(self._folder()) / f"{ckpt.path.stem}.edited.pth"
+        with atomic_write(path, "w") as f:
+            f.write(recipe(ckpt, out))
+        self.w.statusBar().showMessage(f"Recipe written to {path}", 8000)
+        return Path(path)
+
+
+def _relative(ckpt: Checkpoint | None, key: str) -> str:
+    """``key`` relative to the model state_dict (what rename patterns see)."""
+    if ckpt is None or not ckpt.state_dict_key:
+        return key
+    return key.removeprefix(ckpt.state_dict_key + ".")

@@ -44,6 +44,7 @@ class Editor(QObject):
     """Edit menu, undo/redo stacks and saving for a MainWindow."""
 
     changed = Signal()
+    saved = Signal(object)  # SaveReport
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -311,6 +312,7 @@ class Editor(QObject):
         check = "verified" if report.verified else "NOT verified"
         self.w.statusBar().showMessage(f"Saved {path.name} ({report.n_tensors} tensors, {check})", 10_000)
         self._update()
+        self.saved.emit(report)
 
     def choose_recipe(self) -> None:
         ckpt = self.w.ckpt

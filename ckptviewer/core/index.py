@@ -107,7 +107,7 @@ class _Walker:
         if isinstance(value, StorageRef):  # a bare storage saved on its own
             return {"__class__": "torch.UntypedStorage", "nbytes": value.nbytes, "location": value.location}
         if isinstance(value, (set, frozenset)):
-            return _prune_list([self.visit(v, path, depth + 1, active) for v in sorted(value, key=repr)])
+            return _prune_list([self.visit(v, path, depth + 1, active) for v in sorted(value, key=safe_repr)])
         return _describe(value)
 
     def _visit_mapping(self, value: Mapping, path: list[str], depth: int, active: set[int], count: bool = True) -> Any:
@@ -145,9 +145,10 @@ class _Walker:
         p = ".".join(path)
         container = self.r.containers.setdefault(p, Container(p, is_module=True))
         container.is_module = True
-        skip = state.get("_non_persistent_buffers_set") or set()
+        skip = state.get("_non_persistent_buffers_set")
+        skip = skip if isinstance(skip, (set, frozenset)) else set()
         for group in ("_parameters", "_buffers"):
-            items = state.get(group) or {}
+            items = state.get(group)
             if not isinstance(items, Mapping):
                 continue
             for k, v in items.items():
@@ -159,7 +160,7 @@ class _Walker:
                 if group == "_buffers":
                     self.r.buffers.add(key)
         meta: dict[str, Any] = {"__class__": cls}
-        modules = state.get("_modules") or {}
+        modules = state.get("_modules")
         if isinstance(modules, Mapping):
             for k, sub in modules.items():
                 if sub is None:
@@ -188,7 +189,11 @@ _NOT_SCALAR = object()
 def _scalar(value: Any) -> Any:
     """JSON form of a scalar value, or _NOT_SCALAR."""
     if value is None or isinstance(value, (bool, int)):
-        return value if not isinstance(value, enum.Enum) else str(value)
+        if isinstance(value, enum.Enum):
+            return str(value)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
+            return f"<integer of {value.bit_length()} bits>"  # JSON and str() choke on huge ints
+        return value
     if isinstance(value, float):
         return _float(value)
     if isinstance(value, str):
@@ -225,7 +230,9 @@ def _numpy(value: Any) -> Any:
 
     if isinstance(value, np.generic):
         item = value.item()
-        return _scalar(item) if _scalar(item) is not _NOT_SCALAR else str(item)
+        if isinstance(item, np.generic):  # longdouble and friends have no Python equivalent
+            return safe_repr(item)
+        return _scalar(item) if _scalar(item) is not _NOT_SCALAR else safe_repr(item)
     if isinstance(value, np.ndarray):
         meta: dict[str, Any] = {"__class__": "numpy.ndarray", "shape": list(value.shape), "dtype": str(value.dtype)}
         if value.size <= 16 and value.dtype.kind in "biuf":
@@ -236,10 +243,23 @@ def _numpy(value: Any) -> Any:
     return _NOT_SCALAR
 
 
+SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.dtype, torch.device, pathlib.PurePath)
+
+
+def safe_repr(value: Any, limit: int = 200) -> str:
+    """repr() of simple values only: a repr of an arbitrary object can take minutes or recurse."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
+        return f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, SAFE_REPR_TYPES):
+        return repr(value)[:limit]
+    if isinstance(value, (tuple, frozenset)) and len(value) <= 8:
+        return "(" + ", ".join(safe_repr(v, limit // 4) for v in value) + ")"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
 def _describe(value: Any) -> Any:
     cls = type(value)
-    text = repr(value)
-    return {"__class__": f"{cls.__module__}.{cls.__qualname__}", "repr": text[:200]}
+    return {"__class__": f"{cls.__module__}.{cls.__qualname__}", "repr": safe_repr(value)}
 
 
 def _prune_list(meta: list) -> Any:
@@ -255,7 +275,7 @@ def _key(k: Any) -> str:
     if isinstance(k, str):
         return k
     if isinstance(k, (int, float, bool)) or k is None:
-        return str(k)
+        return safe_repr(k) if isinstance(k, int) and not isinstance(k, bool) and abs(k) >= 1 << 63 else str(k)
     if isinstance(k, bytes):
         return k.decode("utf-8", "replace")
-    return repr(k)
+    return safe_repr(k)

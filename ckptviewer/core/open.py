@@ -89,10 +89,13 @@ def open_checkpoint(
         report(progress, 2, 3, "Indexing")
         try:
             ckpt = _index(path, loaded, dev, trust)
-        except CheckpointError:
+        except Exception as exc:
             if loaded.close:
                 loaded.close()
-            raise
+            if isinstance(exc, CheckpointError):
+                raise
+            # a structure nothing legitimate produces (hostile or corrupt): one clear line
+            raise CheckpointError(f"{path}: cannot index the checkpoint ({type(exc).__name__}: {exc})") from None
     report(progress, 3, 3, "Done")
     return ckpt
 

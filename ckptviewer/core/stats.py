@@ -113,6 +113,22 @@ def _as_values(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
+def compact(t: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(t without its stride-0 dimensions, how many times each element repeats).
+
+    An expanded tensor (stride 0) can claim 2**40 elements over 4 stored ones: statistics
+    of the stored elements, scaled, are the statistics of the whole.
+    """
+    factor = 1
+    if t.layout != torch.strided or t.dim() == 0:
+        return t, 1
+    for d, (n, st) in enumerate(zip(t.shape, t.stride())):
+        if st == 0 and n > 1:
+            factor *= n
+            t = t.narrow(d, 0, 1)
+    return t, factor
+
+
 def _prepare(chunk: torch.Tensor, device: torch.device) -> torch.Tensor:
     """A chunk on ``device`` in a dtype its reductions support."""
     if chunk.device != device:
@@ -142,8 +158,8 @@ def tensor_stats(
 ) -> TensorStats:
     """Statistics of ``t``, chunked; ``on_chunk(n)`` is told of every ``n`` elements done."""
     device = torch.device(device) if device is not None else t.device
-    t = _as_values(t)
-    numel = t.numel()
+    t, repeat = compact(_as_values(t))
+    numel = t.numel() * repeat
     lo: float | int | None = None
     hi: float | int | None = None
     moments = _Moments()
@@ -168,7 +184,9 @@ def tensor_stats(
             lo = mn if lo is None else min(lo, mn)
             hi = mx if hi is None else max(hi, mx)
         if on_chunk is not None:
-            on_chunk(raw.numel())
+            on_chunk(raw.numel() * repeat)
+    moments.n, moments.m2 = moments.n * repeat, moments.m2 * repeat
+    n_nan, n_inf, n_zero = n_nan * repeat, n_inf * repeat, n_zero * repeat
     n = moments.n
     if n == 0:
         return TensorStats(key, numel, None, None, None, None, None, n_nan, n_inf, n_zero)
@@ -260,7 +278,7 @@ def histogram(
 ) -> Histogram:
     """Histogram of the finite values of ``t`` (range from its min/max unless given)."""
     device = torch.device(device) if device is not None else t.device
-    t = _as_values(t)
+    t, repeat = compact(_as_values(t))
     n_nan = n_inf = 0
     if value_range is None:
         s = tensor_stats(t, device=device, cancel=cancel)
@@ -288,7 +306,7 @@ def histogram(
         counts += torch.histc(c, bins=bins, min=lo, max=hi).to("cpu", torch.int64)
     step = (hi - lo) / bins
     edges = [lo + i * step for i in range(bins)] + [hi]
-    return Histogram(edges, counts.tolist(), n_nan, n_inf)
+    return Histogram(edges, (counts * repeat).tolist(), n_nan * repeat, n_inf * repeat)
 
 
 def _json_number(v: object) -> object:

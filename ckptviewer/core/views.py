@@ -33,9 +33,12 @@ class Heatmap:
         return self.row_step > 1 or self.col_step > 1
 
 
+MAX_HEATMAP_ELEMENTS = 1 << 34  # beyond this a weight is not a matrix anyone looks at pixel by pixel
+
+
 def can_heatmap(shape: tuple[int, ...]) -> bool:
     """2-D weights and conv kernels (>= 2 dims with more than one row and column)."""
-    return len(shape) >= 2 and shape[0] > 0 and math.prod(shape[1:]) > 0
+    return len(shape) >= 2 and shape[0] > 0 and math.prod(shape[1:]) > 0 and math.prod(shape) <= MAX_HEATMAP_ELEMENTS
 
 
 def heatmap(
@@ -55,7 +58,9 @@ def heatmap(
     t = _as_values(t)
     rows = t.shape[0]
     cols = t.numel() // rows
-    m = t.reshape(rows, cols) if t.is_contiguous() else t.reshape(rows, -1)
+    if not t.is_contiguous() and 0 in t.stride():
+        t = t.contiguous() if t.numel() <= 1 << 26 else t  # expanded: materialize only if small
+    m = t.reshape(rows, cols) if t.is_contiguous() else t.flatten(1)
     out_rows, out_cols = min(rows, max_side), min(cols, max_side)
     row_edges = np.linspace(0, rows, out_rows + 1).round().astype(int)
     col_edges = torch.linspace(0, cols, out_cols + 1).round().long()

@@ -23,6 +23,8 @@ from ..unpickle import RestrictedUnpickler, StorageType
 from . import Loaded
 from .sniff import TORCH_ZIP
 
+MAX_PICKLE = 1 << 30  # the largest real data.pkl seen is a few tens of MB
+
 
 class ZipArchive:
     """A torch zip file: its records (via torch's own zip reader) and a memory map."""
@@ -44,6 +46,8 @@ class ZipArchive:
                 f"{path}: a TorchScript archive (torch.jit.save); TorchScript is not supported yet"
             )
         self.records = records
+        if self._reader.get_record_size("data.pkl") > MAX_PICKLE:
+            raise CheckpointError(f"{path}: data.pkl is larger than {MAX_PICKLE >> 20} MiB (a decompression bomb?)")
         self.data_pkl = self.read_record("data.pkl")
         self.byteorder = (
             self.read_record("byteorder").decode("ascii", "replace") if "byteorder" in records else "little"

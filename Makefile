@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/bench_open.py
 	$(BIN)/python bench/bench_stats.py
 	$(BIN)/python bench/bench_gui.py
+	$(BIN)/python bench/bench_save.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache

@@ -18,7 +18,7 @@ import argparse
 import fnmatch
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
@@ -56,9 +56,10 @@ class EditReport:
     bytes_after: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)
+        # private params hold resolved keys and, for graft, the source Checkpoint: not JSON
+        public = {k: v for k, v in self.params.items() if not k.startswith("_")}
+        doc = asdict(replace(self, params=public))
         doc["renamed"] = [{"from": a, "to": b} for a, b in self.renamed]
-        doc["params"] = {k: v for k, v in self.params.items() if not k.startswith("_")}
         return doc
 
 

@@ -26,6 +26,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        # mkstemp makes 0600 files; give the mode a plain open() would (or the replaced file's)
+        os.fchmod(fd, _mode_for(path))
         with open(fd, mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})) as f:
             yield f
             f.flush()
@@ -35,6 +37,27 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # /proc avoids os.umask(0)'s moment of a zero umask for every other thread
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:

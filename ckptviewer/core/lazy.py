@@ -23,6 +23,10 @@ class StorageSource(Protocol):
         """Return ``ref.nbytes`` bytes of the storage, memory-mapped where possible."""
         ...
 
+    def file_offset(self, ref: StorageRef) -> int:
+        """Where the bytes of ``ref`` start in the file."""
+        ...
+
 
 @dataclass(eq=False)
 class StorageRef:

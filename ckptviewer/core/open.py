@@ -190,7 +190,8 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
                 f"{path}: tensor {key!r} of shape {list(value.shape)} needs {value.extent()} elements "
                 f"but its storage holds {ref.numel} (damaged or forged file)"
             )
-        storage_key = f"{ref.key}@{ref.byte_offset}" if ref.byte_offset else ref.key
+        # record names ("0", "1", ...) repeat in every file: a graft mixes two files
+        storage_key = f"{id(ref.source):x}/{ref.key}" + (f"@{ref.byte_offset}" if ref.byte_offset else "")
         return TensorEntry(key, value.shape, value.dtype, storage_key, ref.nbytes, ref.location, value)
     t = value
     try:

@@ -43,6 +43,7 @@ SAFETENSORS_DTYPES = {
     torch.float8_e4m3fn: "F8_E4M3", torch.float8_e5m2: "F8_E5M2", torch.complex64: "C64",
 }  # fmt: skip
 WRITE_CHUNK = 64 << 20
+VERIFY_CHUNK = 16 << 20
 
 
 @dataclass
@@ -275,17 +276,67 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch
 
 
 def _verify(out: Path, intended: dict[str, torch.Tensor], rep: SaveReport, cancel: CancelToken | None) -> None:
+    """Re-open ``out`` and compare every tensor, bit for bit, with what was meant.
+
+    Storage bytes are read back with plain reads into one reusable buffer (not a second
+    memory map), so verifying a 1 GiB file does not add 1 GiB of mapped pages.
+    """
     from .open import open_checkpoint
 
-    with open_checkpoint(out, device="cpu") as written:
-        missing = [k for k in intended if k not in written.tensors]
-        if missing:
-            raise CheckpointError(f"{out}: verification failed: {len(missing)} tensors missing, e.g. {missing[0]}")
-        for k, t in intended.items():
+    def fail(key: str, why: str) -> CheckpointError:
+        return CheckpointError(f"{out}: verification failed: {key} {why}")
+
+    buffer = bytearray(VERIFY_CHUNK)
+    checked: set[int] = set()
+    with open_checkpoint(out, device="cpu") as written, open(out, "rb") as f:
+        for key, t in intended.items():
             check(cancel)
-            if not _bit_equal(written.tensor(k), t):
-                raise CheckpointError(f"{out}: verification failed: {k} differs from what was meant to be written")
+            entry = written.tensors.get(key)
+            if entry is None:
+                raise fail(key, "is missing")
+            src = entry.source
+            plain = t.layout == torch.strided and not t.is_quantized
+            if not (isinstance(src, LazyTensor) and plain):
+                if not _bit_equal(written.tensor(key), t):
+                    raise fail(key, "differs from what was meant to be written")
+                continue
+            if src.dtype != t.dtype or src.shape != tuple(t.shape):
+                raise fail(key, f"was written as {list(src.shape)} {src.dtype}")
+            ref = src.storage
+            whole = t.untyped_storage()
+            same_layout = src.offset == t.storage_offset() and src.stride == t.stride()
+            if same_layout and ref.nbytes == whole.nbytes():  # .pth: the whole storage, once
+                if id(ref) in checked:
+                    continue
+                checked.add(id(ref))
+                expected = torch.empty((0,), dtype=torch.uint8).set_(whole)
+            else:  # safetensors: the tensor's own bytes, contiguous
+                expected = t.detach().contiguous().reshape(-1).view(torch.uint8) if t.numel() else torch.empty(0)
+            if expected.numel() != ref.nbytes and not (expected.numel() == 0 and ref.nbytes == 0):
+                raise fail(key, "has the wrong number of bytes")
+            if not _file_matches(f, ref.source.file_offset(ref), expected, buffer, cancel):
+                raise fail(key, "differs from what was meant to be written")
     rep.verified = True
+
+
+def _file_matches(f: Any, offset: int, expected: torch.Tensor, buffer: bytearray, cancel: CancelToken | None) -> bool:
+    n = expected.numel()
+    pos = 0
+    while pos < n:
+        check(cancel)
+        size = min(len(buffer), n - pos)
+        f.seek(offset + pos)
+        view = memoryview(buffer)[:size]
+        if f.readinto(view) != size:
+            return False
+        got = torch.frombuffer(view, dtype=torch.uint8)
+        want = expected[pos : pos + size]
+        if size % 8 == 0 and want.data_ptr() % 8 == 0:  # compare 8 bytes at a time: 5x faster
+            got, want = got.view(torch.int64), want.view(torch.int64)
+        if not torch.equal(got, want):
+            return False
+        pos += size
+    return True
 
 
 def _bit_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -300,8 +351,7 @@ def _bit_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
         return True
     av = a.detach().contiguous().reshape(-1).view(torch.uint8)
     bv = b.detach().contiguous().reshape(-1).view(torch.uint8)
-    step = max(1, WRITE_CHUNK)
-    return all(torch.equal(av[i : i + step], bv[i : i + step]) for i in range(0, av.numel(), step))
+    return bool(torch.equal(av, bv))
 
 
 __all__ = ["SaveReport", "check_output", "output_format", "placeholders", "save"]

@@ -39,8 +39,11 @@ class SafetensorsFile:
         self._lock = threading.Lock()
         self._file_storage: torch.UntypedStorage | None = None
 
+    def file_offset(self, ref: StorageRef) -> int:
+        return self.data_start + int(ref.key.split(":")[0]) + ref.byte_offset
+
     def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
-        start = self.data_start + int(ref.key.split(":")[0]) + ref.byte_offset
+        start = self.file_offset(ref)
         with self._lock:
             if self._file_storage is None:
                 self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, self.size)

@@ -31,8 +31,11 @@ class LegacyFile:
         self.data_offsets: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def file_offset(self, ref: StorageRef) -> int:
+        return self.data_offsets[ref.key] + ref.byte_offset
+
     def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
-        start = self.data_offsets[ref.key] + ref.byte_offset
+        start = self.file_offset(ref)
         with self._lock, open(self.path, "rb") as f:
             f.seek(start)
             raw = bytearray(f.read(ref.nbytes))

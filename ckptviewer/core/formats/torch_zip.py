@@ -63,6 +63,10 @@ class ZipArchive:
         name = f"data/{key}"
         return self._reader.get_record_size(name) if name in self.records else None
 
+    def file_offset(self, ref: StorageRef) -> int:
+        """Where the bytes of ``ref`` start in the file."""
+        return self._reader.get_record_offset(f"data/{ref.key}") + ref.byte_offset
+
     def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
         """The bytes of ``ref``: a view of the file's private memory map."""
         name = f"data/{ref.key}"

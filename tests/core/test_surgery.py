@@ -1,0 +1,776 @@
+"""Checkpoint surgery through the core API: edits (ckptviewer.core.edit) and saving
+(ckptviewer.core.save), on files that torch itself wrote from real wrapped models.
+
+Every output is checked the way a user would: ``torch.load`` (weights-only where the
+file allows it), then ``load_state_dict(strict=True)`` into the plain model, with tensors
+compared bit for bit. Source files are hashed before and after: surgery never writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ckptviewer.core import CheckpointError, open_checkpoint
+from ckptviewer.core.edit import (
+    EditError,
+    add_prefix,
+    cast,
+    compat,
+    drop,
+    extract,
+    graft,
+    parse_maps,
+    rename,
+    strip,
+)
+from ckptviewer.core.save import save
+from tests.models import SmallNet, TiedLM, ddp_state_dict, training_checkpoint
+
+# ---------------------------------------------------------------- helpers
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def as_bytes(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().contiguous().reshape(-1).view(torch.uint8)
+
+
+def assert_bit_equal(a: torch.Tensor, b: torch.Tensor, what: str = "") -> None:
+    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != {b.dtype}"
+    assert a.shape == b.shape, f"{what}: shape {tuple(a.shape)} != {tuple(b.shape)}"
+    assert torch.equal(as_bytes(a), as_bytes(b)), f"{what}: values differ"
+
+
+def assert_same_state(got: dict, want: dict) -> None:
+    """Same keys in the same order, every tensor bit-equal."""
+    assert list(got) == list(want)
+    for k in want:
+        assert_bit_equal(got[k], want[k], k)
+
+
+def assert_same_tree(got, want, where: str = "") -> None:
+    """Nested dicts/lists/Namespaces equal, tensors bit for bit."""
+    if isinstance(want, torch.Tensor):
+        assert isinstance(got, torch.Tensor), where
+        assert_bit_equal(got, want, where)
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want), where
+        for k in want:
+            assert_same_tree(got[k], want[k], f"{where}.{k}")
+    elif isinstance(want, (list, tuple)):
+        assert type(got) is type(want) and len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_same_tree(g, w, f"{where}.{i}")
+    else:
+        assert got == want, where
+
+
+def trained_smallnet() -> SmallNet:
+    """A SmallNet whose BatchNorm buffers are not the defaults (num_batches_tracked = 1)."""
+    model = SmallNet()
+    model.bn1(torch.randn(4, 8, 5, 5))  # train mode: updates running stats
+    return model
+
+
+def plain_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def no_part_files(folder: Path) -> bool:
+    return not list(Path(folder).glob(".*.part"))
+
+
+def open_cpu(path: Path):
+    return open_checkpoint(path, device="cpu")
+
+
+# ---------------------------------------------------------------- 1. strip of wrapped models
+
+
+def _wrapped(kind: str, model: nn.Module, tmp_path: Path) -> tuple[dict, list[str]]:
+    """The state_dict a wrapper writes, and the prefix chain expected in its keys."""
+    if kind == "ddp":
+        return ddp_state_dict(model, tmp_path), ["module."]
+    if kind == "dataparallel":
+        return nn.DataParallel(model).state_dict(), ["module."]
+    if kind == "compile":
+        return torch.compile(model).state_dict(), ["_orig_mod."]
+    if kind == "ddp_compile":
+        return ddp_state_dict(torch.compile(model), tmp_path), ["module.", "_orig_mod."]
+    if kind == "legacy":
+        return nn.DataParallel(model).state_dict(), ["module."]
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind", ["ddp", "dataparallel", "compile", "ddp_compile", "legacy"])
+def test_strip_wrapped_state_dict_loads_strictly_into_the_plain_model(tmp_path, kind):
+    model = trained_smallnet()
+    want = plain_state(model)
+    sd, prefixes = _wrapped(kind, model, tmp_path)
+    assert all(k.startswith("".join(prefixes)) for k in sd)
+    src = tmp_path / "wrapped.pth"
+    torch.save(sd, src, _use_new_zipfile_serialization=(kind != "legacy"))
+    before = sha256(src)
+
+    with open_cpu(src) as ckpt:
+        assert ckpt.format == ("torch-legacy" if kind == "legacy" else "torch-zip")
+        assert ckpt.prefixes == prefixes
+        new, report = strip(ckpt)
+        assert len(report.renamed) == len(want)
+        assert report.renamed[0] == ("".join(prefixes) + "conv1.weight", "conv1.weight")
+        rep = save(new, tmp_path / "out.pth")
+    assert rep.verified and rep.format == "torch-zip" and rep.n_tensors == len(want)
+
+    loaded = torch.load(tmp_path / "out.pth", weights_only=True)
+    fresh = SmallNet()
+    fresh.load_state_dict(loaded, strict=True)
+    assert_same_state(loaded, want)
+    assert dict(loaded._metadata) == dict(model.state_dict()._metadata)  # module versions (BatchNorm: 2) kept
+    assert_same_state(fresh.state_dict(), want)
+    assert sha256(src) == before, "the source file changed"
+    assert no_part_files(tmp_path)
+
+
+def test_strip_training_checkpoint_rewrites_only_the_model_keys(tmp_path):
+    model = nn.DataParallel(trained_smallnet())  # keys module.*; no GPU needed without forward
+    ck = training_checkpoint(model)
+    src = tmp_path / "train.pth"
+    torch.save(ck, src)
+    before = sha256(src)
+    want_model = {k.removeprefix("module."): v for k, v in ck["model"].items()}
+
+    with open_cpu(src) as ckpt:
+        assert ckpt.state_dict_key == "model" and ckpt.prefixes == ["module."]
+        new, report = strip(ckpt)
+        assert report.renamed[0] == ("model.module.conv1.weight", "model.conv1.weight")
+        assert all(a.startswith("model.module.") and b.startswith("model.") for a, b in report.renamed)
+        assert save(new, tmp_path / "out.pth").verified
+        bare, wo_report = strip(ckpt, weights_only=True)
+        assert any("optimizer" in w for w in wo_report.warnings)
+        assert save(bare, tmp_path / "weights.pth").verified
+    assert sha256(src) == before
+
+    out = torch.load(tmp_path / "out.pth", weights_only=False)  # the Namespace needs the full unpickler
+    assert list(out) == list(ck)
+    assert_same_state(out["model"], want_model)
+    assert_same_tree(out["optimizer"], ck["optimizer"], "optimizer")
+    assert out["epoch"] == 3 and out["best_acc"] == 0.5
+    assert isinstance(out["args"], argparse.Namespace) and out["args"] == ck["args"]
+    SmallNet().load_state_dict(out["model"], strict=True)
+
+    bare_sd = torch.load(tmp_path / "weights.pth", weights_only=True)  # a bare state_dict: weights-only loads it
+    assert_same_state(bare_sd, want_model)
+    SmallNet().load_state_dict(bare_sd, strict=True)
+
+
+# ---------------------------------------------------------------- 2. safetensors
+
+
+def test_strip_pth_into_safetensors(tmp_path):
+    model = trained_smallnet()
+    want = plain_state(model)
+    src = tmp_path / "ddp.pth"
+    torch.save(ddp_state_dict(model, tmp_path), src)
+    with open_cpu(src) as ckpt:
+        new, _ = strip(ckpt)
+        rep = save(new, tmp_path / "out.safetensors")
+    assert rep.format == "safetensors" and rep.verified and rep.shared_copies == []
+    got = load_file(tmp_path / "out.safetensors")
+    assert set(got) == set(want)
+    for k in want:
+        assert_bit_equal(got[k], want[k], k)
+    SmallNet().load_state_dict(got, strict=True)
+
+
+def test_training_checkpoint_to_safetensors_writes_the_model_only(tmp_path):
+    ck = training_checkpoint(trained_smallnet())
+    src = tmp_path / "train.pth"
+    torch.save(ck, src)
+    with open_cpu(src) as ckpt:
+        rep = save(ckpt, tmp_path / "model.safetensors")
+    assert rep.verified
+    assert rep.left_out and all(k.startswith("optimizer.") for k in rep.left_out)
+    got = load_file(tmp_path / "model.safetensors")
+    SmallNet().load_state_dict(got, strict=True)
+    for k, v in ck["model"].items():
+        assert_bit_equal(got[k], v, k)
+
+
+def test_safetensors_metadata_is_kept(tmp_path):
+    model = trained_smallnet()
+    want = plain_state(model)
+    src = tmp_path / "ddp.safetensors"
+    meta = {"format": "pt", "note": "trained 3 epochs", "step": "1200"}
+    save_file({f"module.{k}": v.contiguous() for k, v in want.items()}, src, metadata=meta)
+    before = sha256(src)
+    with open_cpu(src) as ckpt:
+        assert ckpt.prefixes == ["module."]
+        new, _ = strip(ckpt)
+        assert save(new, tmp_path / "stripped.safetensors").verified
+        assert save(ckpt, tmp_path / "converted.safetensors").verified  # convert: no edit
+    assert sha256(src) == before
+    for name in ("stripped", "converted"):
+        with safe_open(tmp_path / f"{name}.safetensors", framework="pt") as f:
+            assert f.metadata() == meta, name
+    got = load_file(tmp_path / "stripped.safetensors")
+    SmallNet().load_state_dict(got, strict=True)
+    for k in want:
+        assert_bit_equal(got[k], want[k], k)
+
+
+def test_tied_weights_copied_in_safetensors_and_shared_in_pth(tmp_path):
+    model = TiedLM()
+    sd = model.state_dict()
+    assert sd["embed.weight"].data_ptr() == sd["head.weight"].data_ptr()
+    src = tmp_path / "tied.pth"
+    torch.save(sd, src)
+    untied = tmp_path / "untied.pth"  # the size two separate copies take
+    torch.save({k: v.clone() for k, v in sd.items()}, untied)
+
+    with open_cpu(src) as ckpt:
+        assert ckpt.tensors["head.weight"].shared_with == "embed.weight"
+        st = save(ckpt, tmp_path / "tied.safetensors")
+        pth = save(ckpt, tmp_path / "out.pth")
+    assert st.verified and pth.verified
+    assert st.shared_copies == ["head.weight"]
+    assert any("copies" in w for w in st.warnings)
+    got = load_file(tmp_path / "tied.safetensors")
+    assert_bit_equal(got["embed.weight"], sd["embed.weight"])
+    assert_bit_equal(got["head.weight"], sd["head.weight"])
+
+    loaded = torch.load(tmp_path / "out.pth", weights_only=True)
+    a, b = loaded["embed.weight"], loaded["head.weight"]
+    assert a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    assert_bit_equal(a, sd["embed.weight"])
+    with zipfile.ZipFile(tmp_path / "out.pth") as z:
+        records = [n for n in z.namelist() if "/data/" in n and not n.endswith("serialization_id")]
+    assert len(records) == 1, records  # one storage written, not two
+    one_copy = sd["embed.weight"].nbytes
+    assert (tmp_path / "out.pth").stat().st_size <= untied.stat().st_size - one_copy + 512
+    fresh = TiedLM()
+    fresh.load_state_dict(loaded, strict=True)
+    assert fresh.head.weight is fresh.embed.weight
+
+
+# ---------------------------------------------------------------- 3. extract, drop, rename, add-prefix, cast
+
+
+@pytest.fixture
+def train_file(tmp_path) -> tuple[Path, dict]:
+    """A plain (unwrapped) training checkpoint of a SmallNet: model/optimizer/epoch/args."""
+    ck = training_checkpoint(trained_smallnet())
+    path = tmp_path / "train.pth"
+    torch.save(ck, path)
+    return path, ck
+
+
+@pytest.fixture
+def plain_file(tmp_path) -> tuple[Path, dict]:
+    """A bare SmallNet state_dict."""
+    sd = plain_state(trained_smallnet())
+    path = tmp_path / "plain.pth"
+    torch.save(sd, path)
+    return path, sd
+
+
+def test_extract_with_globs_and_reroot(tmp_path, train_file):
+    src, ck = train_file
+    with open_cpu(src) as ckpt:
+        new, report = extract(ckpt, ["model.blocks.1*", "model.fc.*"], reroot="model.")
+        assert ("model.fc.weight", "fc.weight") in report.renamed
+        assert "model.conv1.weight" in report.removed and "optimizer.state.0.exp_avg" in report.removed
+        assert report.bytes_after < report.bytes_before
+        assert save(new, tmp_path / "out.pth").verified
+        with pytest.raises(EditError, match="no tensor key matches"):
+            extract(ckpt, ["nothing.*"])
+        _, outside = extract(ckpt, ["model.fc.*", "epoch*", "optimizer.state.0.*"], reroot="model.")
+        assert any("do not start with 'model.'" in w for w in outside.warnings)
+    got = torch.load(tmp_path / "out.pth", weights_only=True)
+    want = ["blocks.1.weight", "blocks.1.bias", "blocks.10.weight", "blocks.10.bias", "blocks.11.weight",
+            "blocks.11.bias", "fc.weight", "fc.bias"]  # fmt: skip
+    assert list(got) == want
+    for k in want:
+        assert_bit_equal(got[k], ck["model"][k], k)
+    res = SmallNet().load_state_dict(got, strict=False)
+    assert res.unexpected_keys == [] and "conv1.weight" in res.missing_keys
+
+
+def test_drop_classifier_head(tmp_path, plain_file):
+    src, sd = plain_file
+    with open_cpu(src) as ckpt:
+        new, report = drop(ckpt, ["fc.*"])
+        assert report.removed == ["fc.weight", "fc.bias"]
+        assert report.bytes_before - report.bytes_after == sd["fc.weight"].nbytes + sd["fc.bias"].nbytes
+        assert "fc.weight" in ckpt.tensors, "the edit changed the opened checkpoint"
+        assert save(new, tmp_path / "out.pth").verified
+        with pytest.raises(EditError, match="nothing matches"):
+            drop(ckpt, ["head.*"])
+    got = torch.load(tmp_path / "out.pth", weights_only=True)
+    res = SmallNet().load_state_dict(got, strict=False)
+    assert res.missing_keys == ["fc.weight", "fc.bias"] and res.unexpected_keys == []
+    assert_same_state(got, {k: v for k, v in sd.items() if not k.startswith("fc.")})
+
+
+def test_drop_whole_optimizer_entry(tmp_path, train_file):
+    src, ck = train_file
+    with open_cpu(src) as ckpt:
+        new, report = drop(ckpt, ["optimizer"])
+        assert report.removed and all(k.startswith("optimizer.") for k in report.removed)
+        assert len(report.removed) == sum(k.startswith("optimizer.") for k in ckpt.tensors)
+        assert save(new, tmp_path / "out.pth").verified
+    out = torch.load(tmp_path / "out.pth", weights_only=False)
+    assert list(out) == [k for k in ck if k != "optimizer"]
+    assert_same_state(out["model"], ck["model"])
+    assert out["epoch"] == 3 and out["args"] == ck["args"]
+    assert (tmp_path / "out.pth").stat().st_size < src.stat().st_size
+
+
+def test_rename_with_regex_previews_and_applies(tmp_path, train_file):
+    src, ck = train_file
+    with open_cpu(src) as ckpt:
+        new, report = rename(ckpt, r"^blocks\.(\d+)\.", r"layers.\1.")
+        assert len(report.renamed) == 24
+        assert report.renamed[0] == ("model.blocks.0.weight", "model.layers.0.weight")
+        assert ("model.blocks.11.bias", "model.layers.11.bias") in report.renamed
+        assert "model.blocks.0.weight" in ckpt.tensors  # the preview left the opened file's view alone
+        assert "model.layers.0.weight" in new.tensors and "model.blocks.0.weight" not in new.tensors
+        assert save(new, tmp_path / "out.pth").verified
+
+        with pytest.raises(EditError, match="would both become") as err:
+            rename(ckpt, r"^blocks\.\d+\.", "blocks.0.")
+        assert "blocks.0.weight" in str(err.value)
+        with pytest.raises(EditError, match="invalid rename"):
+            rename(ckpt, r"(unclosed", "x")
+    out = torch.load(tmp_path / "out.pth", weights_only=False)
+    want = {(f"layers.{k[len('blocks.') :]}" if k.startswith("blocks.") else k): v for k, v in ck["model"].items()}
+    assert_same_state(out["model"], want)
+    assert_same_tree(out["optimizer"], ck["optimizer"], "optimizer")
+
+
+def test_add_prefix_loads_into_the_wrapped_model(tmp_path, plain_file):
+    src, sd = plain_file
+    with open_cpu(src) as ckpt:
+        new, report = add_prefix(ckpt, "module.")
+        assert report.renamed[0] == ("conv1.weight", "module.conv1.weight")
+        assert new.prefixes == ["module."]
+        assert save(new, tmp_path / "out.pth").verified
+        with pytest.raises(EditError):
+            add_prefix(ckpt, "")
+    got = torch.load(tmp_path / "out.pth", weights_only=True)
+    assert_same_state(got, {f"module.{k}": v for k, v in sd.items()})
+    nn.DataParallel(SmallNet()).load_state_dict(got, strict=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bfloat16", "float16"])
+def test_cast_floating_tensors_only_and_back(tmp_path, train_file, dtype):
+    src, ck = train_file
+    name = str(dtype).removeprefix("torch.")
+    with open_cpu(src) as ckpt:
+        new, report = cast(ckpt, name)
+        assert "model.bn1.num_batches_tracked" not in report.changed
+        assert any("int64" in w for w in report.warnings)
+        assert report.bytes_after * 2 == report.bytes_before + 8  # halves, except the int64 counter
+        assert not any(k.startswith("optimizer.") for k in report.changed)  # default: the model weights
+        assert save(new, tmp_path / "half.pth").verified
+        with pytest.raises(EditError, match="unsupported dtype"):
+            cast(ckpt, "int8")
+    half = torch.load(tmp_path / "half.pth", weights_only=False)
+    for k, v in ck["model"].items():
+        if v.is_floating_point():
+            assert_bit_equal(half["model"][k], v.to(dtype), k)
+        else:
+            assert_bit_equal(half["model"][k], v, k)  # num_batches_tracked: untouched int64
+    assert half["model"]["bn1.num_batches_tracked"].item() == 1
+    assert_same_tree(half["optimizer"], ck["optimizer"], "optimizer")
+
+    with open_cpu(tmp_path / "half.pth") as ckpt:
+        back, _ = cast(ckpt, "float32")
+        assert save(back, tmp_path / "back.pth").verified
+    full = torch.load(tmp_path / "back.pth", weights_only=False)
+    for k, v in ck["model"].items():
+        want = v.to(dtype).to(torch.float32) if v.is_floating_point() else v
+        assert_bit_equal(full["model"][k], want, k)
+    SmallNet().load_state_dict(full["model"], strict=True)
+
+
+def test_cast_keeps_tied_weights_shared(tmp_path):
+    sd = TiedLM().state_dict()
+    torch.save(sd, tmp_path / "tied.pth")
+    with open_cpu(tmp_path / "tied.pth") as ckpt:
+        new, _ = cast(ckpt, torch.bfloat16)
+        assert save(new, tmp_path / "out.pth").verified
+    got = torch.load(tmp_path / "out.pth", weights_only=True)
+    assert got["embed.weight"].dtype == torch.bfloat16
+    assert got["embed.weight"].untyped_storage().data_ptr() == got["head.weight"].untyped_storage().data_ptr()
+
+
+# ---------------------------------------------------------------- 4. graft
+
+
+def _wide_fc_state(classes: int = 10) -> dict[str, torch.Tensor]:
+    model = trained_smallnet()
+    model.fc = nn.Linear(8, classes)
+    return plain_state(model)
+
+
+def test_graft_refuses_shape_mismatches_with_the_list(tmp_path, plain_file):
+    target_path, _ = plain_file
+    source = tmp_path / "source.pth"
+    torch.save({f"module.{k}": v for k, v in _wide_fc_state().items()}, source)  # DDP keys, 10-way fc
+    with open_cpu(target_path) as target, open_cpu(source) as src:
+        with pytest.raises(EditError, match="graft refused: 2 shape/dtype mismatches") as err:
+            graft(target, src)
+        assert "fc.weight: [10, 8] float32 vs [4, 8] float32" in str(err.value)
+        mism = err.value.report.mismatches
+        assert [m["key"] for m in mism] == ["fc.weight", "fc.bias"]
+        assert mism[0]["source_shape"] == [10, 8] and mism[0]["target_shape"] == [4, 8]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.pth", "source.pth"]
+
+
+def test_graft_skip_mismatched_keeps_the_target_tensors(tmp_path, plain_file):
+    target_path, target_sd = plain_file
+    source_sd = _wide_fc_state()
+    source = tmp_path / "source.pth"
+    torch.save({f"module.{k}": v for k, v in source_sd.items()}, source)
+    with open_cpu(target_path) as target, open_cpu(source) as src:
+        new, report = graft(target, src, skip_mismatched=True)
+        assert [m["key"] for m in report.mismatches] == ["fc.weight", "fc.bias"]
+        assert len(report.changed) == len(target_sd) - 2
+        assert "2 mismatched kept from the target" in report.summary
+        assert save(new, tmp_path / "out.pth").verified
+    got = torch.load(tmp_path / "out.pth", weights_only=True)
+    SmallNet().load_state_dict(got, strict=True)
+    for k in target_sd:
+        assert_bit_equal(got[k], target_sd[k] if k.startswith("fc.") else source_sd[k], k)
+
+
+def test_graft_refuses_dtype_mismatches(tmp_path, plain_file):
+    target_path, _ = plain_file
+    source_sd = plain_state(trained_smallnet())
+    source_sd["blocks.3.weight"] = source_sd["blocks.3.weight"].double()
+    torch.save(source_sd, tmp_path / "source.pth")
+    mismatch = r"blocks\.3\.weight: \[8, 8\] float64 vs \[8, 8\] float32"
+    with (
+        open_cpu(target_path) as target,
+        open_cpu(tmp_path / "source.pth") as src,
+        pytest.raises(EditError, match=mismatch),
+    ):
+        graft(target, src)
+
+
+def test_graft_with_prefix_map_include_and_exclude(tmp_path):
+    sd_src = plain_state(trained_smallnet())
+    sd_tgt = plain_state(trained_smallnet())
+    source = {f"encoder.{k}": v for k, v in sd_src.items()}
+    target = {f"backbone.{k}": v for k, v in sd_tgt.items() if not k.startswith("fc.")}
+    target |= {"head.weight": sd_tgt["fc.weight"], "head.bias": sd_tgt["fc.bias"]}
+    torch.save(source, tmp_path / "source.pth")
+    torch.save(target, tmp_path / "target.pth")
+    maps = parse_maps(["encoder.=backbone."])
+    assert maps == [("encoder.", "backbone.")]
+    with pytest.raises(EditError, match="SRC=DST"):
+        parse_maps(["encoder."])
+
+    with open_cpu(tmp_path / "target.pth") as tgt, open_cpu(tmp_path / "source.pth") as src:
+        with pytest.raises(EditError, match="no source tensor matches"):
+            graft(tgt, src)  # without the map nothing lines up
+        new, report = graft(tgt, src, maps=maps)
+        assert len(report.changed) == len(target) - 2  # everything but the head
+        assert {s["key"] for s in report.skipped} == {"encoder.fc.weight", "encoder.fc.bias"}
+        assert save(new, tmp_path / "all.pth").verified
+
+        sel, sel_report = graft(tgt, src, maps=maps, include=["encoder.blocks.*"], exclude=["encoder.blocks.1*"])
+        assert save(sel, tmp_path / "sel.pth").verified
+    grafted_blocks = {f"backbone.blocks.{i}.{p}" for i in (0, *range(2, 10)) for p in ("weight", "bias")}
+    assert set(sel_report.changed) == grafted_blocks
+    assert {s["key"] for s in sel_report.skipped if s["reason"] == "excluded"} == {
+        f"encoder.blocks.{i}.{p}" for i in (1, 10, 11) for p in ("weight", "bias")
+    }
+    got_all = torch.load(tmp_path / "all.pth", weights_only=True)
+    got_sel = torch.load(tmp_path / "sel.pth", weights_only=True)
+    assert list(got_all) == list(target) == list(got_sel)
+    for k in target:
+        src_key = "encoder." + k.removeprefix("backbone.")
+        assert_bit_equal(got_all[k], source[src_key] if k.startswith("backbone.") else target[k], k)
+        assert_bit_equal(got_sel[k], source[src_key] if k in grafted_blocks else target[k], k)
+
+
+def test_graft_result_saved_as_safetensors_reports_no_false_sharing(tmp_path, plain_file):
+    """Target and source are two files whose storages are both named data/0, data/1 ...;
+    tensors from different files must not be taken for one shared storage. The source has
+    one more tensor up front (a stem layer), so its blocks.* sit in storages whose names the
+    target uses for other tensors."""
+    target_path, target_sd = plain_file
+    source_sd = {"stem.weight": torch.randn(8, 3), **plain_state(trained_smallnet())}
+    torch.save(source_sd, tmp_path / "source.pth")
+    with open_cpu(target_path) as target, open_cpu(tmp_path / "source.pth") as src:
+        new, _ = graft(target, src, include=["blocks.*"])
+        rep = save(new, tmp_path / "out.safetensors")
+        falsely_shared = {k: e.shared_with for k, e in new.tensors.items() if e.shared_with}
+        total = new.total_bytes
+    assert rep.verified
+    assert rep.shared_copies == [], f"safetensors report claims shared storage: {rep.shared_copies}"
+    assert falsely_shared == {}, f"tensors from two files listed as sharing one storage: {falsely_shared}"
+    assert total == sum(v.nbytes for v in target_sd.values())
+    got = load_file(tmp_path / "out.safetensors")
+    for k in target_sd:
+        assert_bit_equal(got[k], source_sd[k] if k.startswith("blocks.") else target_sd[k], k)
+
+
+# ---------------------------------------------------------------- reports
+
+
+@pytest.mark.parametrize("op", ["strip", "add_prefix", "rename", "extract", "drop", "cast", "graft"])
+def test_every_edit_report_is_plain_json(tmp_path, plain_file, op):
+    """The report is what `ckpt ... --json` prints: plain JSON, private params left out."""
+    src, _ = plain_file
+    torch.save({f"module.{k}": v for k, v in plain_state(trained_smallnet()).items()}, tmp_path / "other.pth")
+    edits = {
+        "strip": lambda c, o: strip(c, prefix="blocks."),
+        "add_prefix": lambda c, o: add_prefix(c, "module."),
+        "rename": lambda c, o: rename(c, "^fc", "head"),
+        "extract": lambda c, o: extract(c, ["fc.*"]),
+        "drop": lambda c, o: drop(c, ["fc.*"]),
+        "cast": lambda c, o: cast(c, "float16"),
+        "graft": lambda c, o: graft(c, o, include=["blocks.*"]),
+    }
+    with open_cpu(src) as ckpt, open_cpu(tmp_path / "other.pth") as other:
+        _, report = edits[op](ckpt, other)
+        doc = json.loads(json.dumps(report.to_json(), allow_nan=False))
+    assert doc["op"] == op and doc["summary"]
+    assert not any(k.startswith("_") for k in doc["params"])
+
+
+# ---------------------------------------------------------------- 5. compat
+
+
+def test_compat_ignores_wrapper_prefixes(tmp_path, plain_file):
+    target_path, sd = plain_file
+    torch.save({f"module._orig_mod.{k}": v for k, v in sd.items()}, tmp_path / "wrapped.pth")
+    with open_cpu(tmp_path / "wrapped.pth") as src, open_cpu(target_path) as tgt:
+        rep = compat(src, tgt)
+    assert rep.compatible and rep.matched == len(sd)
+    assert rep.missing == rep.unexpected == rep.mismatched == []
+
+
+def test_compat_lists_missing_unexpected_and_mismatched(tmp_path, plain_file):
+    target_path, _ = plain_file
+    sd = _wide_fc_state()
+    del sd["blocks.11.bias"]
+    sd["extra.weight"] = torch.ones(3)
+    torch.save(sd, tmp_path / "source.pth")
+    with open_cpu(tmp_path / "source.pth") as src, open_cpu(target_path) as tgt:
+        rep = compat(src, tgt)
+    assert not rep.compatible
+    assert rep.missing == ["blocks.11.bias"]
+    assert rep.unexpected == ["extra.weight"]
+    assert rep.mismatched == [
+        {"key": "fc.weight", "source_shape": [10, 8], "target_shape": [4, 8]},
+        {"key": "fc.bias", "source_shape": [10], "target_shape": [4]},
+    ]
+    assert rep.to_json()["compatible"] is False
+
+
+def test_compat_suggests_a_prefix_map(tmp_path):
+    sd = plain_state(trained_smallnet())
+    torch.save({f"encoder.{k}": v for k, v in sd.items()}, tmp_path / "source.pth")
+    torch.save({f"backbone.{k}": v for k, v in sd.items()}, tmp_path / "target.pth")
+    with open_cpu(tmp_path / "source.pth") as src, open_cpu(tmp_path / "target.pth") as tgt:
+        rep = compat(src, tgt)
+        assert not rep.compatible and rep.matched == 0
+        assert len(rep.missing) == len(rep.unexpected) == len(sd)
+        assert rep.suggested_maps == ["encoder.=backbone."]
+        mapped = compat(src, tgt, parse_maps(rep.suggested_maps))
+    assert mapped.compatible and mapped.matched == len(sd) and mapped.maps == ["encoder.=backbone."]
+
+
+# ---------------------------------------------------------------- 6. transfer learning end to end
+
+
+class TinyImageNet(nn.Module):
+    """A few conv layers and a linear classifier: an ImageNet-style classifier in miniature."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.conv3 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc = nn.Linear(32, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = torch.relu(self.bn2(self.conv2(x)))
+        x = torch.relu(self.conv3(x))
+        return self.fc(x.mean((2, 3)))
+
+
+def imagenet_training_checkpoint(folder: Path) -> tuple[Path, dict]:
+    """Two SGD steps of a DDP-wrapped 1000-class TinyImageNet (one-process gloo group),
+    saved as a training checkpoint; returns the file and the plain (unwrapped) weights."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    model = TinyImageNet(1000)
+    dist.init_process_group("gloo", init_method=f"file://{folder / 'pg_imagenet'}", rank=0, world_size=1)
+    try:
+        ddp = DistributedDataParallel(model)
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(2):
+            loss = nn.functional.cross_entropy(ddp(torch.randn(4, 3, 16, 16)), torch.randint(0, 1000, (4,)))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        ck = {
+            "epoch": 90,
+            "arch": "tinyimagenet",
+            "model": ddp.state_dict(),
+            "optimizer": opt.state_dict(),
+            "args": argparse.Namespace(lr=0.1, epochs=90, batch_size=4),
+            "best_acc1": 0.761,
+        }
+    finally:
+        dist.destroy_process_group()
+    path = folder / "imagenet_train.pth"
+    torch.save(ck, path)
+    return path, plain_state(model)
+
+
+def fresh_10_class(folder: Path) -> tuple[Path, dict]:
+    path = folder / "fresh10.pth"
+    sd = plain_state(TinyImageNet(10))
+    torch.save(sd, path)
+    return path, sd
+
+
+def assert_transferred(result: Path, imagenet: dict, fresh: dict) -> None:
+    got = torch.load(result, weights_only=True)
+    model = TinyImageNet(10)
+    model.load_state_dict(got, strict=True)
+    assert list(got) == list(fresh)
+    for k in fresh:
+        assert_bit_equal(got[k], fresh[k] if k.startswith("fc.") else imagenet[k], k)
+    assert model(torch.randn(2, 3, 16, 16)).shape == (2, 10)
+
+
+def test_transfer_learning_through_the_core_api(tmp_path):
+    src_path, imagenet = imagenet_training_checkpoint(tmp_path)
+    assert any(v.numel() > 0 and not torch.equal(v, torch.zeros_like(v)) for v in imagenet.values())
+    fresh_path, fresh = fresh_10_class(tmp_path)
+    before = sha256(src_path), sha256(fresh_path)
+
+    with open_cpu(src_path) as src, open_cpu(fresh_path) as tgt:
+        assert src.state_dict_key == "model" and src.prefixes == ["module."]
+        stripped, _ = strip(src)
+        rep = compat(stripped, tgt)
+        assert not rep.compatible and [m["key"] for m in rep.mismatched] == ["fc.weight", "fc.bias"]
+        with pytest.raises(EditError, match="mismatches"):
+            graft(tgt, stripped)
+        grafted, report = graft(tgt, stripped, exclude=["fc.*"])
+        assert {s["key"] for s in report.skipped} == {"fc.weight", "fc.bias"}
+        assert len(report.changed) == len(fresh) - 2
+        check = compat(grafted, tgt)
+        assert check.compatible and check.matched == len(fresh)
+        saved = save(grafted, tmp_path / "finetune_init.pth")
+        with pytest.raises(CheckpointError, match="refusing to overwrite the source"):
+            save(grafted, src_path, force=True)  # the graft's source file is a source too
+    assert saved.verified
+    assert_transferred(tmp_path / "finetune_init.pth", imagenet, fresh)
+    assert (sha256(src_path), sha256(fresh_path)) == before
+
+
+# ---------------------------------------------------------------- 7. safety of saving
+
+
+class Untrusted:  # a class the safe reader will not import: it opens as a placeholder
+    def __init__(self) -> None:
+        self.note = "made by a training script"
+
+
+def test_saving_over_the_source_is_refused_even_with_force(tmp_path, plain_file):
+    src, _ = plain_file
+    before = sha256(src)
+    link = tmp_path / "link.pth"
+    link.symlink_to(src)
+    with open_cpu(src) as ckpt:
+        new, _ = strip(ckpt, prefix="blocks.")
+        for target in (src, link):
+            for c in (ckpt, new):
+                with pytest.raises(CheckpointError, match="refusing to overwrite the source"):
+                    save(c, target, force=True)
+    assert sha256(src) == before
+    assert no_part_files(tmp_path)
+
+
+def test_existing_output_needs_force(tmp_path, plain_file):
+    src, sd = plain_file
+    out = tmp_path / "out.pth"
+    out.write_bytes(b"previous contents")
+    with open_cpu(src) as ckpt:
+        with pytest.raises(CheckpointError, match="already exists; use --force"):
+            save(ckpt, out)
+        assert out.read_bytes() == b"previous contents"
+        assert save(ckpt, out, force=True).verified
+    assert_same_state(torch.load(out, weights_only=True), sd)
+    assert no_part_files(tmp_path)
+
+
+def test_placeholder_object_cannot_be_saved_and_leaves_no_output(tmp_path, plain_file):
+    _, sd = plain_file
+    src = tmp_path / "with_object.pth"
+    torch.save({"model": sd, "extra": Untrusted(), "epoch": 1}, src)
+    with open_cpu(src) as ckpt:
+        assert ckpt.blocked_globals == [f"{__name__}.Untrusted"]
+        for out in ("out.pth", "strip.pth"):
+            c = ckpt if out == "out.pth" else strip(ckpt, prefix="blocks.")[0]
+            with pytest.raises(CheckpointError, match=r"not loaded .*: extra;"):
+                save(c, tmp_path / out)
+            assert not (tmp_path / out).exists()
+        dropped, _ = drop(ckpt, ["extra"])  # the way out the message suggests
+        assert save(dropped, tmp_path / "dropped.pth").verified
+    assert no_part_files(tmp_path)
+    out = torch.load(tmp_path / "dropped.pth", weights_only=True)
+    assert list(out) == ["model", "epoch"]
+    assert_same_state(out["model"], sd)
+
+
+def test_cancelled_save_leaves_nothing(tmp_path, plain_file):
+    from ckptviewer.core import Cancelled, CancelToken
+
+    src, _ = plain_file
+    token = CancelToken()
+    token.cancel()
+    with open_cpu(src) as ckpt:
+        for name in ("out.pth", "out.safetensors"):
+            with pytest.raises(Cancelled):
+                save(ckpt, tmp_path / name, cancel=token)
+            assert not (tmp_path / name).exists()
+    assert no_part_files(tmp_path)
+
+
+def test_saved_file_gets_the_permissions_torch_save_gives(tmp_path, plain_file):
+    """A saved checkpoint must be readable by whoever could read torch.save's file (the
+    umask decides, e.g. 0o644), not private to its owner (0o600)."""
+    src, sd = plain_file
+    torch.save(sd, tmp_path / "by_torch.pth")
+    expected = (tmp_path / "by_torch.pth").stat().st_mode & 0o777
+    with open_cpu(src) as ckpt:
+        save(ckpt, tmp_path / "ours.pth")
+        save(ckpt, tmp_path / "ours.safetensors")
+    for name in ("ours.pth", "ours.safetensors"):
+        mode = os.stat(tmp_path / name).st_mode & 0o777
+        assert mode == expected, f"{name}: mode {mode:o}, torch.save gives {expected:o}"

@@ -75,8 +75,10 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-on", choices=("error", "warning", "info"), default=None,
         help="exit 3 if a finding of this severity or worse is found (for CI)",
     )  # fmt: skip
+    from .cli_diff import add_command as add_diff
     from .cli_surgery import add_commands
 
+    add_diff(sub)
     add_commands(sub)
     return parser
 

@@ -1,0 +1,287 @@
+"""Diff two checkpoints: align keys, classify, and measure what changed and by how much.
+
+Keys are aligned after removing each side's wrapper prefixes (and the location of the
+model state_dict), so a DDP checkpoint aligns with a plain one; user prefix maps rewrite
+A's keys. Each aligned key is ``only_a``, ``only_b``, ``mismatched`` (shape differs),
+``identical`` (bit-equal, NaN payloads included) or ``changed``. Changed tensors get
+max/mean |a-b|, relative L2 ||a-b||/||a||, cosine similarity, the fraction of elements
+that differ, and counts of NaN/Inf that appeared. A NaN in the same place on both sides
+is not a change.
+
+Tensors are streamed in chunks read from the files with plain reads into reusable
+buffers, so memory stays bounded (a diff of two 1 GiB files does not map 2 GiB).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from .checkpoint import Checkpoint, TensorEntry
+from .edit import _apply_maps
+from .lazy import LazyTensor
+from .stats import CHUNK, _as_values, _prepare, iter_chunks
+from .tasks import CancelToken, ProgressFn, check, report
+
+IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B = "identical", "changed", "mismatched", "only_a", "only_b"
+
+
+@dataclass
+class TensorDiff:
+    """One aligned key and how the two tensors compare."""
+
+    key: str
+    a_key: str | None
+    b_key: str | None
+    status: str
+    a_shape: list[int] | None = None
+    b_shape: list[int] | None = None
+    a_dtype: str | None = None
+    b_dtype: str | None = None
+    numel: int = 0
+    max_abs: float | None = None
+    mean_abs: float | None = None
+    rel_l2: float | None = None
+    cosine: float | None = None
+    frac_changed: float | None = None
+    new_nan: int = 0
+    new_inf: int = 0
+    outside_tol: int = 0  # elements with |a-b| > atol + rtol*|b|
+    a_l2sq: float = 0.0  # for module aggregates
+    d_l2sq: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        doc = {k: v for k, v in asdict(self).items() if k not in ("a_l2sq", "d_l2sq")}
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in doc.items()}
+
+
+@dataclass
+class DiffReport:
+    """Everything ``ckpt diff`` prints."""
+
+    a: str
+    b: str
+    a_prefix: str
+    b_prefix: str
+    atol: float
+    rtol: float
+    rows: list[TensorDiff] = field(default_factory=list)  # aligned order: A's order, then B-only
+
+    def by_status(self, status: str) -> list[TensorDiff]:
+        return [r for r in self.rows if r.status == status]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: len(self.by_status(s)) for s in (IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B)}
+
+    @property
+    def total_rel_change(self) -> float | None:
+        """||A-B|| / ||A|| over every compared tensor."""
+        a = sum(r.a_l2sq for r in self.rows if r.status in (IDENTICAL, CHANGED))
+        d = sum(r.d_l2sq for r in self.rows if r.status in (IDENTICAL, CHANGED))
+        return math.sqrt(d / a) if a > 0 else (0.0 if d == 0 else None)
+
+    @property
+    def same(self) -> bool:
+        """Same keys and shapes, and every element within atol + rtol*|b|."""
+        structural = not (self.by_status(MISMATCHED) or self.by_status(ONLY_A) or self.by_status(ONLY_B))
+        return structural and all(r.outside_tol == 0 and r.new_nan == 0 and r.new_inf == 0 for r in self.rows)
+
+    def modules(self) -> dict[str, float | None]:
+        """Relative change of every module prefix (``layer1``, ``layer1.0`` ...), in model order."""
+        sums: dict[str, list[float]] = {}
+        for r in self.rows:
+            if r.status not in (IDENTICAL, CHANGED):
+                continue
+            parts = r.key.split(".")
+            for i in range(1, len(parts)):
+                acc = sums.setdefault(".".join(parts[:i]), [0.0, 0.0])
+                acc[0] += r.a_l2sq
+                acc[1] += r.d_l2sq
+        return {k: (math.sqrt(d / a) if a > 0 else (0.0 if d == 0 else None)) for k, (a, d) in sums.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "a": self.a, "b": self.b,
+            "aligned_by": {"a_prefix": self.a_prefix, "b_prefix": self.b_prefix},
+            "only_a": [r.key for r in self.by_status(ONLY_A)],
+            "only_b": [r.key for r in self.by_status(ONLY_B)],
+            "mismatched": [{"key": r.key, "a_shape": r.a_shape, "b_shape": r.b_shape, "a_dtype": r.a_dtype,
+                            "b_dtype": r.b_dtype} for r in self.by_status(MISMATCHED)],
+            "identical": [r.key for r in self.by_status(IDENTICAL)],
+            "changed": [r.to_json() for r in self.by_status(CHANGED)],
+            "counts": self.counts,
+            "total_rel_change": self.total_rel_change,
+            "tolerance": {"atol": self.atol, "rtol": self.rtol},
+            "same": self.same,
+        }  # fmt: skip
+
+
+def aligned_keys(ckpt: Checkpoint) -> tuple[dict[str, str], str]:
+    """Aligned key -> raw key, and the prefix that was removed from model keys."""
+    prefix = f"{ckpt.state_dict_key}." if ckpt.state_dict_key else ""
+    wrappers = "".join(ckpt.prefixes)
+    out: dict[str, str] = {}
+    model = set(ckpt.model_keys())
+    for key in ckpt.tensors:
+        if key in model:
+            rel = key[len(prefix) :]
+            out[rel[len(wrappers) :] if rel.startswith(wrappers) else rel] = key
+        else:
+            out.setdefault(key, key)
+    return out, prefix + wrappers
+
+
+def diff(
+    a: Checkpoint,
+    b: Checkpoint,
+    *,
+    maps: list[tuple[str, str]] | None = None,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> DiffReport:
+    """Compare ``a`` and ``b`` tensor by tensor (see the module docstring)."""
+    a_keys, a_prefix = aligned_keys(a)
+    b_keys, b_prefix = aligned_keys(b)
+    if maps:
+        a_keys = {_apply_maps(k, maps): v for k, v in a_keys.items()}
+    rep = DiffReport(str(a.path), str(b.path), a_prefix, b_prefix, atol, rtol)
+    pairs: list[tuple[TensorDiff, TensorEntry, TensorEntry]] = []
+    for key, ak in a_keys.items():
+        ea = a.tensors[ak]
+        bk = b_keys.get(key)
+        if bk is None:
+            rep.rows.append(TensorDiff(key, ak, None, ONLY_A, list(ea.shape), None, ea.dtype_name, None, ea.numel))
+            continue
+        eb = b.tensors[bk]
+        row = TensorDiff(key, ak, bk, CHANGED, list(ea.shape), list(eb.shape), ea.dtype_name, eb.dtype_name, ea.numel)
+        rep.rows.append(row)
+        if ea.shape != eb.shape:
+            row.status = MISMATCHED
+        else:
+            pairs.append((row, ea, eb))
+    for key, bk in b_keys.items():
+        if key not in a_keys:
+            eb = b.tensors[bk]
+            rep.rows.append(TensorDiff(key, None, bk, ONLY_B, None, list(eb.shape), None, eb.dtype_name, eb.numel))
+    total = sum(ea.nbytes + eb.nbytes for _, ea, eb in pairs)
+    done = 0
+    device = a.device
+    for row, ea, eb in pairs:
+        check(cancel)
+
+        def advance(n: int, _row=row) -> None:
+            nonlocal done
+            done += n
+            report(progress, done, total, _row.key)
+
+        _compare(row, ea, eb, device, atol, rtol, cancel, advance)
+    report(progress, total, total, "Done")
+    return rep
+
+
+def _chunks(entry: TensorEntry, size: int) -> Iterator[torch.Tensor]:
+    """1-D pieces of ``entry``'s values; read from the file into a reusable buffer when possible."""
+    src = entry.source
+    if (
+        isinstance(src, LazyTensor)
+        and hasattr(src.storage.source, "file_offset")
+        and src.stride == _contiguous(src.shape)
+        and not src.dtype.is_complex
+        and getattr(src.storage.source, "byteorder", "little") == "little"
+    ):
+        path = getattr(src.storage.source, "path", None)
+        if path is not None:
+            yield from _read_chunks(path, src, size)
+            return
+    t = _as_values(entry.load())
+    yield from iter_chunks(t if t.is_contiguous() else t.contiguous(), size)
+
+
+def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
+    from .lazy import contiguous_stride
+
+    return contiguous_stride(shape)
+
+
+def _read_chunks(path: Any, src: LazyTensor, size: int) -> Iterator[torch.Tensor]:
+    itemsize = src.dtype.itemsize
+    start = src.storage.source.file_offset(src.storage) + src.offset * itemsize
+    buffer = bytearray(size * itemsize)
+    remaining = src.numel
+    with open(path, "rb") as f:
+        f.seek(start)
+        while remaining > 0:
+            n = min(size, remaining)
+            view = memoryview(buffer)[: n * itemsize]
+            if f.readinto(view) != n * itemsize:
+                raise OSError(f"{path}: tensor data cut short")
+            yield torch.frombuffer(view, dtype=src.dtype)
+            remaining -= n
+
+
+def _compare(row, ea, eb, device, atol, rtol, cancel, advance) -> None:
+    n_changed = n_pairs = 0
+    max_abs = 0.0
+    sum_abs = d2 = a2 = b2 = ab = 0.0
+    bit_equal = ea.dtype == eb.dtype
+    common = torch.float64 if torch.float64 in (ea.dtype, eb.dtype) else torch.float32
+    for ca, cb in zip(_chunks(ea, CHUNK), _chunks(eb, CHUNK)):
+        check(cancel)
+        if bit_equal and _same_bits(ca, cb):
+            x = _prepare(ca, device).to(common)
+            sq = float(torch.dot(x, x)) if x.is_floating_point() else float((x * x).sum())
+            a2 += sq if math.isfinite(sq) else 0.0
+            advance((ca.numel() + cb.numel()) * ea.dtype.itemsize)
+            continue
+        bit_equal = False
+        x, y = _prepare(ca, device).to(common), _prepare(cb, device).to(common)
+        fx, fy = torch.isfinite(x), torch.isfinite(y)
+        both = fx & fy
+        same = (x == y) | (torch.isnan(x) & torch.isnan(y))
+        n_changed += int((~same).sum())
+        row.new_nan += int((torch.isnan(y) & ~torch.isnan(x)).sum())
+        row.new_inf += int((torch.isinf(y) & ~torch.isinf(x)).sum())
+        if not bool(both.all()):
+            x, y = x[both], y[both]
+        d = y - x
+        if d.numel():
+            ad = d.abs()
+            max_abs = max(max_abs, float(ad.max()))
+            sum_abs += float(ad.sum(dtype=torch.float64))
+            d2 += float((d * d).sum(dtype=torch.float64))
+            a2 += float((x * x).sum(dtype=torch.float64))
+            b2 += float((y * y).sum(dtype=torch.float64))
+            ab += float((x * y).sum(dtype=torch.float64))
+            n_pairs += d.numel()
+            if atol or rtol:
+                row.outside_tol += int((ad > atol + rtol * y.abs()).sum())
+            else:
+                row.outside_tol += int((ad > 0).sum())
+        row.outside_tol += int((~same & ~both).sum())  # a non-finite value that differs never matches
+        advance((ca.numel() + cb.numel()) * max(ea.dtype.itemsize, 1))
+    row.a_l2sq, row.d_l2sq = a2, d2
+    if bit_equal:
+        row.status = IDENTICAL
+        return
+    row.status = CHANGED
+    row.max_abs = max_abs
+    row.mean_abs = sum_abs / n_pairs if n_pairs else None
+    row.rel_l2 = math.sqrt(d2 / a2) if a2 > 0 else (0.0 if d2 == 0 else math.inf)
+    row.cosine = ab / math.sqrt(a2 * b2) if a2 > 0 and b2 > 0 else None
+    row.frac_changed = n_changed / max(row.numel, 1)
+
+
+def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if a.numel() != b.numel():
+        return False
+    av, bv = a.view(torch.uint8), b.view(torch.uint8)
+    if av.numel() % 8 == 0 and av.data_ptr() % 8 == 0 and bv.data_ptr() % 8 == 0:
+        av, bv = av.view(torch.int64), bv.view(torch.int64)
+    return bool(torch.equal(av, bv))

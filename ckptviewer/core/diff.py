@@ -285,3 +285,125 @@ def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
     if av.numel() % 8 == 0 and av.data_ptr() % 8 == 0 and bv.data_ptr() % 8 == 0:
         av, bv = av.view(torch.int64), bv.view(torch.int64)
     return bool(torch.equal(av, bv))
+
+
+@dataclass(eq=False)
+class DiffNode:
+    """A module (inner) or tensor (leaf, ``row`` set) of the aligned diff tree."""
+
+    name: str
+    path: str
+    parent: DiffNode | None = None
+    row: TensorDiff | None = None
+    children: list[DiffNode] = field(default_factory=list)
+    index: int = 0  # position among the parent's children
+    rel_change: float | None = None  # ||A-B|| / ||A|| over the subtree's compared tensors
+    counts: dict[str, int] = field(default_factory=dict)
+    worst: str = IDENTICAL  # the most notable status below: mismatched > only_* > changed > identical
+
+    def find(self, path: str) -> DiffNode | None:
+        node: DiffNode | None = self
+        for part in path.split(".") if path else []:
+            node = next((c for c in node.children if c.name == part), None) if node else None
+        return node
+
+    def walk(self) -> Iterator[DiffNode]:
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+
+_RANK = {MISMATCHED: 4, ONLY_A: 3, ONLY_B: 3, CHANGED: 2, IDENTICAL: 1}
+
+
+def diff_tree(report: DiffReport) -> DiffNode:
+    """The aligned keys as a module tree, with per-module relative change and status counts."""
+    root = DiffNode("", "")
+    index: dict[str, DiffNode] = {"": root}
+    for r in report.rows:
+        node = root
+        parts = r.key.split(".")
+        for i, part in enumerate(parts):
+            path = ".".join(parts[: i + 1])
+            child = index.get(path)
+            if child is None:
+                child = index[path] = DiffNode(part, path, node)
+                node.children.append(child)
+            node = child
+        node.row = r
+    sums: dict[int, list[float]] = {}
+    for node in reversed(list(root.walk())):
+        numeric = [c for c in node.children if c.name.isdigit()]
+        if len(numeric) > 1:
+            ordered = iter(sorted(numeric, key=lambda c: int(c.name)))
+            node.children = [next(ordered) if c.name.isdigit() else c for c in node.children]
+        acc = [0.0, 0.0]
+        counts: dict[str, int] = {}
+        worst = IDENTICAL
+        if node.row is not None:
+            counts[node.row.status] = 1
+            worst = node.row.status
+            if node.row.status in (IDENTICAL, CHANGED):
+                acc = [node.row.a_l2sq, node.row.d_l2sq]
+        for i, c in enumerate(node.children):
+            c.index = i
+            a, d = sums.pop(id(c))
+            acc[0] += a
+            acc[1] += d
+            for k, v in c.counts.items():
+                counts[k] = counts.get(k, 0) + v
+            worst = c.worst if _RANK[c.worst] > _RANK[worst] else worst
+        sums[id(node)] = acc
+        node.counts, node.worst = counts, worst
+        node.rel_change = math.sqrt(acc[1] / acc[0]) if acc[0] > 0 else (0.0 if acc[1] == 0 else None)
+    return root
+
+
+def layers(root: DiffNode) -> list[DiffNode]:
+    """Modules that hold tensors directly (``layer1.0``, ``fc``), in model order."""
+    return [n for n in root.walk() if n.children and any(c.row is not None and not c.children for c in n.children)]
+
+
+@dataclass
+class PairView:
+    """What the diff view draws for one aligned tensor."""
+
+    row: TensorDiff
+    edges: list[float]
+    counts_a: list[int]
+    counts_b: list[int]
+    delta: Any  # Heatmap of b - a, or None
+
+
+def inspect_pair(
+    a: Checkpoint,
+    b: Checkpoint,
+    row: TensorDiff,
+    *,
+    bins: int = 80,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> PairView:
+    """Histograms of A and B over one common range, and a heatmap of B - A for 2-D weights."""
+    from .stats import histogram, tensor_stats
+    from .views import can_heatmap, heatmap
+
+    ta = a.tensor(row.a_key) if row.a_key else None
+    tb = b.tensor(row.b_key) if row.b_key else None
+    present = [t for t in (ta, tb) if t is not None]
+    stats = [tensor_stats(t, device=a.device, cancel=cancel) for t in present]
+    lows = [s.min for s in stats if s.min is not None]
+    highs = [s.max for s in stats if s.max is not None]
+    if not lows:
+        return PairView(row, [], [], [], None)
+    value_range = (float(min(lows)), float(max(highs)))
+    ha = histogram(ta, bins, value_range, a.device, cancel=cancel) if ta is not None else None
+    hb = histogram(tb, bins, value_range, a.device, cancel=cancel) if tb is not None else None
+    edges = (ha or hb).edges  # type: ignore[union-attr]
+    delta = None
+    if row.status == CHANGED and ta is not None and tb is not None and can_heatmap(tuple(ta.shape)):
+        d = _as_values(tb).float() - _as_values(ta).float()
+        delta = heatmap(d, device=a.device, cancel=cancel)
+    return PairView(row, edges, ha.counts if ha else [0] * bins, hb.counts if hb else [0] * bins, delta)

@@ -12,6 +12,7 @@ MIN_SCREENSHOT = (1280, 800)
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ckptviewer", description="Inspect PyTorch checkpoints.")
     p.add_argument("file", nargs="?", help="checkpoint to open")
+    p.add_argument("other", nargs="?", help="a second checkpoint: compare FILE with it")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the file")
     p.add_argument("--select", metavar="KEY", help="select this tensor or module once FILE is open")
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.file:
         window.open_file(args.file, trust=args.trust)
+    if args.other:
+        window.compare_with(args.other, first=args.file)
     QTimer.singleShot(0, window.raise_)
     return app.exec()
 

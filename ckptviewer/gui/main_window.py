@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.scan_report: ScanReport | None = None
         self.last_error: QMessageBox | None = None
         self._pending_key: str | None = None
+        self.diff_windows: list = []
         self._device = device
         self.setWindowTitle("ckptviewer")
         self.setAcceptDrops(True)
@@ -224,6 +225,7 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
+        self.compare_action = self._action("Compare &with…", self.choose_compare, "Ctrl+D", file_menu)
         file_menu.addSeparator()
         self.export_csv_action = self._action("Export &statistics to CSV…", self.choose_stats_csv, None, file_menu)
         file_menu.addSeparator()
@@ -582,12 +584,39 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if shift and self.path is not None:
+                self.compare_with(files[0])  # Shift+drop: compare with the open file
+            else:
+                self.open_file(files[0])
+
+    def choose_compare(self) -> None:
+        if self.path is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Compare with", str(self.path.parent), FILE_FILTER)
+        if path:
+            self.compare_with(path)
+
+    def compare_with(self, other: str | os.PathLike, first: str | os.PathLike | None = None):
+        """Open a comparison window: the open file (or ``first``) as A, ``other`` as B."""
+        from .diff_view import DiffWindow
+
+        a = Path(first) if first is not None else self.path
+        if a is None:
+            return None
+        window = DiffWindow(a, other, device=self.device)
+        window.error_reported.connect(self.report_error)
+        # closed comparison windows are dropped here (not deleted on close: no dangling pointers)
+        self.diff_windows = [w for w in self.diff_windows if w.isVisible()] + [window]
+        window.show()
+        return window
 
     def closeEvent(self, event) -> None:
         if not self.editor.confirm_discard():
             event.ignore()
             return
+        for window in self.diff_windows:
+            window.close()
         self._memory_timer.stop()
         self.runner.shutdown(10_000)
         if self.ckpt is not None:

@@ -182,7 +182,7 @@ class LayerChart(pg.PlotWidget):
         if not self.paths:
             return
         x = self.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
-        i = int(round(x))
+        i = round(x)
         if 0 <= i < len(self.paths):
             self.layer_clicked.emit(self.paths[i])
 
@@ -345,7 +345,8 @@ class DiffWindow(QMainWindow):
         )
         aligned = ""
         if rep.a_prefix or rep.b_prefix:
-            aligned = f"<br>aligned by removing <code>{rep.a_prefix or '—'}</code> from A, <code>{rep.b_prefix or '—'}</code> from B"
+            a_p, b_p = rep.a_prefix or "—", rep.b_prefix or "—"
+            aligned = f"<br>aligned by removing <code>{a_p}</code> from A, <code>{b_p}</code> from B"
         self.summary.setText(
             f"<b>A</b> {self.a_path.name} ↔ <b>B</b> {self.b_path.name}: {verdict} ({tol}) · {chips} · "
             f"total relative change {number(rep.total_rel_change, 3)}{aligned}"

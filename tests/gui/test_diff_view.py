@@ -58,7 +58,7 @@ def test_frozen_backbone_and_trained_head(qtbot, tmp_path):
     assert node.path == "fc" and "fc" in w.metrics.item(0, 1).text()
     with qtbot.waitSignal(w.pair_shown, timeout=OPEN_TIMEOUT):
         w.select("fc.weight")
-    x, y = w.hist_b.getData()
+    _, y = w.hist_b.getData()
     assert y.sum() == 4 * 8 and w.delta.stack.currentWidget() is w.delta.plot
     rows = {w.metrics.item(r, 0).text(): w.metrics.item(r, 1).text() for r in range(w.metrics.rowCount())}
     assert rows["status"] == "changed" and rows["changed elements"] == "100.00%"

@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/bench_stats.py
 	$(BIN)/python bench/bench_gui.py
 	$(BIN)/python bench/bench_save.py
+	$(BIN)/python bench/bench_diff.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache

@@ -80,10 +80,11 @@ class DiffReport:
 
     @property
     def total_rel_change(self) -> float | None:
-        """||A-B|| / ||A|| over every compared tensor."""
+        """||A-B|| / ||A|| over every compared tensor (None where undefined)."""
         a = sum(r.a_l2sq for r in self.rows if r.status in (IDENTICAL, CHANGED))
         d = sum(r.d_l2sq for r in self.rows if r.status in (IDENTICAL, CHANGED))
-        return math.sqrt(d / a) if a > 0 else (0.0 if d == 0 else None)
+        value = math.sqrt(d / a) if a > 0 else (0.0 if d == 0 else None)
+        return value if value is None or math.isfinite(value) else None
 
     @property
     def same(self) -> bool:
@@ -150,7 +151,11 @@ def diff(
     a_keys, a_prefix = aligned_keys(a)
     b_keys, b_prefix = aligned_keys(b)
     if maps:
-        a_keys = {_apply_maps(k, maps): v for k, v in a_keys.items()}
+        mapped: dict[str, str] = {}
+        for k, v in a_keys.items():
+            new = _apply_maps(k, maps)
+            mapped[new if new not in mapped else k] = v  # two keys mapped onto one: keep both rows
+        a_keys = mapped
     rep = DiffReport(str(a.path), str(b.path), a_prefix, b_prefix, atol, rtol)
     pairs: list[tuple[TensorDiff, TensorEntry, TensorEntry]] = []
     for key, ak in a_keys.items():
@@ -226,56 +231,111 @@ def _read_chunks(path: Any, src: LazyTensor, size: int) -> Iterator[torch.Tensor
             remaining -= n
 
 
+class _Acc:
+    """Running sums for one tensor pair (float64 Python floats)."""
+
+    __slots__ = ("a2", "ab", "b2", "changed", "d2", "max_abs", "pairs", "sum_abs")
+
+    def __init__(self) -> None:
+        self.changed = self.pairs = 0
+        self.max_abs = self.sum_abs = self.d2 = self.a2 = self.b2 = self.ab = 0.0
+
+
 def _compare(row, ea, eb, device, atol, rtol, cancel, advance) -> None:
-    n_changed = n_pairs = 0
-    max_abs = 0.0
-    sum_abs = d2 = a2 = b2 = ab = 0.0
+    acc = _Acc()
     bit_equal = ea.dtype == eb.dtype
-    common = torch.float64 if torch.float64 in (ea.dtype, eb.dtype) else torch.float32
+    floats = ea.dtype.is_floating_point and eb.dtype.is_floating_point
+    # integers compare exactly in float64 (below 2**53); floats in float32 unless one is float64
+    common = torch.float64 if torch.float64 in (ea.dtype, eb.dtype) or not floats else torch.float32
     for ca, cb in zip(_chunks(ea, CHUNK), _chunks(eb, CHUNK)):
         check(cancel)
+        nbytes = ca.numel() * ea.dtype.itemsize + cb.numel() * eb.dtype.itemsize
         if bit_equal and _same_bits(ca, cb):
             x = _prepare(ca, device).to(common)
-            sq = float(torch.dot(x, x)) if x.is_floating_point() else float((x * x).sum())
-            a2 += sq if math.isfinite(sq) else 0.0
-            advance((ca.numel() + cb.numel()) * ea.dtype.itemsize)
+            if not _all_finite(x):
+                x = x[torch.isfinite(x)]
+            sq = _dot(x, x)
+            acc.a2 += sq
+            acc.b2 += sq
+            acc.ab += sq
+            acc.pairs += x.numel()
+            advance(nbytes)
             continue
         bit_equal = False
         x, y = _prepare(ca, device).to(common), _prepare(cb, device).to(common)
-        fx, fy = torch.isfinite(x), torch.isfinite(y)
-        both = fx & fy
-        same = (x == y) | (torch.isnan(x) & torch.isnan(y))
-        n_changed += int((~same).sum())
-        row.new_nan += int((torch.isnan(y) & ~torch.isnan(x)).sum())
-        row.new_inf += int((torch.isinf(y) & ~torch.isinf(x)).sum())
-        if not bool(both.all()):
-            x, y = x[both], y[both]
-        d = y - x
-        if d.numel():
-            ad = d.abs()
-            max_abs = max(max_abs, float(ad.max()))
-            sum_abs += float(ad.sum(dtype=torch.float64))
-            d2 += float((d * d).sum(dtype=torch.float64))
-            a2 += float((x * x).sum(dtype=torch.float64))
-            b2 += float((y * y).sum(dtype=torch.float64))
-            ab += float((x * y).sum(dtype=torch.float64))
-            n_pairs += d.numel()
-            if atol or rtol:
-                row.outside_tol += int((ad > atol + rtol * y.abs()).sum())
-            else:
-                row.outside_tol += int((ad > 0).sum())
-        row.outside_tol += int((~same & ~both).sum())  # a non-finite value that differs never matches
-        advance((ca.numel() + cb.numel()) * max(ea.dtype.itemsize, 1))
-    row.a_l2sq, row.d_l2sq = a2, d2
+        if _all_finite(x) and _all_finite(y):
+            if not _finite_pass(acc, row, x, y, atol, rtol):
+                _finite_pass(acc, row, x.double(), y.double(), atol, rtol)  # float32 squares overflowed
+        else:
+            _masked_pass(acc, row, x, y, atol, rtol)
+        advance(nbytes)
+    row.a_l2sq, row.d_l2sq = acc.a2, acc.d2
     if bit_equal:
         row.status = IDENTICAL
         return
     row.status = CHANGED
-    row.max_abs = max_abs
-    row.mean_abs = sum_abs / n_pairs if n_pairs else None
-    row.rel_l2 = math.sqrt(d2 / a2) if a2 > 0 else (0.0 if d2 == 0 else math.inf)
-    row.cosine = ab / math.sqrt(a2 * b2) if a2 > 0 and b2 > 0 else None
-    row.frac_changed = n_changed / max(row.numel, 1)
+    row.max_abs = acc.max_abs
+    row.mean_abs = acc.sum_abs / acc.pairs if acc.pairs else None
+    row.rel_l2 = math.sqrt(acc.d2 / acc.a2) if acc.a2 > 0 else (0.0 if acc.d2 == 0 else math.inf)
+    row.cosine = acc.ab / math.sqrt(acc.a2 * acc.b2) if acc.a2 > 0 and acc.b2 > 0 else None
+    row.frac_changed = acc.changed / max(row.numel, 1)
+
+
+def _all_finite(x: torch.Tensor) -> bool:
+    if not x.is_floating_point() or x.numel() == 0:
+        return True
+    lo, hi = torch.aminmax(x)
+    return math.isfinite(lo.item()) and math.isfinite(hi.item())  # NaN and Inf both show here
+
+
+def _dot(x: torch.Tensor, y: torch.Tensor) -> float:
+    value = float(torch.dot(x, y))
+    if not math.isfinite(value) and x.dtype != torch.float64:
+        value = float(torch.dot(x.double(), y.double()))  # beyond float32's range
+    return value
+
+
+def _finite_pass(acc: _Acc, row: TensorDiff, x, y, atol: float, rtol: float) -> bool:
+    """All values finite: ~8 in-cache passes. False if float32 overflowed (redo in float64)."""
+    d = y - x
+    d2, a2, b2 = float(torch.dot(d, d)), float(torch.dot(x, x)), float(torch.dot(y, y))
+    if not (math.isfinite(d2) and math.isfinite(a2) and math.isfinite(b2)):
+        return False
+    ad = d.abs_()
+    changed = int(torch.count_nonzero(ad))
+    acc.changed += changed
+    acc.max_abs = max(acc.max_abs, float(ad.max())) if ad.numel() else acc.max_abs
+    acc.sum_abs += float(ad.sum())  # pairwise float32 sum per chunk, float64 across chunks
+    acc.d2 += d2
+    acc.a2 += a2
+    acc.b2 += b2
+    acc.ab += (a2 + b2 - d2) / 2  # a.b without another pass
+    acc.pairs += ad.numel()
+    row.outside_tol += int((ad > atol + rtol * y.abs()).sum()) if (atol or rtol) else changed
+    return True
+
+
+def _masked_pass(acc: _Acc, row: TensorDiff, x, y, atol: float, rtol: float) -> None:
+    """A chunk with NaN or Inf: NaN = NaN is no change; non-finite pairs are left out of the sums."""
+    x64, y64 = x.double(), y.double()
+    both = torch.isfinite(x64) & torch.isfinite(y64)
+    same = (x64 == y64) | (torch.isnan(x64) & torch.isnan(y64))
+    acc.changed += int((~same).sum())
+    row.new_nan += int((torch.isnan(y64) & ~torch.isnan(x64)).sum())
+    row.new_inf += int((torch.isinf(y64) & ~torch.isinf(x64)).sum())
+    row.outside_tol += int((~same & ~both).sum())  # a non-finite value that differs never matches
+    xs, ys = x64[both], y64[both]
+    if xs.numel():
+        d = ys - xs
+        ad = d.abs()
+        acc.max_abs = max(acc.max_abs, float(ad.max()))
+        acc.sum_abs += float(ad.sum())
+        acc.d2 += float(torch.dot(d, d))
+        acc.a2 += float(torch.dot(xs, xs))
+        acc.b2 += float(torch.dot(ys, ys))
+        acc.ab += float(torch.dot(xs, ys))
+        acc.pairs += xs.numel()
+        row.outside_tol += int((ad > atol + rtol * ys.abs()).sum()) if (atol or rtol) else int(torch.count_nonzero(ad))
 
 
 def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:

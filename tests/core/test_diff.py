@@ -1,0 +1,530 @@
+"""`diff` (ckptviewer.core.diff) on checkpoints that torch wrote from real models, before
+and after real optimizer steps; every metric is checked against a float64 reference
+computed here from the tensors that were saved.
+
+The reference follows the module's definitions: metrics over the elements that are finite
+on both sides, ``rel_l2 = ||b - a|| / ||a||``, ``frac_changed`` = elements that differ
+(a NaN on both sides at the same place does not) / all elements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ckptviewer.core import Cancelled, CancelToken, open_checkpoint
+from ckptviewer.core.diff import CHANGED, IDENTICAL, MISMATCHED, ONLY_A, ONLY_B, DiffReport, diff
+from ckptviewer.core.stats import CHUNK
+from tests.models import SmallNet, ddp_state_dict, training_checkpoint
+
+# ---------------------------------------------------------------- models and training
+
+
+def smallnet_loss(model: SmallNet, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """SmallNet's forward pass (it has none of its own): conv, BN, pooled, 12 ReLU MLP blocks, fc."""
+    h = model.bn1(model.conv1(x)).relu().mean((2, 3))
+    for block in model.blocks:
+        h = block(h).relu()
+    return F.cross_entropy(model.fc(h), target)
+
+
+def train_smallnet(model: SmallNet, steps: int = 3) -> SmallNet:
+    """A few real Adam steps on random images (BatchNorm statistics move too)."""
+    gen = torch.Generator().manual_seed(1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(steps):
+        x = torch.randn(6, 3, 7, 7, generator=gen)
+        target = torch.randint(0, 4, (6,), generator=gen)
+        opt.zero_grad()
+        smallnet_loss(model, x, target).backward()
+        opt.step()
+    return model
+
+
+def state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the state_dict that later training does not touch."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+class OtherNet(nn.Module):
+    """SmallNet's next version: no BatchNorm, a 10-class fc, a new projection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, bias=False)
+        self.blocks = nn.Sequential(*[nn.Linear(8, 8) for _ in range(12)])
+        self.fc = nn.Linear(8, 10)
+        self.proj = nn.Linear(8, 8)
+
+
+class Classifier(nn.Module):
+    """A backbone (named ``encoder`` or ``backbone``) and a linear head."""
+
+    def __init__(self, trunk: str = "backbone", head: str = "head") -> None:
+        super().__init__()
+        setattr(self, trunk, nn.Sequential(nn.Linear(16, 32), nn.LayerNorm(32), nn.ReLU(), nn.Linear(32, 32)))
+        setattr(self, head, nn.Linear(32, 4))
+        self.trunk_name, self.head_name = trunk, head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return getattr(self, self.head_name)(getattr(self, self.trunk_name)(x).relu())
+
+
+def train_head_only(model: Classifier, steps: int = 4) -> Classifier:
+    """Fine-tuning with a frozen backbone: only the head's parameters get updates."""
+    for p in getattr(model, model.trunk_name).parameters():
+        p.requires_grad_(False)
+    head = getattr(model, model.head_name)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
+    gen = torch.Generator().manual_seed(2)
+    for _ in range(steps):
+        x = torch.randn(8, 16, generator=gen)
+        target = torch.randint(0, 4, (8,), generator=gen)
+        opt.zero_grad()
+        F.cross_entropy(model(x), target).backward()
+        opt.step()
+    return model
+
+
+# ---------------------------------------------------------------- reference and helpers
+
+
+def reference(a: torch.Tensor, b: torch.Tensor) -> dict:
+    """The metrics of a changed tensor, in float64, over the elements finite on both sides."""
+    x, y = a.double().reshape(-1), b.double().reshape(-1)
+    shared_nan = x.isnan() & y.isnan()
+    differs = ~((x == y) | shared_nan)
+    both = x.isfinite() & y.isfinite()
+    xs, ys = x[both], y[both]
+    d = ys - xs
+    a2, b2, d2 = float(xs @ xs), float(ys @ ys), float(d @ d)
+    return {
+        "max_abs": float(d.abs().max()) if d.numel() else 0.0,
+        "mean_abs": float(d.abs().mean()) if d.numel() else None,
+        "rel_l2": math.sqrt(d2 / a2) if a2 > 0 else (0.0 if d2 == 0 else math.inf),
+        "cosine": float(xs @ ys) / math.sqrt(a2 * b2) if a2 > 0 and b2 > 0 else None,
+        "frac_changed": int(differs.sum()) / x.numel(),
+        "new_nan": int((y.isnan() & ~x.isnan()).sum()),
+        "new_inf": int((y.isinf() & ~x.isinf()).sum()),
+        "a2": a2,
+        "d2": d2,
+    }
+
+
+def assert_metrics(row, a: torch.Tensor, b: torch.Tensor, rel: float = 1e-5) -> None:
+    """``row`` (a TensorDiff or its JSON) has the reference metrics of ``a`` -> ``b``.
+
+    Five significant digits: float32 chunks are reduced with float32 dot products (fast),
+    and their sums accumulated in float64.
+    """
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    ref = reference(a, b)
+    key = get("key")
+    assert get("frac_changed") == pytest.approx(ref["frac_changed"], rel=1e-12), f"{key}: frac_changed"
+    for k in ("max_abs", "mean_abs", "rel_l2"):
+        if isinstance(row, dict) and ref[k] is not None and not math.isfinite(ref[k]):
+            assert get(k) is None, f"{key}: {k} (JSON has no Inf)"
+        else:
+            assert get(k) == pytest.approx(ref[k], rel=rel, abs=1e-12), f"{key}: {k}"
+    if ref["cosine"] is None:
+        assert get("cosine") is None, f"{key}: cosine"
+    else:
+        assert get("cosine") == pytest.approx(ref["cosine"], abs=1e-6), f"{key}: cosine"
+    if not isinstance(row, dict) or "new_nan" in row:
+        assert (get("new_nan"), get("new_inf")) == (ref["new_nan"], ref["new_inf"]), f"{key}: new NaN/Inf"
+
+
+def save(obj: object, path: Path) -> Path:
+    torch.save(obj, path)
+    return path
+
+
+def diff_objects(tmp_path: Path, a: object, b: object, **kw) -> DiffReport:
+    """torch.save both, open them (lazily, on the CPU) and diff."""
+    pa, pb = save(a, tmp_path / "a.pth"), save(b, tmp_path / "b.pth")
+    with open_checkpoint(pa, device="cpu") as ca, open_checkpoint(pb, device="cpu") as cb:
+        return diff(ca, cb, **kw)
+
+
+def rows(rep: DiffReport) -> dict:
+    return {r.key: r for r in rep.rows}
+
+
+def keys(rep: DiffReport, status: str) -> list[str]:
+    return [r.key for r in rep.by_status(status)]
+
+
+# ---------------------------------------------------------------- training changes every tensor
+
+
+def test_optimizer_steps_metrics_match_a_float64_reference(tmp_path):
+    model = SmallNet()
+    before = state(model)
+    after = state(train_smallnet(model))
+    rep = diff_objects(tmp_path, before, after)
+
+    assert [r.key for r in rep.rows] == list(before)  # A's order
+    assert keys(rep, CHANGED) == list(before) and rep.counts[CHANGED] == len(before)
+    assert not rep.same
+    by_key = rows(rep)
+    for key, a in before.items():
+        r, b = by_key[key], after[key]
+        assert (r.a_shape, r.b_shape) == (list(a.shape), list(b.shape))
+        assert r.a_dtype == r.b_dtype == ("float32" if a.is_floating_point() else "int64")
+        assert r.numel == a.numel()
+        assert_metrics(r, a, b)
+        assert r.outside_tol == int((a != b).sum()), key
+    # a ReLU net under Adam: some elements get no gradient at all and keep their bits
+    assert any(0 < r.frac_changed < 1 for r in rep.rows)
+    # num_batches_tracked: int64 0 -> 3; no norm to be relative to
+    nbt = by_key["bn1.num_batches_tracked"]
+    assert (nbt.max_abs, nbt.frac_changed, nbt.rel_l2, nbt.cosine) == (3.0, 1.0, math.inf, None)
+    assert nbt.to_json()["rel_l2"] is None
+
+    refs = [reference(before[k], after[k]) for k in before]
+    want_total = math.sqrt(sum(r["d2"] for r in refs) / sum(r["a2"] for r in refs))
+    assert rep.total_rel_change == pytest.approx(want_total, rel=1e-6)
+    doc = rep.to_json()
+    json.dumps(doc, allow_nan=False)
+    assert doc["same"] is False and doc["counts"][CHANGED] == len(before)
+
+
+def test_a_tensor_changed_only_after_its_first_chunks_still_matches_the_reference(tmp_path):
+    """An embedding fine-tuned on a few rare tokens: only its last rows move, so the first
+    CHUNK-sized pieces are bit-equal and the difference sits in the last one."""
+    emb = nn.Embedding(50_000, 64)  # 3.2 M elements: 4 chunks
+    assert emb.weight.numel() > 3 * CHUNK
+    before = state(emb)
+    opt = torch.optim.SGD(emb.parameters(), lr=0.1)  # no momentum: untouched rows keep their bits
+    for _ in range(3):
+        opt.zero_grad()
+        emb(torch.arange(49_900, 50_000)).square().sum().backward()
+        opt.step()
+    after = state(emb)
+    rep = diff_objects(tmp_path, before, after)
+    (r,) = rep.rows
+    assert r.status == CHANGED
+    assert r.frac_changed == pytest.approx(100 * 64 / emb.weight.numel())
+    assert_metrics(r, before["weight"], after["weight"])
+    ref = reference(before["weight"], after["weight"])
+    assert rep.total_rel_change == pytest.approx(math.sqrt(ref["d2"] / ref["a2"]), rel=1e-5)
+
+
+def test_values_beyond_float32_squares_still_give_finite_metrics(tmp_path):
+    """A diverged run: Adam's exp_avg_sq holds values above sqrt(float32 max) ~ 1.8e19,
+    whose squares overflow float32 but not float64 (the accumulators are float64)."""
+    gen = torch.Generator().manual_seed(3)
+    a = torch.rand(1000, generator=gen).mul_(1e21)
+    b = a * (1 + 1e-3 * torch.randn(1000, generator=gen))
+    rep = diff_objects(tmp_path, {"optimizer.state.0.exp_avg_sq": a}, {"optimizer.state.0.exp_avg_sq": b})
+    (r,) = rep.rows
+    assert_metrics(r, a, b)
+    assert rep.total_rel_change == pytest.approx(reference(a, b)["rel_l2"], rel=1e-6)
+    json.dumps(rep.to_json(), allow_nan=False)
+
+
+# ---------------------------------------------------------------- alignment
+
+
+def test_ddp_state_dict_is_identical_to_the_plain_one_after_alignment(tmp_path):
+    model = train_smallnet(SmallNet(), steps=1)
+    plain = state(model)
+    wrapped = ddp_state_dict(model, tmp_path)
+    assert all(k.startswith("module.") for k in wrapped)
+    rep = diff_objects(tmp_path, wrapped, plain)
+    assert (rep.a_prefix, rep.b_prefix) == ("module.", "")
+    assert keys(rep, IDENTICAL) == list(plain)
+    assert rep.counts == {IDENTICAL: len(plain), CHANGED: 0, MISMATCHED: 0, ONLY_A: 0, ONLY_B: 0}
+    assert rep.same and rep.total_rel_change == 0.0
+    r = rows(rep)["fc.weight"]
+    assert (r.a_key, r.b_key) == ("module.fc.weight", "fc.weight")
+    # the other way round, too
+    back = diff_objects(tmp_path, plain, wrapped)
+    assert (back.a_prefix, back.b_prefix) == ("", "module.") and back.same
+    assert keys(back, IDENTICAL) == list(plain)
+
+
+def test_training_checkpoint_with_a_ddp_model_aligns_with_a_plain_state_dict(tmp_path):
+    model = SmallNet()
+    train = training_checkpoint(model)  # trains model in place; 'model' is its plain state_dict
+    plain = state(model)
+    train["model"] = ddp_state_dict(model, tmp_path)
+    assert isinstance(train["args"], argparse.Namespace)
+    rep = diff_objects(tmp_path, train, plain)
+    assert (rep.a_prefix, rep.b_prefix) == ("model.module.", "")
+    assert keys(rep, IDENTICAL) == list(plain)
+    assert rep.counts[CHANGED] == rep.counts[MISMATCHED] == rep.counts[ONLY_B] == 0
+    only_a = keys(rep, ONLY_A)
+    assert only_a and all(k.startswith("optimizer.state.") for k in only_a)  # Adam's state has no partner
+    assert not rep.same
+    back = diff_objects(tmp_path, plain, train)
+    assert (back.a_prefix, back.b_prefix) == ("", "model.module.")
+    assert keys(back, IDENTICAL) == list(plain) and keys(back, ONLY_B) == only_a
+
+
+def test_prefix_maps_align_encoder_with_backbone(tmp_path):
+    """Transfer learning: a pretrained ``encoder`` became the ``backbone`` of a new model."""
+    torch.manual_seed(5)
+    pretrained = Classifier("encoder", "head")
+    new = Classifier("backbone", "classifier")
+    new.backbone.load_state_dict(pretrained.encoder.state_dict())
+    a, b = state(pretrained), state(new)
+
+    unmapped = diff_objects(tmp_path, a, b)
+    assert keys(unmapped, ONLY_A) == list(a) and keys(unmapped, ONLY_B) == list(b)
+
+    rep = diff_objects(tmp_path, a, b, maps=[("encoder.", "backbone.")])
+    trunk = [k for k in b if k.startswith("backbone.")]
+    assert keys(rep, IDENTICAL) == trunk
+    assert rows(rep)["backbone.0.weight"].a_key == "encoder.0.weight"
+    assert keys(rep, ONLY_A) == ["head.weight", "head.bias"]
+    assert keys(rep, ONLY_B) == ["classifier.weight", "classifier.bias"]
+
+    # maps apply to the aligned keys: a DDP-wrapped encoder maps the same way
+    both = diff_objects(tmp_path, ddp_state_dict(pretrained, tmp_path), b, maps=[("encoder.", "backbone.")])
+    assert both.a_prefix == "module." and keys(both, IDENTICAL) == trunk
+
+    # and with the head mapped as well, the two are the same
+    new.classifier.load_state_dict(pretrained.head.state_dict())
+    full = diff_objects(tmp_path, a, state(new), maps=[("encoder.", "backbone."), ("head.", "classifier.")])
+    assert full.same and keys(full, IDENTICAL) == list(b)
+
+
+# ---------------------------------------------------------------- structure
+
+
+def test_different_architectures_list_only_a_only_b_and_mismatched(tmp_path):
+    torch.manual_seed(7)
+    old = SmallNet()
+    torch.manual_seed(7)
+    new = OtherNet()  # the same init order for conv1; BN draws nothing, so blocks get the same values too
+    a, b = state(old), state(new)
+    rep = diff_objects(tmp_path, a, b)
+    assert keys(rep, ONLY_A) == [k for k in a if k.startswith("bn1.")]
+    assert keys(rep, ONLY_B) == ["proj.weight", "proj.bias"]
+    assert keys(rep, MISMATCHED) == ["fc.weight", "fc.bias"]
+    fc = rows(rep)["fc.weight"]
+    assert (fc.a_shape, fc.b_shape, fc.a_dtype, fc.b_dtype) == ([4, 8], [10, 8], "float32", "float32")
+    assert keys(rep, IDENTICAL) == [k for k in a if k.startswith(("conv1.", "blocks."))]
+    assert not rep.same
+    # rows: A's order, then what only B has
+    assert [r.key for r in rep.rows] == list(a) + ["proj.weight", "proj.bias"]
+    doc = rep.to_json()
+    assert doc["mismatched"][1] == {"key": "fc.bias", "a_shape": [4], "b_shape": [10], "a_dtype": "float32",
+                                    "b_dtype": "float32"}  # fmt: skip
+    assert doc["only_b"] == ["proj.weight", "proj.bias"]
+
+
+# ---------------------------------------------------------------- NaN and Inf
+
+
+def test_nans_appearing_are_counted_and_never_same(tmp_path):
+    gen = torch.Generator().manual_seed(4)
+    a = torch.randn(64, 32, generator=gen)
+    b = a + 1e-3 * torch.randn(64, 32, generator=gen)
+    b[3, :5] = math.nan
+    b[10, 7] = math.nan
+    rep = diff_objects(tmp_path, {"w": a, "v": a[0].clone()}, {"w": b, "v": a[0].clone()})
+    r = rows(rep)["w"]
+    assert r.status == CHANGED and r.new_nan == 6 and r.new_inf == 0
+    assert_metrics(r, a, b)
+    assert math.isfinite(r.max_abs) and math.isfinite(r.rel_l2)
+    assert rows(rep)["v"].status == IDENTICAL
+    assert not rep.same
+    # no tolerance forgives a NaN that was not there
+    with (
+        open_checkpoint(tmp_path / "a.pth", device="cpu") as ca,
+        open_checkpoint(tmp_path / "b.pth", device="cpu") as cb,
+    ):
+        assert not diff(ca, cb, atol=1e9, rtol=1e9).same
+    json.dumps(rep.to_json(), allow_nan=False)
+
+
+def test_nan_in_the_same_place_is_not_a_change(tmp_path):
+    gen = torch.Generator().manual_seed(5)
+    a = torch.randn(50, 40, generator=gen)
+    a[0, :3] = math.nan
+    a[17, 11] = math.nan
+    rep = diff_objects(tmp_path, {"w": a}, {"w": a.clone()})
+    (r,) = rep.rows
+    assert r.status == IDENTICAL and r.new_nan == 0
+    assert rep.same
+
+    # the same NaNs, every other value moved a little
+    b = a + 1e-4 * torch.randn(50, 40, generator=gen)
+    assert int(b.isnan().sum()) == 4
+    rep = diff_objects(tmp_path, {"w": a}, {"w": b})
+    (r,) = rep.rows
+    assert r.status == CHANGED and r.new_nan == 0
+    # the shared NaNs are not changes (NaN != NaN would count them)
+    assert r.frac_changed == pytest.approx((int((a != b).sum()) - 4) / a.numel())
+    assert r.frac_changed > 0.99
+    assert_metrics(r, a, b)
+    assert math.isfinite(r.rel_l2) and math.isfinite(r.cosine)
+    assert not rep.same
+    with (
+        open_checkpoint(tmp_path / "a.pth", device="cpu") as ca,
+        open_checkpoint(tmp_path / "b.pth", device="cpu") as cb,
+    ):
+        loose = diff(ca, cb, atol=1e-2)
+    assert loose.same and loose.rows[0].outside_tol == 0  # the NaNs themselves never count against it
+
+
+def test_infs_appearing_are_counted(tmp_path):
+    gen = torch.Generator().manual_seed(6)
+    a = torch.randn(1000, generator=gen)
+    b = a.clone()
+    b[5], b[6], b[700] = math.inf, -math.inf, math.inf
+    b[100:200] += 0.01
+    rep = diff_objects(tmp_path, {"w": a}, {"w": b})
+    (r,) = rep.rows
+    assert r.status == CHANGED and r.new_inf == 3 and r.new_nan == 0
+    assert_metrics(r, a, b)
+    assert r.max_abs == pytest.approx(0.01, rel=1e-3)  # over the finite pairs
+    assert r.frac_changed == pytest.approx(103 / 1000)
+    assert not rep.same
+    with (
+        open_checkpoint(tmp_path / "a.pth", device="cpu") as ca,
+        open_checkpoint(tmp_path / "b.pth", device="cpu") as cb,
+    ):
+        assert not diff(ca, cb, atol=1e9).same
+    # an Inf already there on both sides is no change
+    same_inf = diff_objects(tmp_path, {"w": b}, {"w": b.clone()})
+    assert same_inf.rows[0].status == IDENTICAL and same_inf.same
+
+
+# ---------------------------------------------------------------- dtypes and tolerance
+
+
+def test_bfloat16_copy_of_the_same_weights(tmp_path):
+    model = train_smallnet(SmallNet(), steps=1)
+    fp32 = state(model)
+    bf16 = {k: v.bfloat16() if v.is_floating_point() else v for k, v in fp32.items()}
+    pa, pb = save(fp32, tmp_path / "fp32.pth"), save(bf16, tmp_path / "bf16.pth")
+    with open_checkpoint(pa, device="cpu") as ca, open_checkpoint(pb, device="cpu") as cb:
+        exact = diff(ca, cb)
+        loose = diff(ca, cb, rtol=1e-2)
+        tight = diff(ca, cb, rtol=1e-4)
+    assert keys(exact, IDENTICAL) == ["bn1.num_batches_tracked"]
+    floats = [k for k, v in fp32.items() if v.is_floating_point()]
+    assert keys(exact, CHANGED) == floats
+    for key in floats:
+        r = rows(exact)[key]
+        assert (r.a_dtype, r.b_dtype) == ("float32", "bfloat16")
+        assert r.to_json()["b_dtype"] == "bfloat16"
+        assert 0 < r.rel_l2 < 2**-8  # bfloat16 keeps 8 bits of mantissa
+        assert r.cosine > 0.9999
+        assert_metrics(r, fp32[key], bf16[key])
+    assert not exact.same
+    assert loose.same  # |a - b| <= 2**-9 |a|: within rtol 1e-2
+    assert not tight.same
+
+
+def test_integer_tensors_are_compared_exactly(tmp_path):
+    """A BatchNorm that has seen 2**24 batches, one more batch later: int64 values above
+    float32's 24-bit mantissa must still count as different (exact mode says DIFFERENT)."""
+    a = {"bn1.num_batches_tracked": torch.tensor(2**24), "ids": torch.arange(2**24, 2**24 + 8)}
+    b = {"bn1.num_batches_tracked": torch.tensor(2**24 + 1), "ids": torch.arange(2**24, 2**24 + 8)}
+    b["ids"][3] += 1
+    rep = diff_objects(tmp_path, a, b)
+    for key in a:
+        r = rows(rep)[key]
+        assert r.status == CHANGED, key
+        assert r.max_abs == 1.0 and r.outside_tol == 1, key
+        assert r.frac_changed == pytest.approx(1 / a[key].numel()), key
+    assert not rep.same
+
+
+# ---------------------------------------------------------------- a frozen backbone under a trained head
+
+
+def test_frozen_backbone_is_identical_and_modules_show_where_training_happened(tmp_path):
+    torch.manual_seed(8)
+    model = Classifier()
+    before = state(model)
+    after = state(train_head_only(model))
+    rep = diff_objects(tmp_path, before, after)
+    assert keys(rep, IDENTICAL) == [k for k in before if k.startswith("backbone.")]
+    assert keys(rep, CHANGED) == ["head.weight", "head.bias"]
+    for key in ("head.weight", "head.bias"):
+        assert_metrics(rows(rep)[key], before[key], after[key])
+    mods = rep.modules()
+    assert list(mods) == ["backbone", "backbone.0", "backbone.1", "backbone.3", "head"]
+    assert all(mods[m] == 0.0 for m in mods if m.startswith("backbone"))
+    head = [reference(before[k], after[k]) for k in ("head.weight", "head.bias")]
+    assert mods["head"] > 0
+    assert mods["head"] == pytest.approx(math.sqrt(sum(r["d2"] for r in head) / sum(r["a2"] for r in head)), rel=1e-6)
+    everything = [reference(before[k], after[k]) for k in before]
+    assert rep.total_rel_change == pytest.approx(
+        math.sqrt(sum(r["d2"] for r in everything) / sum(r["a2"] for r in everything)), rel=1e-6
+    )
+    assert 0 < rep.total_rel_change < mods["head"]
+
+
+# ---------------------------------------------------------------- progress and cancellation
+
+
+def two_models(tmp_path: Path) -> tuple[Path, Path, dict]:
+    model = SmallNet()
+    before = state(model)
+    pa = save(before, tmp_path / "before.pth")
+    pb = save(state(train_smallnet(model)), tmp_path / "after.pth")
+    return pa, pb, before
+
+
+def test_progress_counts_bytes_of_both_sides_and_reaches_the_total(tmp_path):
+    pa, pb, before = two_models(tmp_path)
+    seen = []
+    with open_checkpoint(pa, device="cpu") as ca, open_checkpoint(pb, device="cpu") as cb:
+        diff(ca, cb, progress=seen.append)
+    total = 2 * sum(t.numel() * t.element_size() for t in before.values())
+    assert seen and all(p.total == total for p in seen)
+    done = [p.done for p in seen]
+    assert done == sorted(done) and done[-1] == total and max(done) <= total
+    assert seen[-1].message == "Done" and seen[-1].fraction == 1.0
+    assert {p.message for p in seen[:-1]} <= set(before)
+
+
+def test_progress_with_a_dtype_change_never_passes_the_total(tmp_path):
+    """fp32 (A) against bf16 (B): each element is 4 bytes on one side and 2 on the other."""
+    gen = torch.Generator().manual_seed(9)
+    a = {"w": torch.randn(3000, generator=gen), "v": torch.randn(500, generator=gen)}
+    b = {k: v.bfloat16() for k, v in a.items()}
+    seen = []
+    diff_objects(tmp_path, a, b, progress=seen.append)
+    total = 6 * (3000 + 500)
+    assert all(p.total == total for p in seen)
+    done = [p.done for p in seen]
+    assert max(done) <= total, f"progress went past its total: {done} of {total}"
+    assert done == sorted(done) and done[-1] == total
+
+
+def test_cancel_raises_cancelled(tmp_path):
+    pa, pb, _ = two_models(tmp_path)
+    with open_checkpoint(pa, device="cpu") as ca, open_checkpoint(pb, device="cpu") as cb:
+        token = CancelToken()
+        token.cancel()
+        with pytest.raises(Cancelled):
+            diff(ca, cb, cancel=token)
+
+        # cancelled from the progress callback, after the first tensor: stops before the end
+        token = CancelToken()
+        seen = []
+
+        def on_progress(p) -> None:
+            seen.append(p)
+            token.cancel()
+
+        with pytest.raises(Cancelled):
+            diff(ca, cb, progress=on_progress, cancel=token)
+        assert len(seen) == 1 and seen[0].message != "Done"
+
+        # the token is per call: a fresh one runs to the end
+        assert diff(ca, cb, cancel=CancelToken()).counts[CHANGED] > 0

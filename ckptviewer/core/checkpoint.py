@@ -89,6 +89,7 @@ class Checkpoint:
     history: tuple = ()  # edit reports applied since the file was opened, oldest first
     origin: Checkpoint | None = None  # the checkpoint as opened, for an edited copy
     companions: tuple = ()  # other open checkpoints whose tensors this one uses (graft)
+    flavor: str | None = None  # lightning | whole-model | training-checkpoint | ddp, where known
 
     @property
     def modified(self) -> bool:
@@ -146,6 +147,7 @@ class Checkpoint:
         return {
             "path": str(self.path),
             "format": self.format,
+            "flavor": self.flavor,
             "saved_on": self.saved_on,
             "n_tensors": self.n_tensors,
             "n_elements": self.n_elements,
@@ -177,6 +179,24 @@ def locate_state_dict(containers: dict[str, Any], keys: list[str]) -> str | None
     # otherwise the container holding the most tensors directly (a module wins ties)
     best = max(containers.values(), key=lambda c: (c.direct_tensors, c.is_module), default=None)
     return best.path if best is not None and best.direct_tensors > 0 else None
+
+
+LIGHTNING_KEYS = ("pytorch-lightning_version", "optimizer_states", "lr_schedulers", "loops", "hyper_parameters")
+
+
+def guess_flavor(
+    metadata: dict, sd_key: str | None, prefixes: list[str], is_module: bool, has_more: bool
+) -> str | None:
+    """What kind of content the file holds, where it can be told: the most specific one."""
+    if isinstance(metadata, dict) and sd_key == "state_dict" and any(k in metadata for k in LIGHTNING_KEYS):
+        return "lightning"
+    if is_module:
+        return "whole-model"
+    if sd_key and has_more:
+        return "training-checkpoint"
+    if "module." in prefixes:
+        return "ddp"
+    return None
 
 
 def wrapper_prefixes(model_keys: list[str]) -> list[str]:

@@ -15,11 +15,13 @@ from .checkpoint import (
     PARAMETER,
     Checkpoint,
     TensorEntry,
+    guess_flavor,
     locate_state_dict,
     wrapper_prefixes,
 )
 from .errors import CheckpointError, DeviceError, NotACheckpointError
 from .formats import Loaded
+from .formats.folders import PEFT, folder_kind, load_hf_sharded, load_peft, load_single
 from .formats.safetensors_file import load_safetensors
 from .formats.sniff import SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, check_path, sniff
 from .formats.torch_legacy import load_legacy
@@ -79,12 +81,14 @@ def open_checkpoint(
     path = Path(path)
     dev = resolve_device(device)
     report(progress, 0, 3, f"Reading {path.name}")
-    fmt = sniff(path)
-    size = check_path(path).st_size
+    folder = folder_kind(path) if path.is_dir() or path.name.endswith(".index.json") else None
+    if folder is None:
+        fmt = sniff(path)
+        size = check_path(path).st_size
     check(cancel)
     report(progress, 1, 3, "Unpickling")
     with gc_paused():
-        loaded = _read(path, size, fmt, trust)
+        loaded = _read_folder(folder, trust) if folder is not None else _read(path, size, fmt, trust)
         check(cancel)
         report(progress, 2, 3, "Indexing")
         try:
@@ -111,6 +115,15 @@ def _read(path: Path, size: int, fmt: str, trust: bool) -> Loaded:
         raise CheckpointError(f"{path}: the pickle is nested too deeply to read safely") from None
     except MemoryError:
         raise CheckpointError(f"{path}: the file asks for more memory than this machine has") from None
+
+
+def _read_folder(folder: tuple[str, Path], trust: bool) -> Loaded:
+    kind, file = folder
+    if kind == "single":
+        return _read(file, file.stat().st_size, sniff(file), trust) if trust else load_single(file, _READERS)
+    if kind == PEFT:
+        return load_peft(file, _READERS)
+    return load_hf_sharded(file, _READERS)
 
 
 def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Checkpoint:
@@ -140,6 +153,15 @@ def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Che
     prefixes = wrapper_prefixes([k[len(model_prefix) :] for k in model_keys])
     metadata = found.metadata
     metadata.update(loaded.extra_metadata)
+    container = found.containers.get(sd_key) if sd_key is not None else None
+    if isinstance(metadata, dict) and "pytorch-lightning_version" in metadata and "state_dict" not in metadata:
+        if not any(k == "state_dict" or k.startswith("state_dict.") for k in keys):
+            warnings.append(
+                "a PyTorch Lightning checkpoint without a 'state_dict' entry: the model weights are missing"
+            )
+    flavor = guess_flavor(
+        metadata, sd_key, prefixes, bool(container and container.is_module), len(model_keys) < len(keys)
+    )
     return Checkpoint(
         path=path,
         format=loaded.format,
@@ -155,6 +177,7 @@ def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Che
         trusted=trust,
         root=loaded.root,
         _close=loaded.close,
+        flavor=flavor,
     )
 
 

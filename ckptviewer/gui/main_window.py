@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu)
+        self._action("Open &Folder… (sharded, PEFT)", self.choose_folder, "Ctrl+Shift+O", file_menu)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
         self.compare_action = self._action("Compare &with…", self.choose_compare, "Ctrl+D", file_menu)
@@ -296,6 +297,12 @@ class MainWindow(QMainWindow):
     def choose_file(self) -> None:
         start = self.settings.value("last_folder", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, FILE_FILTER)
+        if path:
+            self.open_file(path)
+
+    def choose_folder(self) -> None:
+        start = self.settings.value("last_folder", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(self, "Open checkpoint folder", start)
         if path:
             self.open_file(path)
 

@@ -1,0 +1,155 @@
+"""Checkpoints that are folders: Hugging Face sharded weights and PEFT adapters.
+
+* A folder (or its ``*.index.json``) with ``model.safetensors.index.json`` or
+  ``pytorch_model.bin.index.json``: one merged tree over every shard, each shard opened
+  lazily by its own reader (safetensors headers, torch zip indexes).
+* A folder with a single ``model.safetensors`` / ``pytorch_model.bin``: that file.
+* A PEFT adapter folder (``adapter_model.safetensors`` or ``.bin`` + ``adapter_config.json``).
+
+``config.json`` (and ``adapter_config.json``) next to the weights go to metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import CheckpointError, NotACheckpointError
+from . import Loaded
+from .sniff import SAFETENSORS, TORCH_LEGACY, TORCH_ZIP, sniff
+
+HF_SHARDED, PEFT = "hf-sharded", "peft"
+INDEX_NAMES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+SINGLE_NAMES = ("model.safetensors", "pytorch_model.bin")
+ADAPTER_NAMES = ("adapter_model.safetensors", "adapter_model.bin")
+MAX_JSON = 64 << 20  # an index or config larger than this is not one
+
+
+def folder_kind(path: Path) -> tuple[str, Path] | None:
+    """(kind, file) for a checkpoint folder or an index file; None if ``path`` is neither."""
+    if path.is_file() and path.name.endswith(".index.json"):
+        return HF_SHARDED, path
+    if not path.is_dir():
+        return None
+    for name in INDEX_NAMES:
+        if (path / name).is_file():
+            return HF_SHARDED, path / name
+    for name in ADAPTER_NAMES:
+        if (path / name).is_file():
+            return PEFT, path / name
+    for name in SINGLE_NAMES:
+        if (path / name).is_file():
+            return "single", path / name
+    if (path / ".metadata").is_file():
+        raise NotACheckpointError(
+            f"{path}: a torch.distributed.checkpoint (DCP) folder; reading DCP folders is not supported yet "
+            "(convert it with torch.distributed.checkpoint.format_utils.dcp_to_torch_save)"
+        )
+    names = ", ".join(sorted(p.name for p in path.iterdir())[:6]) or "nothing"
+    raise NotACheckpointError(
+        f"{path}: is a directory without a checkpoint (looked for {', '.join(INDEX_NAMES + SINGLE_NAMES)}, "
+        f"adapter_model.*; it holds {names})"
+    )
+
+
+def read_json(path: Path) -> Any:
+    """A small JSON file, or a CheckpointError saying why not."""
+    try:
+        if path.stat().st_size > MAX_JSON:
+            raise CheckpointError(f"{path}: larger than {MAX_JSON >> 20} MiB; not an index or config")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _sidecar_metadata(folder: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in names:
+        f = folder / name
+        if f.is_file():
+            try:
+                out[name.removesuffix(".json")] = read_json(f)
+            except CheckpointError as exc:
+                out[name.removesuffix(".json")] = {"__error__": str(exc)}
+    return out
+
+
+def load_file(path: Path, readers: dict[str, Callable]) -> Loaded:
+    """Open one weight file with the reader its content calls for."""
+    fmt = sniff(path)
+    if fmt not in (TORCH_ZIP, TORCH_LEGACY, SAFETENSORS):
+        raise CheckpointError(f"{path}: a {fmt} file cannot be a shard")
+    return readers[fmt](path, path.stat().st_size)
+
+
+def load_single(path: Path, readers: dict[str, Callable]) -> Loaded:
+    loaded = load_file(path, readers)
+    loaded.extra_metadata.update(_sidecar_metadata(path.parent, ("config.json",)))
+    return loaded
+
+
+def load_peft(path: Path, readers: dict[str, Callable]) -> Loaded:
+    loaded = load_file(path, readers)
+    loaded.format = PEFT
+    loaded.extra_metadata.update(_sidecar_metadata(path.parent, ("adapter_config.json", "config.json")))
+    return loaded
+
+
+def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
+    """One tree over every shard an index names; missing shards become warnings."""
+    index = read_json(index_path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()
+    ):
+        raise CheckpointError(f"{index_path}: no valid weight_map (key -> shard file) in the index")
+    folder = index_path.parent
+    shards: dict[str, list[str]] = {}
+    for key, shard in weight_map.items():
+        if "/" in shard or "\\" in shard or shard in ("", ".", ".."):
+            raise CheckpointError(f"{index_path}: shard name {shard!r} points outside the folder; refusing it")
+        shards.setdefault(shard, []).append(key)
+    merged: dict[str, Any] = {}
+    result = Loaded(format=HF_SHARDED, root=merged)
+    closers = []
+    found: dict[str, Any] = {}
+    for shard, keys in shards.items():
+        path = folder / shard
+        if not path.is_file():
+            shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
+            result.warnings.append(f"shard {shard} is missing: {len(keys)} tensors not shown ({shown})")
+            continue
+        loaded = load_file(path, readers)
+        if loaded.close:
+            closers.append(loaded.close)
+        root = loaded.root if isinstance(loaded.root, dict) else {}
+        if not isinstance(loaded.root, dict):
+            result.warnings.append(f"shard {shard} holds no state_dict")
+        missing = [k for k in keys if k not in root]
+        if missing:
+            result.warnings.append(f"shard {shard} lacks {len(missing)} keys its index names, e.g. {missing[0]}")
+        for k, v in root.items():
+            found[k] = v
+        result.locations |= loaded.locations
+        result.unsafe_globals |= loaded.unsafe_globals
+        result.blocked_globals |= loaded.blocked_globals
+        if "__metadata__" in loaded.extra_metadata and "__metadata__" not in result.extra_metadata:
+            result.extra_metadata["__metadata__"] = loaded.extra_metadata["__metadata__"]
+    if not found:
+        raise CheckpointError(f"{index_path}: none of the {len(shards)} shards the index names could be read")
+    for key in weight_map:  # the index's order, then anything the shards hold beyond it
+        if key in found:
+            merged[key] = found.pop(key)
+    merged.update(found)
+    if isinstance(index.get("metadata"), dict):
+        result.extra_metadata["index_metadata"] = index["metadata"]
+    result.extra_metadata.update(_sidecar_metadata(folder, ("config.json",)))
+
+    def close() -> None:
+        for c in closers:
+            c()
+
+    result.close = close
+    return result

@@ -97,7 +97,7 @@ def test_single_file_folder_and_peft_adapter(tmp_path):
 
 def test_folders_that_are_not_checkpoints(tmp_path):
     (tmp_path / "notes.txt").write_text("hi")
-    with pytest.raises(CheckpointError, match="without a checkpoint.*notes.txt"):
+    with pytest.raises(CheckpointError, match=r"without a checkpoint.*notes\.txt"):
         open_checkpoint(tmp_path)
     (tmp_path / ".metadata").write_bytes(b"x")
     with pytest.raises(CheckpointError, match="DCP"):

@@ -154,11 +154,9 @@ def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Che
     metadata = found.metadata
     metadata.update(loaded.extra_metadata)
     container = found.containers.get(sd_key) if sd_key is not None else None
-    if isinstance(metadata, dict) and "pytorch-lightning_version" in metadata and "state_dict" not in metadata:
-        if not any(k == "state_dict" or k.startswith("state_dict.") for k in keys):
-            warnings.append(
-                "a PyTorch Lightning checkpoint without a 'state_dict' entry: the model weights are missing"
-            )
+    lightning = isinstance(metadata, dict) and "pytorch-lightning_version" in metadata
+    if lightning and not any(k == "state_dict" or k.startswith("state_dict.") for k in keys):
+        warnings.append("a PyTorch Lightning checkpoint without a 'state_dict' entry: the model weights are missing")
     flavor = guess_flavor(
         metadata, sd_key, prefixes, bool(container and container.is_module), len(model_keys) < len(keys)
     )

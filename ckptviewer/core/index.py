@@ -130,6 +130,8 @@ class _Walker:
         name = value.ckpt_global
         if isinstance(state, dict) and "_parameters" in state and "_modules" in state:
             return self._visit_module_state(name, state, path, depth, active)
+        if value.ckpt_script and isinstance(state, dict):
+            return self._visit_script_module(name, state, path, depth, active)
         meta: dict[str, Any] = {"__class__": name, "__not_executed__": True}
         parts = {"args": value.ckpt_args, "state": state, "items": value.ckpt_items, "dictitems": value.ckpt_dictitems}
         for part, content in parts.items():
@@ -168,6 +170,28 @@ class _Walker:
                 child = self.visit(sub, path + [_key(k)], depth + 1, active)
                 if child is not _EMPTY:
                     meta[_key(k)] = child
+        return meta
+
+    def _visit_script_module(self, cls: str, state: dict, path: list[str], depth: int, active: set[int]) -> Any:
+        """A TorchScript module: parameters, buffers and submodules are plain attributes."""
+        p = ".".join(path)
+        container = self.r.containers.setdefault(p, Container(p, is_module=True))
+        container.is_module = True
+        name = cls.removeprefix("__torch__.")
+        meta: dict[str, Any] = {"__class__": ".".join(part for part in name.split(".") if "mangle" not in part)}
+        for k, v in state.items():
+            if k in ("training", "_is_full_backward_hook"):
+                continue
+            if is_tensor(v):
+                key = ".".join([*path, _key(k)])
+                self.r.tensors.append((key, v))
+                container.direct_tensors += 1
+                if _key(k) in ("running_mean", "running_var", "num_batches_tracked"):
+                    self.r.buffers.add(key)
+                continue
+            child = self.visit(v, [*path, _key(k)], depth + 1, active)
+            if child is not _EMPTY:
+                meta[_key(k)] = child
         return meta
 
     def _visit_real_module(self, module: torch.nn.Module, path: list[str]) -> Any:

@@ -55,6 +55,7 @@ class Opaque:
 
     ckpt_global = "?"
     ckpt_call_type: type[Opaque] | None = None
+    ckpt_script = False  # a TorchScript module (``__torch__.*``): its attributes are its state
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Opaque:
         obj = object.__new__(cls)
@@ -313,6 +314,13 @@ def _safe_reconstructor(cls, base, state):
     raise pickle.UnpicklingError(f"copyreg._reconstructor of {getattr(cls, '__name__', '?')} refused")
 
 
+def _identity(data: Any, *_: Any) -> Any:
+    """TorchScript's pickle helpers (build_intlist, restore_type_tag, ...) only wrap a value."""
+    if not isinstance(data, (list, tuple, dict, int, float, bool, str)) and data is not None:
+        raise pickle.UnpicklingError("TorchScript list helper on an unexpected value")
+    return data
+
+
 _LAZY = {
     "torch._utils._rebuild_tensor": _rebuild_tensor,
     "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
@@ -324,6 +332,10 @@ _LAZY = {
     "copyreg._reconstructor": _safe_reconstructor,
     "_codecs.encode": _codecs_encode,
     "builtins.bytearray": _bytearray,
+    **{
+        f"torch.jit._pickle.{n}": _identity
+        for n in ("build_intlist", "build_doublelist", "build_boollist", "build_tensorlist", "restore_type_tag")
+    },
 }
 
 # types that NEWOBJ/copyreg may instantiate, and whose instances BUILD/SETITEMS may fill
@@ -431,9 +443,10 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
 
-    def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None = None, script: bool = False) -> None:
         super().__init__(file, encoding="utf-8")
         _tables()
+        self.script = script  # a TorchScript archive: __torch__.* names are compiled modules
         self.unsafe_globals: set[str] = set()
         self.blocked_globals: set[str] = set()
         self._placeholders: dict[str, type[Opaque]] = {}
@@ -476,6 +489,13 @@ class RestrictedUnpickler(pickle._Unpickler):
         enum_type = _torch_enum(module, name)
         if enum_type is not None:
             return self._enum_factory(enum_type)
+        if self.script and module.startswith("__torch__"):
+            # TorchScript's own class names, not Python imports: inert records, not "unsafe"
+            self.unsafe_globals.discard(full)
+            if full not in self._placeholders:
+                self._placeholders[full] = _new_placeholder(full)
+                self._placeholders[full].ckpt_script = True
+            return self._placeholders[full]
         self.blocked_globals.add(full)
         if full not in self._placeholders:
             self._placeholders[full] = _new_placeholder(full)

@@ -26,6 +26,9 @@ from .sniff import TORCH_ZIP
 MAX_PICKLE = 1 << 30  # the largest real data.pkl seen is a few tens of MB
 
 
+TORCHSCRIPT = "torchscript"
+
+
 class ZipArchive:
     """A torch zip file: its records (via torch's own zip reader) and a memory map."""
 
@@ -41,10 +44,8 @@ class ZipArchive:
             raise NotACheckpointError(f"{path}: not a readable checkpoint: {describe_zip(path)}") from None
         if "data.pkl" not in records:
             raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: {describe_zip(path)}")
-        if "constants.pkl" in records or any(r.startswith("code/") for r in records):
-            raise NotACheckpointError(
-                f"{path}: a TorchScript archive (torch.jit.save); TorchScript is not supported yet"
-            )
+        # torch.jit.save: the same data.pkl and storages, plus compiled code we never run
+        self.torchscript = "constants.pkl" in records or any(r.startswith("code/") for r in records)
         self.records = records
         if self._reader.get_record_size("data.pkl") > MAX_PICKLE:
             raise CheckpointError(f"{path}: data.pkl is larger than {MAX_PICKLE >> 20} MiB (a decompression bomb?)")
@@ -140,7 +141,7 @@ def load_zip(path: Path, size: int) -> Loaded:
             locations.add(location)
         return ref
 
-    unpickler = RestrictedUnpickler(io.BytesIO(archive.data_pkl), persistent_load)
+    unpickler = RestrictedUnpickler(io.BytesIO(archive.data_pkl), persistent_load, script=archive.torchscript)
     try:
         root = unpickler.load()
     except CheckpointError:
@@ -151,7 +152,7 @@ def load_zip(path: Path, size: int) -> Loaded:
     _check_records(path, archive, storages)
     warnings = [] if archive.byteorder in ("little", "big") else [f"unknown byte order {archive.byteorder!r}"]
     return Loaded(
-        format=TORCH_ZIP,
+        format=TORCHSCRIPT if archive.torchscript else TORCH_ZIP,
         root=root,
         locations=locations,
         unsafe_globals=unpickler.unsafe_globals,

@@ -161,8 +161,18 @@ class Checkpoint:
             "trusted": self.trusted,
             "device": str(self.device),
             "metadata": self.metadata,
+            "optimizer": self._optimizer_json(),
             "warnings": self.warnings,
         }
+
+    def _optimizer_json(self) -> dict[str, Any] | None:
+        from .summary import training_summary  # summary builds on this module
+
+        s = training_summary(self)
+        if s.optimizer_key is None:
+            return None
+        return {"key": s.optimizer_key, "state_bytes": s.optimizer_bytes, "weight_bytes": s.weight_bytes,
+                "param_names": s.param_names, "param_names_note": s.param_names_note}  # fmt: skip
 
 
 def locate_state_dict(containers: dict[str, Any], keys: list[str]) -> str | None:

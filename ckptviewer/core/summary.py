@@ -26,6 +26,8 @@ class TrainingSummary:
     param_groups: list[dict[str, Any]] = field(default_factory=list)
     hparams_key: str | None = None
     hparams: dict[str, Any] | None = None
+    param_names: dict[str, str] = field(default_factory=dict)  # "optimizer.state.3" -> "layer1.0.weight"
+    param_names_note: str = ""  # why the mapping could not be made, if it could not
 
     @property
     def optimizer_ratio(self) -> float | None:
@@ -46,6 +48,7 @@ def training_summary(ckpt: Checkpoint) -> TrainingSummary:
             s.optimizer_key = key
             s.optimizer_bytes = sum(e.nbytes for e in tensors)
             s.param_groups = _param_groups(meta.get(key))
+            s.param_names, s.param_names_note = optimizer_param_names(ckpt, key)
             break
     for key in HPARAM_KEYS:
         value = meta.get(key)
@@ -54,6 +57,38 @@ def training_summary(ckpt: Checkpoint) -> TrainingSummary:
             s.hparams = {k: v for k, v in value.items() if k != "__class__"}
             break
     return s
+
+
+def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], str]:
+    """Map an optimizer's ``state.<i>`` to parameter names, where the order can be derived.
+
+    ``optimizer.state_dict()`` numbers parameters in ``param_groups`` order, which for a
+    ``torch.optim`` optimizer built on ``model.parameters()`` is the model's parameter order
+    (the state_dict order without buffers). The mapping is kept only if every state tensor
+    has the shape of the parameter it maps to.
+    """
+    opt = ckpt.metadata.get(key) if isinstance(ckpt.metadata, dict) else None
+    if isinstance(opt, list):  # Lightning: optimizer_states is a list; map the first
+        opt, key = (opt[0] if opt else None), f"{key}.0"
+    groups = opt.get("param_groups") if isinstance(opt, dict) else None
+    if not isinstance(groups, list):
+        return {}, "no param_groups"
+    ids = [i for g in groups if isinstance(g, dict) for i in (g.get("params") or [])]
+    prefix = (ckpt.state_dict_key + ".") if ckpt.state_dict_key else ""
+    wrappers = "".join(ckpt.prefixes)
+    params = [k for k, e in ckpt.tensors.items() if e.role == PARAMETER]
+    if len(ids) != len(params):
+        return {}, f"{len(ids)} optimizer parameters vs {len(params)} model parameters: order unknown"
+    names: dict[str, str] = {}
+    for index, param in zip(ids, params):
+        state_prefix = f"{key}.state.{index}"
+        short = param[len(prefix) :].removeprefix(wrappers)
+        shape = ckpt.tensors[param].shape
+        for k, e in ckpt.tensors.items():
+            if k.startswith(state_prefix + ".") and e.numel > 1 and e.shape != shape:
+                return {}, f"{k} has shape {list(e.shape)}, not that of {short}: order unknown"
+        names[state_prefix] = short
+    return names, ""
 
 
 def _first(meta: dict, keys: tuple[str, ...]) -> Any:

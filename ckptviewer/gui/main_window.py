@@ -40,6 +40,7 @@ from ..core.export import export_npy, export_stats_csv
 from ..core.inspect import PAGE, inspect_tensor
 from ..core.scan import ScanReport, scan
 from ..core.stats import checkpoint_stats
+from ..core.summary import training_summary
 from ..core.tree import TreeNode, build_tree
 from ..core.views import values_page
 from ..formatting import human_bytes, human_count, shape_str
@@ -387,6 +388,7 @@ class MainWindow(QMainWindow):
         self.runner.cancel("tensor")
         self.runner.cancel("scan")
         self.ckpt, self.scan_report = ckpt, None
+        self.model.set_aliases(training_summary(ckpt).param_names)
         self.model.set_root(root)
         self.banner.show_for(ckpt)
         self.metadata_panel.show_checkpoint(ckpt)

@@ -51,6 +51,10 @@ class MetadataPanel(QWidget):
         if s.optimizer_key:
             ratio = f" ({s.optimizer_ratio:.2f}× the weights)" if s.optimizer_ratio else ""
             rows.append((f"optimizer state ({s.optimizer_key})", human_bytes(s.optimizer_bytes) + ratio))
+            mapped = (
+                f"{len(s.param_names)} state entries mapped to parameter names" if s.param_names else s.param_names_note
+            )
+            rows.append(("optimizer → parameters", mapped))
             for i, group in enumerate(s.param_groups):
                 rows.append((f"param group {i}", ", ".join(f"{k}={_text(v)}" for k, v in group.items())))
         for key, value in rows:

@@ -66,12 +66,18 @@ class TreeModel(QAbstractItemModel):
         self._findings: dict[str, list[Finding]] = {}
         self._icons: dict[str, QIcon] = {}
         self._texts: dict[TreeNode, tuple[str, ...]] = {}
+        self._aliases: dict[str, str] = {}
 
     # --- content ------------------------------------------------------------------------
 
     @property
     def root(self) -> TreeNode:
         return self._root
+
+    def set_aliases(self, aliases: dict[str, str]) -> None:
+        """Extra names shown beside nodes (optimizer state.3 -> the parameter it belongs to)."""
+        self._aliases = aliases
+        self._texts = {}
 
     def set_root(self, root: TreeNode) -> None:
         self.beginResetModel()
@@ -177,7 +183,8 @@ class TreeModel(QAbstractItemModel):
     def _display(self, node: TreeNode, col: int) -> str:
         e = node.entry
         if col == NAME:
-            return node.name
+            alias = self._aliases.get(node.path)
+            return f"{node.name}  → {alias}" if alias else node.name
         if col == SHAPE:
             return shape_str(e.shape) if e is not None else ""
         if col == DTYPE:

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .lazy import CastTensor, LazyTensor
+from .lazy import DeferredTensor, LazyTensor
 
 # Candidate keys for the model state_dict inside a training checkpoint, most likely first.
 STATE_DICT_KEYS = (
@@ -55,7 +55,7 @@ class TensorEntry:
 
     def load(self) -> torch.Tensor:
         """The tensor on the CPU (memory-mapped where possible); reads nothing up front."""
-        if isinstance(self.source, (LazyTensor, CastTensor)):
+        if isinstance(self.source, (LazyTensor, DeferredTensor)):
             return self.source.materialize()
         return self.source.detach()
 

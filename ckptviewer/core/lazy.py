@@ -99,8 +99,25 @@ def contiguous_stride(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(stride))
 
 
+class DeferredTensor:
+    """A tensor known by shape and dtype whose data is produced on demand (cast, DCP shards)."""
+
+    dtype: torch.dtype
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def materialize(self) -> torch.Tensor:
+        raise NotImplementedError
+
+
 @dataclass(eq=False)
-class CastTensor:
+class CastTensor(DeferredTensor):
     """A tensor to be converted to ``dtype`` when it is materialized (an edit, not yet saved)."""
 
     base: LazyTensor | torch.Tensor
@@ -119,4 +136,4 @@ class CastTensor:
         return base.to(self.dtype)
 
 
-TENSOR_TYPES = (LazyTensor, CastTensor, torch.Tensor)
+TENSOR_TYPES = (LazyTensor, DeferredTensor, torch.Tensor)

@@ -21,6 +21,7 @@ from .checkpoint import (
 )
 from .errors import CheckpointError, DeviceError, NotACheckpointError
 from .formats import Loaded
+from .formats.dcp import DCP, load_dcp
 from .formats.folders import PEFT, folder_kind, load_hf_sharded, load_peft, load_single
 from .formats.safetensors_file import load_safetensors
 from .formats.sniff import SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, check_path, sniff
@@ -28,7 +29,7 @@ from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
 from .formats.trusted import load_trusted
 from .index import walk
-from .lazy import CastTensor, LazyTensor
+from .lazy import CastTensor, DeferredTensor, LazyTensor
 from .tasks import CancelToken, ProgressFn, check, gc_paused, report
 
 _READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
@@ -119,6 +120,8 @@ def _read(path: Path, size: int, fmt: str, trust: bool) -> Loaded:
 
 def _read_folder(folder: tuple[str, Path], trust: bool) -> Loaded:
     kind, file = folder
+    if kind == DCP:
+        return load_dcp(file, _READERS)
     if kind == "single":
         return _read(file, file.stat().st_size, sniff(file), trust) if trust else load_single(file, _READERS)
     if kind == PEFT:
@@ -204,6 +207,9 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
         base = _entry(path, key, value.base)
         storage_key = f"cast:{value.dtype}:{base.storage_key}:{_view_of(value.base)}"
         return TensorEntry(key, value.shape, value.dtype, storage_key, value.numel * value.dtype.itemsize, None, value)
+    if isinstance(value, DeferredTensor):
+        nbytes = value.numel * value.dtype.itemsize
+        return TensorEntry(key, tuple(value.shape), value.dtype, f"deferred:{id(value):x}", nbytes, None, value)
     if isinstance(value, LazyTensor):
         ref = value.storage
         if value.extent() > ref.numel:

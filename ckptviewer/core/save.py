@@ -32,7 +32,7 @@ from .checkpoint import Checkpoint
 from .errors import CheckpointError
 from .export import atomic_write
 from .index import _key
-from .lazy import CastTensor, LazyTensor, StorageRef
+from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef
 from .tasks import CancelToken, ProgressFn, check, report
 from .unpickle import Opaque
 
@@ -132,6 +132,8 @@ class _Materializer:
             if key not in self.casts:
                 self.casts[key] = self.tensor(base).detach().to(leaf.dtype)
             return self.casts[key]
+        if isinstance(leaf, DeferredTensor):
+            return leaf.materialize()
         return leaf
 
     def _storage(self, ref: StorageRef) -> torch.UntypedStorage:
@@ -141,7 +143,7 @@ class _Materializer:
         return s
 
     def structure(self, obj: Any) -> Any:
-        if isinstance(obj, (LazyTensor, CastTensor, torch.Tensor)):
+        if isinstance(obj, (LazyTensor, DeferredTensor, torch.Tensor)):
             return self.tensor(obj)
         items = _items(obj)
         if items is None:

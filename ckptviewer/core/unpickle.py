@@ -443,10 +443,17 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
 
-    def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None = None, script: bool = False) -> None:
+    def __init__(
+        self,
+        file: Any,
+        persistent_load: Callable[[Any], Any] | None = None,
+        script: bool = False,
+        records: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(file, encoding="utf-8")
         _tables()
         self.script = script  # a TorchScript archive: __torch__.* names are compiled modules
+        self.records = records  # names a known format uses for plain records (DCP metadata)
         self.unsafe_globals: set[str] = set()
         self.blocked_globals: set[str] = set()
         self._placeholders: dict[str, type[Opaque]] = {}
@@ -481,6 +488,10 @@ class RestrictedUnpickler(pickle._Unpickler):
             if full.startswith(("torch._utils._rebuild", "torch._tensor._rebuild")):
                 return _eager(full, obj)
             return obj
+        if full in self.records:  # read as an inert record, then validated by the format reader
+            if full not in self._placeholders:
+                self._placeholders[full] = _new_placeholder(full)
+            return self._placeholders[full]
         self.unsafe_globals.add(full)
         if full in inert:  # type: ignore[operator]
             if full.startswith("numpy"):

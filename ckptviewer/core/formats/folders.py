@@ -43,10 +43,7 @@ def folder_kind(path: Path) -> tuple[str, Path] | None:
         if (path / name).is_file():
             return "single", path / name
     if (path / ".metadata").is_file():
-        raise NotACheckpointError(
-            f"{path}: a torch.distributed.checkpoint (DCP) folder; reading DCP folders is not supported yet "
-            "(convert it with torch.distributed.checkpoint.format_utils.dcp_to_torch_save)"
-        )
+        return "dcp", path
     names = ", ".join(sorted(p.name for p in path.iterdir())[:6]) or "nothing"
     raise NotACheckpointError(
         f"{path}: is a directory without a checkpoint (looked for {', '.join(INDEX_NAMES + SINGLE_NAMES)}, "

@@ -266,18 +266,46 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
         for k in keys:
-            t = mat.tensor(ckpt.tensors[k].source).detach()
-            intended[names[k]] = t
+            src = ckpt.tensors[k].source
+            # deferred tensors (casts, DCP shards) are produced one at a time and not kept:
+            # peak memory is the largest tensor, not the checkpoint; verify makes them again
+            deferred = isinstance(src, DeferredTensor)
+            t = src.materialize() if deferred else mat.tensor(src).detach()
+            intended[names[k]] = src if deferred else t
             flat = t.contiguous().reshape(-1).view(torch.uint8) if t.numel() else torch.empty(0, dtype=torch.uint8)
             for start in range(0, flat.numel(), WRITE_CHUNK):
                 check(cancel)
                 f.write(memoryview(flat[start : start + WRITE_CHUNK].numpy()))
                 done += min(WRITE_CHUNK, flat.numel() - start)
                 report(progress, done, total, names[k])
+            if deferred:
+                del t, flat
+                release_memory()
     return intended
 
 
-def _verify(out: Path, intended: dict[str, torch.Tensor], rep: SaveReport, cancel: CancelToken | None) -> None:
+def release_memory() -> None:
+    """Give freed heap back to the OS (glibc keeps big freed blocks: RSS would creep up to
+    the size of everything materialized so far)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+
+
+def _verify(out: Path, intended: dict[str, Any], rep: SaveReport, cancel: CancelToken | None) -> None:
     """Re-open ``out`` and compare every tensor, bit for bit, with what was meant.
 
     Storage bytes are read back with plain reads into one reusable buffer (not a second
@@ -293,6 +321,9 @@ def _verify(out: Path, intended: dict[str, torch.Tensor], rep: SaveReport, cance
     with open_checkpoint(out, device="cpu") as written, open(out, "rb") as f:
         for key, t in intended.items():
             check(cancel)
+            if isinstance(t, DeferredTensor):
+                release_memory()
+                t = t.materialize()
             entry = written.tensors.get(key)
             if entry is None:
                 raise fail(key, "is missing")

@@ -49,7 +49,7 @@ def test_missing_shard_file_lists_everything_and_fails_only_on_its_data(tmp_path
     ckpt = open_checkpoint(tmp_path / "ckpt")  # shapes and dtypes come from .metadata alone
     assert ckpt.n_tensors == len(SmallNet().state_dict())
     assert any("missing" in w for w in ckpt.warnings)
-    with pytest.raises(CheckpointError, match="cannot read model.fc.weight"):
+    with pytest.raises(CheckpointError, match=r"cannot read model\.fc\.weight"):
         ckpt.tensor("model.fc.weight")
 
 
@@ -161,3 +161,26 @@ def test_convert_dcp_to_one_file(tmp_path):
     got = load_file(out)
     assert set(got) == set(model.state_dict())
     assert all(torch.equal(got[k], v) for k, v in model.state_dict().items())
+
+
+def test_convert_streams_tensor_by_tensor(tmp_path):
+    mib = 1 << 20
+    dcp_save({"model": {f"layer{i}.weight": torch.randn(4 * mib) for i in range(12)}}, tmp_path / "ckpt")  # 192 MiB
+    code = textwrap.dedent(f"""
+        import warnings; warnings.simplefilter("ignore")
+        from ckptviewer.core import open_checkpoint
+        from ckptviewer.core.save import save
+
+        def kib(field):
+            return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field))
+
+        ckpt = open_checkpoint({str(tmp_path / "ckpt")!r})
+        before = kib("VmRSS:")
+        report = save(ckpt, {str(tmp_path / "out.safetensors")!r})
+        assert report.verified
+        print((kib("VmHWM:") - before) * 1024)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=str(ROOT))
+    assert r.returncode == 0, r.stderr[-2000:]
+    growth = int(r.stdout.split()[-1])
+    assert growth < 100 * mib, f"converting 192 MiB grew memory by {growth / mib:.0f} MiB"

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import struct
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,9 +113,31 @@ class _Materializer:
     """Turns lazy leaves into tensors; one storage object per source storage, so torch.save
     writes tied weights once."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill_dir: Path | None = None) -> None:
         self.storages: dict[int, torch.UntypedStorage] = {}
         self.casts: dict[tuple, torch.Tensor] = {}
+        self.spill_dir = spill_dir  # where computed tensors wait, file-backed, for torch.save
+
+    def _spilled(self, t: torch.Tensor) -> torch.Tensor:
+        """``t`` copied into an unlinked file in ``spill_dir``, so the kernel may page it out.
+
+        torch.save pickles the whole structure before writing any data, so every computed
+        tensor (a cast, a DCP tensor) must exist at once; kept in anonymous memory that
+        would be the whole checkpoint.
+        """
+        if self.spill_dir is None or t.numel() * t.element_size() < (1 << 20):
+            return t
+        nbytes = t.numel() * t.element_size()
+        fd, path = tempfile.mkstemp(prefix=".ckptviewer-spill-", dir=self.spill_dir)
+        try:
+            os.ftruncate(fd, nbytes)
+            storage = torch.UntypedStorage.from_file(path, True, nbytes)
+        finally:
+            os.close(fd)
+            os.unlink(path)  # the mapping keeps the pages; nothing is left behind on disk
+        out = torch.empty((0,), dtype=t.dtype).set_(storage, 0, tuple(t.shape))
+        out.copy_(t)
+        return out
 
     def tensor(self, leaf: Any) -> torch.Tensor:
         if isinstance(leaf, LazyTensor):
@@ -130,10 +153,13 @@ class _Materializer:
                 else (id(base), leaf.dtype)
             )
             if key not in self.casts:
-                self.casts[key] = self.tensor(base).detach().to(leaf.dtype)
+                self.casts[key] = self._spilled(self.tensor(base).detach().to(leaf.dtype))
+                release_memory()
             return self.casts[key]
         if isinstance(leaf, DeferredTensor):
-            return leaf.materialize()
+            t = self._spilled(leaf.materialize())
+            release_memory()
+            return t
         return leaf
 
     def _storage(self, ref: StorageRef) -> torch.UntypedStorage:
@@ -216,6 +242,7 @@ def save(
 
 
 def _write_torch(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch.Tensor]:
+    mat.spill_dir = out.parent
     obj = mat.structure(ckpt.root)
     intended = {k: mat.tensor(e.source) for k, e in ckpt.tensors.items()}
     seen: set[int] = set()

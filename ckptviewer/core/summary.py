@@ -105,3 +105,30 @@ def _param_groups(opt: Any) -> list[dict[str, Any]]:
     if not isinstance(groups, list):
         return []
     return [{k: g[k] for k in GROUP_SETTINGS if k in g} for g in groups if isinstance(g, dict)]
+
+
+LIGHTNING_FIELDS = ("epoch", "global_step", "pytorch-lightning_version", "hyper_parameters", "optimizer_states",
+                    "lr_schedulers", "callbacks", "loops")  # fmt: skip
+
+
+def lightning_view(ckpt: Checkpoint) -> dict[str, Any] | None:
+    """The parts of a PyTorch Lightning checkpoint a user looks at, or None if it is not one."""
+    meta = ckpt.metadata if isinstance(ckpt.metadata, dict) else {}
+    if ckpt.flavor != "lightning" and "pytorch-lightning_version" not in meta:
+        return None
+    view: dict[str, Any] = {}
+    for name in LIGHTNING_FIELDS:
+        tensors = sum(1 for k in ckpt.tensors if k.startswith(name + "."))
+        if name in meta:
+            view[name] = meta[name]
+        elif tensors:
+            view[name] = f"{tensors} tensors"
+    return view
+
+
+def module_class(ckpt: Checkpoint, path: str) -> str | None:
+    """The class of the pickled module at ``path`` (whole-model and TorchScript files)."""
+    node: Any = ckpt.metadata
+    for part in path.split(".") if path else []:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node.get("__class__") if isinstance(node, dict) and isinstance(node.get("__class__"), str) else None

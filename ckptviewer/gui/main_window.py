@@ -40,7 +40,7 @@ from ..core.export import export_npy, export_stats_csv
 from ..core.inspect import PAGE, inspect_tensor
 from ..core.scan import ScanReport, scan
 from ..core.stats import checkpoint_stats
-from ..core.summary import training_summary
+from ..core.summary import module_class, training_summary
 from ..core.tree import TreeNode, build_tree
 from ..core.views import values_page
 from ..formatting import human_bytes, human_count, shape_str
@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
         node = self.model.node(self.proxy.mapToSource(current))
         if node.entry is None:
             self.runner.cancel("tensor")
-            self.module_panel.show_node(node)
+            self.module_panel.show_node(node, module_class(self.ckpt, node.path))
             self.inspector.setCurrentWidget(self.module_panel)
             return
         ckpt, key = self.ckpt, node.path

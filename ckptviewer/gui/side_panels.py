@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
 
 from ..core.checkpoint import Checkpoint
 from ..core.scan import ScanReport
-from ..core.summary import training_summary
+from ..core.summary import lightning_view, training_summary
 from ..formatting import human_bytes, plural
 from .tree_model import severity_icon
 
@@ -63,6 +63,11 @@ class MetadataPanel(QWidget):
             hp = self._group(f"Hyper-parameters ({s.hparams_key})")
             for key, value in s.hparams.items():
                 self._add(hp, key, value)
+        lightning = lightning_view(ckpt)
+        if lightning:
+            group = self._group("PyTorch Lightning")
+            for key, value in lightning.items():
+                self._add(group, key, value)
         if ckpt.unsafe_globals:
             g = self._group("Globals outside torch's weights-only allowlist")
             for name in ckpt.unsafe_globals:

@@ -354,8 +354,9 @@ class ModulePanel(QWidget):
         layout.addWidget(_section("Children by size"))
         layout.addWidget(self.plot, 1)
 
-    def show_node(self, node: TreeNode) -> None:
-        self.title.setText(node.path or "Whole checkpoint")
+    def show_node(self, node: TreeNode, cls: str | None = None) -> None:
+        title = node.path or "Whole checkpoint"
+        self.title.setText(f"{title}  ({cls})" if cls else title)
         dtypes = ", ".join(f"{k} {human_count(v)}" for k, v in node.dtypes.most_common())
         self.summary.setText(
             f"{human_count(node.n_tensors)} tensors · {human_count(node.n_params)} parameters · "

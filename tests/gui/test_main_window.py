@@ -333,3 +333,19 @@ def test_reload_keeps_the_selection_and_close_clears(qtbot, window, demo_checkpo
     window.close_action.trigger()
     assert window.ckpt is None and window.model.rowCount() == 0
     assert window.windowTitle() == "ckptviewer" and window.inspector.currentWidget() is window.empty
+
+
+def test_lightning_view_and_module_classes(qtbot, window, tmp_path):
+    from tests.models import SmallNet, lightning_checkpoint
+
+    path = tmp_path / "epoch=7.ckpt"
+    torch.save(lightning_checkpoint(SmallNet()), path)
+    open_and_wait(qtbot, window, path)
+    group = window.metadata_panel.find("PyTorch Lightning")
+    names = [group.child(i).text(0) for i in range(group.childCount())]
+    assert names[:3] == ["epoch", "global_step", "pytorch-lightning_version"] and "loops" in names
+    model = tmp_path / "model.pt"
+    torch.save(SmallNet(), model)
+    open_and_wait(qtbot, window, model)
+    window.tree.setCurrentIndex(window.proxy.mapFromSource(window.model.index_for_path("blocks")))
+    assert "torch.nn.modules.container.Sequential" in window.module_panel.title.text()

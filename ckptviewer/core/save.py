@@ -17,12 +17,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import struct
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from typing import Any
 import torch
 
 from .checkpoint import Checkpoint
+from .edit import _children, _rebuild  # one container rule for edits and saves
 from .errors import CheckpointError
 from .export import atomic_write
 from .index import _key
@@ -91,22 +90,12 @@ def placeholders(ckpt: Checkpoint) -> list[str]:
         if isinstance(obj, Opaque):
             found.append(path or "(root)")
             return
-        items = _items(obj)
+        items = _children(obj)
         for k, v in items or []:
             walk(v, f"{path}.{_key(k)}" if path else _key(k))
 
     walk(ckpt.root, "")
     return found
-
-
-def _items(obj: Any) -> list[tuple[Any, Any]] | None:
-    if isinstance(obj, Mapping):
-        return list(obj.items())
-    if isinstance(obj, (list, tuple)):
-        return list(enumerate(obj))
-    if isinstance(obj, argparse.Namespace):
-        return list(vars(obj).items())
-    return None
 
 
 class _Materializer:
@@ -171,11 +160,9 @@ class _Materializer:
     def structure(self, obj: Any) -> Any:
         if isinstance(obj, (LazyTensor, DeferredTensor, torch.Tensor)):
             return self.tensor(obj)
-        items = _items(obj)
+        items = _children(obj)
         if items is None:
             return obj
-        from .edit import _rebuild  # one container-copying rule for edits and saves
-
         return _rebuild(obj, [(k, self.structure(v)) for k, v in items])
 
 

@@ -17,8 +17,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the file")
     p.add_argument("--select", metavar="KEY", help="select this tensor or module once FILE is open")
     p.add_argument("--screenshot", metavar="OUT.png", help="open FILE, save a screenshot of the window, exit")
+    p.add_argument("--install-desktop", action="store_true", help="register ckptviewer as the opener of checkpoints")
+    p.add_argument("--uninstall-desktop", action="store_true", help="remove exactly what --install-desktop added")
     p.add_argument("--timeout", type=float, default=120, help=argparse.SUPPRESS)
     return p
+
+
+def app_icon():
+    """The application icon, every size shipped."""
+    from PySide6.QtGui import QIcon, QPixmap
+
+    from ..desktop import ICON_SIZES, resource
+
+    icon = QIcon()
+    for n in ICON_SIZES:
+        pix = QPixmap()
+        pix.loadFromData(resource(f"ckptviewer-{n}.png"))
+        icon.addPixmap(pix)
+    return icon
 
 
 def configure_plots() -> None:
@@ -29,6 +45,13 @@ def configure_plots() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from .. import desktop
+
+        done = desktop.install() if args.install_desktop else desktop.uninstall()
+        verb = "installed" if args.install_desktop else "removed"
+        print(f"{verb} {len(done)} files under {desktop.data_home()}")
+        return 0
     if args.screenshot and not args.file:
         print("ckptviewer: --screenshot needs a FILE", file=sys.stderr)
         return 2
@@ -40,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ckptviewer")
     app.setOrganizationName("ckptviewer")
+    app.setDesktopFileName("ckptviewer")
+    app.setWindowIcon(app_icon())
     configure_plots()
     window = MainWindow(device=args.device)
     if args.select:

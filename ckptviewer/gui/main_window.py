@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -142,6 +142,13 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._on_failed)
         self.runner.busy_changed.connect(self._on_busy)
         self._warm_up()
+        self._restore_layout()
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.fileChanged.connect(self._changed_on_disk)
+        self._reload_timer = QTimer(self)  # training writes a file in bursts: wait until it settles
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(1500)
+        self._reload_timer.timeout.connect(self._offer_reload)
 
     # --- construction -------------------------------------------------------------------
 
@@ -172,6 +179,20 @@ class MainWindow(QMainWindow):
         self.filter.textChanged.connect(self._on_filter)
         self.banner = Banner()
         self.banner.trust_requested.connect(self.ask_trust)
+        self.reload_banner = QFrame()
+        self.reload_banner.setStyleSheet(
+            "QFrame { background: #fff8e1; border: 1px solid #ffe082; border-radius: 4px; }"
+        )
+        rl = QHBoxLayout(self.reload_banner)
+        rl.setContentsMargins(10, 4, 10, 4)
+        rl.addWidget(QLabel("The file changed on disk (a new checkpoint was written?)."), 1)
+        reload_button = QPushButton("Reload")
+        reload_button.clicked.connect(self.reload)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.reload_banner.hide)
+        rl.addWidget(reload_button)
+        rl.addWidget(dismiss)
+        self.reload_banner.hide()
 
         self.edit_label = QLabel()
         self.edit_label.setStyleSheet("color: #b45309; font-weight: 600;")
@@ -209,6 +230,7 @@ class MainWindow(QMainWindow):
         cl = QVBoxLayout(central)
         cl.setContentsMargins(6, 6, 6, 0)
         cl.addWidget(self.banner)
+        cl.addWidget(self.reload_banner)
         cl.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -278,6 +300,42 @@ class MainWindow(QMainWindow):
         self._memory_timer.timeout.connect(self._update_memory)
         self._memory_timer.start(2000)
         self._update_memory()
+
+    def _restore_layout(self) -> None:
+        """Geometry and splitter sizes from the last session, when there was one."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for name, splitter in (
+            ("window/main_splitter", self.splitter),
+            ("window/tensor_splitter", self.tensor_panel.splitter),
+        ):
+            state = self.settings.value(name)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/main_splitter", self.splitter.saveState())
+        self.settings.setValue("window/tensor_splitter", self.tensor_panel.splitter.saveState())
+
+    # --- the file changing on disk -----------------------------------------------------
+
+    def _watch(self, path: Path | None) -> None:
+        if self.watcher.files():
+            self.watcher.removePaths(self.watcher.files())
+        if path is not None and path.is_file():
+            self.watcher.addPath(str(path))
+
+    def _changed_on_disk(self, _path: str) -> None:
+        self._reload_timer.start()
+
+    def _offer_reload(self) -> None:
+        """A new checkpoint was written over the open one: offer to reload (never force it)."""
+        if self.path is None:
+            return
+        self._watch(self.path)  # an atomic rename replaces the inode: watch the new file
+        self.reload_banner.show()
 
     def _warm_up(self) -> None:
         """Lay out and paint the inspector panels once, offscreen, before any file is open.
@@ -379,6 +437,8 @@ class MainWindow(QMainWindow):
             self.ckpt.opened.close()
         self._add_recent(ckpt.path)
         self.settings.setValue("last_folder", str(ckpt.path.parent))
+        self.reload_banner.hide()
+        self._watch(ckpt.path)
         self.editor.reset(ckpt)
         self.show_checkpoint(ckpt, root, self._pending_key)
         self.opened.emit(ckpt)
@@ -627,6 +687,7 @@ class MainWindow(QMainWindow):
         for window in self.diff_windows:
             window.close()
         self._memory_timer.stop()
+        self._save_layout()
         self.runner.shutdown(10_000)
         if self.ckpt is not None:
             self.ckpt.opened.close()

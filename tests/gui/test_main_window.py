@@ -349,3 +349,36 @@ def test_lightning_view_and_module_classes(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, model)
     window.tree.setCurrentIndex(window.proxy.mapFromSource(window.model.index_for_path("blocks")))
     assert "torch.nn.modules.container.Sequential" in window.module_panel.title.text()
+
+
+def test_a_new_checkpoint_written_over_the_open_one_offers_a_reload(qtbot, window, tmp_path):
+    path = tmp_path / "last.pth"
+    torch.save({"w": torch.zeros(3)}, path)
+    open_and_wait(qtbot, window, path)
+    tmp = tmp_path / "last.pth.tmp"
+    torch.save({"w": torch.ones(3), "epoch": 2}, tmp)
+    tmp.replace(path)  # how training scripts write checkpoints: atomically
+    qtbot.waitUntil(window.reload_banner.isVisible, timeout=10_000)
+    with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT):
+        qtbot.mouseClick(window.reload_banner.findChildren(type(window.cancel_button))[0], Qt.MouseButton.LeftButton)
+    assert window.ckpt.metadata["epoch"] == 2 and not window.reload_banner.isVisible()
+
+
+def test_window_layout_is_remembered(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from ckptviewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(settings=settings)
+    first.show()
+    first.resize(760, 560)  # the offscreen screen is 800x600: stay inside it
+    first.splitter.setSizes([200, 560])
+    saved = first.splitter.sizes()
+    first.close()
+    second = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    second.show()
+    sizes = second.splitter.sizes()
+    assert second.size().width() == 760
+    assert abs(sizes[0] / sum(sizes) - saved[0] / sum(saved)) < 0.05  # the tree keeps its share

@@ -31,24 +31,25 @@ Usage: python bench/bench_diff.py [--quick] [--dir DIR] [--repeats N]
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import math
-import os
-import platform
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
-GIB = 1 << 30
-MIB = 1 << 20
-MB = 1_000_000
+from _measure import (
+    GIB,
+    MB,
+    MIB,
+    measure_call,
+    measure_methods,
+    parse_args,
+    run_worker,
+    scratch,
+    serve_worker,
+    start,
+    verdict,
+)
 
 TOTAL_BYTES = 1 * GIB
 N_TENSORS = 16
@@ -61,58 +62,6 @@ NOISE = 1e-3  # relative size of B's changes
 
 
 # ---------------------------------------------------------------- worker (fresh process)
-
-
-def _status(field: str) -> int | None:
-    """A ``kB`` field of /proc/self/status (VmRSS, VmHWM, RssAnon, RssFile) in bytes, or None off Linux."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class Sampler:
-    """Peak RssAnon and RssFile, sampled every ``interval`` seconds on a thread."""
-
-    def __init__(self, interval: float = 0.005) -> None:
-        self.interval = interval
-        self.peak = {"RssAnon": 0, "RssFile": 0}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _sample(self) -> None:
-        for field in self.peak:
-            v = _status(field)
-            if v is not None:
-                self.peak[field] = max(self.peak[field], v)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def __enter__(self) -> Sampler:
-        self._sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
 
 
 def _run_once(method: str, a: str, b: str) -> dict:
@@ -141,17 +90,7 @@ def worker(spec: dict) -> dict:
     method = spec["method"]
     _run_once(method, spec["warm_a"], spec["warm_b"])
     gc.collect()
-    peak_reset = _reset_peak()
-    rss0, anon0, file0 = _status("VmRSS"), _status("RssAnon"), _status("RssFile")
-    with Sampler() as sampler:
-        t0 = time.perf_counter()
-        info = _run_once(method, spec["a"], spec["b"])
-        elapsed = time.perf_counter() - t0
-    hwm = _status("VmHWM")
-    growth = None if rss0 is None or hwm is None else (hwm - rss0 if peak_reset else None)
-    anon = None if anon0 is None else sampler.peak["RssAnon"] - anon0
-    filed = None if file0 is None else sampler.peak["RssFile"] - file0
-    return {"time": elapsed, "growth": growth, "anon": anon, "file": filed, "peak_reset": peak_reset, **info}
+    return measure_call(lambda: _run_once(method, spec["a"], spec["b"]))
 
 
 # ---------------------------------------------------------------- driver
@@ -201,65 +140,13 @@ LABELS = {
 
 
 def spawn(method: str, spec: dict) -> dict:
-    r = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps({**spec, "method": method})],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if r.returncode != 0:
-        raise RuntimeError(f"worker {method} failed:\n{r.stderr.strip()}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, {**spec, "method": method}, method)
 
 
-def fmt_mb(n: int | None) -> str:
-    return "n/a" if n is None else f"{n / MB:7.1f} MB"
-
-
-def verdict(ok: bool) -> str:
-    return "TARGET MET" if ok else "TARGET MISSED"
-
-
-class Contention:
-    """CPU time that other processes (and a hypervisor: steal) took while we measured."""
-
-    def __enter__(self) -> Contention:
-        self.wall, self.busy, self.own = time.perf_counter(), _busy_seconds(), _own_seconds()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.wall
-        busy = _busy_seconds()
-        self.other = None if busy is None or self.busy is None else busy - self.busy - (_own_seconds() - self.own)
-
-    def line(self) -> str:
-        if self.other is None:
-            return "CPU use of other processes: unknown (no /proc/stat)"
-        cores = os.cpu_count() or 1
-        share = max(self.other, 0.0) / (self.wall * cores)
-        if share < 0.05:
-            note = "quiet"
-        elif share < 0.2:
-            note = "a little busy: timings may be slightly pessimistic"
-        else:
-            note = "WARNING: the machine was busy, timings are skewed; rerun when it is idle"
-        used = max(self.other, 0.0)
-        return f"other processes used {used:.1f} CPU-s of {cores} cores x {self.wall:.0f} s ({share:.0%}): {note}"
-
-
-def _busy_seconds() -> float | None:
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+def check_count(method: str, rs: list[dict]) -> None:
+    """Say so if a run covered the wrong number of tensors (its numbers would mean nothing)."""
+    if any(r["n_tensors"] != N_TENSORS for r in rs):
+        print(f"    ERROR: {method} covered {[r['n_tensors'] for r in rs]} tensors, expected {N_TENSORS}")
 
 
 def reference(a, b) -> dict:
@@ -302,29 +189,14 @@ def check_results(a_path: Path, b_path: Path, rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1/8 of the size: a smoke run, not the targets")
-    ap.add_argument("--dir", default=None, help="where to write the temporary checkpoints (default: under /tmp)")
-    ap.add_argument("--repeats", type=int, default=3, help="fresh processes per method (default 3)")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.dir is not None and not Path(args.dir).is_dir():
-        ap.error(f"--dir {args.dir}: no such directory")
+    args = parse_args(__doc__, argv)
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return 0
+        return serve_worker(args.worker, worker)
 
-    import torch
-
-    scale = 8 if args.quick else 1
-    quick_note = "  (quick size: not the real target)" if args.quick else ""
+    scale, note, tmp = start("diff", args)
     total = TOTAL_BYTES // scale
-    tmp = Path(tempfile.mkdtemp(prefix="ckptbench-diff-", dir=args.dir))
-    print(f"bench_diff: torch {torch.__version__}, Python {platform.python_version()}, "
-          f"{torch.get_num_threads()} torch threads, temp dir {tmp}{'  [QUICK]' if args.quick else ''}")  # fmt: skip
     print("note: both files are read from the page cache (warm).")
-    t_start = time.perf_counter()
-    try:
+    with scratch(tmp):
         a_path, b_path = tmp / "a.pt", tmp / "b.pt"
         warm_a, warm_b = tmp / "warm_a.pt", tmp / "warm_b.pt"
         make_warmup(warm_a, warm_b)
@@ -335,39 +207,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{total / GIB:.3f} GiB of tensors each, files {size / MB:.0f} MB; B = A + {NOISE:g} relative noise "
               f"except tensors {list(IDENTICAL)} (bit-identical); tensor {NAN_TENSOR} has ~1 NaN per "
               f"{NAN_EVERY:,} elements on both sides; written in {time.perf_counter() - t0:.1f} s")  # fmt: skip
-        print(f"a fresh process per run (warm-up on a small pair first), methods interleaved; best of {args.repeats}")
-        print("runs, memory = max over runs")
-        print(f"{'method':40} {'best':>8} {'median':>8} {'RSS growth':>11} {'anon peak':>11} {'file peak':>11}")
         spec = {"a": str(a_path), "b": str(b_path), "warm_a": str(warm_a), "warm_b": str(warm_b)}
-        order = ("stats", "diff")
-        runs: dict[str, list[dict]] = {m: [] for m in order}
-        with Contention() as load:
-            for _ in range(args.repeats):
-                for method in order:
-                    runs[method].append(spawn(method, spec))
-        res: dict[str, dict] = {}
-        peak_reset = True
-        for method in ("diff", "stats"):
-            rs = runs[method]
-            times = [r["time"] for r in rs]
-
-            def worst(field: str, rs: list[dict] = rs) -> int | None:
-                vals = [r[field] for r in rs if r[field] is not None]
-                return max(vals) if vals else None
-
-            res[method] = {"best": min(times), "growth": worst("growth"), "anon": worst("anon"), "file": worst("file")}
-            peak_reset &= all(r["peak_reset"] for r in rs)
-            print(f"{LABELS[method]:40} {min(times):7.3f}s {statistics.median(times):7.3f}s "
-                  f"{fmt_mb(worst('growth')):>11} {fmt_mb(worst('anon')):>11} {fmt_mb(worst('file')):>11}")  # fmt: skip
-            if any(r["n_tensors"] != N_TENSORS for r in rs):
-                print(f"    ERROR: {method} covered {[r['n_tensors'] for r in rs]} tensors, expected {N_TENSORS}")
-        if not peak_reset:
-            print("(could not reset VmHWM: RSS growth is not available)")
+        res, runs, load = measure_methods(
+            ("stats", "diff"), ("diff", "stats"), lambda m: spawn(m, spec),
+            args.repeats, LABELS, 40, "a small pair", check_count,
+        )  # fmt: skip
 
         ours, ref = res["diff"]["best"], res["stats"]["best"]
         ratio = ours / ref
         print(f"\n[1] time, diff / statistics of both:  {ratio:5.2f}x  (target <= {MAX_TIME_RATIO}x)  "
-              f"{verdict(ratio <= MAX_TIME_RATIO)}{quick_note}")  # fmt: skip
+              f"{verdict(ratio <= MAX_TIME_RATIO)}{note}")  # fmt: skip
         print(f"    throughput: diff {2 * total / GIB / ours:.2f} GiB/s, statistics {2 * total / GIB / ref:.2f} GiB/s "
               "(both files read)")  # fmt: skip
 
@@ -383,14 +232,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             ok = growth <= MAX_GROWTH * size
             print(f"    RSS growth of diff: {growth / MB:.1f} MB = {growth / size:.3f}x one checkpoint  "
-                  f"(target <= {MAX_GROWTH:.2f}x)  {verdict(ok)}{quick_note}")  # fmt: skip
+                  f"(target <= {MAX_GROWTH:.2f}x)  {verdict(ok)}{note}")  # fmt: skip
         print("    (statistics read through memory maps: their RSS counts the mapped file pages, which the kernel")
         print("    can drop; diff reads with plain reads into reusable buffers, so its pages stay in the page cache)")
         print(f"    {load.line()}")
         check_results(a_path, b_path, runs["diff"][0]["rows"])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\ntotal {time.perf_counter() - t_start:.0f} s; removed {tmp}")
     return 0
 
 

@@ -24,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
+from _measure import verdict
 
 MiB = 1 << 20
 TARGET_MS = 50.0
@@ -116,8 +117,7 @@ def main() -> int:
         top = sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:3]
         print("longest gaps at: " + ", ".join(f"{gaps[i]:.0f} ms at t={ticks[i]:.0f} ms" for i in sorted(top)))
         met = worst <= TARGET_MS and all(done.values())
-        print(f"longest UI-thread gap {worst:.1f} ms vs target {TARGET_MS:.0f} ms: "
-              f"{'TARGET MET' if met else 'TARGET MISSED'}")  # fmt: skip
+        print(f"longest UI-thread gap {worst:.1f} ms vs target {TARGET_MS:.0f} ms: {verdict(met)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

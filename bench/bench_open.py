@@ -19,21 +19,27 @@ Usage: python bench/bench_open.py [--quick] [--dir DIR] [--repeats N]
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
-import os
-import platform
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-GIB = 1 << 30
-MB = 1_000_000
+from _measure import (
+    GIB,
+    MB,
+    Contention,
+    fmt_mb,
+    make_layered,
+    parse_args,
+    reset_peak,
+    run_worker,
+    scratch,
+    serve_worker,
+    start,
+    status,
+    verdict,
+)
 
 BIG_BYTES = 2 * GIB
 BIG_TENSORS = 256
@@ -44,28 +50,6 @@ MANY_MAX_SECONDS = 1.0
 
 
 # ---------------------------------------------------------------- worker (fresh process)
-
-
-def _status_bytes(field: str) -> int | None:
-    """A ``kB`` field of /proc/self/status (VmRSS, VmHWM) in bytes, or None off Linux."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def _run_once(method: str, path: str) -> tuple[object, int]:
@@ -104,15 +88,15 @@ def worker(spec: dict) -> dict:
     _release(warm)
     del warm
     gc.collect()
-    peak_reset = _reset_peak()
-    rss0 = _status_bytes("VmRSS")
+    peak_reset = reset_peak()
+    rss0 = status("VmRSS")
     times, growth, held, n = [], None, None, 0
     for i in range(spec["repeats"]):
         t0 = time.perf_counter()
         obj, n = _run_once(method, path)
         times.append(time.perf_counter() - t0)
         if i == 0 and rss0 is not None:
-            rss1, hwm = _status_bytes("VmRSS"), _status_bytes("VmHWM")
+            rss1, hwm = status("VmRSS"), status("VmHWM")
             held = rss1 - rss0
             growth = max(hwm - rss0, held) if peak_reset else held
         _release(obj)
@@ -126,16 +110,7 @@ def worker(spec: dict) -> dict:
 
 def make_big(path: Path, total_bytes: int, n_tensors: int) -> None:
     """``n_tensors`` float32 tensors of equal size, ``total_bytes`` in all, like a model's layers."""
-    import torch
-
-    gen = torch.Generator().manual_seed(0)
-    numel = total_bytes // 4 // n_tensors
-    cols = 2048 if numel % 2048 == 0 else 1
-    kinds = ("attn.q_proj", "attn.k_proj", "attn.v_proj", "mlp.proj")
-    sd = {}
-    for i in range(n_tensors):
-        sd[f"blocks.{i // 4}.{kinds[i % 4]}.weight"] = torch.randn(numel // cols, cols, generator=gen)
-    torch.save(sd, path)
+    make_layered(path, total_bytes, n_tensors, "", ("attn.q_proj", "attn.k_proj", "attn.v_proj", "mlp.proj"))
 
 
 def llm_keys(n: int) -> list[tuple[str, tuple[int, ...]]]:
@@ -177,66 +152,7 @@ def make_tiny(path: Path) -> None:
 
 def spawn(method: str, path: Path, warmup: Path, repeats: int) -> dict:
     spec = {"method": method, "path": str(path), "warmup": str(warmup), "repeats": repeats}
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"worker {method} failed:\n{out.stderr.strip()}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def fmt_mb(n: int | None) -> str:
-    return "n/a" if n is None else f"{n / MB:8.1f} MB"
-
-
-def verdict(ok: bool) -> str:
-    return "TARGET MET" if ok else "TARGET MISSED"
-
-
-class Contention:
-    """CPU time that other processes (and a hypervisor: steal) took while we measured.
-
-    On a 2-core machine one busy neighbour makes every parallel region wait for a
-    descheduled thread, so the timings are only meaningful when this stays small.
-    """
-
-    def __enter__(self) -> Contention:
-        self.wall, self.busy, self.own = time.perf_counter(), _busy_seconds(), _own_seconds()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.wall
-        busy = _busy_seconds()
-        self.other = None if busy is None or self.busy is None else busy - self.busy - (_own_seconds() - self.own)
-
-    def line(self) -> str:
-        if self.other is None:
-            return "CPU use of other processes: unknown (no /proc/stat)"
-        cores = os.cpu_count() or 1
-        share = max(self.other, 0.0) / (self.wall * cores)
-        if share < 0.05:
-            note = "quiet"
-        elif share < 0.2:
-            note = "a little busy: timings may be slightly pessimistic"
-        else:
-            note = "WARNING: the machine was busy, timings are skewed; rerun when it is idle"
-        used = max(self.other, 0.0)
-        return f"other processes used {used:.1f} CPU-s of {cores} cores x {self.wall:.0f} s ({share:.0%}): {note}"
-
-
-def _busy_seconds() -> float | None:
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return run_worker(__file__, spec, method)
 
 
 LABELS = {
@@ -270,7 +186,7 @@ def bench_big(tmp: Path, warmup: Path, scale: int, repeats: int, quick_note: str
             growths = [r["growth"] for r in runs if r["growth"] is not None]
             res[method] = (min(times), max(growths) if growths else None)
             peak_reset &= all(r["peak_reset"] for r in runs)
-            row = f"{min(times):8.4f}s {statistics.median(times):8.4f}s {fmt_mb(res[method][1]):>16}"
+            row = f"{min(times):8.4f}s {statistics.median(times):8.4f}s {fmt_mb(res[method][1], 8):>16}"
             print(f"    {LABELS[method]:44} {row}")
             check_count(method, [r["n_tensors"] for r in runs], BIG_TENSORS)
     if not peak_reset:
@@ -280,7 +196,7 @@ def bench_big(tmp: Path, warmup: Path, scale: int, repeats: int, quick_note: str
     print(f"    speed-up vs torch.load:        {speedup:8.1f}x   (target >= {BIG_MIN_SPEEDUP:.0f}x)    "
           f"{verdict(speedup >= BIG_MIN_SPEEDUP)}{quick_note}")  # fmt: skip
     mem_ok = ours_mem is not None and ours_mem <= BIG_MAX_GROWTH
-    print(f"    memory growth of ours:       {fmt_mb(ours_mem)}   (target <= {BIG_MAX_GROWTH / MB:.0f} MB)  "
+    print(f"    memory growth of ours:       {fmt_mb(ours_mem, 8)}   (target <= {BIG_MAX_GROWTH / MB:.0f} MB)  "
           f"{verdict(mem_ok)}{quick_note}")  # fmt: skip
     print(f"    for reference, vs torch.load(mmap=True): {res['torch_mmap'][0] / ours_t:.1f}x (no target)")
     print(f"    {load.line()}")
@@ -304,7 +220,7 @@ def bench_many(tmp: Path, warmup: Path, scale: int, repeats: int, quick_note: st
             r = spawn(method, path, warmup, repeats)
             res[method] = r
             best, med = min(r["times"]), statistics.median(r["times"])
-            print(f"    {LABELS[method]:44} {best:8.4f}s {med:8.4f}s {fmt_mb(r['growth']):>16}")
+            print(f"    {LABELS[method]:44} {best:8.4f}s {med:8.4f}s {fmt_mb(r['growth'], 8):>16}")
             check_count(method, [r["n_tensors"]], n)
     best = min(res["ours"]["times"])
     med = statistics.median(res["ours"]["times"])
@@ -317,35 +233,22 @@ def bench_many(tmp: Path, warmup: Path, scale: int, repeats: int, quick_note: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1/8 of the sizes: a smoke run, not the targets")
-    ap.add_argument("--dir", default=None, help="where to write the temporary checkpoints (default: under /tmp)")
-    ap.add_argument("--repeats", type=int, default=3, help="runs per measurement (default 3)")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.dir is not None and not Path(args.dir).is_dir():
-        ap.error(f"--dir {args.dir}: no such directory")
+    args = parse_args(
+        __doc__,
+        argv,
+        quick_help="1/8 of the sizes: a smoke run, not the targets",
+        repeats_help="runs per measurement (default 3)",
+    )
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return 0
+        return serve_worker(args.worker, worker)
 
-    import torch
-
-    scale = 8 if args.quick else 1
-    quick_note = "  (quick sizes: not the real target)" if args.quick else ""
-    tmp = Path(tempfile.mkdtemp(prefix="ckptbench-open-", dir=args.dir))
-    print(f"bench_open: torch {torch.__version__}, Python {platform.python_version()}, "
-          f"{torch.get_num_threads()} torch threads, temp dir {tmp}{'  [QUICK]' if args.quick else ''}")  # fmt: skip
+    scale, note, tmp = start("open", args, what="sizes")
     print("note: each file is timed right after it is written, so it is in the page cache (warm, no disk I/O).")
-    t_start = time.perf_counter()
-    try:
+    with scratch(tmp):
         warmup = tmp / "tiny.pt"
         make_tiny(warmup)
-        bench_big(tmp, warmup, scale, args.repeats, quick_note)
-        bench_many(tmp, warmup, scale, args.repeats, quick_note)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\ntotal {time.perf_counter() - t_start:.0f} s; removed {tmp}")
+        bench_big(tmp, warmup, scale, args.repeats, note)
+        bench_many(tmp, warmup, scale, args.repeats, note)
     return 0
 
 

@@ -17,23 +17,18 @@ Usage: python bench/bench_stats.py [--quick] [--dir DIR] [--repeats N]
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
-import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
+from _measure import GIB, Contention, parse_args, scratch, start, verdict
 
 from ckptviewer.core import open_checkpoint
 from ckptviewer.core.stats import checkpoint_stats
 
-GIB = 1 << 30
 TOTAL_BYTES = 1 * GIB
 N_TENSORS = 16
 THREADS = 2
@@ -104,56 +99,6 @@ def mean_err(mean: float | None, ref: dict) -> float:
     return math.inf if mean is None else abs(mean - ref["mean"]) / (abs(ref["mean"]) + ref["std"])
 
 
-def verdict(ok: bool) -> str:
-    return "TARGET MET" if ok else "TARGET MISSED"
-
-
-class Contention:
-    """CPU time that other processes (and a hypervisor: steal) took while we measured.
-
-    On a 2-core machine one busy neighbour makes every parallel region wait for a
-    descheduled thread, so the timings are only meaningful when this stays small.
-    """
-
-    def __enter__(self) -> Contention:
-        self.wall, self.busy, self.own = time.perf_counter(), _busy_seconds(), _own_seconds()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.wall
-        busy = _busy_seconds()
-        self.other = None if busy is None or self.busy is None else busy - self.busy - (_own_seconds() - self.own)
-
-    def line(self) -> str:
-        if self.other is None:
-            return "CPU use of other processes: unknown (no /proc/stat)"
-        cores = os.cpu_count() or 1
-        share = max(self.other, 0.0) / (self.wall * cores)
-        if share < 0.05:
-            note = "quiet"
-        elif share < 0.2:
-            note = "a little busy: timings may be slightly pessimistic"
-        else:
-            note = "WARNING: the machine was busy, timings are skewed; rerun when it is idle"
-        used = max(self.other, 0.0)
-        return f"other processes used {used:.1f} CPU-s of {cores} cores x {self.wall:.0f} s ({share:.0%}): {note}"
-
-
-def _busy_seconds() -> float | None:
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def timed(fn, repeats: int) -> tuple[list[float], object]:
     """``fn()`` once untimed (warm-up), then ``repeats`` timed calls; the times and the last result."""
     result = fn()
@@ -209,25 +154,20 @@ def report_accuracy(ckpt, keys: list[str], nan_key: str, ours: list, torch32: li
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1/8 of the size: a smoke run, not the target")
-    ap.add_argument("--dir", default=None, help="where to write the temporary checkpoint (default: under /tmp)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed passes of each side (default 3)")
-    args = ap.parse_args(argv)
-    if args.dir is not None and not Path(args.dir).is_dir():
-        ap.error(f"--dir {args.dir}: no such directory")
+    args = parse_args(
+        __doc__,
+        argv,
+        quick_help="1/8 of the size: a smoke run, not the target",
+        dir_help="where to write the temporary checkpoint (default: under /tmp)",
+        repeats_help="timed passes of each side (default 3)",
+        worker=False,
+    )
 
     was = torch.get_num_threads()
     torch.set_num_threads(THREADS)
-    scale = 8 if args.quick else 1
-    quick_note = "  (quick size: not the real target)" if args.quick else ""
+    scale, note, tmp = start("stats", args, threads=f"torch threads {torch.get_num_threads()} (default was {was})")
     total = TOTAL_BYTES // scale
-    tmp = Path(tempfile.mkdtemp(prefix="ckptbench-stats-", dir=args.dir))
-    print(f"bench_stats: torch {torch.__version__}, Python {platform.python_version()}, "
-          f"torch threads {torch.get_num_threads()} (default was {was}), temp dir {tmp}"
-          f"{'  [QUICK]' if args.quick else ''}")  # fmt: skip
-    t_start = time.perf_counter()
-    try:
+    with scratch(tmp):
         path = tmp / "stats.pt"
         t0 = time.perf_counter()
         keys, nan_key = make_checkpoint(path, total, N_TENSORS)
@@ -245,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                 "naive: min, max, mean, std, isnan().sum()": t_naive,
                 "naive made NaN-aware (reference, no target)": t_aware,
             }
-            report_speed(total, times, args.repeats, quick_note)
+            report_speed(total, times, args.repeats, note)
             print(load.line())
 
             i = keys.index(nan_key)
@@ -253,9 +193,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\non {nan_key}: naive says min={n[0]} max={n[1]} mean={n[2]} std={n[3]} (NaN-poisoned);")
             print(f"  ours: min={o.min:.4g} max={o.max:.4g} mean={o.mean:.4g} std={o.std:.4g} n_nan={o.n_nan}")
             report_accuracy(ckpt, keys, nan_key, ours_res, aware_res)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\ntotal {time.perf_counter() - t_start:.0f} s; removed {tmp}")
     return 0
 
 

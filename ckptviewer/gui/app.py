@@ -66,7 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("ckptviewer")
     app.setWindowIcon(app_icon())
     configure_plots()
+    from .single_instance import InstanceServer, hand_off
+
+    files = [f for f in (args.file, args.other) if f]
+    if not args.screenshot and not args.other and hand_off(files):
+        return 0  # a running ckptviewer took the file(s) and came to the front
     window = MainWindow(device=args.device)
+    server = None if args.screenshot else InstanceServer(parent=window)
+    if server is not None:
+        server.open_requested.connect(lambda paths: _open_handed(window, paths))
     if args.select:
         window.opened.connect(lambda _ckpt: window.select_key(args.select))
     if args.screenshot:
@@ -78,6 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         window.compare_with(args.other, first=args.file)
     QTimer.singleShot(0, window.raise_)
     return app.exec()
+
+
+def _open_handed(window, paths: list[str]) -> None:
+    """Files a second launch handed over: open them here and come to the front."""
+    if paths:
+        window.open_file(paths[0])
+        for other in paths[1:]:
+            window.compare_with(other)
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
 
 
 def _screenshot(app, window, args) -> int:

@@ -1,0 +1,88 @@
+"""One ckptviewer per user: a second launch hands its files to the running window.
+
+The first instance listens on a per-user local socket (QLocalServer). A later launch
+(double-clicking another checkpoint) connects, sends the absolute paths as one JSON line,
+waits for "ok" and exits; the running window opens them and comes to the front. A socket
+left by a crashed instance is detected (nobody answers) and replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+TIMEOUT_MS = 1500
+
+
+def server_name() -> str:
+    """Per user (and overridable, for tests and side-by-side installs)."""
+    override = os.environ.get("CKPTVIEWER_INSTANCE")
+    if override:
+        return override
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return f"ckptviewer-{user}"
+
+
+def hand_off(paths: list[str], name: str | None = None) -> bool:
+    """Give ``paths`` to a running instance; True if one took them."""
+    sock = QLocalSocket()
+    sock.connectToServer(name or server_name())
+    if not sock.waitForConnected(TIMEOUT_MS):
+        return False
+    message = json.dumps({"open": [str(Path(p).resolve()) for p in paths]}) + "\n"
+    sock.write(message.encode())
+    sock.flush()
+    if sock.bytesToWrite() and not sock.waitForBytesWritten(TIMEOUT_MS):
+        return False
+    if not sock.bytesAvailable() and not sock.waitForReadyRead(TIMEOUT_MS):
+        return False
+    answer = bytes(sock.readAll().data()).strip()
+    sock.disconnectFromServer()
+    return answer == b"ok"
+
+
+class InstanceServer(QObject):
+    """Listens for later launches; emits the paths they hand over."""
+
+    open_requested = Signal(list)
+
+    def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name or server_name()
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not self.server.listen(self.name):
+            # a crashed instance left its socket behind (nobody answered us): take it over
+            QLocalServer.removeServer(self.name)
+            self.server.listen(self.name)
+        self.server.newConnection.connect(self._connection)
+
+    @property
+    def listening(self) -> bool:
+        return self.server.isListening()
+
+    def _connection(self) -> None:
+        sock = self.server.nextPendingConnection()
+        if sock is None:
+            return
+        sock.readyRead.connect(lambda s=sock: self._read(s))
+
+    def _read(self, sock: QLocalSocket) -> None:
+        if not sock.canReadLine():
+            return
+        try:
+            message = json.loads(bytes(sock.readLine().data()).decode("utf-8"))
+            paths = [str(p) for p in message.get("open", [])] if isinstance(message, dict) else []
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            paths = []
+        sock.write(b"ok\n")
+        sock.flush()
+        sock.disconnectFromServer()
+        self.open_requested.emit(paths)
+
+    def close(self) -> None:
+        self.server.close()

@@ -102,7 +102,7 @@ class EditDialog(QDialog):
         if note:
             n = QLabel(note)
             n.setWordWrap(True)
-            n.setStyleSheet("color: #555;")
+            n.setStyleSheet("color: #8a8a8a;")
             layout.addWidget(n)
         layout.addLayout(form)
         layout.addWidget(self.summary)

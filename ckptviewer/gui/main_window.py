@@ -48,6 +48,8 @@ from .editing import Editor
 from .progress import ProgressIndicator
 from .side_panels import HealthPanel, MetadataPanel
 from .tensor_panel import ModulePanel, TensorPanel
+from .theme import THEMES
+from .theme import apply as apply_theme
 from .tree_model import NAME, PARAMS, SIZE, TreeFilterProxy, TreeModel
 from .workers import TaskRunner
 
@@ -86,7 +88,8 @@ class Banner(QFrame):
         blocked = ckpt.blocked_globals
         inert = [g for g in ckpt.unsafe_globals if g not in blocked]
         if blocked:
-            self.setStyleSheet("Banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }")
+            self.setStyleSheet("Banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
+                               "QLabel { color: #202124; }")  # fmt: skip
             names = ", ".join(f"<code>{g}</code>" for g in blocked[:6]) + (" …" if len(blocked) > 6 else "")
             self.label.setText(
                 f"<b>Safe mode.</b> This file names code that was <b>not executed</b>: {names}. "
@@ -94,14 +97,16 @@ class Banner(QFrame):
             )
             self.button.show()
         elif inert:
-            self.setStyleSheet("Banner { background: #eef4fc; border: 1px solid #c6dafc; border-radius: 4px; }")
+            self.setStyleSheet("Banner { background: #eef4fc; border: 1px solid #c6dafc; border-radius: 4px; }"
+                               "QLabel { color: #202124; }")  # fmt: skip
             self.label.setText(
                 "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): "
                 + ", ".join(f"<code>{g}</code>" for g in inert)
             )
             self.button.hide()
         elif ckpt.trusted:
-            self.setStyleSheet("Banner { background: #fff4e5; border: 1px solid #ffd8a8; border-radius: 4px; }")
+            self.setStyleSheet("Banner { background: #fff4e5; border: 1px solid #ffd8a8; border-radius: 4px; }"
+                               "QLabel { color: #202124; }")  # fmt: skip
             self.label.setText("<b>Trusted:</b> fully unpickled with torch.load(weights_only=False).")
             self.button.hide()
         else:
@@ -143,6 +148,7 @@ class MainWindow(QMainWindow):
         self.runner.busy_changed.connect(self._on_busy)
         self._warm_up()
         self._restore_layout()
+        self.set_theme(str(self.settings.value("theme", "system")))
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._changed_on_disk)
         self._reload_timer = QTimer(self)  # training writes a file in bursts: wait until it settles
@@ -209,7 +215,7 @@ class MainWindow(QMainWindow):
         self.module_panel = ModulePanel()
         self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #777; font-size: 15px;")
+        self.empty.setStyleSheet("color: #8a8a8a; font-size: 15px;")
         self.inspector = QStackedWidget()
         for w in (self.empty, self.tensor_panel, self.module_panel):
             self.inspector.addWidget(w)
@@ -260,6 +266,12 @@ class MainWindow(QMainWindow):
         self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
         self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
         self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_actions = {}
+        for name in THEMES:
+            action = self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n), None, theme_menu)
+            action.setCheckable(True)
+            self.theme_actions[name] = action
         help_menu = self.menuBar().addMenu("&Help")
         self._action("&About ckptviewer", self._about, None, help_menu)
         self._refresh_recent()
@@ -313,6 +325,14 @@ class MainWindow(QMainWindow):
             state = self.settings.value(name)
             if state is not None:
                 splitter.restoreState(state)
+
+    def set_theme(self, name: str) -> None:
+        """Light, dark, or whatever the system uses; remembered."""
+        name = name if name in THEMES else "system"
+        apply_theme(name, self)
+        self.settings.setValue("theme", name)
+        for n, action in self.theme_actions.items():
+            action.setChecked(n == name)
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -68,7 +68,7 @@ def _title(text: str) -> QLabel:
 
 def _section(text: str) -> QLabel:
     label = QLabel(text)
-    label.setStyleSheet("color: #555; font-weight: 600;")
+    label.setStyleSheet("color: #8a8a8a; font-weight: 600;")
     return label
 
 
@@ -129,7 +129,7 @@ class HistogramView(QWidget):
 
     def set_histogram(self, edges: list[float], counts: list[int], n_nan: int, n_inf: int) -> None:
         self._edges, self._counts = np.asarray(edges, float), np.asarray(counts, float)
-        style = "color: #d32f2f; font-weight: 600;" if (n_nan or n_inf) else "color: #555;"
+        style = "color: #d32f2f; font-weight: 600;" if (n_nan or n_inf) else "color: #8a8a8a;"
         self.nonfinite.setStyleSheet(style)
         self.nonfinite.setText(f"NaN {n_nan:,} · Inf {n_inf:,}")
         self._redraw()
@@ -175,10 +175,10 @@ class HeatmapView(QWidget):
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=self.cmap, interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=item)
         self.note = QLabel()
-        self.note.setStyleSheet("color: #555;")
+        self.note.setStyleSheet("color: #8a8a8a;")
         self.placeholder = QLabel("Heatmaps are drawn for 2-D weights and conv kernels.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: #777;")
+        self.placeholder.setStyleSheet("color: #8a8a8a;")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.plot)
@@ -280,7 +280,7 @@ class TensorPanel(QWidget):
         super().__init__(parent)
         self.title = _title("")
         self.subtitle = QLabel()
-        self.subtitle.setStyleSheet("color: #555;")
+        self.subtitle.setStyleSheet("color: #8a8a8a;")
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stats = StatsTable()
         self.histogram = HistogramView()
@@ -361,7 +361,7 @@ class ModulePanel(QWidget):
         self.summary.setText(
             f"{human_count(node.n_tensors)} tensors · {human_count(node.n_params)} parameters · "
             f"{human_count(node.n_buffers)} buffer elements · {human_count(node.n_elements)} elements · "
-            f"{human_bytes(node.nbytes)}<br><span style='color:#555'>dtypes: {dtypes}</span>"
+            f"{human_bytes(node.nbytes)}<br><span style='color:#8a8a8a'>dtypes: {dtypes}</span>"
         )
         kids = node.children[:60]
         values = [c.n_params or c.n_elements for c in kids]

@@ -382,3 +382,16 @@ def test_window_layout_is_remembered(qtbot, tmp_path):
     sizes = second.splitter.sizes()
     assert second.size().width() == 760
     assert abs(sizes[0] / sum(sizes) - saved[0] / sum(saved)) < 0.05  # the tree keeps its share
+
+
+def test_theme_toggle_is_applied_and_remembered(qtbot, window):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    window.theme_actions["dark"].trigger()
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 100
+    plot = window.tensor_panel.histogram.plot
+    assert plot.backgroundBrush().color().lightness() < 100
+    assert window.settings.value("theme") == "dark" and window.theme_actions["dark"].isChecked()
+    window.theme_actions["light"].trigger()
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 150

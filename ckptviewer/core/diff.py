@@ -263,10 +263,9 @@ def _compare(row, ea, eb, device, atol, rtol, cancel, advance) -> None:
             continue
         bit_equal = False
         x, y = _prepare(ca, device).to(common), _prepare(cb, device).to(common)
-        if _all_finite(x) and _all_finite(y):
-            if not _finite_pass(acc, row, x, y, atol, rtol):
-                _finite_pass(acc, row, x.double(), y.double(), atol, rtol)  # float32 squares overflowed
-        else:
+        # NaN/Inf anywhere makes a dot product non-finite: no separate finiteness pass; a
+        # float32 overflow looks the same and takes the exact float64 path as well
+        if not _finite_pass(acc, row, x, y, atol, rtol):
             _masked_pass(acc, row, x, y, atol, rtol)
         advance(nbytes)
     row.a_l2sq, row.d_l2sq = acc.a2, acc.d2
@@ -296,16 +295,19 @@ def _dot(x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def _finite_pass(acc: _Acc, row: TensorDiff, x, y, atol: float, rtol: float) -> bool:
-    """All values finite: ~8 in-cache passes. False if float32 overflowed (redo in float64)."""
+    """Seven in-cache passes; False (nothing counted) if a value is NaN/Inf or squares overflow."""
     d = y - x
     d2, a2, b2 = float(torch.dot(d, d)), float(torch.dot(x, x)), float(torch.dot(y, y))
     if not (math.isfinite(d2) and math.isfinite(a2) and math.isfinite(b2)):
         return False
     ad = d.abs_()
-    changed = int(torch.count_nonzero(ad))
+    # sign(|d|) is 0 or 1: its float sum counts the changed elements (exact below 2**24,
+    # and a chunk is 2**20), twice as fast as count_nonzero on CPU
+    changed = int(torch.sign(ad).sum()) if ad.dtype == torch.float32 else int(torch.count_nonzero(ad))
     acc.changed += changed
-    acc.max_abs = max(acc.max_abs, float(ad.max())) if ad.numel() else acc.max_abs
-    acc.sum_abs += float(ad.sum())  # pairwise float32 sum per chunk, float64 across chunks
+    if ad.numel():
+        acc.max_abs = max(acc.max_abs, float(ad.max()))
+        acc.sum_abs += float(ad.sum())  # float32 per chunk, float64 across chunks
     acc.d2 += d2
     acc.a2 += a2
     acc.b2 += b2

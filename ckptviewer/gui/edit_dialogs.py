@@ -236,6 +236,7 @@ class CompatDialog(QDialog):
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Key", "Problem"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         rows = [(k, "missing in the source") for k in report.missing]
         rows += [(k, "unexpected (the target has no such key)") for k in report.unexpected]

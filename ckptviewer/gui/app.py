@@ -71,32 +71,35 @@ def main(argv: list[str] | None = None) -> int:
     files = [f for f in (args.file, args.other) if f]
     if not args.screenshot and not args.other and hand_off(files):
         return 0  # a running ckptviewer took the file(s) and came to the front
-    window = MainWindow(device=args.device)
-    server = None if args.screenshot else InstanceServer(parent=window)
-    if server is not None:
-        server.open_requested.connect(lambda paths: _open_handed(window, paths))
-    if args.select:
-        window.opened.connect(lambda _ckpt: window.select_key(args.select))
-    if args.screenshot:
+    if args.screenshot:  # one plain window, exactly 1280x800: no tabs, no single instance
+        window = MainWindow(device=args.device)
+        if args.select:
+            window.opened.connect(lambda _ckpt: window.select_key(args.select))
         return _screenshot(app, window, args)
-    window.show()
+    from .tabs import TabbedWindow
+
+    shell = TabbedWindow(device=args.device)
+    server = InstanceServer(parent=shell)
+    server.open_requested.connect(lambda paths: _open_handed(shell, paths))
+    page = shell.current
+    if args.select:
+        page.opened.connect(lambda _ckpt: page.select_key(args.select))
+    shell.show()
     if args.file:
-        window.open_file(args.file, trust=args.trust)
+        page.open_file(args.file, trust=args.trust)
     if args.other:
-        window.compare_with(args.other, first=args.file)
-    QTimer.singleShot(0, window.raise_)
+        page.compare_with(args.other, first=args.file)
+    QTimer.singleShot(0, shell.raise_)
     return app.exec()
 
 
-def _open_handed(window, paths: list[str]) -> None:
-    """Files a second launch handed over: open them here and come to the front."""
-    if paths:
-        window.open_file(paths[0])
-        for other in paths[1:]:
-            window.compare_with(other)
-    window.showNormal()
-    window.raise_()
-    window.activateWindow()
+def _open_handed(shell, paths: list[str]) -> None:
+    """Files a second launch handed over: each in a tab, and the window comes to the front."""
+    for path in paths:
+        shell.open_in_tab(path)
+    shell.showNormal()
+    shell.raise_()
+    shell.activateWindow()
 
 
 def _screenshot(app, window, args) -> int:

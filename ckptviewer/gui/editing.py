@@ -162,11 +162,16 @@ class Editor(QObject):
         """True if there are no unsaved edits, or the user agrees to lose them."""
         if not self.modified or not self.ask_before_discard:
             return True
+        buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self.w, "Unsaved edits", "The working copy has edits that are not saved. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+            self.w, "Unsaved edits",
+            f"{self.w.path.name if self.w.path else 'The working copy'} has edits that are not saved.",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save,
         )  # fmt: skip
-        return answer == QMessageBox.StandardButton.Discard
+        if answer == buttons.Save:
+            self.save()  # saving runs in the background: the tab stays open until it is done
+            return False
+        return answer == buttons.Discard
 
     # --- edits ---------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -123,8 +124,9 @@ class MainWindow(QMainWindow):
     scan_done = Signal(object)  # ScanReport
     error_reported = Signal(str)
 
-    def __init__(self, settings: QSettings | None = None, device: str = "auto") -> None:
+    def __init__(self, settings: QSettings | None = None, device: str = "auto", shell: Any = None) -> None:
         super().__init__()
+        self.shell = shell  # the TabbedWindow holding this document as a tab, if any
         self.settings = settings or QSettings("ckptviewer", "ckptviewer")
         self.runner = TaskRunner(self)
         self.ckpt: Checkpoint | None = None
@@ -256,6 +258,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
         self.compare_action = self._action("Compare &with…", self.choose_compare, "Ctrl+D", file_menu)
+        if self.shell is not None:
+            self._action("New &Tab", lambda: self.shell.new_tab(), "Ctrl+T", file_menu)
         file_menu.addSeparator()
         self.export_csv_action = self._action("Export &statistics to CSV…", self.choose_stats_csv, None, file_menu)
         file_menu.addSeparator()
@@ -316,7 +320,7 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         """Geometry and splitter sizes from the last session, when there was one."""
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
+        if geometry is not None and self.shell is None:  # a tab takes the shell's size
             self.restoreGeometry(geometry)
         for name, splitter in (
             ("window/main_splitter", self.splitter),
@@ -335,7 +339,8 @@ class MainWindow(QMainWindow):
             action.setChecked(n == name)
 
     def _save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        if self.shell is None:
+            self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/main_splitter", self.splitter.saveState())
         self.settings.setValue("window/tensor_splitter", self.tensor_panel.splitter.saveState())
 
@@ -377,12 +382,19 @@ class MainWindow(QMainWindow):
         start = self.settings.value("last_folder", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, FILE_FILTER)
         if path:
-            self.open_file(path)
+            self.open_somewhere(path)
 
     def choose_folder(self) -> None:
         start = self.settings.value("last_folder", str(Path.home()))
         path = QFileDialog.getExistingDirectory(self, "Open checkpoint folder", start)
         if path:
+            self.open_somewhere(path)
+
+    def open_somewhere(self, path: str | os.PathLike) -> None:
+        """Here if nothing is open yet, else in a new tab (this one keeps its file and edits)."""
+        if self.shell is not None and self.path is not None:
+            self.shell.open_in_tab(path)
+        else:
             self.open_file(path)
 
     def open_file(self, path: str | os.PathLike, trust: bool = False, keep_key: str | None = None) -> None:
@@ -662,7 +674,7 @@ class MainWindow(QMainWindow):
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
         for p in self.recent_files():
-            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_file(p)).setToolTip(p)
+            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_somewhere(p)).setToolTip(p)
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -677,11 +689,23 @@ class MainWindow(QMainWindow):
             if shift and self.path is not None:
                 self.compare_with(files[0])  # Shift+drop: compare with the open file
             else:
-                self.open_file(files[0])
+                for f in files:
+                    self.open_somewhere(f)
 
     def choose_compare(self) -> None:
+        """Offer the other open tabs first, then any file."""
         if self.path is None:
             return
+        others = [str(p) for p in self.shell.other_paths(self)] if self.shell is not None else []
+        browse = "Another file…"
+        if others:
+            choice, ok = QInputDialog.getItem(self, "Compare with", f"Compare {self.path.name} with:",
+                                              [*others, browse], 0, False)  # fmt: skip
+            if not ok:
+                return
+            if choice != browse:
+                self.compare_with(choice)
+                return
         path, _ = QFileDialog.getOpenFileName(self, "Compare with", str(self.path.parent), FILE_FILTER)
         if path:
             self.compare_with(path)

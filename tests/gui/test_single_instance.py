@@ -20,19 +20,28 @@ def launch(path, name: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
 
-def test_second_launch_hands_the_file_to_the_running_window(qtbot, window, tmp_path):
+def test_second_launch_hands_the_file_to_the_running_window(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from ckptviewer.gui.tabs import TabbedWindow
+
+    shell = TabbedWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(shell)
+    shell.show()
     name = f"ckptviewer-test-{os.getpid()}"
-    server = InstanceServer(name, parent=window)
-    server.open_requested.connect(lambda paths: _open_handed(window, paths))
+    server = InstanceServer(name, parent=shell)
+    server.open_requested.connect(lambda paths: _open_handed(shell, paths))
     assert server.listening
     path = tmp_path / "second.pth"
     torch.save({"w": torch.ones(2)}, path)
-    with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT):
+    with qtbot.waitSignal(shell.current.opened, timeout=OPEN_TIMEOUT):
         second = launch(path, name)
         qtbot.waitUntil(lambda: second.poll() is not None, timeout=OPEN_TIMEOUT)
     assert second.returncode == 0  # it handed over and quit instead of opening a window
-    assert window.ckpt.path == path.resolve()
+    assert shell.current.ckpt.path == path.resolve()
     server.close()
+    for page in shell.pages():
+        page.editor.ask_before_discard = False
 
 
 def test_a_stale_socket_from_a_crashed_instance_is_recovered(qtbot, tmp_path):

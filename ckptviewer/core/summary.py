@@ -67,7 +67,8 @@ def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], s
     (the state_dict order without buffers). The mapping is kept only if every state tensor
     has the shape of the parameter it maps to.
     """
-    opt = ckpt.metadata.get(key) if isinstance(ckpt.metadata, dict) else None
+    # the unpickled object, not metadata: metadata shortens long lists (params of a big model)
+    opt = ckpt.root.get(key) if isinstance(ckpt.root, dict) else None
     if isinstance(opt, list):  # Lightning: optimizer_states is a list; map the first
         opt, key = (opt[0] if opt else None), f"{key}.0"
     groups = opt.get("param_groups") if isinstance(opt, dict) else None
@@ -79,15 +80,22 @@ def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], s
     params = [k for k, e in ckpt.tensors.items() if e.role == PARAMETER]
     if len(ids) != len(params):
         return {}, f"{len(ids)} optimizer parameters vs {len(params)} model parameters: order unknown"
+    # one pass over the state tensors, grouped by the state.<i> they belong to
+    state_root = f"{key}.state."
+    shapes_of: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+    for k, e in ckpt.tensors.items():
+        if k.startswith(state_root) and e.numel > 1:
+            index, _, rest = k[len(state_root) :].partition(".")
+            if rest:
+                shapes_of.setdefault(index, []).append((k, e.shape))
     names: dict[str, str] = {}
     for index, param in zip(ids, params):
-        state_prefix = f"{key}.state.{index}"
         short = param[len(prefix) :].removeprefix(wrappers)
         shape = ckpt.tensors[param].shape
-        for k, e in ckpt.tensors.items():
-            if k.startswith(state_prefix + ".") and e.numel > 1 and e.shape != shape:
-                return {}, f"{k} has shape {list(e.shape)}, not that of {short}: order unknown"
-        names[state_prefix] = short
+        for k, state_shape in shapes_of.get(str(index), []):
+            if state_shape != shape:
+                return {}, f"{k} has shape {list(state_shape)}, not that of {short}: order unknown"
+        names[f"{state_root}{index}"] = short
     return names, ""
 
 

@@ -42,3 +42,19 @@ def test_an_optimizer_over_a_subset_is_not_guessed(tmp_path):
     torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, path)
     s = training_summary(open_checkpoint(path))
     assert s.param_names == {} and "order unknown" in s.param_names_note
+
+
+def test_thousands_of_parameters_map_in_linear_time(tmp_path):
+    """Metadata shortens long lists: the mapping must read the real param_groups."""
+    import time
+
+    n = 3000
+    sd = {f"layers.{i}.weight": torch.zeros(2) for i in range(n)}
+    opt = {"state": {i: {"exp_avg": torch.zeros(2)} for i in range(n)}, "param_groups": [{"params": list(range(n))}]}
+    path = tmp_path / "big.pth"
+    torch.save({"model": sd, "optimizer": opt}, path)
+    ckpt = open_checkpoint(path)
+    start = time.perf_counter()
+    names = training_summary(ckpt).param_names
+    assert len(names) == n and names[f"optimizer.state.{n - 1}"] == f"layers.{n - 1}.weight"
+    assert time.perf_counter() - start < 5  # a guard against the quadratic scan, not a benchmark

@@ -45,6 +45,7 @@ class Editor(QObject):
 
     changed = Signal()
     saved = Signal(object)  # SaveReport
+    dialog_ready = Signal(object)  # the graft or compatibility dialog, once its file is open
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -54,7 +55,8 @@ class Editor(QObject):
         self.saved_depth = 0  # undo depth at the last save (0 = as opened)
         self.output: Path | None = None
         self.ask_before_discard = True
-        self.dialog: EditDialog | None = None
+        self.dialog: Any = None
+        self._then: Any = None  # what to do with the result of the "aux" worker
         self.last_save = None
 
     # --- menus ---------------------------------------------------------------------------
@@ -228,12 +230,16 @@ class Editor(QObject):
                 "Floating-point tensors only; integer and bool tensors are left as they are."  # fmt: skip
         raise ValueError(op)
 
-    def graft_from(self, source_path: str | os.PathLike) -> EditDialog | None:
-        """Open ``source_path`` (safely) and show the graft dialog into the current checkpoint."""
+    def graft_from(self, source_path: str | os.PathLike) -> None:
+        """Open ``source_path`` (safely, in a worker), then show the graft dialog (``dialog_ready``)."""
         target = self.w.ckpt
         if target is None:
-            return None
-        source = open_checkpoint(source_path, device="cpu")
+            return
+        self._then = lambda source: self._graft_dialog(target, source, Path(source_path))
+        self.w.runner.start("aux", lambda progress, cancel: open_checkpoint(source_path, device="cpu", cancel=cancel),
+                            f"Opening {Path(source_path).name}")  # fmt: skip
+
+    def _graft_dialog(self, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
         fields = [
             Field("map", "Prefix maps (SRC=DST …)", "list", placeholder="encoder.=backbone."),
             Field("include", "Include (globs)", "list", placeholder="all"),
@@ -245,39 +251,44 @@ class Editor(QObject):
             return _edit_task(lambda: ops.graft(target, source, maps=ops.parse_maps(v["map"]), include=v["include"],
                                                 exclude=v["exclude"], skip_mismatched=v["skip"]))  # fmt: skip
 
-        note = (f"Copies model tensors from {Path(source_path).name} into this checkpoint. Keys are aligned without "
+        note = (f"Copies model tensors from {source_path.name} into this checkpoint. Keys are aligned without "
                 "wrapper prefixes; every shape and dtype must agree.")  # fmt: skip
         dialog = EditDialog(self.w, "Graft", fields, build, self.w.runner, note)
         dialog.accepted.connect(lambda: self._accept(dialog))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
+        self._show(dialog)
 
     def choose_graft(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.w, "Graft tensors from", self._folder(), OPEN_FILTER)
         if path:
-            self._guard(lambda: self.graft_from(path))
+            self.graft_from(path)
 
-    def compat_with(self, target_path: str | os.PathLike) -> CompatDialog | None:
-        """Would the current checkpoint load into the model of ``target_path``?"""
-        if self.w.ckpt is None:
-            return None
-        report = ops.compat(self.w.ckpt, open_checkpoint(target_path, device="cpu"))
-        dialog = CompatDialog(self.w, report)
+    def compat_with(self, target_path: str | os.PathLike) -> None:
+        """Would the current checkpoint load into the model of ``target_path``? (in a worker)"""
+        source = self.w.ckpt
+        if source is None:
+            return
+        self._then = lambda report: self._show(CompatDialog(self.w, report))
+
+        def work(progress, cancel):
+            return ops.compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
+
+        self.w.runner.start("aux", work, f"Opening {Path(target_path).name}")
+
+    def on_aux(self, result: Any) -> None:
+        """A worker started by graft_from/compat_with finished: continue on the UI thread."""
+        then, self._then = self._then, None
+        if then is not None:
+            then(result)
+
+    def _show(self, dialog) -> None:
         self.dialog = dialog
         dialog.open()
-        return dialog
+        self.dialog_ready.emit(dialog)
 
     def choose_compat(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.w, "Check compatibility with", self._folder(), OPEN_FILTER)
         if path:
-            self._guard(lambda: self.compat_with(path))
-
-    def _guard(self, fn) -> None:
-        try:
-            fn()
-        except ops.CheckpointError as exc:
-            self.w.report_error(str(exc))
+            self.compat_with(path)
 
     # --- saving --------------------------------------------------------------------------
 

@@ -579,6 +579,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved {result}", 5000)
         elif slot == "save":
             self.editor.on_saved(result)
+        elif slot == "aux":
+            self.editor.on_aux(result)
 
     def _on_failed(self, slot: str, message: str, details: str) -> None:
         if slot == "open":

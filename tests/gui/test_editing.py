@@ -79,7 +79,9 @@ def test_graft_all_but_the_classifier_then_compat(qtbot, window, tmp_path):
     target = tmp_path / "fresh.pth"
     torch.save(fresh.state_dict(), target)
     open_and_wait(qtbot, window, target)
-    dialog = preview(qtbot, window, window.editor.graft_from(source))
+    with qtbot.waitSignal(window.editor.dialog_ready, timeout=OPEN_TIMEOUT) as ready:
+        window.editor.graft_from(source)  # the source is opened in a worker
+    dialog = preview(qtbot, window, ready.args[0])
     assert "Cannot apply" in dialog.summary.text() and "fc.weight" in dialog.summary.text()  # shapes differ
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
     dialog.set_value("exclude", ["fc.*"])
@@ -89,7 +91,9 @@ def test_graft_all_but_the_classifier_then_compat(qtbot, window, tmp_path):
     save(qtbot, window, tmp_path / "grafted.pth")
     fresh.load_state_dict(torch.load(tmp_path / "grafted.pth", weights_only=True), strict=True)
     assert torch.equal(fresh.blocks[3].weight, trained.blocks[3].weight)
-    compat = window.editor.compat_with(target)
+    with qtbot.waitSignal(window.editor.dialog_ready, timeout=OPEN_TIMEOUT) as ready:
+        window.editor.compat_with(target)
+    compat = ready.args[0]
     assert "Compatible" in compat.findChildren(type(window.empty))[0].text()
     compat.close()
 

@@ -3,11 +3,13 @@
 Every global a pickle names goes through :meth:`RestrictedUnpickler.find_class`, which
 answers with
 
-* a lazy rebuilder for torch's tensor-rebuild functions (no data is read),
-* the real object for torch's own weights-only allowlist,
-* the real object for a few inert types (``argparse.Namespace``, pure paths, datetimes,
-  builtin containers, enum classes of torch modules already imported), and validating
-  stand-ins for numpy arrays, scalars and dtypes,
+* for a callable the pickle may call, a checking version of it (:mod:`.rebuild`): lazy
+  rebuilders for torch's dense tensor functions (no data is read), validating rebuilders
+  for sparse, quantized and nested tensors, budgeted builtin constructors;
+* the real object for torch's non-callable allowlist entries (dtypes, qschemes,
+  ``torch.Tensor`` as an argument) and a few inert types (``argparse.Namespace``, pure
+  paths, datetimes, enum classes of torch modules already imported), and validating
+  stand-ins for numpy arrays, scalars and dtypes;
 * and an inert :class:`Opaque` placeholder type for everything else. Calling,
   instantiating or setting state on a placeholder only records the arguments.
 
@@ -17,6 +19,12 @@ for the whole process). So this is a pure-Python unpickler whose opcode handlers
 call approved callables, only instantiate approved types, and only set state or items on
 instances of approved container types. Anything else stops the load with a clear error.
 
+Bounds (:mod:`.limits`): one memory budget per open charged by every constructor the
+pickle calls and by BYTEARRAY8; tuples and frozensets are refused when they nest deeper
+than :data:`~.limits.MAX_NESTING` *before* anything hashes them (hashing recurses in C);
+after the load, the object graph's depth, its tree expansion (shared containers) and
+plain reference cycles are checked once.
+
 Globals outside torch's weights-only allowlist are collected in ``unsafe_globals``;
 those that became placeholders (and so were not executed) also in ``blocked_globals``.
 """
@@ -25,23 +33,30 @@ from __future__ import annotations
 
 import _compat_pickle
 import argparse
-import builtins
-import codecs
-import collections
 import datetime
 import enum
 import io
 import pathlib
 import pickle
+import struct
 import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
 
-from .lazy import LazyTensor, StorageRef, contiguous_stride
-
-MAX_BYTEARRAY = 64 << 20  # bytearray(n) from a pickle: larger is a memory bomb, not data
+from .limits import MAX_NESTING, Budget, LimitError, budget_scope, check_graph
+from .rebuild import (
+    CALLABLES,
+    POINTER,
+    TYPE_NAMES,
+    NumpyArray,
+    NumpyDtype,
+    NumpyNdarrayType,
+    depth,
+    depth_scope,
+    record_depth,
+)
 
 
 class Opaque:
@@ -122,237 +137,11 @@ def placeholder_type(name: str) -> type[Opaque]:
     return _new_placeholder(name)
 
 
-# --- lazy versions of torch's tensor rebuild functions ---------------------------------
-
-
-def _dims(values: Any, what: str) -> tuple[int, ...]:
-    if not isinstance(values, (tuple, list, torch.Size)):
-        raise pickle.UnpicklingError(f"tensor record with a malformed {what}")
-    out = tuple(values)
-    if not all(type(v) is int and 0 <= v < 1 << 62 for v in out):
-        raise pickle.UnpicklingError(f"tensor record with an impossible {what} {list(out)[:8]}")
-    return out
-
-
-def _lazy(storage: Any, offset: int, size: Any, stride: Any, dtype: Any = None) -> Any:
-    if not isinstance(storage, StorageRef):
-        raise pickle.UnpicklingError("tensor record without a storage")
-    if dtype is not None and not isinstance(dtype, torch.dtype):
-        raise pickle.UnpicklingError("tensor record with an invalid dtype")
-    shape = _dims(size, "shape")
-    strides = _dims(stride, "stride") if stride is not None else contiguous_stride(shape)
-    if len(strides) != len(shape) or type(offset) is not int or not 0 <= offset < 1 << 62:
-        raise pickle.UnpicklingError(f"tensor record with an impossible layout {list(shape)[:8]}")
-    return LazyTensor(storage, offset, shape, strides, dtype or storage.dtype)
-
-
-def _rebuild_tensor(storage, storage_offset, size, stride):
-    return _lazy(storage, storage_offset, size, stride)
-
-
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
-    t = _lazy(storage, storage_offset, size, stride)
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
-def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
-    t = _lazy(storage, storage_offset, size, stride, dtype=dtype)
-    if t.dtype.itemsize != storage.dtype.itemsize and storage.dtype != torch.uint8:
-        raise pickle.UnpicklingError("tensor record whose dtype does not match its storage")
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
-def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, state=None):
-    if isinstance(data, LazyTensor):
-        data.is_parameter = True
-        data.requires_grad = bool(requires_grad)
-        return data
-    if isinstance(data, torch.Tensor):
-        return torch.nn.Parameter(data, requires_grad=bool(requires_grad))
-    return data
-
-
-def _rebuild_from_type_v2(func, new_type, args, state):
-    if not callable(func) or not isinstance(args, tuple):
-        raise pickle.UnpicklingError("malformed tensor subclass record")
-    result = func(*args)
-    if isinstance(result, LazyTensor):
-        if new_type is torch.nn.Parameter:
-            result.is_parameter = True
-        elif new_type is not torch.Tensor:
-            result.subclass = getattr(new_type, "ckpt_global", None) or getattr(new_type, "__qualname__", "?")
-    return result
-
-
-def _materialized(value: Any) -> Any:
-    """Turn lazy records into real (memory-mapped) torch objects, for rare rebuilders."""
-    if isinstance(value, StorageRef):
-        return torch.storage.TypedStorage(wrap_storage=value.load(), dtype=value.dtype, _internal=True)
-    if isinstance(value, LazyTensor):
-        return value.materialize()
-    if isinstance(value, tuple):
-        return tuple(_materialized(v) for v in value)
-    if isinstance(value, list):
-        return [_materialized(v) for v in value]
-    return value
-
-
-def _eager(name: str, func: Callable) -> Callable:
-    """Wrap a rarely used torch rebuilder: real storages in, an Opaque out if it fails."""
-
-    def rebuild(*args: Any) -> Any:
-        try:
-            result = func(*_materialized(args))
-            if isinstance(result, torch.Tensor) and result.layout != torch.strided:
-                torch._utils._validate_loaded_sparse_tensors()  # indices in bounds, or raise
-            return result
-        except Exception as exc:  # a damaged record must not fail the whole file
-            torch._utils._sparse_tensors_to_validate.clear()
-            return placeholder_type(f"{name} (failed: {str(exc)[:80]})")(*args)
-
-    return rebuild
-
-
-def _cpu_from_device_tensor(data, dtype, device, requires_grad):
-    # torch would move the tensor to `device` (maybe cuda): keep it on the CPU
-    if not isinstance(dtype, torch.dtype):
-        raise pickle.UnpicklingError("tensor record with an invalid dtype")
-    return _materialized(data).to(dtype).requires_grad_(bool(requires_grad))
-
-
-def _codecs_encode(obj: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-    # protocol-2 bytes are pickled as _codecs.encode(text, "latin1"); any other codec is
-    # a way to import encodings modules, so refuse it (torch does the same)
-    if not isinstance(obj, str) or encoding not in ("latin1", "latin-1"):
-        raise pickle.UnpicklingError("_codecs.encode is only allowed for latin1 bytes")
-    return codecs.encode(obj, "latin1")
-
-
-def _bytearray(*args: Any) -> bytearray:
-    if args and isinstance(args[0], int) and args[0] > MAX_BYTEARRAY:
-        raise pickle.UnpicklingError(f"bytearray of {args[0]} bytes refused (memory bomb)")
-    if args and not isinstance(args[0], (bytes, bytearray, int, str)):
-        raise pickle.UnpicklingError("bytearray from an unexpected object refused")
-    return bytearray(*args)
-
-
-# --- numpy: rebuilt from validated parts, never through numpy's own __setstate__ ---------
-
-
-class NumpyDtype:
-    """A numpy dtype as pickled (``numpy.dtype('f8', False, True)`` + state), validated."""
-
-    def __init__(self, spec: Any = None, align: Any = False, copy: Any = False) -> None:
-        self.spec, self.byteorder = spec, "="
-
-    def __setstate__(self, state: Any) -> None:
-        if isinstance(state, tuple) and len(state) > 1 and state[1] in ("<", ">", "=", "|"):
-            self.byteorder = state[1]
-
-    def real(self) -> Any:
-        import numpy as np
-
-        if not isinstance(self.spec, str) or len(self.spec) > 8:
-            raise pickle.UnpicklingError("numpy dtype of an unsupported kind")
-        dt = np.dtype(self.spec)
-        if dt.hasobject or dt.fields is not None or dt.kind not in "biufc?":
-            raise pickle.UnpicklingError(f"numpy dtype {self.spec!r} refused (only plain numbers)")
-        return dt.newbyteorder(self.byteorder) if self.byteorder in "<>" else dt
-
-
-class NumpyArray:
-    """A numpy array as pickled (``_reconstruct`` + state); ``value`` is the real array."""
-
-    def __init__(self, *args: Any) -> None:
-        self.value: Any = None
-
-    def __setstate__(self, state: Any) -> None:
-        import numpy as np
-
-        if not (isinstance(state, tuple) and len(state) == 5 and isinstance(state[2], NumpyDtype)):
-            raise pickle.UnpicklingError("malformed numpy array record")
-        _, shape, dtype, fortran, raw = state
-        shape = _dims(shape, "numpy shape")
-        if not isinstance(raw, (bytes, bytearray)):
-            raise pickle.UnpicklingError("numpy array record without raw data")
-        dt = dtype.real()
-        count = 1
-        for n in shape:
-            count *= n
-        if count * dt.itemsize != len(raw):
-            raise pickle.UnpicklingError("numpy array record whose data does not match its shape")
-        self.value = np.frombuffer(bytes(raw), dtype=dt).reshape(shape, order="F" if fortran else "C").copy()
-
-
-def _numpy_reconstruct(subtype: Any, shape: Any, code: Any) -> NumpyArray:
-    return NumpyArray()
-
-
-def _numpy_scalar(dtype: Any, raw: Any = None) -> Any:
-    import numpy as np
-
-    if not isinstance(dtype, NumpyDtype) or not isinstance(raw, (bytes, bytearray)):
-        raise pickle.UnpicklingError("malformed numpy scalar record")
-    dt = dtype.real()
-    if len(raw) != dt.itemsize:
-        raise pickle.UnpicklingError("numpy scalar record of the wrong size")
-    return np.frombuffer(bytes(raw), dtype=dt)[0]
-
-
-class _NumpyNdarrayType:
-    """What ``numpy.ndarray`` means inside a pickle: an argument of _reconstruct, no more."""
-
-
-def _safe_reconstructor(cls, base, state):
-    """copyreg._reconstructor for placeholder or approved classes only."""
-    if isinstance(cls, type) and issubclass(cls, Opaque):
-        return cls(state) if state is not None else cls()
-    if cls in _NEW_OK and (base is object or base in _NEW_OK):
-        return object.__new__(cls) if base is object else base.__new__(cls, state)
-    raise pickle.UnpicklingError(f"copyreg._reconstructor of {getattr(cls, '__name__', '?')} refused")
-
-
-def _identity(data: Any, *_: Any) -> Any:
-    """TorchScript's pickle helpers (build_intlist, restore_type_tag, ...) only wrap a value."""
-    if not isinstance(data, (list, tuple, dict, int, float, bool, str)) and data is not None:
-        raise pickle.UnpicklingError("TorchScript list helper on an unexpected value")
-    return data
-
-
-_LAZY = {
-    "torch._utils._rebuild_tensor": _rebuild_tensor,
-    "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
-    "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
-    "torch._utils._rebuild_parameter": _rebuild_parameter,
-    "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
-    "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
-    "torch._utils._rebuild_device_tensor_from_cpu_tensor": _cpu_from_device_tensor,
-    "copyreg._reconstructor": _safe_reconstructor,
-    "_codecs.encode": _codecs_encode,
-    "builtins.bytearray": _bytearray,
-    **{
-        f"torch.jit._pickle.{n}": _identity
-        for n in ("build_intlist", "build_doublelist", "build_boollist", "build_tensorlist", "restore_type_tag")
-    },
-}
-
-# types that NEWOBJ/copyreg may instantiate, and whose instances BUILD/SETITEMS may fill
-_NEW_OK: set[type] = {
-    argparse.Namespace, collections.OrderedDict, collections.Counter, collections.defaultdict, dict, list, set,
-}  # fmt: skip
-_BUILD_OK = (argparse.Namespace, dict, list, set, Opaque, NumpyDtype, NumpyArray)
-_ITEMS_OK = (dict, Opaque)
-
-
 def _torch_allowlist() -> dict[str, Any]:
+    """torch's weights-only allowlist by name (what ``torch.load(weights_only=True)`` accepts)."""
     from torch._weights_only_unpickler import _get_allowed_globals
 
-    allowed = dict(_get_allowed_globals())
-    # legacy constructors (torch.FloatTensor(n), torch.sparse.FloatTensor(i, v, size))
-    # hand out uninitialised or unvalidated memory: a real checkpoint never calls them
-    return {k: v for k, v in allowed.items() if not (k.endswith("Tensor") and k != "torch.Tensor")}
+    return dict(_get_allowed_globals())
 
 
 def _inert_types() -> dict[str, Any]:
@@ -365,37 +154,51 @@ def _inert_types() -> dict[str, Any]:
         "pathlib.PurePosixPath": pathlib.PurePosixPath,
         "pathlib.PureWindowsPath": pathlib.PureWindowsPath,
         "pathlib.PurePath": pathlib.PurePath,
-        "collections.defaultdict": collections.defaultdict,
+        "numpy.ndarray": NumpyNdarrayType,
+        "numpy.dtype": NumpyDtype,
+        "builtins.object": object,  # copyreg._reconstructor's base argument
     }
     for name in ("datetime", "date", "time", "timedelta", "timezone"):
         inert[f"datetime.{name}"] = getattr(datetime, name)
     # no bytes/range/deque/slice: bytes(10**11) is a memory bomb, and deeply nested deques
     # or slices crash the interpreter when freed
-    for name in ("dict", "list", "tuple", "int", "float", "str", "bool", "frozenset"):
-        inert[f"builtins.{name}"] = getattr(builtins, name)
-    for core in ("numpy.core", "numpy._core"):
-        inert[f"{core}.multiarray._reconstruct"] = _numpy_reconstruct
-        inert[f"{core}.multiarray.scalar"] = _numpy_scalar
-    inert["numpy.ndarray"] = _NumpyNdarrayType
-    inert["numpy.dtype"] = NumpyDtype
     return inert
 
 
-_ALLOWED: dict[str, Any] | None = None
-_INERT: dict[str, Any] | None = None
-_CALLABLE_OK: set[int] = set()
+_ALLOWED: dict[str, Any] | None = None  # torch's allowlist
+_INERT: dict[str, Any] = {}
+_CALLABLE_OK: set[int] = set()  # ids of what REDUCE may call
+_NEWABLE: dict[int, type] = {}  # ids of what NEWOBJ/copyreg may instantiate -> the real type
+_TORCHSCRIPT_HELPERS = {n for n in CALLABLES if n.startswith("torch.jit._pickle.")}
 
 
-def _tables() -> tuple[dict[str, Any], dict[str, Any]]:
-    global _ALLOWED, _INERT
+def _tables() -> dict[str, Any]:
+    global _ALLOWED
     if _ALLOWED is None:
-        _INERT = _inert_types()
+        _INERT.update(_inert_types())
+        _CALLABLE_OK.update(id(v) for v in CALLABLES.values())
+        _CALLABLE_OK.update(id(v) for k, v in _INERT.items() if k != "numpy.ndarray")
+        _CALLABLE_OK.add(id(_safe_reconstructor))
+        for name, real in TYPE_NAMES.items():
+            _NEWABLE[id(real)] = real
+            if name in CALLABLES:
+                _NEWABLE[id(CALLABLES[name])] = real
+        _NEWABLE[id(argparse.Namespace)] = argparse.Namespace
         _ALLOWED = _torch_allowlist()
-        for table in (_LAZY, _INERT, _ALLOWED):
-            _CALLABLE_OK.update(id(v) for v in table.values() if callable(v))
-        for t in (torch.Tensor, torch.nn.Parameter, _NumpyNdarrayType):  # arguments, never called
-            _CALLABLE_OK.discard(id(t))
-    return _ALLOWED, _INERT  # type: ignore[return-value]
+    return _ALLOWED
+
+
+def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
+    """copyreg._reconstructor for placeholder or approved classes only."""
+    if isinstance(cls, type) and issubclass(cls, Opaque):
+        return cls(state) if state is not None else cls()
+    real, real_base = _NEWABLE.get(id(cls)), _NEWABLE.get(id(base))
+    if real is not None and real is not object and real_base is not None:
+        if real_base is object:
+            return object.__new__(real)
+        if issubclass(real, real_base):
+            return real_base.__new__(real)
+    raise pickle.UnpicklingError(f"copyreg._reconstructor of {getattr(cls, '__name__', '?')} refused")
 
 
 class StorageType:
@@ -438,8 +241,15 @@ def _refuse(what: str) -> pickle.UnpicklingError:
     return pickle.UnpicklingError(f"{what} refused: the pickle tries to act on an object it may not touch")
 
 
+_HASHED = (tuple, frozenset)
+
+
 class RestrictedUnpickler(pickle._Unpickler):
-    """A pure-Python unpickler whose globals and object-acting opcodes are restricted."""
+    """A pure-Python unpickler whose globals and object-acting opcodes are restricted.
+
+    ``budget`` bounds what constructors the pickle calls may allocate; pass the same
+    budget to every unpickler of one open (a legacy file holds several pickles).
+    """
 
     dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
 
@@ -449,16 +259,20 @@ class RestrictedUnpickler(pickle._Unpickler):
         persistent_load: Callable[[Any], Any] | None = None,
         script: bool = False,
         records: set[str] | frozenset[str] = frozenset(),
+        budget: Budget | None = None,
+        size: int | None = None,
     ) -> None:
         super().__init__(file, encoding="utf-8")
         _tables()
         self.script = script  # a TorchScript archive: __torch__.* names are compiled modules
         self.records = records  # names a known format uses for plain records (DCP metadata)
+        self.budget = budget if budget is not None else Budget.for_size(size or 0)
         self.unsafe_globals: set[str] = set()
         self.blocked_globals: set[str] = set()
         self._placeholders: dict[str, type[Opaque]] = {}
         self._enums: dict[int, Callable] = {}
         self._numpy_arrays = False
+        self._depths: dict[int, tuple[Any, int]] = {}
         if persistent_load is not None:
             self.persistent_load = persistent_load
 
@@ -480,34 +294,37 @@ class RestrictedUnpickler(pickle._Unpickler):
         storage = _storage_type(module, name)
         if storage is not None:
             return storage
-        if full in _LAZY:
-            return _LAZY[full]
-        allowed, inert = _ALLOWED, _INERT
-        if full in allowed:  # type: ignore[operator]
-            obj = allowed[full]  # type: ignore[index]
-            if full.startswith(("torch._utils._rebuild", "torch._tensor._rebuild")):
-                return _eager(full, obj)
-            return obj
-        if full in self.records:  # read as an inert record, then validated by the format reader
-            if full not in self._placeholders:
-                self._placeholders[full] = _new_placeholder(full)
-            return self._placeholders[full]
-        self.unsafe_globals.add(full)
-        if full in inert:  # type: ignore[operator]
+        allowed = _tables()
+        if full not in allowed and full not in _TORCHSCRIPT_HELPERS and full not in self.records:
+            if not (self.script and module.startswith("__torch__")):
+                self.unsafe_globals.add(full)
+        if full == "copyreg._reconstructor":
+            return _safe_reconstructor
+        if full in CALLABLES:
             if full.startswith("numpy"):
                 self._numpy_arrays = True
-            return inert[full]  # type: ignore[index]
+            return CALLABLES[full]
+        if full in allowed:
+            # dtypes, qschemes, torch.Tensor/Parameter as arguments; never called (see _callable)
+            return allowed[full]
+        if full in self.records:  # read as an inert record, then validated by the format reader
+            return self._placeholder(full)
+        if full in _INERT:
+            if full.startswith("numpy"):
+                self._numpy_arrays = True
+            return _INERT[full]
         enum_type = _torch_enum(module, name)
         if enum_type is not None:
             return self._enum_factory(enum_type)
         if self.script and module.startswith("__torch__"):
             # TorchScript's own class names, not Python imports: inert records, not "unsafe"
-            self.unsafe_globals.discard(full)
-            if full not in self._placeholders:
-                self._placeholders[full] = _new_placeholder(full)
-                self._placeholders[full].ckpt_script = True
-            return self._placeholders[full]
+            placeholder = self._placeholder(full)
+            placeholder.ckpt_script = True
+            return placeholder
         self.blocked_globals.add(full)
+        return self._placeholder(full)
+
+    def _placeholder(self, full: str) -> type[Opaque]:
         if full not in self._placeholders:
             self._placeholders[full] = _new_placeholder(full)
         return self._placeholders[full]
@@ -518,6 +335,8 @@ class RestrictedUnpickler(pickle._Unpickler):
         if factory is None:
 
             def factory(value: Any) -> Any:
+                if not isinstance(value, (int, str, float)):
+                    raise pickle.UnpicklingError("enum member from an unexpected value")
                 return enum_type(value)
 
             self._enums[id(enum_type)] = factory
@@ -529,8 +348,58 @@ class RestrictedUnpickler(pickle._Unpickler):
             or isinstance(func, Opaque)
             or (isinstance(func, type) and issubclass(func, Opaque))
             or any(func is f for f in self._enums.values())
-            or getattr(func, "__qualname__", "").startswith("_eager.")
         )
+
+    def load(self) -> Any:
+        with budget_scope(self.budget), depth_scope(self._depths):
+            try:
+                root = super().load()
+            except RecursionError:
+                raise LimitError("the pickle is nested too deeply to read safely") from None
+            except MemoryError:
+                raise LimitError("the pickle asks for more memory than this machine has") from None
+            check_graph(root)
+            return _swap_numpy(root) if self._numpy_arrays else root
+
+    # --- opcodes that build hashed containers: keep them shallow ------------------------------
+
+    def _shallow(self, items: Any) -> None:
+        for item in items:
+            if isinstance(item, _HASHED) and depth(item, self._depths) > MAX_NESTING:
+                raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep")
+
+    def load_tuple(self) -> None:
+        items = self.pop_mark()
+        self.append(record_depth(tuple(items), items, self._depths))
+
+    def load_tuple1(self) -> None:
+        self.stack[-1] = record_depth((self.stack[-1],), self.stack[-1:], self._depths)
+
+    def load_tuple2(self) -> None:
+        items = self.stack[-2:]
+        self.stack[-2:] = [record_depth(tuple(items), items, self._depths)]
+
+    def load_tuple3(self) -> None:
+        items = self.stack[-3:]
+        self.stack[-3:] = [record_depth(tuple(items), items, self._depths)]
+
+    def load_frozenset(self) -> None:
+        items = self.pop_mark()
+        self._shallow(items)
+        self.append(record_depth(frozenset(items), items, self._depths))
+
+    def load_dict(self) -> None:
+        items = self.pop_mark()
+        self._shallow(items[0::2])
+        self.append({items[i]: items[i + 1] for i in range(0, len(items) - 1, 2)})
+
+    def load_bytearray8(self) -> None:
+        (n,) = struct.unpack("<Q", self.read(8))
+        self.budget.charge(n, "BYTEARRAY8")  # pickle allocates n bytes before reading them
+        data = self.read(n)
+        if len(data) != n:
+            raise pickle.UnpicklingError("BYTEARRAY8 runs past the end of the pickle")
+        self.append(bytearray(data))
 
     # --- opcodes that act on objects: only on approved ones -------------------------------
 
@@ -558,8 +427,9 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise _refuse("NEWOBJ")
         if isinstance(cls, type) and issubclass(cls, Opaque):
             return cls(*args, **kwargs)
-        if cls in _NEW_OK:
-            return cls.__new__(cls)
+        real = _NEWABLE.get(id(cls))
+        if real is not None and real is not object:
+            return real.__new__(real)
         if cls in (NumpyDtype, NumpyArray):
             return cls(*args)
         raise _refuse(f"creating {getattr(cls, '__name__', type(cls).__name__)}")
@@ -585,12 +455,16 @@ class RestrictedUnpickler(pickle._Unpickler):
         for part in (state, slotstate):
             if not part:
                 continue
-            if not isinstance(part, dict) or not all(type(k) is str and not k.startswith("__") for k in part):
+            # attributes only, never ones the type defines: {"items": dict} on an
+            # OrderedDict would hide its contents from anything that calls .items()
+            if not isinstance(part, dict) or not all(
+                type(k) is str and not k.startswith("__") and not hasattr(type(inst), k) for k in part
+            ):
                 raise _refuse("BUILD with unusual state")
-            if isinstance(inst, argparse.Namespace) or hasattr(inst, "__dict__"):
-                inst.__dict__.update(part)
-            else:
+            if not (isinstance(inst, argparse.Namespace) or hasattr(inst, "__dict__")):
                 raise _refuse(f"setting attributes of {type(inst).__name__}")
+            self.budget.charge(len(part) * 2 * POINTER, "BUILD")
+            inst.__dict__.update(part)
 
     def load_setitem(self) -> None:
         value = self.stack.pop()
@@ -598,6 +472,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         target = self.stack[-1]
         if not isinstance(target, _ITEMS_OK):
             raise _refuse("SETITEM")
+        self._shallow((key,))
         target[key] = value
 
     def load_setitems(self) -> None:
@@ -605,6 +480,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         target = self.stack[-1]
         if not isinstance(target, _ITEMS_OK):
             raise _refuse("SETITEMS")
+        self._shallow(items[0::2])
         for i in range(0, len(items) - 1, 2):
             target[items[i]] = items[i + 1]
 
@@ -627,29 +503,33 @@ class RestrictedUnpickler(pickle._Unpickler):
         target = self.stack[-1]
         if not isinstance(target, set):
             raise _refuse("ADDITEMS")
+        self._shallow(items)
         target.update(items)
 
     for _name, _op in (
         ("load_reduce", pickle.REDUCE), ("load_newobj", pickle.NEWOBJ), ("load_newobj_ex", pickle.NEWOBJ_EX),
         ("load_build", pickle.BUILD), ("load_setitem", pickle.SETITEM), ("load_setitems", pickle.SETITEMS),
         ("load_append", pickle.APPEND), ("load_appends", pickle.APPENDS), ("load_additems", pickle.ADDITEMS),
+        ("load_tuple", pickle.TUPLE), ("load_tuple1", pickle.TUPLE1), ("load_tuple2", pickle.TUPLE2),
+        ("load_tuple3", pickle.TUPLE3), ("load_frozenset", pickle.FROZENSET), ("load_dict", pickle.DICT),
+        ("load_bytearray8", pickle.BYTEARRAY8),
     ):  # fmt: skip
         dispatch[_op[0]] = locals()[_name]
     del _name, _op
 
-    def load(self) -> Any:
-        root = super().load()
-        return _swap_numpy(root) if self._numpy_arrays else root
+
+_BUILD_OK = (argparse.Namespace, dict, list, set, Opaque, NumpyDtype, NumpyArray)
+_ITEMS_OK = (dict, Opaque)
 
 
 def _swap_numpy(obj: Any, depth: int = 0) -> Any:
     """Replace NumpyArray records by their arrays (containers are rebuilt where needed)."""
     if isinstance(obj, NumpyArray):
         return obj.value
-    if depth > 200:
+    if depth > MAX_NESTING:
         return obj
     if isinstance(obj, dict):
-        for k, v in list(obj.items()):
+        for k, v in list(dict.items(obj)):
             new = _swap_numpy(v, depth + 1)
             if new is not v:
                 obj[k] = new
@@ -678,4 +558,4 @@ def _swap_numpy(obj: Any, depth: int = 0) -> Any:
 
 def restricted_loads(data: bytes) -> Any:
     """Unpickle a small header pickle (no storages) with the restricted unpickler."""
-    return RestrictedUnpickler(io.BytesIO(data)).load()
+    return RestrictedUnpickler(io.BytesIO(data), size=len(data)).load()

@@ -76,6 +76,8 @@ class EditError(CheckpointError):
 
 def _children(obj: Any) -> list[tuple[Any, Any]] | None:
     """(raw key, value) pairs of a container the index walks into, or None."""
+    if isinstance(obj, dict):  # type-level items(): an instance attribute cannot hide them
+        return list(dict.items(obj))
     if isinstance(obj, Mapping):
         return list(obj.items())
     if isinstance(obj, (list, tuple)):

@@ -113,7 +113,8 @@ class _Walker:
     def _visit_mapping(self, value: Mapping, path: list[str], depth: int, active: set[int], count: bool = True) -> Any:
         meta: dict[str, Any] = {}
         tensors = 0
-        for k, v in value.items():
+        # type-level items(): an instance attribute cannot hide the contents
+        for k, v in (dict.items(value) if isinstance(value, dict) else value.items()):
             name = _key(k)
             if is_tensor(v):
                 tensors += 1

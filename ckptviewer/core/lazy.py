@@ -19,8 +19,11 @@ import torch
 class StorageSource(Protocol):
     """A file that can hand out the bytes of one stored storage."""
 
-    def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
-        """Return ``ref.nbytes`` bytes of the storage, memory-mapped where possible."""
+    def untyped_storage(
+        self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
+    ) -> torch.UntypedStorage:
+        """Bytes ``start:stop`` (default: all ``ref.nbytes``) of the storage, memory-mapped where
+        possible; ``dtype`` is what they hold when it differs from ``ref.dtype`` (byte order)."""
         ...
 
     def file_offset(self, ref: StorageRef) -> int:
@@ -44,6 +47,7 @@ class StorageRef:
         return self.numel * _itemsize(self.dtype)
 
     def load(self) -> torch.UntypedStorage:
+        """The whole storage."""
         return self.source.untyped_storage(self)
 
 
@@ -77,11 +81,27 @@ class LazyTensor:
             reach += (n - 1) * s
         return reach
 
+    def byte_span(self) -> tuple[int, int]:
+        """The bytes of its storage this tensor reaches: ``start:stop``."""
+        size = self.dtype.itemsize
+        return self.offset * size, self.extent() * size
+
     def materialize(self) -> torch.Tensor:
-        """The tensor on the CPU, backed by the file's memory map where the format allows."""
-        storage = self.storage.load()
+        """The tensor on the CPU, backed by the file's memory map where the format allows.
+
+        Only the bytes the tensor reaches are asked for: a one-element view of a huge
+        storage reads one element, whatever the format.
+        """
+        start, stop = self.byte_span()
+        if stop > self.storage.nbytes:
+            from .errors import CheckpointError
+
+            raise CheckpointError(
+                f"a tensor of shape {list(self.shape)[:8]} reaches byte {stop} of a storage of {self.storage.nbytes}"
+            )
+        storage = self.storage.source.untyped_storage(self.storage, start, stop, self.dtype)
         tensor = torch.empty((0,), dtype=self.dtype)
-        tensor.set_(storage, self.offset, self.shape, self.stride)
+        tensor.set_(storage, 0, self.shape, self.stride)
         return tensor
 
 

@@ -134,12 +134,17 @@ def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Che
     entries: dict[str, TensorEntry] = {}
     first_by_storage: dict[str, str] = {}
     warnings = list(loaded.warnings) + found.warnings
+    repeats: dict[str, int] = {}  # next suffix per repeated key: renaming stays linear
     for key, value in found.tensors:
         if key in entries:
-            n = 2
+            n = repeats.get(key, 2)
             while f"{key}~{n}" in entries:
                 n += 1
-            warnings.append(f"two tensors are both named {key!r}; the second is listed as {key}~{n}")
+            repeats[key] = n + 1
+            if n <= 4:
+                warnings.append(f"two tensors are both named {key!r}; the second is listed as {key}~{n}")
+            elif n == 5:
+                warnings.append(f"more tensors are named {key!r}; they are listed as {key}~5, {key}~6, ...")
             key = f"{key}~{n}"
         entry = _entry(path, key, value)
         entry.shared_with = first_by_storage.setdefault(entry.storage_key, key)

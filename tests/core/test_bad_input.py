@@ -61,8 +61,8 @@ def _missing_storage(tmp: Path) -> Path:
 BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "empty_file": (bad.empty_file, ("not a pytorch checkpoint", "empty", "0 bytes")),
     "random_bytes": (bad.random_bytes, ("not a pytorch checkpoint", "binary", "4096 bytes")),
-    "text_file": (bad.text_file, ("not a pytorch checkpoint", "text file", "training notes")),
-    "plain_zip": (bad.plain_zip, ("zip", "without data.pkl", "README.md")),
+    "text_file": (bad.text_file, ("not a pytorch checkpoint", "text file")),
+    "plain_zip": (bad.plain_zip, ("zip", "without data.pkl", "1 other entries")),
     "truncated_zip": (bad.truncated_zip, ("zip", "truncated")),
     "zip_missing_storage": (_missing_storage, ("data/0", "missing")),
     "zip_short_storage": (bad.zip_short_storage, ("data/0", "2048 bytes", "8192")),
@@ -122,6 +122,10 @@ def test_bad_input_raises_a_helpful_checkpoint_error(tmp_path, name):
     exc = open_with_deadline(path)
     assert time.monotonic() - start < 10, "rejecting a small bad file should be fast"
     assert_helpful(exc, path, words)
+    # the message never quotes what a file that is not a checkpoint holds (it may be /etc/shadow)
+    content = path.read_bytes()[:200].decode("utf-8", "ignore") if path.is_file() else ""
+    for line in content.splitlines():
+        assert len(line.strip()) < 6 or line.strip() not in str(exc), f"quotes the file: {line!r}"
 
 
 @pytest.mark.parametrize("claimed", [2**62, 2**64 - 1, 50 * 2**20], ids=["2**62", "2**64-1", "50MiB"])

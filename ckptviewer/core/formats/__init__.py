@@ -7,6 +7,7 @@ it, plus what the reader learnt on the way (storage locations, globals, warnings
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -22,3 +23,4 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
     extra_metadata: dict[str, Any] = field(default_factory=dict)
     close: Any = None  # callable releasing file handles, or None
+    files: list[Path] = field(default_factory=list)  # every file read (an output may never replace one)

@@ -1,22 +1,25 @@
 """torch.distributed.checkpoint (DCP) folders: ``.metadata`` + ``__R_N.distcp`` files.
 
 Listing reads ``.metadata`` alone, with the restricted unpickler: DCP's record classes
-become inert records whose fields are validated and copied into real DCP dataclasses
-(torch's own reader would ``pickle.load`` the file, running whatever it names). Global
-shapes and dtypes come from there. A tensor's data is read on demand with torch's DCP
-reader on a single process (no process group), which assembles it from every rank's
-shards. Non-tensor entries (step, param_group settings) are small ``torch.save`` blobs:
-they are read with ckptviewer's own safe reader, never with torch's DCP planner (which
-unpickles them with ``weights_only=False``).
+become inert records whose fields are validated into plain records here (torch's own
+reader would ``pickle.load`` the file, running whatever it names). Global shapes and
+dtypes come from there; every tensor's chunks must lie inside its shape and cover it,
+and every chunk's bytes must exist in a shard file of the folder.
+
+A ``.distcp`` file holds one ``torch.save`` archive per chunk (and per non-tensor entry),
+back to back. ckptviewer reads each through a window of the file with its own safe zip
+reader (no compressed records, restricted unpickling, memory-mapped data) and assembles
+the global tensor itself, into zeros: torch's DCP loader is never called, so nothing is
+unpickled by torch and no region left uncovered can show uninitialised memory. Chunks
+stored with a transform (compression) are refused.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
-import tempfile
-import threading
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,12 @@ from ..errors import CheckpointError
 from ..lazy import DeferredTensor, LazyTensor
 from ..unpickle import Opaque, RestrictedUnpickler
 from . import Loaded
+from .folders import inside
+from .torch_zip import load_zip
 
 DCP = "dcp"
-MAX_METADATA = 1 << 30
+MAX_METADATA = 256 << 20  # DCP metadata of a 100B-parameter model is a few tens of MB
+MAX_BYTES_ENTRIES = 1000  # non-tensor entries read when listing (optimizer settings, step, ...)
 _M = "torch.distributed.checkpoint.metadata."
 _NAMES = ("Metadata", "TensorStorageMetadata", "BytesStorageMetadata", "ChunkStorageMetadata", "TensorProperties",
           "MetadataIndex", "StorageMeta", "_MEM_FORMAT_ENCODING")  # fmt: skip
@@ -37,13 +43,31 @@ RECORDS = {_M + n for n in _NAMES} | {
 }
 
 
+@dataclass(frozen=True)
+class Blob:
+    """Where one chunk (or non-tensor entry) is stored: a torch.save archive inside a shard file."""
+
+    file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One stored piece of a tensor: its place in the global tensor and where its bytes are."""
+
+    offsets: tuple[int, ...]
+    sizes: tuple[int, ...]
+    blob: Blob | None  # None: its shard file is missing
+
+
 def _name(obj: Any) -> str:
     return obj.ckpt_global if isinstance(obj, Opaque) else type(obj).__name__
 
 
 def _state(obj: Any, cls: str) -> Any:
     if not isinstance(obj, Opaque) or not obj.ckpt_global.endswith("." + cls):
-        raise CheckpointError(f"DCP metadata: expected a {cls}, found {_name(obj)}")
+        raise CheckpointError(f"DCP metadata: expected a {cls}, found {_name(obj)[:80]}")
     return obj.ckpt_state
 
 
@@ -51,7 +75,7 @@ def _ints(value: Any, what: str) -> tuple[int, ...]:
     if isinstance(value, Opaque) or not isinstance(value, (tuple, list, torch.Size)):
         raise CheckpointError(f"DCP metadata: malformed {what}")
     out = tuple(value)
-    if not all(type(v) is int and 0 <= v < 1 << 62 for v in out):
+    if len(out) > 64 or not all(type(v) is int and 0 <= v < 1 << 62 for v in out):
         raise CheckpointError(f"DCP metadata: impossible {what} {list(out)[:6]}")
     return out
 
@@ -59,62 +83,61 @@ def _ints(value: Any, what: str) -> tuple[int, ...]:
 class DcpTensor(DeferredTensor):
     """A tensor of a DCP checkpoint: global shape and dtype now, data assembled on demand."""
 
-    def __init__(self, folder: DcpFolder, fqn: str, shape: tuple[int, ...], dtype: torch.dtype) -> None:
-        self.folder, self.fqn, self._shape, self.dtype = folder, fqn, shape, dtype
+    def __init__(
+        self, folder: DcpFolder, fqn: str, shape: tuple[int, ...], dtype: torch.dtype, chunks: list[Chunk]
+    ) -> None:
+        self.folder, self.fqn, self._shape, self.dtype, self.chunks = folder, fqn, shape, dtype, chunks
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self._shape
 
     def materialize(self) -> torch.Tensor:
-        return self.folder.read(self.fqn, self._shape, self.dtype)
+        return self.folder.read(self)
 
 
 class DcpFolder:
-    """The validated metadata of one DCP folder and a way to read tensors from it."""
+    """A validated DCP folder: reads chunks through windows of its shard files."""
 
-    def __init__(self, path: Path, metadata: Any) -> None:
-        self.path, self.metadata = path, metadata
-        self._lock = threading.Lock()
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
-    def read(self, fqn: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-        from torch.distributed.checkpoint import FileSystemReader
-        from torch.distributed.checkpoint import load as dcp_load
-        from torch.distributed.checkpoint.api import CheckpointException
+    def open_blob(self, blob: Blob) -> Loaded:
+        """The torch.save archive ``blob`` points at, read by ckptviewer's own zip reader."""
+        return load_zip(self.path / blob.file, blob.length, blob.offset)
 
-        metadata = self.metadata
-
-        class _Reader(FileSystemReader):  # metadata already read (safely): never pickle.load it again
-            def read_metadata(self) -> Any:
-                return metadata
-
-        out = torch.empty(shape, dtype=dtype)
-        with self._lock, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "assuming the intent is a single process": yes
+    def read(self, t: DcpTensor) -> torch.Tensor:
+        """The global tensor ``t``, assembled from its chunks into zeros."""
+        out = torch.zeros(t.shape, dtype=t.dtype)
+        for chunk in t.chunks:
+            if chunk.blob is None:
+                raise CheckpointError(f"{self.path}: cannot read {t.fqn} (part of its data is in a missing shard file)")
+            loaded = self.open_blob(chunk.blob)
             try:
-                dcp_load({fqn: out}, storage_reader=_Reader(str(self.path)), no_dist=True)
-            except (Exception, CheckpointException) as exc:  # DCP's exception derives from BaseException
-                first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                raise CheckpointError(f"{self.path}: cannot read {fqn} ({first})") from None
+                part = loaded.root
+                if not isinstance(part, LazyTensor) or part.shape != chunk.sizes or part.dtype != t.dtype:
+                    raise CheckpointError(
+                        f"{self.path}: cannot read {t.fqn} (a stored chunk does not match its metadata)"
+                    )
+                target = out
+                for dim, (start, size) in enumerate(zip(chunk.offsets, chunk.sizes)):
+                    target = target.narrow(dim, start, size)
+                start, stop = part.byte_span()
+                data = part.storage.source.read_copy(part.storage, start, stop, part.dtype)
+                target.copy_(torch.empty((0,), dtype=part.dtype).set_(data, 0, part.shape, part.stride))
+            finally:
+                if loaded.close:
+                    loaded.close()
         return out
 
 
 def load_dcp(folder: Path, readers: dict) -> Loaded:
-    """List a DCP folder from ``.metadata``; bytes entries are read now (they are small)."""
-    from torch.distributed.checkpoint.filesystem import _StorageInfo
-    from torch.distributed.checkpoint.metadata import (
-        BytesStorageMetadata,
-        ChunkStorageMetadata,
-        Metadata,
-        MetadataIndex,
-        TensorProperties,
-        TensorStorageMetadata,
-    )  # fmt: skip
-
-    meta_path = folder / ".metadata"
-    if meta_path.stat().st_size > MAX_METADATA:
+    """List a DCP folder from ``.metadata``; non-tensor entries are read now (they are small)."""
+    meta_path = inside(folder, folder / ".metadata")
+    size = meta_path.stat().st_size
+    if size > MAX_METADATA:
         raise CheckpointError(f"{meta_path}: larger than {MAX_METADATA >> 20} MiB")
-    unpickler = RestrictedUnpickler(io.BytesIO(meta_path.read_bytes()), records=RECORDS)
+    unpickler = RestrictedUnpickler(io.BytesIO(meta_path.read_bytes()), records=RECORDS, size=size)
     try:
         raw = unpickler.load()
     except Exception as exc:
@@ -122,61 +145,32 @@ def load_dcp(folder: Path, readers: dict) -> Loaded:
     state = _state(raw, "Metadata")
     if not isinstance(state, dict) or not isinstance(state.get("state_dict_metadata"), dict):
         raise CheckpointError(f"{meta_path}: DCP metadata without a state_dict_metadata")
-    sdm: dict[str, Any] = {}
-    shapes: dict[str, tuple[tuple[int, ...], torch.dtype]] = {}
-    for fqn, item in state["state_dict_metadata"].items():
-        if not isinstance(fqn, str):
-            raise CheckpointError(f"{meta_path}: a DCP key that is not a string")
-        if isinstance(item, Opaque) and item.ckpt_global.endswith(".BytesStorageMetadata"):
-            sdm[fqn] = BytesStorageMetadata()
-            continue
-        t = _state(item, "TensorStorageMetadata")
-        props = _state(t.get("properties") if isinstance(t, dict) else None, "TensorProperties")
-        dtype = props[0] if isinstance(props, tuple) and props else None
-        if not isinstance(dtype, torch.dtype):
-            raise CheckpointError(f"{meta_path}: {fqn} has no valid dtype")
-        size = _ints(t.get("size"), f"size of {fqn}")
-        chunks = []
-        for c in t.get("chunks") or []:
-            cs = _state(c, "ChunkStorageMetadata")
-            chunks.append(ChunkStorageMetadata(offsets=torch.Size(_ints(cs.get("offsets"), "chunk offsets")),
-                                               sizes=torch.Size(_ints(cs.get("sizes"), "chunk sizes"))))  # fmt: skip
-        sdm[fqn] = TensorStorageMetadata(properties=TensorProperties(dtype=dtype), size=torch.Size(size), chunks=chunks)
-        shapes[fqn] = (size, dtype)
-    storage: dict[Any, Any] = {}
-    files: set[str] = set()
-    for index, info in (state.get("storage_data") or {}).items():
-        ix, si = _state(index, "MetadataIndex"), _state(info, "_StorageInfo")
-        if not isinstance(ix, dict) or not isinstance(si, dict):
-            raise CheckpointError(f"{meta_path}: malformed storage_data")
-        rel = si.get("relative_path")
-        if not isinstance(rel, str) or "/" in rel or "\\" in rel or rel in ("", ".", ".."):
-            raise CheckpointError(f"{meta_path}: storage file {rel!r} points outside the folder; refusing it")
-        offset = ix.get("offset")
-        offset = torch.Size(_ints(offset, "index offset")) if offset is not None else None
-        position = ix.get("index") if isinstance(ix.get("index"), int) else None
-        key = MetadataIndex(fqn=str(ix.get("fqn")), offset=offset, index=position)
-        descriptors = si.get("transform_descriptors")
-        extra = {"transform_descriptors": list(descriptors)} if descriptors else {}
-        start, length = _ints([si.get("offset"), si.get("length")], "offset/length")
-        storage[key] = _StorageInfo(relative_path=rel, offset=start, length=length, **extra)
-        files.add(rel)
-    metadata = Metadata(state_dict_metadata=sdm, storage_data=storage)
-    source = DcpFolder(folder, metadata)
+    blobs, files = _storage(folder, meta_path, state.get("storage_data"))
     result = Loaded(
-        format=DCP, root={}, unsafe_globals=unpickler.unsafe_globals, blocked_globals=unpickler.blocked_globals
+        format=DCP,
+        root={},
+        unsafe_globals=unpickler.unsafe_globals,
+        blocked_globals=unpickler.blocked_globals,
+        files=[meta_path, *(folder / f for f in files)],
     )
-    missing = sorted(f for f in files if not (folder / f).is_file())
+    missing = sorted(f for f, present in files.items() if not present)
     for f in missing:
         result.warnings.append(f"shard file {f} is missing: tensors with data in it cannot be read")
-    lost = {k.fqn for k, v in storage.items() if v.relative_path in missing}
-    for fqn, item in sdm.items():
-        if isinstance(item, BytesStorageMetadata):
-            value = _read_bytes(folder, fqn, storage, missing)
+    source = DcpFolder(folder)
+    n_bytes = 0
+    for fqn, item in state["state_dict_metadata"].items():
+        if not isinstance(fqn, str) or len(fqn) > 4096:
+            raise CheckpointError(f"{meta_path}: a DCP key that is not a string")
+        if isinstance(item, Opaque) and item.ckpt_global.endswith(".BytesStorageMetadata"):
+            n_bytes += 1
+            value: Any = "<not read: too many non-tensor entries>"
+            if n_bytes <= MAX_BYTES_ENTRIES:
+                value = _read_bytes(source, blobs.get((fqn, None)))
+            elif n_bytes == MAX_BYTES_ENTRIES + 1:
+                result.warnings.append(f"only the first {MAX_BYTES_ENTRIES} non-tensor entries were read")
         else:
-            shape, dtype = shapes[fqn]
-            value = DcpTensor(source, fqn, shape, dtype)
-            if fqn in lost:
+            value = _tensor(source, meta_path, fqn, item, blobs)
+            if any(c.blob is None for c in value.chunks):
                 result.warnings.append(f"{fqn}: part of its data was in a missing shard")
         # DCP flattens {"model": {...}, "optim": {...}}: restore the first level, so the model is found
         head, _, rest = fqn.partition(".")
@@ -188,32 +182,109 @@ def load_dcp(folder: Path, readers: dict) -> Loaded:
     return result
 
 
-def _read_bytes(folder: Path, fqn: str, storage: dict, missing: list[str]) -> Any:
-    """A non-tensor entry: a torch.save blob inside a .distcp file, read with the safe reader."""
-    from ..open import open_checkpoint
+def _storage(folder: Path, meta_path: Path, data: Any) -> tuple[dict[tuple, Blob | None], dict[str, bool]]:
+    """(fqn, chunk offsets or None) -> where it is stored; and each shard file -> present."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{meta_path}: malformed storage_data")
+    blobs: dict[tuple, Blob | None] = {}
+    files: dict[str, bool] = {}
+    sizes: dict[str, int] = {}
+    for index, info in data.items():
+        ix, si = _state(index, "MetadataIndex"), _state(info, "_StorageInfo")
+        if not isinstance(ix, dict) or not isinstance(si, dict):
+            raise CheckpointError(f"{meta_path}: malformed storage_data")
+        rel = si.get("relative_path")
+        if not isinstance(rel, str) or "/" in rel or "\\" in rel or rel in ("", ".", "..") or len(rel) > 255:
+            raise CheckpointError(f"{meta_path}: storage file {str(rel)[:80]!r} points outside the folder; refusing it")
+        if si.get("transform_descriptors"):
+            raise CheckpointError(
+                f"{meta_path}: entries are stored with a transform (compression); not supported, refusing them"
+            )
+        if rel not in files:
+            path = folder / rel
+            files[rel] = path.is_file()
+            if files[rel]:
+                inside(folder, path)
+                sizes[rel] = path.stat().st_size
+        start, length = _ints([si.get("offset"), si.get("length")], "offset/length")
+        if files[rel] and start + length > sizes[rel]:
+            raise CheckpointError(f"{meta_path}: an entry lies past the end of shard file {rel}")
+        offset = ix.get("offset")
+        key = (str(ix.get("fqn")), _ints(offset, "index offset") if offset is not None else None)
+        blobs[key] = Blob(rel, start, length) if files[rel] else None
+    return blobs, files
 
-    info = next((v for k, v in storage.items() if k.fqn == fqn), None)
-    if info is None or info.relative_path in missing:
+
+def _tensor(source: DcpFolder, meta_path: Path, fqn: str, item: Any, blobs: dict) -> DcpTensor:
+    t = _state(item, "TensorStorageMetadata")
+    props = _state(t.get("properties") if isinstance(t, dict) else None, "TensorProperties")
+    dtype = props[0] if isinstance(props, tuple) and props else None
+    if not isinstance(dtype, torch.dtype):
+        raise CheckpointError(f"{meta_path}: {fqn} has no valid dtype")
+    shape = _ints(t.get("size"), f"size of {fqn}")
+    raw_chunks = t.get("chunks") or []
+    if not isinstance(raw_chunks, list):
+        raise CheckpointError(f"{meta_path}: {fqn} has malformed chunks")
+    chunks: list[Chunk] = []
+    covered = 0
+    for c in raw_chunks:
+        cs = _state(c, "ChunkStorageMetadata")
+        if not isinstance(cs, dict):
+            raise CheckpointError(f"{meta_path}: {fqn} has a malformed chunk")
+        offsets, sizes = _ints(cs.get("offsets"), "chunk offsets"), _ints(cs.get("sizes"), "chunk sizes")
+        if len(offsets) != len(shape) or len(sizes) != len(shape):
+            raise CheckpointError(f"{meta_path}: {fqn} has a chunk of the wrong rank")
+        if any(o + s > n for o, s, n in zip(offsets, sizes, shape)):
+            raise CheckpointError(f"{meta_path}: {fqn} has a chunk outside its shape {list(shape)}")
+        key = (fqn, offsets)
+        if key not in blobs:
+            raise CheckpointError(f"{meta_path}: {fqn} has a chunk without stored data")
+        blob = blobs[key]
+        volume = math.prod(sizes)
+        if blob is not None and blob.length < volume * dtype.itemsize:
+            raise CheckpointError(f"{meta_path}: {fqn} has a chunk whose stored data is too short")
+        covered += volume
+        chunks.append(Chunk(offsets, sizes, blob))
+    # the chunks must supply every element (a region no chunk covers would have no data)
+    if covered != math.prod(shape):
+        raise CheckpointError(
+            f"{meta_path}: {fqn} declares {math.prod(shape):,} elements but its chunks hold {covered:,}; refusing it"
+        )
+    return DcpTensor(source, fqn, shape, dtype, chunks)
+
+
+def _read_bytes(source: DcpFolder, blob: Blob | None) -> Any:
+    """A non-tensor entry: the torch.save archive it is, read with the safe reader."""
+    if blob is None:
         return "<missing>"
-    if getattr(info, "transform_descriptors", None):
-        return "<stored with a transform; not shown>"
-    with open(folder / info.relative_path, "rb") as f:
-        f.seek(info.offset)
-        blob = f.read(info.length)
-    fd, tmp = tempfile.mkstemp(suffix=".pt")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        with open_checkpoint(tmp, device="cpu") as ckpt:
-            value = ckpt.root
-            if isinstance(value, (LazyTensor, torch.Tensor)):
-                value = ckpt.tensor("").clone()
-            return value if not isinstance(value, (dict, list)) or not ckpt.tensors else "<object holding tensors>"
+        loaded = source.open_blob(blob)
+    except CheckpointError:
+        return "<unreadable entry>"
+    try:
+        value = loaded.root
+        if isinstance(value, LazyTensor):
+            return value.materialize().clone() if value.numel <= 1 << 16 else "<a tensor>"
+        if loaded.blocked_globals:
+            return "<an object that was not loaded (untrusted class)>"
+        if isinstance(value, (dict, list, tuple)) and _holds_tensors(value):
+            return "<object holding tensors>"
+        return value
     except CheckpointError:
         return "<unreadable entry>"
     finally:
-        os.unlink(tmp)
+        if loaded.close:
+            loaded.close()
 
 
-def shard_count(metadata: Any) -> int:
-    return len({v.relative_path for v in metadata.storage_data.values()}) if metadata else 0
+def _holds_tensors(value: Any) -> bool:
+    from ..index import walk
+
+    return bool(walk(value).tensors)
+
+
+def shard_count(folder: Path) -> int:
+    """How many shard files a DCP folder has."""
+    return sum(1 for name in os.listdir(folder) if name.endswith(".distcp"))

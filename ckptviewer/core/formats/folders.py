@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,30 +52,52 @@ def folder_kind(path: Path) -> tuple[str, Path] | None:
     )
 
 
+def inside(folder: Path, path: Path) -> Path:
+    """``path`` if it really lies in ``folder`` (links resolved); a CheckpointError otherwise.
+
+    A folder format names its files; a symlink among them must not make ckptviewer read
+    (and show) a file elsewhere, such as a credentials file.
+    """
+    real_folder = os.path.realpath(folder)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real_folder, real]) != real_folder:
+        raise CheckpointError(f"{path}: is a link to a file outside the checkpoint folder; refusing to read it")
+    return path
+
+
 def read_json(path: Path) -> Any:
-    """A small JSON file, or a CheckpointError saying why not."""
+    """A small JSON file, or a CheckpointError saying why not (never quoting its content)."""
     try:
         if path.stat().st_size > MAX_JSON:
             raise CheckpointError(f"{path}: larger than {MAX_JSON >> 20} MiB; not an index or config")
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: not valid JSON (not UTF-8 text)") from None
+    except (RecursionError, ValueError):
+        raise CheckpointError(f"{path}: not valid JSON (nested too deeply or an oversized number)") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
-def _sidecar_metadata(folder: Path, names: tuple[str, ...]) -> dict[str, Any]:
+def _sidecar_metadata(folder: Path, names: tuple[str, ...]) -> tuple[dict[str, Any], list[Path]]:
     out: dict[str, Any] = {}
+    files: list[Path] = []
     for name in names:
         f = folder / name
         if f.is_file():
+            files.append(f)
             try:
-                out[name.removesuffix(".json")] = read_json(f)
+                out[name.removesuffix(".json")] = read_json(inside(folder, f))
             except CheckpointError as exc:
                 out[name.removesuffix(".json")] = {"__error__": str(exc)}
-    return out
+    return out, files
 
 
-def load_file(path: Path, readers: dict[str, Callable]) -> Loaded:
-    """Open one weight file with the reader its content calls for."""
+def load_file(path: Path, readers: dict[str, Callable], folder: Path | None = None) -> Loaded:
+    """Open one weight file with the reader its content calls for (it must lie in ``folder``)."""
+    inside(folder if folder is not None else path.parent, path)
     fmt = sniff(path)
     if fmt not in (TORCH_ZIP, TORCH_LEGACY, SAFETENSORS):
         raise CheckpointError(f"{path}: a {fmt} file cannot be a shard")
@@ -82,21 +105,27 @@ def load_file(path: Path, readers: dict[str, Callable]) -> Loaded:
 
 
 def load_single(path: Path, readers: dict[str, Callable]) -> Loaded:
+    """A folder holding one weight file (and maybe config.json)."""
     loaded = load_file(path, readers)
-    loaded.extra_metadata.update(_sidecar_metadata(path.parent, ("config.json",)))
+    meta, files = _sidecar_metadata(path.parent, ("config.json",))
+    loaded.extra_metadata.update(meta)
+    loaded.files += files
     return loaded
 
 
 def load_peft(path: Path, readers: dict[str, Callable]) -> Loaded:
+    """A PEFT adapter folder: the adapter weights, adapter_config.json and config.json."""
     loaded = load_file(path, readers)
     loaded.format = PEFT
-    loaded.extra_metadata.update(_sidecar_metadata(path.parent, ("adapter_config.json", "config.json")))
+    meta, files = _sidecar_metadata(path.parent, ("adapter_config.json", "config.json"))
+    loaded.extra_metadata.update(meta)
+    loaded.files += files
     return loaded
 
 
 def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
     """One tree over every shard an index names; missing shards become warnings."""
-    index = read_json(index_path)
+    index = read_json(inside(index_path.parent, index_path))
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(weight_map, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()
@@ -109,7 +138,7 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
             raise CheckpointError(f"{index_path}: shard name {shard!r} points outside the folder; refusing it")
         shards.setdefault(shard, []).append(key)
     merged: dict[str, Any] = {}
-    result = Loaded(format=HF_SHARDED, root=merged)
+    result = Loaded(format=HF_SHARDED, root=merged, files=[index_path, *(folder / shard for shard in shards)])
     closers = []
     found: dict[str, Any] = {}
     for shard, keys in shards.items():
@@ -118,7 +147,7 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
             shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
             result.warnings.append(f"shard {shard} is missing: {len(keys)} tensors not shown ({shown})")
             continue
-        loaded = load_file(path, readers)
+        loaded = load_file(path, readers, folder)
         if loaded.close:
             closers.append(loaded.close)
         root = loaded.root if isinstance(loaded.root, dict) else {}
@@ -142,7 +171,9 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
     merged.update(found)
     if isinstance(index.get("metadata"), dict):
         result.extra_metadata["index_metadata"] = index["metadata"]
-    result.extra_metadata.update(_sidecar_metadata(folder, ("config.json",)))
+    meta, files = _sidecar_metadata(folder, ("config.json",))
+    result.extra_metadata.update(meta)
+    result.files += files
 
     def close() -> None:
         for c in closers:

@@ -42,14 +42,20 @@ class SafetensorsFile:
     def file_offset(self, ref: StorageRef) -> int:
         return self.data_start + int(ref.key.split(":")[0]) + ref.byte_offset
 
-    def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
-        start = self.file_offset(ref)
+    def untyped_storage(
+        self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
+    ) -> torch.UntypedStorage:
+        """Bytes ``start:stop`` of ``ref``: a view of the file's private memory map."""
+        stop = ref.nbytes if stop is None else stop
+        if not 0 <= start <= stop <= ref.nbytes:
+            raise CheckpointError(f"{self.path}: a tensor reaches outside its data")
+        first = self.file_offset(ref) + start
         with self._lock:
             if self._file_storage is None:
                 self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, self.size)
-        view = self._file_storage[start : start + ref.nbytes]
-        if start % ref.dtype.itemsize:  # misaligned for the dtype: give it aligned memory
-            copy = torch.UntypedStorage(ref.nbytes)
+        view = self._file_storage[first : first + stop - start]
+        if first % (dtype or ref.dtype).itemsize:  # misaligned for the dtype: give it aligned memory
+            copy = torch.UntypedStorage(stop - start)
             copy.copy_(view)
             return copy
         return view
@@ -66,25 +72,45 @@ def load_safetensors(path: Path, size: int) -> Loaded:
         raw = f.read(n)
     try:
         header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: safetensors header is not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:100]
+        raise CheckpointError(f"{path}: safetensors header is not valid JSON ({why})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: safetensors header is not a JSON object")
     data_start, data_len = 8 + n, size - 8 - n
     source = SafetensorsFile(path, size, data_start)
     metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict):
-        raise CheckpointError(f"{path}: safetensors __metadata__ is not a JSON object")
+    # the safetensors library reads __metadata__ as strings only and refuses anything else
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise CheckpointError(f"{path}: safetensors __metadata__ is not an object of strings")
     root: dict[str, LazyTensor] = {}
-    refs: dict[str, StorageRef] = {}
+    spans: list[tuple[int, int, str]] = []
     for name, spec in header.items():
         dtype, shape, begin, end = _check_entry(path, name, spec, data_len)
-        key = f"{begin}:{end}"
-        ref = refs.get(key)
-        if ref is None or ref.dtype != dtype:
-            ref = refs[key] = StorageRef(key, dtype, (end - begin) // dtype.itemsize, None, source)
+        ref = StorageRef(f"{begin}:{end}", dtype, (end - begin) // dtype.itemsize, None, source)
         root[name] = LazyTensor(ref, 0, shape, contiguous_stride(shape), dtype)
-    return Loaded(format=SAFETENSORS, root=root, extra_metadata={"__metadata__": metadata} if metadata else {})
+        spans.append((begin, end, name))
+    _check_coverage(path, spans, data_len)
+    return Loaded(
+        format=SAFETENSORS,
+        root=root,
+        extra_metadata={"__metadata__": metadata} if metadata else {},
+        files=[path],
+    )
+
+
+def _check_coverage(path: Path, spans: list[tuple[int, int, str]], data_len: int) -> None:
+    """Tensors tile the data exactly, as the safetensors library requires (no overlaps, no gaps)."""
+    end = 0
+    for begin, stop, name in sorted(spans):
+        if begin != end:
+            raise CheckpointError(
+                f"{path}: safetensors header entry {name!r} starts at byte {begin}, not where the previous "
+                f"tensor ends ({end}): overlapping or missing data"
+            )
+        end = stop
+    if end != data_len:
+        raise CheckpointError(f"{path}: safetensors tensors cover {end} of the file's {data_len} data bytes")
 
 
 def _check_entry(path: Path, name: str, spec: object, data_len: int) -> tuple[torch.dtype, tuple[int, ...], int, int]:
@@ -93,14 +119,15 @@ def _check_entry(path: Path, name: str, spec: object, data_len: int) -> tuple[to
 
     if not isinstance(spec, dict):
         raise bad("is not an object")
-    dtype = DTYPES.get(spec.get("dtype"))  # type: ignore[arg-type]
+    name_of_dtype = spec.get("dtype")
+    dtype = DTYPES.get(name_of_dtype) if isinstance(name_of_dtype, str) else None
     if dtype is None:
-        raise bad(f"has unknown dtype {spec.get('dtype')!r}")
+        raise bad(f"has unknown dtype {str(name_of_dtype)[:40]!r}")
     shape, offsets = spec.get("shape"), spec.get("data_offsets")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise bad(f"has an invalid shape {shape!r}")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
-        raise bad(f"has invalid data_offsets {offsets!r}")
+    if not isinstance(shape, list) or len(shape) > 64 or not all(type(d) is int and 0 <= d < 1 << 62 for d in shape):
+        raise bad(f"has an invalid shape {str(shape)[:60]}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)):
+        raise bad(f"has invalid data_offsets {str(offsets)[:60]}")
     begin, end = offsets
     if not 0 <= begin <= end <= data_len:
         raise bad(f"points at bytes {begin}..{end}, outside the {data_len} data bytes of the file")

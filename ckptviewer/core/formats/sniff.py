@@ -96,11 +96,11 @@ def describe(head: bytes, size: int) -> str:
             return what
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return "a Python pickle that torch.save did not write"
-    text = head.decode("utf-8", errors="strict") if _is_text(head) else None
-    if text is not None:
-        first = text.strip().splitlines()[0][:40] if text.strip() else ""
-        return f"a text file ({size} bytes, starts with {first!r})"
-    return f"unrecognised binary data ({size} bytes, starts with {head[:8].hex(' ')})"
+    # never quote the content: the file may be anything the user (or a link) pointed at
+    if _is_text(head):
+        kind = "JSON" if head.lstrip()[:1] in (b"{", b"[") else "text"
+        return f"a {kind} file ({size} bytes)"
+    return f"unrecognised binary data ({size} bytes)"
 
 
 def _is_text(head: bytes) -> bool:

@@ -18,6 +18,7 @@ import torch
 
 from ..errors import CheckpointError
 from ..lazy import StorageRef
+from ..limits import Budget
 from ..unpickle import RestrictedUnpickler, StorageType
 from . import Loaded
 from .sniff import TORCH_LEGACY
@@ -34,12 +35,17 @@ class LegacyFile:
     def file_offset(self, ref: StorageRef) -> int:
         return self.data_offsets[ref.key] + ref.byte_offset
 
-    def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
-        start = self.file_offset(ref)
+    def untyped_storage(
+        self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
+    ) -> torch.UntypedStorage:
+        """Bytes ``start:stop`` of ``ref``, read from the file (this format cannot be mapped in place)."""
+        stop = ref.nbytes if stop is None else stop
+        if not 0 <= start <= stop <= ref.nbytes:
+            raise CheckpointError(f"{self.path}: a tensor reaches outside its storage {ref.key}")
         with self._lock, open(self.path, "rb") as f:
-            f.seek(start)
-            raw = bytearray(f.read(ref.nbytes))
-        if len(raw) != ref.nbytes:
+            f.seek(self.file_offset(ref) + start)
+            raw = bytearray(f.read(stop - start))
+        if len(raw) != stop - start:
             raise CheckpointError(f"{self.path}: storage {ref.key} is cut short (truncated file)")
         if not raw:
             return torch.UntypedStorage(0)
@@ -64,6 +70,8 @@ def load_legacy(path: Path, size: int) -> Loaded:
         storage_type, root_key, location, numel, view = pid[1:]
         if not isinstance(storage_type, StorageType):
             raise pickle.UnpicklingError("storage record without a storage type")
+        if not _count(numel):
+            raise pickle.UnpicklingError("storage record with an impossible size")
         root_key, location = _ascii(root_key), _ascii(location)
         dtype = storage_type.dtype
         root = roots.get(root_key)
@@ -72,20 +80,28 @@ def load_legacy(path: Path, size: int) -> Loaded:
             locations.add(location)
         if view is None:
             return root
+        if not isinstance(view, tuple) or len(view) != 3:
+            raise pickle.UnpicklingError("malformed storage view record")
         view_key, offset, view_size = view
         view_key = _ascii(view_key)
+        if not (_count(offset) and _count(view_size) and offset + view_size <= root.numel):
+            raise pickle.UnpicklingError("storage view record reaching outside its storage")
         if view_key not in views:
             views[view_key] = StorageRef(
                 root_key, dtype, int(view_size), location, source, byte_offset=int(offset) * dtype.itemsize
             )
         return views[view_key]
 
+    budget = Budget.for_size(size)  # one budget for the five pickles of this file
     with open(path, "rb") as f:
         try:
-            header = [RestrictedUnpickler(f).load() for _ in range(3)]
-            unpickler = RestrictedUnpickler(f, persistent_load)
+            header = [RestrictedUnpickler(f, budget=budget).load() for _ in range(3)]
+            unpickler = RestrictedUnpickler(f, persistent_load, budget=budget)
             root = unpickler.load()
-            keys = [_ascii(k) for k in RestrictedUnpickler(f).load()]
+            keys = RestrictedUnpickler(f, budget=budget).load()
+            if not isinstance(keys, list):
+                raise pickle.UnpicklingError("the list of storage keys is missing")
+            keys = [_ascii(k) for k in keys]
         except Exception as exc:
             raise CheckpointError(f"{path}: cannot read legacy checkpoint ({type(exc).__name__}: {exc})") from None
         if header[1] != 1001:
@@ -94,9 +110,14 @@ def load_legacy(path: Path, size: int) -> Loaded:
         for key in keys:
             f.seek(offset)
             count = f.read(8)
-            if len(count) != 8 or key not in roots:
+            if len(count) != 8 or key not in roots or key in source.data_offsets:
                 raise CheckpointError(f"{path}: storage {key} is missing or cut short (truncated file)")
             (n,) = struct.unpack("<q", count)
+            # the element count torch reads back must be the one the pickle declared
+            if n != roots[key].numel:
+                raise CheckpointError(
+                    f"{path}: storage {key} holds {n} elements but the pickle declares {roots[key].numel}"
+                )
             source.data_offsets[key] = offset + 8
             offset += 8 + n * roots[key].dtype.itemsize
         if offset > size:
@@ -110,8 +131,18 @@ def load_legacy(path: Path, size: int) -> Loaded:
         locations=locations,
         unsafe_globals=unpickler.unsafe_globals,
         blocked_globals=unpickler.blocked_globals,
+        files=[path],
     )
 
 
 def _ascii(value: Any) -> str:
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+    """A storage key or location: short text, nothing else."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii")
+    if not isinstance(value, str) or len(value) > 256:
+        raise pickle.UnpicklingError("storage record with a malformed key or location")
+    return value
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 1 << 62

@@ -9,7 +9,9 @@ private memory map of the whole file when a tensor is materialized.
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import struct
 import threading
 import zipfile
 from pathlib import Path
@@ -29,26 +31,72 @@ MAX_PICKLE = 1 << 30  # the largest real data.pkl seen is a few tens of MB
 TORCHSCRIPT = "torchscript"
 
 
-class ZipArchive:
-    """A torch zip file: its records (via torch's own zip reader) and a memory map."""
+class FileWindow(io.RawIOBase):
+    """Bytes ``base .. base+length`` of a file, as a read-only file of their own.
 
-    def __init__(self, path: Path, size: int) -> None:
+    A DCP shard file holds one torch.save archive per tensor chunk, back to back: each
+    is read through a window with the same checks as a checkpoint file.
+    """
+
+    def __init__(self, path: Path, base: int, length: int) -> None:
+        super().__init__()
+        self._f = open(path, "rb")  # noqa: SIM115 - closed with the window
+        self.base, self.length, self.pos = base, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.pos = max(0, pos if whence == 0 else self.pos + pos if whence == 1 else self.length + pos)
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = max(0, min(len(buffer), self.length - self.pos))
+        self._f.seek(self.base + self.pos)
+        got = self._f.readinto(memoryview(buffer).cast("B")[:n]) or 0
+        self.pos += got
+        return got
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+class ZipArchive:
+    """A torch zip file (or a window of one file holding it): its records and a memory map.
+
+    Records are listed by torch's own zip reader and cross-checked with Python's zipfile
+    (:func:`_stored_entries`); storage bytes come from a private map of the whole file.
+    """
+
+    def __init__(self, path: Path, size: int, base: int = 0) -> None:
         self.path = path
-        self.size = size
+        self.size = size  # bytes of the archive (the window's length)
+        self.base = base  # where the archive starts in the file
         self._lock = threading.Lock()
         self._file_storage: torch.UntypedStorage | None = None
+        whole = base == 0 and size == os.path.getsize(path)
+        self._window = None if whole else FileWindow(path, base, size)
         try:
-            self._reader = torch._C.PyTorchFileReader(str(path))
+            self._reader = torch._C.PyTorchFileReader(self._window or str(path))
             records = set(self._reader.get_all_records())
         except RuntimeError:
-            raise NotACheckpointError(f"{path}: not a readable checkpoint: {describe_zip(path)}") from None
+            raise NotACheckpointError(f"{path}: not a readable checkpoint: {self.describe()}") from None
         if "data.pkl" not in records:
-            raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: {describe_zip(path)}")
+            raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: {self.describe()}")
         # torch.jit.save: the same data.pkl and storages, plus compiled code we never run
         self.torchscript = "constants.pkl" in records or any(r.startswith("code/") for r in records)
         self.records = records
+        self.entries = _stored_entries(path, self._window or path, records)
+        self.offsets = _Offsets(self)
         if self._reader.get_record_size("data.pkl") > MAX_PICKLE:
-            raise CheckpointError(f"{path}: data.pkl is larger than {MAX_PICKLE >> 20} MiB (a decompression bomb?)")
+            raise CheckpointError(f"{path}: data.pkl is larger than {MAX_PICKLE >> 20} MiB")
         self.data_pkl = self.read_record("data.pkl")
         self.byteorder = (
             self.read_record("byteorder").decode("ascii", "replace") if "byteorder" in records else "little"
@@ -64,38 +112,140 @@ class ZipArchive:
         name = f"data/{key}"
         return self._reader.get_record_size(name) if name in self.records else None
 
+    def describe(self) -> str:
+        return describe_zip(self._window or self.path)
+
     def file_offset(self, ref: StorageRef) -> int:
         """Where the bytes of ``ref`` start in the file."""
-        return self._reader.get_record_offset(f"data/{ref.key}") + ref.byte_offset
+        return self.base + self.offsets[f"data/{ref.key}"] + ref.byte_offset
 
-    def untyped_storage(self, ref: StorageRef) -> torch.UntypedStorage:
-        """The bytes of ``ref``: a view of the file's private memory map."""
+    def untyped_storage(
+        self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
+    ) -> torch.UntypedStorage:
+        """Bytes ``start:stop`` of ``ref``: a view of the file's private memory map."""
         name = f"data/{ref.key}"
         if name not in self.records:
             raise CheckpointError(f"{self.path}: storage record {name} is missing")
-        try:
-            offset = self._reader.get_record_offset(name) + ref.byte_offset
-        except RuntimeError as exc:
-            raise CheckpointError(f"{self.path}: damaged zip record {name} ({_first_line(exc)})") from None
-        if offset + ref.nbytes > self.size:
+        offset = self.offsets[name] + ref.byte_offset
+        stop = ref.nbytes if stop is None else stop
+        if offset + ref.nbytes > self.size or not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: storage {name} runs past the end of the file (truncated?)")
-        storage = self._mapped()[offset : offset + ref.nbytes]
+        storage = self._mapped()[self.base + offset + start : self.base + offset + stop]
         if self.byteorder == "big":
-            storage = _swapped(storage, ref.dtype)
+            storage = _swapped(storage, dtype or ref.dtype)
+        return storage
+
+    def read_copy(self, ref: StorageRef, start: int, stop: int, dtype: torch.dtype) -> torch.UntypedStorage:
+        """Bytes ``start:stop`` of ``ref`` read into private memory with plain file reads.
+
+        For data that is used once (DCP chunks copied into their tensor): mapped pages would
+        stay resident until the whole map is dropped.
+        """
+        name = f"data/{ref.key}"
+        offset = self.offsets[name] + ref.byte_offset
+        if name not in self.records or offset + ref.nbytes > self.size or not 0 <= start <= stop <= ref.nbytes:
+            raise CheckpointError(f"{self.path}: storage {name} runs past the end of its archive")
+        storage = torch.UntypedStorage(stop - start)
+        if stop > start:
+            with open(self.path, "rb") as f:
+                f.seek(self.base + offset + start)
+                view = torch.empty((0,), dtype=torch.uint8).set_(storage).numpy()
+                if f.readinto(memoryview(view)) != stop - start:
+                    raise CheckpointError(f"{self.path}: storage {name} is cut short")
+        if self.byteorder == "big":
+            storage.byteswap(dtype)
         return storage
 
     def _mapped(self) -> torch.UntypedStorage:
         with self._lock:
             if self._file_storage is None:
                 # MAP_PRIVATE: pages are read on first touch and never written back
-                self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, self.size)
+                whole = self.base + self.size
+                self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, whole)
             return self._file_storage
 
     def close(self) -> None:
         self._reader = None  # type: ignore[assignment]
+        if self._window is not None:
+            self._window.close()
 
 
-def describe_zip(path: Path) -> str:
+class _Offsets:
+    """Where each record's bytes start, checked on first use against our own reading of the zip.
+
+    torch's reader and Python's zipfile must agree on every record we map: otherwise the
+    bytes shown could differ from the bytes torch.load reads.
+    """
+
+    def __init__(self, archive: ZipArchive) -> None:
+        self.archive = archive
+        self.known: dict[str, int] = {}
+
+    def __getitem__(self, name: str) -> int:
+        offset = self.known.get(name)
+        if offset is None:
+            archive = self.archive
+            try:
+                offset = archive._reader.get_record_offset(name)
+            except RuntimeError as exc:
+                raise CheckpointError(f"{archive.path}: damaged zip record {name} ({_first_line(exc)})") from None
+            if offset != _data_offset(archive, archive.entries[name]):
+                raise CheckpointError(
+                    f"{archive.path}: zip record {name} is located differently by different zip readers "
+                    "(a crafted archive); refusing it"
+                )
+            self.known[name] = offset
+        return offset
+
+
+def _stored_entries(path: Path, source: Any, records: set[str]) -> dict[str, zipfile.ZipInfo]:
+    """The zip's records as Python's zipfile reads them; refuse what torch.save never writes.
+
+    torch.save stores records uncompressed, each name once. A compressed record would show
+    its compressed bytes through our memory map while torch inflates it (and a deflated
+    data.pkl is a decompression bomb); a repeated name may be resolved differently by
+    different readers.
+    """
+    try:
+        with zipfile.ZipFile(source) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CheckpointError(f"{path}: the zip directory is damaged or crafted ({_first_line(exc)})") from None
+    if not infos:
+        raise CheckpointError(f"{path}: an empty zip archive")
+    prefix = infos[0].filename.split("/", 1)[0] + "/"
+    entries: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        if not info.filename.startswith(prefix):
+            continue
+        name = info.filename[len(prefix) :]
+        if name in entries:
+            raise CheckpointError(f"{path}: the zip holds two records named {name!r}; refusing it")
+        read = name in ("data.pkl", "byteorder") or name.startswith("data/")  # TorchScript compresses code/
+        if read and info.compress_type != zipfile.ZIP_STORED:
+            raise CheckpointError(
+                f"{path}: zip record {name!r} is compressed; torch.save never compresses records, refusing it"
+            )
+        if read and info.compress_size != info.file_size:
+            raise CheckpointError(f"{path}: zip record {name!r} has inconsistent sizes; refusing it")
+        entries[name] = info
+    if set(entries) != records:
+        raise CheckpointError(f"{path}: the zip's records are read differently by different zip readers; refusing it")
+    return entries
+
+
+def _data_offset(archive: ZipArchive, info: zipfile.ZipInfo) -> int:
+    """Where a stored record's bytes start in the archive: after its local header."""
+    with open(archive.path, "rb") as f:
+        f.seek(archive.base + info.header_offset)
+        header = f.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        return -1
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return info.header_offset + 30 + name_len + extra_len
+
+
+def describe_zip(path: Any) -> str:
     """What a zip that torch cannot use as a checkpoint holds, for the error message."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -105,8 +255,7 @@ def describe_zip(path: Path) -> str:
     if not names:
         return "an empty zip archive"
     if not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        return f"a zip archive without data.pkl (holds {len(names)} entries: {shown})"
+        return f"a zip archive without data.pkl (it holds {len(names)} other entries)"
     return "a zip archive that torch's reader rejects (damaged?)"
 
 
@@ -121,9 +270,9 @@ def _swapped(storage: torch.UntypedStorage, dtype: torch.dtype) -> torch.Untyped
     return copy
 
 
-def load_zip(path: Path, size: int) -> Loaded:
-    """List a torch zip checkpoint without reading tensor data."""
-    archive = ZipArchive(path, size)
+def load_zip(path: Path, size: int, base: int = 0) -> Loaded:
+    """List a torch zip checkpoint (or one at ``base`` in a larger file) without reading tensor data."""
+    archive = ZipArchive(path, size, base)
     storages: dict[str, StorageRef] = {}
     locations: set[str] = set()
 
@@ -133,6 +282,8 @@ def load_zip(path: Path, size: int) -> Loaded:
         storage_type, key, location, numel = pid[1:]
         if not isinstance(storage_type, StorageType):
             raise pickle.UnpicklingError("storage record without a storage type")
+        if type(numel) is not int or not 0 <= numel < 1 << 62:
+            raise pickle.UnpicklingError("storage record with an impossible size")
         key, location = _ascii(key), _ascii(location)
         ref = storages.get(key)
         if ref is None:
@@ -141,7 +292,9 @@ def load_zip(path: Path, size: int) -> Loaded:
             locations.add(location)
         return ref
 
-    unpickler = RestrictedUnpickler(io.BytesIO(archive.data_pkl), persistent_load, script=archive.torchscript)
+    unpickler = RestrictedUnpickler(
+        io.BytesIO(archive.data_pkl), persistent_load, script=archive.torchscript, size=len(archive.data_pkl)
+    )
     try:
         root = unpickler.load()
     except CheckpointError:
@@ -159,6 +312,7 @@ def load_zip(path: Path, size: int) -> Loaded:
         blocked_globals=unpickler.blocked_globals,
         warnings=warnings,
         close=archive.close,
+        files=[path],
     )
 
 
@@ -172,4 +326,9 @@ def _check_records(path: Path, archive: ZipArchive, storages: dict[str, StorageR
 
 
 def _ascii(value: Any) -> str:
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+    """A storage key or location: short text, nothing else."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii")
+    if not isinstance(value, str) or len(value) > 256:
+        raise pickle.UnpicklingError("storage record with a malformed key or location")
+    return value

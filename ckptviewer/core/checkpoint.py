@@ -90,6 +90,14 @@ class Checkpoint:
     origin: Checkpoint | None = None  # the checkpoint as opened, for an edited copy
     companions: tuple = ()  # other open checkpoints whose tensors this one uses (graft)
     flavor: str | None = None  # lightning | whole-model | training-checkpoint | ddp, where known
+    files: list[Path] = field(default_factory=list)  # every file the checkpoint was read from
+
+    def input_files(self) -> list[Path]:
+        """Every file this checkpoint (and what it borrows tensors from) was read from."""
+        out = list(self.opened.files or [self.opened.path])
+        for c in self.companions:
+            out += c.input_files()
+        return out
 
     @property
     def modified(self) -> bool:

@@ -24,7 +24,8 @@ import torch
 from .checkpoint import Checkpoint, TensorEntry
 from .edit import _apply_maps
 from .lazy import LazyTensor
-from .stats import CHUNK, _as_values, _prepare, iter_chunks
+from .limits import DENSE_BYTES, check_work
+from .stats import CHUNK, _prepare, dense_values, iter_chunks, stored_elements
 from .tasks import CancelToken, ProgressFn, check, report
 
 IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B = "identical", "changed", "mismatched", "only_a", "only_b"
@@ -146,8 +147,13 @@ def diff(
     rtol: float = 0.0,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    force: bool = False,
 ) -> DiffReport:
-    """Compare ``a`` and ``b`` tensor by tensor (see the module docstring)."""
+    """Compare ``a`` and ``b`` tensor by tensor (see the module docstring).
+
+    ``force`` compares tensors whose logical size dwarfs their stored data (refused
+    otherwise, :mod:`.limits`).
+    """
     a_keys, a_prefix = aligned_keys(a)
     b_keys, b_prefix = aligned_keys(b)
     if maps:
@@ -186,12 +192,12 @@ def diff(
             done += n
             report(progress, done, total, _row.key)
 
-        _compare(row, ea, eb, device, atol, rtol, cancel, advance)
+        _compare(row, ea, eb, device, atol, rtol, cancel, advance, force)
     report(progress, total, total, "Done")
     return rep
 
 
-def _chunks(entry: TensorEntry, size: int) -> Iterator[torch.Tensor]:
+def _chunks(entry: TensorEntry, size: int, force: bool = False) -> Iterator[torch.Tensor]:
     """1-D pieces of ``entry``'s values; read from the file into a reusable buffer when possible."""
     src = entry.source
     if (
@@ -205,8 +211,30 @@ def _chunks(entry: TensorEntry, size: int) -> Iterator[torch.Tensor]:
         if path is not None:
             yield from _read_chunks(path, src, size)
             return
-    t = _as_values(entry.load())
-    yield from iter_chunks(t if t.is_contiguous() else t.contiguous(), size)
+    t = dense_values(entry.load(), entry.key, force)
+    check_work(entry.key, t.numel(), stored_elements(t), force, "a comparison")
+    yield from _exact(iter_chunks(t, size), size)
+
+
+def _exact(pieces: Iterator[torch.Tensor], size: int) -> Iterator[torch.Tensor]:
+    """The same values in pieces of exactly ``size`` elements (the last may be shorter).
+
+    Both sides of a comparison must be cut at the same places, whatever their strides;
+    copying the whole tensor contiguous would cost its full logical size in memory.
+    """
+    held: list[torch.Tensor] = []
+    count = 0
+    for piece in pieces:
+        while piece.numel():
+            take = min(size - count, piece.numel())
+            held.append(piece[:take])
+            count += take
+            piece = piece[take:]
+            if count == size:
+                yield held[0] if len(held) == 1 else torch.cat(held)
+                held, count = [], 0
+    if held:
+        yield held[0] if len(held) == 1 else torch.cat(held)
 
 
 def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -241,13 +269,13 @@ class _Acc:
         self.max_abs = self.sum_abs = self.d2 = self.a2 = self.b2 = self.ab = 0.0
 
 
-def _compare(row, ea, eb, device, atol, rtol, cancel, advance) -> None:
+def _compare(row, ea, eb, device, atol, rtol, cancel, advance, force=False) -> None:
     acc = _Acc()
     bit_equal = ea.dtype == eb.dtype
     floats = ea.dtype.is_floating_point and eb.dtype.is_floating_point
     # integers compare exactly in float64 (below 2**53); floats in float32 unless one is float64
     common = torch.float64 if torch.float64 in (ea.dtype, eb.dtype) or not floats else torch.float32
-    for ca, cb in zip(_chunks(ea, CHUNK), _chunks(eb, CHUNK)):
+    for ca, cb in zip(_chunks(ea, CHUNK, force), _chunks(eb, CHUNK, force)):
         check(cancel)
         nbytes = ca.numel() * ea.dtype.itemsize + cb.numel() * eb.dtype.itemsize
         if bit_equal and _same_bits(ca, cb):
@@ -466,6 +494,8 @@ def inspect_pair(
     edges = (ha or hb).edges  # type: ignore[union-attr]
     delta = None
     if row.status == CHANGED and ta is not None and tb is not None and can_heatmap(tuple(ta.shape)):
-        d = _as_values(tb).float() - _as_values(ta).float()
-        delta = heatmap(d, device=a.device, cancel=cancel)
+        # the difference is computed whole: only for weights whose two float copies fit
+        if ta.numel() * 8 <= DENSE_BYTES:
+            d = dense_values(tb, row.key).float() - dense_values(ta, row.key).float()
+            delta = heatmap(d, device=a.device, cancel=cancel, key=row.key)
     return PairView(row, edges, ha.counts if ha else [0] * bins, hb.counts if hb else [0] * bins, delta)

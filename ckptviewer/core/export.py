@@ -6,7 +6,7 @@ import contextlib
 import csv
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -14,14 +14,19 @@ import numpy as np
 import torch
 
 from .checkpoint import Checkpoint
-from .stats import TensorStats, _as_values
+from .limits import check_dense, check_work
+from .stats import TensorStats, dense_values, stored_elements
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+def atomic_write(
+    path: str | os.PathLike, mode: str = "wb", before_replace: Callable[[Path], None] | None = None
+) -> Iterator[IO]:
     """Write to a temporary file beside ``path``, fsync it, then rename it into place.
 
-    If anything fails, the temporary file is removed and ``path`` is left as it was.
+    ``before_replace(tmp)`` runs on the complete temporary file first (verification): if it
+    raises, nothing is renamed. If anything fails, the temporary file is removed and
+    ``path`` is left as it was.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -32,6 +37,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        if before_replace is not None:
+            before_replace(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -60,23 +67,42 @@ def _umask() -> int:
     return umask
 
 
-def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
-    """A numpy copy; dtypes numpy lacks (bfloat16, float8) become float32."""
-    t = _as_values(t).detach().cpu()
+def tensor_to_numpy(t: torch.Tensor, key: str = "", force: bool = False) -> np.ndarray:
+    """A numpy copy; dtypes numpy lacks (bfloat16, float8) become float32.
+
+    The copy is dense: one of a tensor whose logical size dwarfs its stored data is
+    refused (:mod:`.limits`) unless ``force``.
+    """
+    t = dense_values(t, key, force).detach().cpu()
+    check_work(key, t.numel(), stored_elements(t), force, "an export")
+    check_dense(key, t.numel(), max(t.dtype.itemsize, 4), force, "an exported copy")
     if t.dtype == torch.bfloat16 or (t.dtype.is_floating_point and t.dtype.itemsize == 1):
         t = t.float()
     return t.contiguous().numpy()
 
 
-def export_npy(ckpt: Checkpoint, key: str, path: str | os.PathLike) -> Path:
+def export_npy(ckpt: Checkpoint, key: str, path: str | os.PathLike, force: bool = False) -> Path:
     """Save tensor ``key`` of ``ckpt`` as a .npy file."""
-    array = tensor_to_numpy(ckpt.tensor(key))
+    array = tensor_to_numpy(ckpt.tensor(key), key, force)
     with atomic_write(path) as f:
         np.save(f, array, allow_pickle=False)
     return Path(path)
 
 
 STATS_COLUMNS = ("key", "numel", "min", "max", "mean", "std", "l2", "n_nan", "n_inf", "n_zero")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    Text that starts with ``= + - @``, a tab or a carriage return gets a leading quote
+    (OWASP's advice for CSV injection); numbers are written as numbers.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def export_stats_csv(stats: list[TensorStats], path: str | os.PathLike) -> Path:
@@ -86,5 +112,5 @@ def export_stats_csv(stats: list[TensorStats], path: str | os.PathLike) -> Path:
         writer.writerow(STATS_COLUMNS)
         for s in stats:
             row = s.to_json()
-            writer.writerow(["" if row[c] is None else row[c] for c in STATS_COLUMNS])
+            writer.writerow([csv_cell(row[c]) for c in STATS_COLUMNS])
     return Path(path)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .checkpoint import Checkpoint, TensorEntry
+from .limits import WorkLimitError
 from .stats import Histogram, TensorStats, histogram, tensor_stats
 from .tasks import CancelToken, ProgressFn, check, report
 from .views import Heatmap, can_heatmap, heatmap, values_page
@@ -22,6 +23,7 @@ class TensorReport:
     heatmap: Heatmap | None
     indices: list[tuple[int, ...]]
     values: list[object]
+    notes: list[str] = field(default_factory=list)  # views left out (too large to densify), and why
 
 
 def inspect_tensor(
@@ -32,6 +34,7 @@ def inspect_tensor(
     stats: TensorStats | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    force: bool = False,
 ) -> TensorReport:
     """Compute the inspector's data for ``key`` on the checkpoint's device.
 
@@ -48,17 +51,24 @@ def inspect_tensor(
         report(progress, done, total, key)
 
     if stats is None:
-        stats = tensor_stats(t, key, ckpt.device, cancel=cancel, on_chunk=advance)
+        stats = tensor_stats(t, key, ckpt.device, cancel=cancel, on_chunk=advance, force=force)
     done = entry.numel
     value_range = (float(stats.min), float(stats.max)) if stats.min is not None else None
     hist = (
-        histogram(t, bins, value_range, ckpt.device, cancel=cancel)
+        histogram(t, bins, value_range, ckpt.device, cancel=cancel, key=key, force=force)
         if value_range
         else Histogram([], [], stats.n_nan, stats.n_inf)
     )
     advance(entry.numel)
     check(cancel)
-    hm = heatmap(t, device=ckpt.device, cancel=cancel) if can_heatmap(entry.shape) else None
-    indices, values = values_page(t, 0, PAGE)
+    notes: list[str] = []
+    hm = None
+    indices: list[tuple[int, ...]] = []
+    values: list[object] = []
+    try:  # views need dense data: a huge sparse tensor gets its statistics without them
+        hm = heatmap(t, device=ckpt.device, cancel=cancel, key=key, force=force) if can_heatmap(entry.shape) else None
+        indices, values = values_page(t, 0, PAGE, key, force)
+    except WorkLimitError as exc:
+        notes.append(str(exc))
     report(progress, total, total, key)
-    return TensorReport(entry, stats, hist, hm, indices, values)
+    return TensorReport(entry, stats, hist, hm, indices, values, notes)

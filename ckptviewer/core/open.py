@@ -184,6 +184,7 @@ def _index(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Che
         root=loaded.root,
         _close=loaded.close,
         flavor=flavor,
+        files=list(loaded.files) or [path],
     )
 
 
@@ -198,6 +199,7 @@ def derive(ckpt: Checkpoint, root: Any, report: Any) -> Checkpoint:
         unsafe_globals=set(ckpt.unsafe_globals),
         blocked_globals=set(ckpt.blocked_globals),
         extra_metadata=extra,
+        files=list(opened.files),
     )
     with gc_paused():
         new = _index(ckpt.path, loaded, ckpt.device, ckpt.trusted)

@@ -21,6 +21,7 @@ import json
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from .errors import CheckpointError
 from .export import atomic_write
 from .index import _key
 from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef
+from .limits import check_work
+from .stats import iter_chunks, stored_elements
 from .tasks import CancelToken, ProgressFn, check, report
 from .unpickle import Opaque
 
@@ -69,11 +72,20 @@ def output_format(path: str | os.PathLike) -> str:
 
 
 def check_output(ckpt: Checkpoint, out: Path, force: bool) -> None:
-    """Refuse to overwrite a source file, or an existing file without ``force``."""
-    sources = [ckpt.opened.path, *(c.opened.path for c in ckpt.companions)]
-    for src in sources:
-        if out.exists() and src.exists() and os.path.samefile(out, src):
-            raise CheckpointError(f"{out}: refusing to overwrite the source checkpoint; choose another output")
+    """Refuse an output that is any file an input was read from (``force`` or not), or an
+    existing file without ``force``.
+
+    Every file of every input counts (each shard of a folder, its index and configs, the
+    files a graft borrows from), however it is spelled: through symlinks, hard links or
+    another path to the same file.
+    """
+    real_out = os.path.realpath(out)
+    for src in ckpt.input_files():
+        same = os.path.realpath(src) == real_out
+        if not same and out.exists() and src.exists():
+            same = os.path.samefile(out, src)
+        if same:
+            raise CheckpointError(f"{out}: is a file of an input checkpoint; refusing to overwrite the source")
     if out.is_dir():
         raise CheckpointError(f"{out}: is a directory")
     if out.exists() and not force:
@@ -201,8 +213,15 @@ def save(
     verify: bool = True,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    force_compute: bool = False,
 ) -> SaveReport:
-    """Write ``ckpt`` to ``out`` (format by extension), atomically; then verify it."""
+    """Write ``ckpt`` to ``out`` (format by extension), atomically, verified before it is
+    renamed into place: a failed or cancelled verification leaves no file under ``out``
+    (and an existing one untouched).
+
+    ``force_compute`` writes densely (safetensors) a tensor whose logical size dwarfs its
+    stored data, which is refused otherwise (:mod:`.limits`).
+    """
     out = Path(out)
     check_output(ckpt, out, force)
     fmt = output_format(out)
@@ -215,36 +234,40 @@ def save(
         )
     rep = SaveReport(str(out), fmt)
     mat = _Materializer()
+
+    def finish(tmp: Path, intended: dict[str, Any]) -> None:
+        rep.file_bytes = tmp.stat().st_size
+        if verify:
+            _verify(tmp, intended, rep, cancel)
+
     try:
         if fmt == "safetensors":
-            intended = _write_safetensors(ckpt, out, mat, rep, progress, cancel)
+            _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_compute)
         else:
-            intended = _write_torch(ckpt, out, mat, rep, progress, cancel)
+            _write_torch(ckpt, out, mat, rep, progress, cancel, finish)
     except OSError as exc:
         raise CheckpointError(f"{out}: could not write ({exc.strerror or exc})") from None
-    rep.file_bytes = out.stat().st_size
-    if verify:
-        _verify(out, intended, rep, cancel)
     return rep
 
 
-def _write_torch(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch.Tensor]:
+def _write_torch(ckpt, out, mat, rep, progress, cancel, finish) -> None:
     mat.spill_dir = out.parent
     obj = mat.structure(ckpt.root)
     intended = {k: mat.tensor(e.source) for k, e in ckpt.tensors.items()}
     seen: set[int] = set()
     for t in intended.values():
+        if t.layout != torch.strided:
+            continue
         s = t.untyped_storage()
         if s._cdata not in seen:
             seen.add(s._cdata)
             rep.nbytes += s.nbytes()
     rep.n_tensors = len(intended)
-    with atomic_write(out) as f:
+    with atomic_write(out, before_replace=lambda tmp: finish(tmp, intended)) as f:
         torch.save(obj, _CountingFile(f, rep.nbytes, progress, cancel))
-    return intended
 
 
-def _write_safetensors(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch.Tensor]:
+def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_compute=False) -> None:
     """Stream a safetensors file: header, then each tensor's bytes in order (no full copy)."""
     prefix = f"{ckpt.state_dict_key}." if ckpt.state_dict_key else ""
     model = ckpt.model_keys() if ckpt.state_dict_key is not None else list(ckpt.tensors)
@@ -276,7 +299,7 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch
     if rep.shared_copies:
         rep.warnings.append(f"{len(rep.shared_copies)} tensors shared storage; safetensors stores them as copies")
     done = 0
-    with atomic_write(out) as f:
+    with atomic_write(out, before_replace=lambda tmp: finish(tmp, intended)) as f:
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
         for k in keys:
@@ -285,17 +308,27 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel) -> dict[str, torch
             # peak memory is the largest tensor, not the checkpoint; verify makes them again
             deferred = isinstance(src, DeferredTensor)
             t = src.materialize() if deferred else mat.tensor(src).detach()
+            if t.layout != torch.strided or t.is_quantized:
+                raise CheckpointError(f"{k}: sparse and quantized tensors cannot be stored in safetensors")
+            check_work(k, t.numel(), stored_elements(t), force_compute, "writing it out densely")
             intended[names[k]] = src if deferred else t
-            flat = t.contiguous().reshape(-1).view(torch.uint8) if t.numel() else torch.empty(0, dtype=torch.uint8)
-            for start in range(0, flat.numel(), WRITE_CHUNK):
+            for piece in _byte_pieces(t):
                 check(cancel)
-                f.write(memoryview(flat[start : start + WRITE_CHUNK].numpy()))
-                done += min(WRITE_CHUNK, flat.numel() - start)
+                f.write(memoryview(piece.numpy()))
+                done += piece.numel()
                 report(progress, done, total, names[k])
             if deferred:
-                del t, flat
+                del t
                 release_memory()
-    return intended
+
+
+def _byte_pieces(t: torch.Tensor) -> Iterator[torch.Tensor]:
+    """The bytes of ``t`` in row-major order, a bounded piece at a time (never a full copy)."""
+    if t.numel() == 0:
+        return
+    size = max(1, WRITE_CHUNK // t.dtype.itemsize)
+    for piece in iter_chunks(t, size):
+        yield piece.contiguous().view(torch.uint8)
 
 
 def release_memory() -> None:
@@ -323,7 +356,8 @@ def _verify(out: Path, intended: dict[str, Any], rep: SaveReport, cancel: Cancel
     """Re-open ``out`` and compare every tensor, bit for bit, with what was meant.
 
     Storage bytes are read back with plain reads into one reusable buffer (not a second
-    memory map), so verifying a 1 GiB file does not add 1 GiB of mapped pages.
+    memory map), so verifying a 1 GiB file does not add 1 GiB of mapped pages; the
+    expected bytes are produced a bounded piece at a time.
     """
     from .open import open_checkpoint
 
@@ -356,33 +390,40 @@ def _verify(out: Path, intended: dict[str, Any], rep: SaveReport, cancel: Cancel
                 if id(ref) in checked:
                     continue
                 checked.add(id(ref))
-                expected = torch.empty((0,), dtype=torch.uint8).set_(whole)
-            else:  # safetensors: the tensor's own bytes, contiguous
-                expected = t.detach().contiguous().reshape(-1).view(torch.uint8) if t.numel() else torch.empty(0)
-            if expected.numel() != ref.nbytes and not (expected.numel() == 0 and ref.nbytes == 0):
+                pieces: Iterator[torch.Tensor] = iter([torch.empty((0,), dtype=torch.uint8).set_(whole)])
+                nbytes = whole.nbytes()
+            else:  # safetensors: the tensor's own bytes, in row-major order
+                pieces, nbytes = _byte_pieces(t), t.numel() * t.dtype.itemsize
+            if nbytes != ref.nbytes:
                 raise fail(key, "has the wrong number of bytes")
-            if not _file_matches(f, ref.source.file_offset(ref), expected, buffer, cancel):
+            if not _file_matches(f, ref.source.file_offset(ref), pieces, buffer, cancel):
                 raise fail(key, "differs from what was meant to be written")
     rep.verified = True
 
 
-def _file_matches(f: Any, offset: int, expected: torch.Tensor, buffer: bytearray, cancel: CancelToken | None) -> bool:
-    n = expected.numel()
-    pos = 0
-    while pos < n:
-        check(cancel)
-        size = min(len(buffer), n - pos)
-        f.seek(offset + pos)
-        view = memoryview(buffer)[:size]
-        if f.readinto(view) != size:
-            return False
-        got = torch.frombuffer(view, dtype=torch.uint8)
-        want = expected[pos : pos + size]
-        if size % 8 == 0 and want.data_ptr() % 8 == 0:  # compare 8 bytes at a time: 5x faster
-            got, want = got.view(torch.int64), want.view(torch.int64)
-        if not torch.equal(got, want):
-            return False
-        pos += size
+def _file_matches(
+    f: Any, offset: int, pieces: Iterator[torch.Tensor], buffer: bytearray, cancel: CancelToken | None
+) -> bool:
+    """Whether the file holds, from ``offset`` on, the bytes of ``pieces`` one after another."""
+    pos = offset
+    for expected in pieces:
+        n = expected.numel()
+        done = 0
+        while done < n:
+            check(cancel)
+            size = min(len(buffer), n - done)
+            f.seek(pos)
+            view = memoryview(buffer)[:size]
+            if f.readinto(view) != size:
+                return False
+            got = torch.frombuffer(view, dtype=torch.uint8)
+            want = expected[done : done + size]
+            if size % 8 == 0 and want.data_ptr() % 8 == 0:  # compare 8 bytes at a time: 5x faster
+                got, want = got.view(torch.int64), want.view(torch.int64)
+            if not torch.equal(got, want):
+                return False
+            done += size
+            pos += size
     return True
 
 
@@ -392,13 +433,24 @@ def _bit_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
         return False
     if a.is_quantized or b.is_quantized:
         return bool(torch.equal(a.int_repr(), b.int_repr())) and a.qscheme() == b.qscheme()
-    if a.layout != torch.strided or b.layout != torch.strided:
-        return bool(torch.equal(a.to_dense(), b.to_dense()))
+    if a.layout != torch.strided or b.layout != torch.strided:  # compare parts, never densify
+        if a.layout != b.layout:
+            return False
+        return all(_bit_equal(x, y) for x, y in zip(_sparse_parts(a), _sparse_parts(b)))
     if a.numel() == 0:
         return True
     av = a.detach().contiguous().reshape(-1).view(torch.uint8)
     bv = b.detach().contiguous().reshape(-1).view(torch.uint8)
     return bool(torch.equal(av, bv))
+
+
+def _sparse_parts(t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    if t.layout == torch.sparse_coo:
+        c = t.coalesce()
+        return c.indices(), c.values()
+    if t.layout in (torch.sparse_csr, torch.sparse_bsr):
+        return t.crow_indices(), t.col_indices(), t.values()
+    return t.ccol_indices(), t.row_indices(), t.values()
 
 
 __all__ = ["SaveReport", "check_output", "output_format", "placeholders", "save"]

@@ -15,8 +15,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .checkpoint import Checkpoint, TensorEntry
-from .stats import TensorStats, checkpoint_stats
+from .errors import CheckpointError
+from .limits import WorkLimitError
+from .stats import TensorStats, entry_stats
 from .tasks import CancelToken, ProgressFn
+from .tasks import report as report_progress
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -64,12 +67,36 @@ def scan(
     mostly_zero: float = 0.99,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    force: bool = False,
 ) -> ScanReport:
-    """Scan every tensor of ``ckpt``; see the module docstring for what is reported."""
-    stats = checkpoint_stats(ckpt, progress=progress, cancel=cancel)
-    report = ScanReport(stats={s.key: s for s in stats})
-    for s in stats:
-        report.findings.extend(findings_for(ckpt.tensors[s.key], s, extreme=extreme, mostly_zero=mostly_zero))
+    """Scan every tensor of ``ckpt``; see the module docstring for what is reported.
+
+    A tensor that cannot be read, or whose logical size dwarfs its stored data (refused
+    unless ``force``), is reported as a finding and the scan goes on.
+    """
+    report = ScanReport()
+    entries = list(ckpt.tensors.values())
+    total = sum(e.nbytes for e in entries)
+    done = 0
+    for entry in entries:
+        itemsize = entry.dtype.itemsize
+
+        def advance(n: int, _key: str = entry.key, _size: int = itemsize) -> None:
+            nonlocal done
+            done += n * _size
+            report_progress(progress, done, total, _key)
+
+        try:
+            s = entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force)
+        except WorkLimitError as exc:
+            report.findings.append(Finding(entry.key, "not_scanned", WARNING, str(exc).split(": ", 1)[-1]))
+            continue
+        except CheckpointError as exc:
+            report.findings.append(Finding(entry.key, "unreadable", ERROR, str(exc)))
+            continue
+        report.stats[entry.key] = s
+        report.findings.extend(findings_for(entry, s, extreme=extreme, mostly_zero=mostly_zero))
+    report_progress(progress, total, total, "Done")
     report.findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])
     return report
 

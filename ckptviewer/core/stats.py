@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .checkpoint import Checkpoint, TensorEntry
+from .limits import check_dense, check_work
 from .tasks import CancelToken, ProgressFn, check, report
 
 CHUNK = 1 << 20  # elements per chunk: 4 MiB of float32, cache-friendly
@@ -104,13 +105,39 @@ def iter_chunks(t: torch.Tensor, size: int = CHUNK) -> Iterator[torch.Tensor]:
                 yield from iter_chunks(t[i], size)
 
 
-def _as_values(t: torch.Tensor) -> torch.Tensor:
-    """Quantized tensors as their real values (per-tensor quantized tensors are small)."""
+def stored_elements(t: torch.Tensor) -> int:
+    """Elements the file really holds for ``t``: the storage span a strided tensor reaches
+    (a stride-0 or self-overlapping view reaches few), or the values of a sparse one."""
+    if t.layout != torch.strided:
+        return sparse_values(t).numel()
+    if t.numel() == 0:
+        return 0
+    return 1 + sum((n - 1) * abs(st) for n, st in zip(t.shape, t.stride()))
+
+
+def sparse_values(t: torch.Tensor) -> torch.Tensor:
+    """The explicitly stored values of a sparse tensor (a COO tensor is coalesced first)."""
+    if t.layout == torch.sparse_coo:
+        return t.coalesce().values()
+    return t.values()
+
+
+def dense_values(t: torch.Tensor, key: str = "", force: bool = False) -> torch.Tensor:
+    """``t`` as a dense tensor of real values (quantized dequantized, sparse densified).
+
+    A sparse tensor may declare a shape far larger than what it stores: densifying it is
+    refused beyond :data:`~.limits.DENSE_BYTES` unless ``force``.
+    """
     if t.is_quantized:
+        check_work(key, t.numel(), stored_elements(t), force)
         return t.dequantize()
     if t.layout != torch.strided:
+        check_dense(key, t.numel(), t.dtype.itemsize, force, "densifying this sparse tensor")
         return t.to_dense()
     return t
+
+
+_as_values = dense_values  # the name the rest of core used
 
 
 def compact(t: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -155,10 +182,21 @@ def tensor_stats(
     chunk: int = CHUNK,
     cancel: CancelToken | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> TensorStats:
-    """Statistics of ``t``, chunked; ``on_chunk(n)`` is told of every ``n`` elements done."""
+    """Statistics of ``t``, chunked; ``on_chunk(n)`` is told of every ``n`` elements done.
+
+    A tensor whose logical size dwarfs the data stored for it (self-overlapping strides)
+    is refused with a :class:`~.limits.WorkLimitError` unless ``force``; a sparse tensor
+    is measured from its stored values and its implicit zeros, never densified.
+    """
     device = torch.device(device) if device is not None else t.device
-    t, repeat = compact(_as_values(t))
+    if t.layout != torch.strided:
+        return _sparse_stats(t, key, device, cancel, on_chunk)
+    if t.is_quantized:
+        check_work(key, t.numel(), stored_elements(t), force)
+    t, repeat = compact(dense_values(t, key, force))
+    check_work(key, t.numel(), stored_elements(t), force)
     numel = t.numel() * repeat
     lo: float | int | None = None
     hi: float | int | None = None
@@ -195,6 +233,25 @@ def tensor_stats(
     return TensorStats(key, numel, lo, hi, moments.mean, std, l2, n_nan, n_inf, n_zero)
 
 
+def _sparse_stats(t: torch.Tensor, key: str, device: torch.device, cancel, on_chunk) -> TensorStats:
+    """Statistics of a sparse tensor: its stored values plus the zeros it does not store."""
+    values = sparse_values(t)
+    s = tensor_stats(values.reshape(-1), key, device, cancel=cancel, on_chunk=on_chunk)
+    zeros = t.numel() - values.numel()
+    if zeros <= 0:
+        return TensorStats(key, t.numel(), s.min, s.max, s.mean, s.std, s.l2, s.n_nan, s.n_inf, s.n_zero)
+    moments = _Moments()
+    if s.mean is not None:
+        moments.add(s.n_finite, s.mean, (s.std or 0.0) ** 2 * (s.n_finite - 1))
+    moments.add(zeros, 0.0, 0.0)
+    lo = 0 if s.min is None else min(s.min, 0)
+    hi = 0 if s.max is None else max(s.max, 0)
+    n = moments.n
+    std = math.sqrt(moments.m2 / (n - 1)) if n > 1 else None
+    l2 = math.sqrt(max(moments.m2 + n * moments.mean * moments.mean, 0.0))
+    return TensorStats(key, t.numel(), lo, hi, moments.mean, std, l2, s.n_nan, s.n_inf, s.n_zero + zeros)
+
+
 def _reduce(c: torch.Tensor) -> tuple[int, int, float, float]:
     """Count, zeros, sum and sum of squared deviations of a finite chunk.
 
@@ -229,10 +286,10 @@ def _reduce_nonfinite(c: torch.Tensor) -> tuple:
 
 
 def entry_stats(
-    ckpt: Checkpoint, entry: TensorEntry, *, cancel: CancelToken | None = None, on_chunk=None
+    ckpt: Checkpoint, entry: TensorEntry, *, cancel: CancelToken | None = None, on_chunk=None, force: bool = False
 ) -> TensorStats:
     """Statistics of one tensor of ``ckpt`` on the checkpoint's device."""
-    return tensor_stats(entry.load(), entry.key, ckpt.device, cancel=cancel, on_chunk=on_chunk)
+    return tensor_stats(entry.load(), entry.key, ckpt.device, cancel=cancel, on_chunk=on_chunk, force=force)
 
 
 def select(ckpt: Checkpoint, patterns: list[str] | None = None) -> list[TensorEntry]:
@@ -249,6 +306,7 @@ def checkpoint_stats(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    force: bool = False,
 ) -> list[TensorStats]:
     """Statistics of every tensor in ``entries`` (default: all), with progress in bytes."""
     entries = list(ckpt.tensors.values()) if entries is None else entries
@@ -263,7 +321,7 @@ def checkpoint_stats(
             done += n * _size
             report(progress, done, total, _key)
 
-        results.append(entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance))
+        results.append(entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force))
     report(progress, total, total, "Done")
     return results
 
@@ -275,13 +333,28 @@ def histogram(
     device: torch.device | str | None = None,
     *,
     cancel: CancelToken | None = None,
+    key: str = "",
+    force: bool = False,
 ) -> Histogram:
-    """Histogram of the finite values of ``t`` (range from its min/max unless given)."""
+    """Histogram of the finite values of ``t`` (range from its min/max unless given).
+
+    A sparse tensor counts its stored values and adds its implicit zeros to the bin of 0.
+    """
     device = torch.device(device) if device is not None else t.device
-    t, repeat = compact(_as_values(t))
+    zeros = 0
+    if t.layout != torch.strided:
+        values = sparse_values(t)
+        zeros = t.numel() - values.numel()
+        t = values.reshape(-1)
+    t, repeat = compact(dense_values(t, key, force))
+    check_work(key, t.numel(), stored_elements(t), force, "a histogram")
     n_nan = n_inf = 0
     if value_range is None:
-        s = tensor_stats(t, device=device, cancel=cancel)
+        s = tensor_stats(t, device=device, cancel=cancel, force=force)
+        if zeros and s.min is not None:
+            s.min, s.max = min(s.min, 0), max(s.max, 0)
+        elif zeros:
+            s.min = s.max = 0
         if s.min is None:
             return Histogram([], [], s.n_nan, s.n_inf)
         value_range = (float(s.min), float(s.max))
@@ -304,9 +377,12 @@ def histogram(
             n_inf += c.numel() - n_fin - nans
             c = c[finite]
         counts += torch.histc(c, bins=bins, min=lo, max=hi).to("cpu", torch.int64)
+    counts *= repeat
+    if zeros and lo <= 0 <= hi:
+        counts[min(bins - 1, int((0 - lo) / (hi - lo) * bins))] += zeros
     step = (hi - lo) / bins
     edges = [lo + i * step for i in range(bins)] + [hi]
-    return Histogram(edges, (counts * repeat).tolist(), n_nan * repeat, n_inf * repeat)
+    return Histogram(edges, counts.tolist(), n_nan * repeat, n_inf * repeat)
 
 
 def _json_number(v: object) -> object:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .stats import CHUNK, _as_values, _prepare
+from .limits import check_work
+from .stats import CHUNK, _prepare, dense_values, stored_elements
 from .tasks import CancelToken, check
 
 MAX_HEATMAP = 512  # pixels per side: more is invisible on screen and slow to draw
@@ -47,6 +48,8 @@ def heatmap(
     device: torch.device | str | None = None,
     *,
     cancel: CancelToken | None = None,
+    key: str = "",
+    force: bool = False,
 ) -> Heatmap:
     """``t`` as (out_channels x rest), block-averaged down to at most ``max_side`` a side.
 
@@ -55,11 +58,12 @@ def heatmap(
     bands, so memory stays bounded for large matrices.
     """
     device = torch.device(device) if device is not None else t.device
-    t = _as_values(t)
+    t = dense_values(t, key, force)
+    check_work(key, t.numel(), stored_elements(t), force, "a heatmap")
     rows = t.shape[0]
     cols = t.numel() // rows
     if not t.is_contiguous() and 0 in t.stride():
-        t = t.contiguous() if t.numel() <= 1 << 26 else t  # expanded: materialize only if small
+        t = t.contiguous() if t.numel() <= 1 << 24 else t  # expanded: materialize only if small
     m = t.reshape(rows, cols) if t.is_contiguous() else t.flatten(1)
     out_rows, out_cols = min(rows, max_side), min(cols, max_side)
     row_edges = np.linspace(0, rows, out_rows + 1).round().astype(int)
@@ -85,12 +89,15 @@ def heatmap(
     return Heatmap(image, rows, cols, rows / out_rows, cols / out_cols)
 
 
-def values_page(t: torch.Tensor, start: int, count: int) -> tuple[list[tuple[int, ...]], list[object]]:
+def values_page(
+    t: torch.Tensor, start: int, count: int, key: str = "", force: bool = False
+) -> tuple[list[tuple[int, ...]], list[object]]:
     """Elements ``start .. start+count`` of ``t`` in row-major order: (indices, values).
 
-    Reads only those elements, whatever the tensor's strides.
+    Reads only those elements, whatever the tensor's strides (a sparse tensor is densified
+    first, within the dense-copy limit).
     """
-    t = _as_values(t)
+    t = dense_values(t, key, force)
     numel = t.numel()
     start = max(0, min(start, numel))
     stop = min(numel, start + max(count, 0))

@@ -493,9 +493,9 @@ def inspect_pair(
     hb = histogram(tb, bins, value_range, a.device, cancel=cancel) if tb is not None else None
     edges = (ha or hb).edges  # type: ignore[union-attr]
     delta = None
-    if row.status == CHANGED and ta is not None and tb is not None and can_heatmap(tuple(ta.shape)):
-        # the difference is computed whole: only for weights whose two float copies fit
-        if ta.numel() * 8 <= DENSE_BYTES:
-            d = dense_values(tb, row.key).float() - dense_values(ta, row.key).float()
-            delta = heatmap(d, device=a.device, cancel=cancel, key=row.key)
+    # the difference is computed whole: only for weights whose two float copies fit
+    fits = ta is not None and ta.numel() * 8 <= DENSE_BYTES
+    if row.status == CHANGED and ta is not None and tb is not None and fits and can_heatmap(tuple(ta.shape)):
+        d = dense_values(tb, row.key).float() - dense_values(ta, row.key).float()
+        delta = heatmap(d, device=a.device, cancel=cancel, key=row.key)
     return PairView(row, edges, ha.counts if ha else [0] * bins, hb.counts if hb else [0] * bins, delta)

@@ -534,28 +534,38 @@ def compat(source: Checkpoint, target: Checkpoint, maps: list[tuple[str, str]] |
 
 
 def suggest_maps(source_keys: list[str], target_keys: list[str]) -> list[tuple[str, str]]:
-    """Prefix maps (one or two leading segments) that make more source keys land in the target."""
+    """Prefix maps (one or two leading segments) that make more source keys land in the target.
+
+    Linear in the number of keys: each key has at most three heads (``""``, one and two
+    segments), so every (source head, target head) pair that moves a key onto a target
+    key is counted once per key, never by trying every pair of heads over every key.
+    """
     targets = set(target_keys)
     base = sum(k in targets for k in source_keys)
 
-    def heads(keys: list[str]) -> set[str]:
-        out = {""}
-        for k in keys:
-            parts = k.split(".")
-            for n in (1, 2):
-                if len(parts) > n:
-                    out.add(".".join(parts[:n]) + ".")
-        return out
+    def heads(key: str) -> list[str]:
+        parts = key.split(".")
+        return [""] + [".".join(parts[:n]) + "." for n in (1, 2) if len(parts) > n]
 
+    by_rest: dict[str, set[str]] = {}  # the rest of a target key -> the heads it can follow
+    for t in target_keys:
+        for head in heads(t):
+            by_rest.setdefault(t[len(head) :], set()).add(head)
+    gained: dict[tuple[str, str], int] = {}
+    lost: dict[str, int] = {}  # source keys under a head that already match as they are
+    for k in source_keys:
+        matched = k in targets
+        for src in heads(k):
+            if matched:
+                lost[src] = lost.get(src, 0) + 1
+            for dst in by_rest.get(k[len(src) :], ()):
+                if dst != src:
+                    gained[(src, dst)] = gained.get((src, dst), 0) + 1
     best: tuple[int, tuple[str, str]] | None = None
-    for src in heads(source_keys):
-        for dst in heads(target_keys):
-            if src == dst:
-                continue
-            score = sum((dst + k[len(src) :]) in targets for k in source_keys if k.startswith(src))
-            score += sum(k in targets for k in source_keys if not k.startswith(src))
-            if score > base and (best is None or score > best[0]):
-                best = (score, (src, dst))
+    for (src, dst), n in sorted(gained.items()):
+        score = base - lost.get(src, 0) + n
+        if score > base and (best is None or score > best[0]):
+            best = (score, (src, dst))
     return [best[1]] if best else []
 
 

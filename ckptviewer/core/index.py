@@ -114,7 +114,7 @@ class _Walker:
         meta: dict[str, Any] = {}
         tensors = 0
         # type-level items(): an instance attribute cannot hide the contents
-        for k, v in (dict.items(value) if isinstance(value, dict) else value.items()):
+        for k, v in dict.items(value) if isinstance(value, dict) else value.items():
             name = _key(k)
             if is_tensor(v):
                 tensors += 1

@@ -140,7 +140,7 @@ class DeferredTensor:
 class CastTensor(DeferredTensor):
     """A tensor to be converted to ``dtype`` when it is materialized (an edit, not yet saved)."""
 
-    base: LazyTensor | torch.Tensor
+    base: LazyTensor | DeferredTensor | torch.Tensor
     dtype: torch.dtype
 
     @property
@@ -152,7 +152,7 @@ class CastTensor(DeferredTensor):
         return math.prod(self.shape)
 
     def materialize(self) -> torch.Tensor:
-        base = self.base.materialize() if isinstance(self.base, LazyTensor) else self.base.detach()
+        base = self.base.detach() if isinstance(self.base, torch.Tensor) else self.base.materialize()
         return base.to(self.dtype)
 
 

@@ -236,8 +236,10 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
     return TensorEntry(key, tuple(t.shape), t.dtype, storage_key, nbytes, None, t, role=OTHER)
 
 
-def _view_of(t: LazyTensor | torch.Tensor) -> tuple:
+def _view_of(t: LazyTensor | DeferredTensor | torch.Tensor) -> tuple:
     """What makes two views of one storage the same tensor (for shared casts)."""
     if isinstance(t, LazyTensor):
         return (t.offset, t.shape, t.stride)
+    if isinstance(t, DeferredTensor):  # a DCP tensor: itself
+        return (id(t),)
     return (t.storage_offset(), tuple(t.shape), t.stride())

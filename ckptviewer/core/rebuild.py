@@ -130,7 +130,7 @@ def _rebuild_from_type_v2(func, new_type, args, state):
     # func must be one of our rebuilders: torch.Tensor(n) here once handed out
     # uninitialised heap memory
     if id(func) not in REBUILDER_IDS or not isinstance(args, tuple):
-        raise pickle.UnpicklingError("malformed tensor subclass record (its rebuild function is not a tensor rebuilder)")
+        raise pickle.UnpicklingError("malformed tensor subclass record (its function is not a tensor rebuilder)")
     result = func(*args)
     if isinstance(result, LazyTensor):
         if new_type is torch.nn.Parameter:

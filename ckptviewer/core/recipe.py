@@ -7,13 +7,20 @@ same tensors, bit for bit, as saving from ckptviewer.
 
 from __future__ import annotations
 
+import ast
+import math
 from pathlib import Path
+from typing import Any
 
 from .checkpoint import Checkpoint
+from .errors import CheckpointError
 
 _HELPERS = '''
 import argparse
 import collections
+import copyreg
+import datetime
+import pathlib
 import sys
 
 import torch
@@ -112,62 +119,143 @@ def cast_keys(obj, keys, dtype, prefix="", done=None):
 '''
 
 
-def _load_line(var: str, path: str, ckpt: Checkpoint) -> list[str]:
-    """Lines loading the file at the Python expression ``path`` into ``var``."""
-    safe = [g for g in ckpt.opened.unsafe_globals if g not in ckpt.opened.blocked_globals]
+# Inert types the viewer may accept beyond torch's weights-only allowlist, and the fixed
+# expression that names each in the script. Nothing from the file is ever written as code.
+SAFE_GLOBALS: dict[str, str] = {
+    "argparse.Namespace": "argparse.Namespace",
+    "collections.defaultdict": "collections.defaultdict",
+    "copyreg._reconstructor": "copyreg._reconstructor",
+    "builtins.object": "object",
+    **{f"builtins.{n}": n for n in ("dict", "list", "tuple", "int", "float", "str", "bool", "frozenset")},
+    **{f"pathlib.{n}": f"pathlib.{n}" for n in ("PosixPath", "WindowsPath", "Path", "PurePosixPath",
+                                                 "PureWindowsPath", "PurePath")},
+    **{f"datetime.{n}": f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone")},
+    "numpy.ndarray": "numpy.ndarray",
+    "numpy.dtype": "numpy.dtype",
+    **{
+        f"{core}.multiarray.{n}": f"(numpy.{core.removeprefix('numpy.')}.multiarray.{n}, {f'{core}.multiarray.{n}'!r})"
+        for core in ("numpy.core", "numpy._core")
+        for n in ("_reconstruct", "scalar")
+    },
+}  # fmt: skip
+REPLAYABLE = ("torch-zip", "torch-legacy", "safetensors")
+
+
+class RecipeError(CheckpointError):
+    """The edits cannot be written as a script that loads its input with weights_only=True."""
+
+
+def literal(value: Any) -> str:
+    """``value`` as a Python literal, for the only way file-derived data enters the script.
+
+    Strings, numbers, booleans and None, in lists and tuples; anything else (a key that is
+    a placeholder object, a NaN) is refused rather than written as code.
+    """
+
+    def check(v: Any, depth: int) -> None:
+        if depth > 16:
+            raise RecipeError("a key nested too deeply to write as a literal")
+        if v is None or isinstance(v, (bool, int, str)):
+            return
+        if isinstance(v, float) and math.isfinite(v):
+            return
+        if isinstance(v, (list, tuple)):
+            for item in v:
+                check(item, depth + 1)
+            return
+        raise RecipeError(f"a key of type {type(v).__name__} cannot be written into a script")
+
+    check(value, 0)
+    text = repr(value)
+    if ast.literal_eval(text) != value:  # belt and braces: what is written is what is read
+        raise RecipeError("a key cannot be written as a literal")
+    return text
+
+
+def _load_lines(var: str, path_expr: str, ckpt: Checkpoint, what: str) -> list[str]:
+    """Lines loading the file at the Python expression ``path_expr`` into ``var``, safely."""
+    if ckpt.format not in REPLAYABLE:
+        raise RecipeError(
+            f"the {what} is a {ckpt.format} checkpoint; a recipe can only replay edits of a single "
+            ".pth/.pt/.bin/.ckpt or .safetensors file"
+        )
+    if ckpt.trusted:
+        raise RecipeError(f"the {what} was opened as trusted; a recipe only loads with weights_only=True")
+    if ckpt.blocked_globals:
+        raise RecipeError(
+            f"the {what} names {len(ckpt.blocked_globals)} classes or functions that were not executed; "
+            "a script could load it only with weights_only=False, which runs them; drop those entries first"
+        )
     if ckpt.format == "safetensors":
-        return ["from safetensors.torch import load_file", f"{var} = load_file({path})"]
-    lines = []
-    if "argparse.Namespace" in safe:
-        lines.append("torch.serialization.add_safe_globals([argparse.Namespace])")
-    others = [g for g in safe if g != "argparse.Namespace"]
-    if others or ckpt.opened.blocked_globals:
-        lines.append(f"# the file also names {', '.join(others + ckpt.opened.blocked_globals)}: weights_only=False")
-        lines.append(f"{var} = torch.load({path}, map_location='cpu', weights_only=False)  # only for a trusted file")
-    else:
-        lines.append(f"{var} = torch.load({path}, map_location='cpu', weights_only=True)")
-    return lines
+        return ["from safetensors.torch import load_file", f"{var} = load_file({path_expr})"]
+    unknown = [g for g in ckpt.unsafe_globals if g not in SAFE_GLOBALS]
+    if unknown:
+        raise RecipeError(
+            f"the {what} uses {len(unknown)} types a script cannot allowlist safely; the recipe is not written"
+        )
+    names = sorted({SAFE_GLOBALS[g] for g in ckpt.unsafe_globals})
+    if not names:
+        return [f"{var} = torch.load({path_expr}, map_location='cpu', weights_only=True)"]
+    return [
+        f"with torch.serialization.safe_globals([{', '.join(names)}]):  # inert data types only",
+        f"    {var} = torch.load({path_expr}, map_location='cpu', weights_only=True)",
+    ]
 
 
 def recipe(ckpt: Checkpoint, output: str | Path = "edited.pth") -> str:
-    """Python source that re-applies ``ckpt.history`` to its source file and saves it."""
+    """Python source that re-applies ``ckpt.history`` to its source file and saves it.
+
+    The script loads with ``torch.load(weights_only=True)`` (plus exactly the inert types
+    the viewer accepted), or this raises :class:`RecipeError` saying why it cannot. Every
+    string from the file (names, keys, paths) enters the script as a literal; comments
+    and the docstring hold only ckptviewer's own words.
+    """
     opened = ckpt.opened
     out = [
         "#!/usr/bin/env python3",
-        f'"""Written by ckptviewer: {len(ckpt.history)} edit(s) of {opened.path.name}, replayed with torch alone.',
+        f'"""Written by ckptviewer: {len(ckpt.history)} edit(s) of SOURCE, replayed with torch alone.',
         "",
         "Usage: python this_script.py [OUTPUT]",
         '"""',
         _HELPERS,
-        f"SOURCE = {str(opened.path.resolve())!r}",
-        f"OUTPUT = sys.argv[1] if len(sys.argv) > 1 else {str(output)!r}",
+        f"SOURCE = {literal(str(opened.path.resolve()))}",
+        f"OUTPUT = sys.argv[1] if len(sys.argv) > 1 else {literal(str(output))}",
         "",
-        *_load_line("ckpt", "SOURCE", opened),
+        *_load_lines("ckpt", "SOURCE", opened, "source file"),
     ]
+    if any(_needs_numpy(c) for c in (opened, *(r.params["_source"].opened for r in ckpt.history if r.op == "graft"))):
+        out.insert(out.index(_HELPERS), "import numpy")
     for i, rep in enumerate(ckpt.history, 1):
         p = rep.params
-        out += ["", f"# {i}. {rep.op}: {rep.summary}"]
+        out += ["", f"# {i}. {rep.op if rep.op in _OPS else 'edit'}"]
         if rep.op in ("strip", "add_prefix", "rename"):
-            args = f"{p['_path']!r}, {p['_mapping']!r}, {p.get('_meta_mapping', [])!r}, {p['_weights_only']!r}"
+            args = ", ".join(literal(v) for v in (p["_path"], p["_mapping"], p.get("_meta_mapping", []),
+                                                  p["_weights_only"]))  # fmt: skip
             out.append(f"ckpt = rename_keys(ckpt, {args})")
         elif rep.op == "extract":
             out.append("flat = flatten(ckpt)")
-            out.append(f"ckpt = {{new: flat[old] for old, new in {p.get('_pairs', [])!r}}}")
+            out.append(f"ckpt = {{new: flat[old] for old, new in {literal(p.get('_pairs', []))}}}")
         elif rep.op == "drop":
-            out.append(f"ckpt = drop_paths(ckpt, set({p.get('_paths', [])!r}))")
+            out.append(f"ckpt = drop_paths(ckpt, set({literal(p.get('_paths', []))}))")
         elif rep.op == "cast":
-            out.append(f"ckpt = cast_keys(ckpt, set({rep.changed!r}), torch.{p['dtype']})")
+            dtype = p["dtype"] if p["dtype"] in ("float32", "float16", "bfloat16", "float64") else None
+            if dtype is None:
+                raise RecipeError("a cast to an unknown dtype cannot be replayed")
+            out.append(f"ckpt = cast_keys(ckpt, set({literal(rep.changed)}), torch.{dtype})")
         elif rep.op == "graft":
-            out += [f"# tensors from {p['source']}", *_load_line("source", repr(p["source"]), p["_source"])]
+            source = p["_source"].opened
+            out += [f"SOURCE_{i} = {literal(str(source.path.resolve()))}"]
+            out += _load_lines("source", f"SOURCE_{i}", source, "graft source")
+            t_path, s_path = literal(p["_t_path"]), literal(p["_s_path"])
             out += [
-                f"target_sd, source_sd = get_at(ckpt, {p['_t_path']!r}), get_at(source, {p['_s_path']!r})",
-                f"pairs = dict({p.get('_pairs', [])!r})",
+                f"target_sd, source_sd = get_at(ckpt, {t_path}), get_at(source, {s_path})",
+                f"pairs = dict({literal(p.get('_pairs', []))})",
                 "new_sd = rebuild(target_sd, [(k, source_sd[pairs[k]] if k in pairs else v)",
                 "                             for k, v in target_sd.items()])",
-                f"ckpt = replace_at(ckpt, {p['_t_path']!r}, new_sd)",
+                f"ckpt = replace_at(ckpt, {literal(p['_t_path'])}, new_sd)",
             ]
         else:
-            out.append(f"# ({rep.op}: no change to replay)")
+            out.append("# (no change to replay)")
     out += [
         "",
         "if OUTPUT.endswith('.safetensors'):",
@@ -180,3 +268,10 @@ def recipe(ckpt: Checkpoint, output: str | Path = "edited.pth") -> str:
         "",
     ]
     return "\n".join(out)
+
+
+_OPS = ("strip", "add_prefix", "rename", "extract", "drop", "cast", "graft", "convert")
+
+
+def _needs_numpy(ckpt: Checkpoint) -> bool:
+    return any(g.startswith("numpy") for g in ckpt.unsafe_globals)

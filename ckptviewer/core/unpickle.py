@@ -295,9 +295,9 @@ class RestrictedUnpickler(pickle._Unpickler):
         if storage is not None:
             return storage
         allowed = _tables()
-        if full not in allowed and full not in _TORCHSCRIPT_HELPERS and full not in self.records:
-            if not (self.script and module.startswith("__torch__")):
-                self.unsafe_globals.add(full)
+        script_class = self.script and module.startswith("__torch__")
+        if full not in allowed and full not in _TORCHSCRIPT_HELPERS and full not in self.records and not script_class:
+            self.unsafe_globals.add(full)
         if full == "copyreg._reconstructor":
             return _safe_reconstructor
         if full in CALLABLES:

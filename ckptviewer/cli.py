@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
+from .cli_output import FORCE_HELP, SafeStream, emit_json, raw_stream
 from .formatting import human_bytes, human_count, number, plural, shape_str
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
@@ -21,6 +22,15 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``ckpt`` with ``argv``; returns the exit status."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     from .core.errors import CheckpointError
@@ -69,8 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     tree.add_argument("--depth", type=int, default=None, metavar="N", help="show N levels below the root")
     stats = command("stats", "min/max/mean/std/l2 and NaN/Inf/zero counts per tensor", _stats)
     stats.add_argument("--keys", nargs="+", metavar="GLOB", help="only tensors whose key matches a glob")
+    stats.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
     scan = command("scan", "health scan: NaN/Inf, all-zero, constant, extreme values, bad BatchNorm", _scan)
     scan.add_argument("--extreme", type=float, default=1e4, metavar="X", help="flag magnitudes above X (1e4)")
+    scan.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
     scan.add_argument(
         "--fail-on", choices=("error", "warning", "info"), default=None,
         help="exit 3 if a finding of this severity or worse is found (for CI)",
@@ -96,14 +108,12 @@ def _progress(label: str) -> Callable | None:
 
     def show(p: Any) -> None:
         end = "\n" if p.done >= p.total else ""
-        print(f"\r{label}: {p.fraction:6.1%}", end=end, file=sys.stderr, flush=True)
+        print(f"\r{label}: {p.fraction:6.1%}", end=end, file=raw_stream(sys.stderr), flush=True)
 
     return show
 
 
-def _emit_json(doc: Any) -> None:
-    json.dump(doc, sys.stdout, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
+_emit_json = emit_json
 
 
 def _table(rows: list[list[str]], header: list[str], right: set[int]) -> None:
@@ -141,7 +151,8 @@ def _info(args: argparse.Namespace) -> int:
         for w in info["warnings"]:
             print(f"warning: {w}")
         if info["metadata"]:
-            print("\nmetadata:")
+            print()
+            print("metadata:")
             for line in _metadata_lines(info["metadata"]):
                 print(f"  {line}")
         print()
@@ -225,7 +236,8 @@ def _tree(args: argparse.Namespace) -> int:
             if args.depth is None or depth + 1 < args.depth:
                 stack.extend((c, depth + 1) for c in reversed(node.children))
         _table(rows, ["name", "shape", "dtype", "params", "elements", "size"], right={3, 4, 5})
-        print(f"\n{human_count(root.n_tensors)} tensors, {human_count(root.n_params)} parameters, "
+        print()
+        print(f"{human_count(root.n_tensors)} tensors, {human_count(root.n_params)} parameters, "
               f"{human_bytes(ckpt.total_bytes)}")  # fmt: skip
     return EXIT_OK
 
@@ -244,7 +256,7 @@ def _stats(args: argparse.Namespace) -> int:
         entries = select(ckpt, args.keys)
         if args.keys and not entries:
             raise _no_match(args.keys)
-        results = checkpoint_stats(ckpt, entries, progress=_progress("stats"))
+        results = checkpoint_stats(ckpt, entries, progress=_progress("stats"), force=args.force_compute)
         if args.json:
             _emit_json({"path": str(ckpt.path), "device": str(ckpt.device), "tensors": [s.to_json() for s in results]})
             return EXIT_OK
@@ -264,7 +276,7 @@ def _scan(args: argparse.Namespace) -> int:
     from .core.scan import SEVERITY_ORDER, scan
 
     with _open(args) as ckpt:
-        report = scan(ckpt, extreme=args.extreme, progress=_progress("scan"))
+        report = scan(ckpt, extreme=args.extreme, progress=_progress("scan"), force=args.force_compute)
         if args.json:
             _emit_json({"path": str(ckpt.path), **report.to_json()})
         else:

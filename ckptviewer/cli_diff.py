@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
+from .cli_output import FORCE_HELP, emit_json
 from .formatting import human_count, number, plural, shape_str
 
 
@@ -21,6 +21,7 @@ def add_command(sub: Any) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the files")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    p.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
     p.set_defaults(run=_diff)
 
 
@@ -33,13 +34,20 @@ def _diff(args) -> int:
     try:
         a = open_checkpoint(args.a, device=args.device, trust=args.trust)
         b = open_checkpoint(args.b, device=args.device, trust=args.trust)
-        rep = diff(a, b, maps=parse_maps(args.map), atol=args.atol, rtol=args.rtol, progress=_progress("diff"))
+        rep = diff(
+            a,
+            b,
+            maps=parse_maps(args.map),
+            atol=args.atol,
+            rtol=args.rtol,
+            progress=_progress("diff"),
+            force=args.force_compute,
+        )
     except CheckpointError as exc:  # diff(1): trouble is 2; 1 means "different"
         print(f"ckpt: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     if args.json:
-        json.dump(rep.to_json(), sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+        emit_json(rep.to_json())
         return 0 if rep.same else 1
     c = rep.counts
     verdict = "SAME" if rep.same else "DIFFERENT"

@@ -5,11 +5,11 @@ atomically (never over the input) and prints a report (``--json`` for machines).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from .cli_output import FORCE_HELP, emit_json
 from .formatting import human_bytes, plural
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
@@ -25,6 +25,7 @@ def add_commands(sub: Any) -> None:
             p.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write (.pth or .safetensors)")
             p.add_argument("--force", action="store_true", help="replace OUT if it exists")
             p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+            p.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
         p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the file")
         p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
         p.set_defaults(run=run)
@@ -76,12 +77,11 @@ def _run(args: argparse.Namespace, edit: Callable) -> int:
         from pathlib import Path
 
         check_output(ckpt, Path(args.output), args.force)
-        saved = save(new, args.output, force=args.force, progress=_progress())
+        saved = save(new, args.output, force=args.force, progress=_progress(), force_compute=args.force_compute)
     if args.json:
         doc = {"input": str(ckpt.path), "output": args.output, "edit": report.to_json(),
                "saved": saved.to_json() if saved else None}  # fmt: skip
-        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+        emit_json(doc)
     else:
         _print_report(report, saved, args.output)
     return EXIT_OK
@@ -188,8 +188,7 @@ def _compat(args) -> int:
         print(f"ckpt: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_TROUBLE
     if args.json:
-        json.dump(rep.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        emit_json(rep.to_json())
     else:
         verdict = "compatible" if rep.compatible else "NOT compatible"
         print(f"{verdict}: {rep.matched} keys match; {len(rep.missing)} missing, {len(rep.unexpected)} unexpected, "

@@ -64,7 +64,13 @@ def _measure(obj: Any, level: int) -> int:
 
 def record_depth(obj: Any, items: Any, known: dict[int, tuple[Any, int]]) -> Any:
     """Record the depth of the new tuple/frozenset ``obj`` built from ``items``; refuse deep ones."""
-    d = 1 + max((depth(v, known) for v in items if isinstance(v, (tuple, frozenset))), default=0)
+    d = 1
+    for v in items:  # a plain loop: this runs for every tuple of every pickle
+        if isinstance(v, (tuple, frozenset)):
+            entry = known.get(id(v))
+            child = entry[1] if entry is not None and entry[0] is v else depth(v, known)
+            if child >= d:
+                d = child + 1
     if d > MAX_NESTING:
         raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep (a crash bomb?)")
     known[id(obj)] = (obj, d)

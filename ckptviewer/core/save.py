@@ -272,7 +272,8 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
     prefix = f"{ckpt.state_dict_key}." if ckpt.state_dict_key else ""
     model = ckpt.model_keys() if ckpt.state_dict_key is not None else list(ckpt.tensors)
     keys = model or list(ckpt.tensors)
-    rep.left_out = [k for k in ckpt.tensors if k not in set(keys)]
+    chosen = set(keys)
+    rep.left_out = [k for k in ckpt.tensors if k not in chosen]
     if rep.left_out:
         rep.warnings.append(f"{len(rep.left_out)} tensors outside the model state_dict are not written")
     names = {k: k[len(prefix) :] if k.startswith(prefix) else k for k in keys}

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(subst =,_,$(TORCH))
 DEMO   := demo/demo_checkpoint.pth
 
-.PHONY: install run screenshot test lint format bench clean
+.PHONY: install run screenshot test test-slow lint format bench clean fuzz
 
 install: $(STAMP)
 
@@ -28,7 +28,11 @@ screenshot: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/ckptviewer $(DEMO) --select model.module.layer2.0.weight --screenshot docs/screenshot.png
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# the slow end-to-end cases (the hostile corpus through every command and the window); CI runs them
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
 
 lint: install
 	$(BIN)/ruff check ckptviewer tests bench
@@ -37,6 +41,12 @@ lint: install
 format: install
 	$(BIN)/ruff format ckptviewer tests bench
 	$(BIN)/ruff check --fix ckptviewer tests bench
+
+# coverage-guided fuzzing of the unpickler and every reader (tests/fuzz): FUZZ_SECONDS per target
+FUZZ_SECONDS ?= 120
+FUZZ_TARGET  ?= all
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run --target $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)
 
 bench: install
 	$(BIN)/python bench/bench_open.py

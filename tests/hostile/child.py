@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 STEP_SECONDS = float(os.environ.get("CKPTVIEWER_STEP_SECONDS", "60"))
-COMMANDS = ("info", "stats", "scan", "diff", "strip", "convert")
+STEPS = ("info", "stats", "scan", "diff", "strip", "convert", "gui", "reference")
+CHOSEN = tuple(os.environ.get("CKPTVIEWER_STEPS", ",".join(STEPS)).split(","))
 
 
 def _status(field: str) -> int:
@@ -158,17 +159,20 @@ def main() -> int:
     results = open(results_path, "a", buffering=1)  # noqa: SIM115 - kept open for the watchdog
     watchdog = Watchdog(results)
     import torch  # noqa: F401 - imported before measuring, as in every real process
-    from PySide6.QtWidgets import QApplication
 
-    import ckptviewer.gui.main_window  # noqa: F401
+    if "gui" in CHOSEN:
+        from PySide6.QtWidgets import QApplication
 
-    QApplication.instance() or QApplication([])
+        import ckptviewer.gui.main_window  # noqa: F401
+
+        QApplication.instance() or QApplication([])
     for spec in cases:
         name, _, raw = spec.partition("=")
         path = Path(raw)
         with tempfile.TemporaryDirectory() as tmp:
-            steps = [(c, argv) for c, argv in cli_steps(path, Path(tmp)).items()]
-            for step, argv in [*steps, ("gui", None), ("reference", None)]:
+            commands = cli_steps(path, Path(tmp))
+            for step in (s for s in STEPS if s in CHOSEN):
+                argv = commands.get(step)
                 watchdog.start(f"{name}:{step}")
                 _reset_peak()
                 base, start = _status("VmRSS:"), time.monotonic()

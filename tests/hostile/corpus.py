@@ -266,9 +266,7 @@ def frozenset_nested_deep(folder: Path) -> Path:
 @case("3-nesting", REFUSED)
 def tuple_deep_through_the_memo(folder: Path) -> Path:
     """A deep tuple built through the memo, then used as a key of a dict built by DICT."""
-    body = EMPTY_TUPLE + MEMOIZE
-    for i in range(200_000):
-        body += get(i) + TUPLE1 + MEMOIZE
+    body = EMPTY_TUPLE + MEMOIZE + b"".join(get(i) + TUPLE1 + MEMOIZE for i in range(200_000))
     return torch_zip(folder / "deep_memo.pth", PROTO4 + body + MARK + get(200_000) + I(1) + b"d" + STOP)
 
 
@@ -282,9 +280,8 @@ def list_nested_million_deep(folder: Path) -> Path:
 def placeholder_args_nested_deep(folder: Path) -> Path:
     """Placeholder objects nested through their constructor arguments."""
     g = SG("evil.module", "Thing")
-    body = g + MEMOIZE + EMPTY_TUPLE + REDUCE
-    for _ in range(50_000):
-        body = get(0) + MARK + body + b"t" + REDUCE
+    depth = 50_000
+    body = (get(0) + MARK) * depth + g + MEMOIZE + EMPTY_TUPLE + REDUCE + (b"t" + REDUCE) * depth
     return torch_zip(folder / "deep_opaque.pth", PROTO4 + g + MEMOIZE + b"0" + body + STOP)
 
 

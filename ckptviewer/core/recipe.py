@@ -131,7 +131,7 @@ SAFE_GLOBALS: dict[str, str] = {
                                                  "PureWindowsPath", "PurePath")},
     **{f"datetime.{n}": f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone")},
     "numpy.ndarray": "numpy.ndarray",
-    "numpy.dtype": "numpy.dtype",
+    "numpy.dtype": "numpy.dtype, *NUMPY_DTYPES",  # torch.load builds dtypes of these classes
     **{
         f"{core}.multiarray.{n}": f"(numpy.{core.removeprefix('numpy.')}.multiarray.{n}, {f'{core}.multiarray.{n}'!r})"
         for core in ("numpy.core", "numpy._core")
@@ -224,7 +224,8 @@ def recipe(ckpt: Checkpoint, output: str | Path = "edited.pth") -> str:
         *_load_lines("ckpt", "SOURCE", opened, "source file"),
     ]
     if any(_needs_numpy(c) for c in (opened, *(r.params["_source"].opened for r in ckpt.history if r.op == "graft"))):
-        out.insert(out.index(_HELPERS), "import numpy")
+        at = out.index(_HELPERS)
+        out[at:at] = ["import numpy", "", 'NUMPY_DTYPES = [type(numpy.dtype(c)) for c in "?bBhHiIlLqQefdFD"]']
     for i, rep in enumerate(ckpt.history, 1):
         p = rep.params
         out += ["", f"# {i}. {rep.op if rep.op in _OPS else 'edit'}"]

@@ -133,8 +133,9 @@ def test_inert_types_are_allowlisted_exactly(tmp_path):
     import numpy as np
 
     path = tmp_path / "train.pth"
-    torch.save({"model": {"module.w": torch.ones(2)}, "args": argparse.Namespace(lr=0.1, out=pathlib.PurePosixPath("/x")),
-                "when": datetime.date(2026, 1, 2), "rng": np.arange(3)}, path)  # fmt: skip
+    args = argparse.Namespace(lr=0.1, out=pathlib.PurePosixPath("/x"))
+    torch.save({"model": {"module.w": torch.ones(2)}, "args": args, "when": datetime.date(2026, 1, 2),
+                "rng": np.arange(3)}, path)  # fmt: skip
     ckpt, _ = strip(open_checkpoint(path))
     text = recipe(ckpt)
     check_script(text)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from tests.hostile_pickles import EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, MARK, NONE, REDUCE, SETITEMS, B, G, I, U, tup
+from tests.hostile_pickles import EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, MARK, REDUCE, SETITEMS, B, G, I, U, tup
 
 REFUSED, LISTED = "refused", "listed"
 MARKER = "CKPTVIEWER_HOSTILE_MARKER"  # payloads try to create this file (env var: its path)
@@ -440,7 +440,7 @@ def _dcp(folder: Path, name: str, edit: Callable[[Path], None]) -> Path:
 def _dcp_metadata_edit(path: Path, change: Callable[[dict], None]) -> None:
     """Rewrite .metadata as DCP's own classes with ``change`` applied to its fields."""
     with open(path / ".metadata", "rb") as f:
-        meta = pickle.load(f)  # noqa: S301 - written by DCP itself a moment ago
+        meta = pickle.load(f)
     change(meta.__dict__)
     (path / ".metadata").write_bytes(pickle.dumps(meta))
 

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.hostile.corpus import CASES, LISTED, MARKER, REFUSED, build_all
 from tests.hostile.test_corpus import ROOT, _limit_memory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def human_bytes(n: int | float) -> str:
@@ -51,29 +52,28 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-# C0 controls, DEL, C1 controls, and the bidirectional overrides that reorder what a
-# terminal or widget shows: none of them may reach a screen from a file
-_CONTROLS = {c: None for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
-                               *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0xFEFF]}  # fmt: skip
+# C0 controls (with \n \r \t), DEL, C1 controls, line and paragraph separators, and the
+# bidi marks, embeddings, overrides and isolates that reorder what a terminal or widget
+# shows: none of them may reach a screen from a file
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escape(ch: str) -> str:
-    if ch in _NAMED:
-        return _NAMED[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    named = _NAMED.get(c)
+    if named is not None:
+        return named
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
 
 
-def printable(text: object, keep_newlines: bool = False) -> str:
+def printable(text: object) -> str:
     """``text`` with every control character shown as an escape (``\\n``, ``\\x1b``, ``\\u202e``).
 
     For any string that came from a file (keys, names, paths, metadata) before it is
     printed or drawn on one line: no escape sequence reaches the terminal, no newline or
     carriage return forges or erases a line, no bidi override reorders it.
-    ``keep_newlines`` keeps ``\\n`` (for text that is ours and multi-line).
     """
     s = text if isinstance(text, str) else str(text)
-    if not any(ord(ch) in _CONTROLS for ch in s):
-        return s
-    return "".join(ch if (ord(ch) not in _CONTROLS or (keep_newlines and ch == "\n")) else _escape(ch) for ch in s)
+    return _CONTROL.sub(_escape, s) if _CONTROL.search(s) else s

@@ -36,6 +36,7 @@ from ..core.diff import CHANGED, IDENTICAL, MISMATCHED, ONLY_A, ONLY_B, DiffNode
 from ..formatting import number, shape_str
 from .progress import ProgressIndicator
 from .tensor_panel import HeatmapView
+from .text import elide, esc, printable, tooltip, window_title
 from .workers import TaskRunner
 
 STATUS_COLORS = {
@@ -97,7 +98,7 @@ class DiffModel(QAbstractItemModel):
         status = r.status if r is not None else node.worst
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return node.name
+                return printable(node.name)
             if col == 1:
                 if r is not None:
                     return STATUS_LABELS[r.status]
@@ -117,8 +118,8 @@ class DiffModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and r is not None:
-            return (f"{r.key}\nA: {shape_str(r.a_shape or [])} {r.a_dtype or '-'}\n"
-                    f"B: {shape_str(r.b_shape or [])} {r.b_dtype or '-'}")  # fmt: skip
+            return tooltip(f"{printable(r.key)}\nA: {shape_str(r.a_shape or [])} {r.a_dtype or '-'}\n"
+                           f"B: {shape_str(r.b_shape or [])} {r.b_dtype or '-'}")  # fmt: skip
         return None
 
 
@@ -174,7 +175,8 @@ class LayerChart(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=list(range(len(nodes))), height=heights, width=0.8, brushes=brushes)
         self.addItem(self.bars)
         step = max(1, math.ceil(len(nodes) / 8))  # about 8 readable labels; hover a bar for the rest
-        self.getAxis("bottom").setTicks([[(i, n.path) for i, n in enumerate(nodes) if i % step == 0]])
+        ticks = [(i, elide(n.path, 40)) for i, n in enumerate(nodes) if i % step == 0]  # drawn as plain text
+        self.getAxis("bottom").setTicks([ticks])
         self.setLabel("left", "relative change (log)" if log else "relative change ‖B−A‖/‖A‖")
         self.getPlotItem().autoRange()
 
@@ -199,7 +201,7 @@ class DiffWindow(QMainWindow):
         self.a_path, self.b_path, self.device = Path(a), Path(b), device
         self.a = self.b = self.report = self.tree_root = None
         self.runner = TaskRunner(self)
-        self.setWindowTitle(f"{self.a_path.name} ↔ {self.b_path.name} — ckptviewer")
+        self.setWindowTitle(f"{window_title(self.a_path.name)} ↔ {window_title(self.b_path.name)} — ckptviewer")
         self.resize(1280, 820)
         self._build()
         self.runner.finished.connect(self._finished)
@@ -323,8 +325,8 @@ class DiffWindow(QMainWindow):
             self._show_pair(result)
 
     def _failed(self, slot: str, message: str, _details: str) -> None:
-        self.summary.setText(f"<span style='color:#c62828'><b>Cannot compare:</b> {message}</span>")
-        self.statusBar().showMessage(message, 10_000)
+        self.summary.setText(f"<span style='color:#c62828'><b>Cannot compare:</b> {esc(message)}</span>")
+        self.statusBar().showMessage(elide(message, 300), 10_000)
         self.error_reported.emit(message)
 
     def _busy(self, busy: bool) -> None:
@@ -346,9 +348,10 @@ class DiffWindow(QMainWindow):
         aligned = ""
         if rep.a_prefix or rep.b_prefix:
             a_p, b_p = rep.a_prefix or "—", rep.b_prefix or "—"
-            aligned = f"<br>aligned by removing <code>{a_p}</code> from A, <code>{b_p}</code> from B"
+            aligned = f"<br>aligned by removing <code>{esc(a_p)}</code> from A, <code>{esc(b_p)}</code> from B"
+        a_name, b_name = esc(elide(self.a_path.name)), esc(elide(self.b_path.name))
         self.summary.setText(
-            f"<b>A</b> {self.a_path.name} ↔ <b>B</b> {self.b_path.name}: {verdict} ({tol}) · {chips} · "
+            f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}: {verdict} ({tol}) · {chips} · "
             f"total relative change {number(rep.total_rel_change, 3)}{aligned}"
         )
         self.model.set_root(self.tree_root)
@@ -382,7 +385,7 @@ class DiffWindow(QMainWindow):
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         node = self.model.node(self.proxy.mapToSource(current))
         r = node.row
-        rows = [("key", node.path), ("relative change", number(node.rel_change, 4))]
+        rows = [("key", printable(node.path)), ("relative change", number(node.rel_change, 4))]
         if r is None:
             rows += [(STATUS_LABELS[s], str(n)) for s, n in node.counts.items()]
             self._fill(rows)
@@ -395,7 +398,9 @@ class DiffWindow(QMainWindow):
         self._fill(rows)
         if r.status in (CHANGED, IDENTICAL, ONLY_A, ONLY_B):
             a, b = self.a, self.b
-            self.runner.start("pair", lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel), f"Drawing {r.key}")
+            self.runner.start(
+                "pair", lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel), f"Drawing {printable(r.key)}"
+            )
 
     def _fill(self, rows: list[tuple[str, str]]) -> None:
         self.metrics.setRowCount(len(rows))

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..core.edit import EditReport
 from ..formatting import human_bytes
+from .text import elide, esc, plain_label, printable
 from .workers import TaskRunner
 
 MAX_ROWS = 2000  # preview rows shown; the counts above always cover everything
@@ -87,6 +88,7 @@ class EditDialog(QDialog):
             form.addRow(f.label, self._input(f))
         self.summary = QLabel("Computing preview…")
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; report text goes through esc()
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Key", "Change"])
         self.table.verticalHeader().hide()
@@ -100,7 +102,7 @@ class EditDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         if note:
-            n = QLabel(note)
+            n = plain_label(note)  # may name a file
             n.setWordWrap(True)
             n.setStyleSheet("color: #8a8a8a;")
             layout.addWidget(n)
@@ -172,11 +174,11 @@ class EditDialog(QDialog):
             return
         self.outcome = result
         report = result[1]
-        text = f"<b>{report.summary}</b>"
+        text = f"<b>{esc(elide(report.summary, 300))}</b>"
         if report.bytes_before != report.bytes_after:
             text += f" · tensor bytes {human_bytes(report.bytes_before)} → {human_bytes(report.bytes_after)}"
         for w in report.warnings:
-            text += f"<br><span style='color:#ef6c00'>{w}</span>"
+            text += f"<br><span style='color:#ef6c00'>{esc(elide(w, 300))}</span>"
         self.summary.setText(text)
         self._fill(report_rows(report))
         self._set_ok(True)
@@ -185,7 +187,7 @@ class EditDialog(QDialog):
         if slot != "preview":
             return
         self.outcome = None
-        self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {message}</span>")
+        self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {esc(message)}</span>")
         self._fill([])
         self._set_ok(False)
 
@@ -194,7 +196,7 @@ class EditDialog(QDialog):
         shown = rows[:MAX_ROWS]
         self.table.setRowCount(len(shown) + (1 if len(rows) > MAX_ROWS else 0))
         for r, (key, change, severity) in enumerate(shown):
-            a, b = QTableWidgetItem(key), QTableWidgetItem(change)
+            a, b = QTableWidgetItem(printable(key)), QTableWidgetItem(printable(change))
             if severity in colors:
                 b.setForeground(colors[severity])
             self.table.setItem(r, 0, a)
@@ -228,11 +230,13 @@ class CompatDialog(QDialog):
         ok = report.compatible
         head = QLabel(
             f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{'Compatible' if ok else 'Not compatible'}</b>"
-            f" — load_state_dict(strict=True) of<br>{report.source}<br>into the model of {report.target}:"
+            f" — load_state_dict(strict=True) of<br>{esc(elide(report.source, 200))}<br>"
+            f"into the model of {esc(elide(report.target, 200))}:"
             f"<br>{report.matched} keys match, {len(report.missing)} missing, {len(report.unexpected)} unexpected, "
             f"{len(report.mismatched)} shape mismatches."
         )
         head.setWordWrap(True)
+        head.setTextFormat(Qt.TextFormat.RichText)  # our markup; names and paths go through esc()
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Key", "Problem"])
         self.table.verticalHeader().hide()
@@ -243,12 +247,13 @@ class CompatDialog(QDialog):
         rows += [(m["key"], f"shape {m['source_shape']} vs {m['target_shape']}") for m in report.mismatched]
         self.table.setRowCount(len(rows))
         for r, (k, p) in enumerate(rows):
-            self.table.setItem(r, 0, QTableWidgetItem(k))
-            self.table.setItem(r, 1, QTableWidgetItem(p))
+            self.table.setItem(r, 0, QTableWidgetItem(printable(k)))
+            self.table.setItem(r, 1, QTableWidgetItem(printable(p)))
         layout = QVBoxLayout(self)
         layout.addWidget(head)
         if report.suggested_maps:
-            tip = QLabel(f"Keys differ by a prefix: try the prefix map <code>{report.suggested_maps[0]}</code>.")
+            tip = QLabel(f"Keys differ by a prefix: try the prefix map <code>{esc(report.suggested_maps[0])}</code>.")
+            tip.setTextFormat(Qt.TextFormat.RichText)
             tip.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(tip)
         layout.addWidget(self.table, 1)

@@ -22,6 +22,7 @@ from ..core.recipe import recipe
 from ..core.save import save
 from ..core.tree import TreeNode, build_tree
 from .edit_dialogs import CompatDialog, EditDialog, Field
+from .text import elide, message_box, printable
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -165,11 +166,13 @@ class Editor(QObject):
         if not self.modified or not self.ask_before_discard:
             return True
         buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(
-            self.w, "Unsaved edits",
-            f"{self.w.path.name if self.w.path else 'The working copy'} has edits that are not saved.",
-            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save,
+        box = message_box(
+            self.w, QMessageBox.Icon.Question, "Unsaved edits",
+            f"{elide(self.w.path.name) if self.w.path else 'The working copy'} has edits that are not saved.",
+            buttons=buttons.Save | buttons.Discard | buttons.Cancel, default=buttons.Save,
         )  # fmt: skip
+        box.exec()
+        answer = box.standardButton(box.clickedButton()) if box.clickedButton() else buttons.Cancel
         if answer == buttons.Save:
             self.save()  # saving runs in the background: the tab stays open until it is done
             return False
@@ -196,7 +199,7 @@ class Editor(QObject):
             return
         new, report, root = dialog.outcome
         self.apply(new, root, report.op.replace("_", " "))
-        self.w.statusBar().showMessage(f"{report.op}: {report.summary}", 8000)
+        self.w.statusBar().showMessage(elide(f"{report.op}: {report.summary}", 300), 8000)
 
     def _spec(self, op: str, ckpt: Checkpoint):
         detected = " + ".join(ckpt.prefixes) or "none found"
@@ -237,7 +240,7 @@ class Editor(QObject):
             return
         self._then = lambda source: self._graft_dialog(target, source, Path(source_path))
         self.w.runner.start("aux", lambda progress, cancel: open_checkpoint(source_path, device="cpu", cancel=cancel),
-                            f"Opening {Path(source_path).name}")  # fmt: skip
+                            f"Opening {printable(Path(source_path).name)}")  # fmt: skip
 
     def _graft_dialog(self, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
         fields = [
@@ -251,7 +254,7 @@ class Editor(QObject):
             return _edit_task(lambda: ops.graft(target, source, maps=ops.parse_maps(v["map"]), include=v["include"],
                                                 exclude=v["exclude"], skip_mismatched=v["skip"]))  # fmt: skip
 
-        note = (f"Copies model tensors from {source_path.name} into this checkpoint. Keys are aligned without "
+        note = (f"Copies model tensors from {elide(source_path.name)} into this checkpoint. Keys are aligned without "
                 "wrapper prefixes; every shape and dtype must agree.")  # fmt: skip
         dialog = EditDialog(self.w, "Graft", fields, build, self.w.runner, note)
         dialog.accepted.connect(lambda: self._accept(dialog))
@@ -272,7 +275,7 @@ class Editor(QObject):
         def work(progress, cancel):
             return ops.compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
 
-        self.w.runner.start("aux", work, f"Opening {Path(target_path).name}")
+        self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}")
 
     def on_aux(self, result: Any) -> None:
         """A worker started by graft_from/compat_with finished: continue on the UI thread."""
@@ -318,7 +321,7 @@ class Editor(QObject):
         target = Path(path)
         self.w.runner.start(
             "save", lambda progress, cancel: (target, save(ckpt, target, force=True, progress=progress, cancel=cancel)),
-            f"Saving {target.name}",
+            f"Saving {printable(target.name)}",
         )  # fmt: skip
 
     def on_saved(self, result: tuple[Path, Any]) -> None:
@@ -326,7 +329,7 @@ class Editor(QObject):
         self.output, self.last_save = path, report
         self.saved_depth = len(self.undo_stack)
         check = "verified" if report.verified else "NOT verified"
-        self.w.statusBar().showMessage(f"Saved {path.name} ({report.n_tensors} tensors, {check})", 10_000)
+        self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({report.n_tensors} tensors, {check})", 10_000)
         self._update()
         self.saved.emit(report)
 
@@ -345,7 +348,7 @@ class Editor(QObject):
         out = self.output or Path(self._folder()) / f"{ckpt.path.stem}.edited.pth"
         with atomic_write(path, "w") as f:
             f.write(recipe(ckpt, out))
-        self.w.statusBar().showMessage(f"Recipe written to {path}", 8000)
+        self.w.statusBar().showMessage(f"Recipe written to {elide(path, 200)}", 8000)
         return Path(path)
 
 

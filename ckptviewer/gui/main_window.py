@@ -49,6 +49,8 @@ from .editing import Editor
 from .progress import ProgressIndicator
 from .side_panels import HealthPanel, MetadataPanel
 from .tensor_panel import ModulePanel, TensorPanel
+from .text import elide, esc, message_box, mnemonic_safe, plain_input_dialog, plain_label, printable, window_title
+from .text import tooltip as plain_tooltip
 from .theme import THEMES
 from .theme import apply as apply_theme
 from .tree_model import NAME, PARAMS, SIZE, TreeFilterProxy, TreeModel
@@ -56,6 +58,8 @@ from .workers import TaskRunner
 
 FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
 MAX_RECENT = 10
+BANNER_NAMES = 6  # globals named in the banner (all of them are in the Metadata tab)
+BANNER_NAME_CHARS = 80  # a longer name is cut in the middle: the banner keeps its size
 
 
 def rss_bytes() -> int | None:
@@ -91,7 +95,7 @@ class Banner(QFrame):
         if blocked:
             self.setStyleSheet("Banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
                                "QLabel { color: #202124; }")  # fmt: skip
-            names = ", ".join(f"<code>{g}</code>" for g in blocked[:6]) + (" …" if len(blocked) > 6 else "")
+            names = _code_list(blocked[:BANNER_NAMES]) + (" …" if len(blocked) > BANNER_NAMES else "")
             self.label.setText(
                 f"<b>Safe mode.</b> This file names code that was <b>not executed</b>: {names}. "
                 "Those objects are shown as placeholders; every tensor is still listed."
@@ -102,7 +106,8 @@ class Banner(QFrame):
                                "QLabel { color: #202124; }")  # fmt: skip
             self.label.setText(
                 "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): "
-                + ", ".join(f"<code>{g}</code>" for g in inert)
+                + _code_list(inert[:BANNER_NAMES])
+                + (" …" if len(inert) > BANNER_NAMES else "")
             )
             self.button.hide()
         elif ckpt.trusted:
@@ -114,6 +119,11 @@ class Banner(QFrame):
             self.hide()
             return
         self.show()
+
+
+def _code_list(names: list[str]) -> str:
+    """File-derived global names for the banner's rich text: escaped, one line each, cut."""
+    return ", ".join(f"<code>{esc(elide(g, BANNER_NAME_CHARS))}</code>" for g in names)
 
 
 class MainWindow(QMainWindow):
@@ -202,7 +212,7 @@ class MainWindow(QMainWindow):
         rl.addWidget(dismiss)
         self.reload_banner.hide()
 
-        self.edit_label = QLabel()
+        self.edit_label = plain_label()
         self.edit_label.setStyleSheet("color: #b45309; font-weight: 600;")
         self.edit_label.hide()
         left = QWidget()
@@ -300,9 +310,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.file_label = QLabel()
-        self.totals_label = QLabel()
-        self.memory_label = QLabel()
+        self.file_label = plain_label()  # names the file and where it was saved: file text
+        self.totals_label = plain_label()
+        self.memory_label = plain_label()
         self.progress = ProgressIndicator()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: self.runner.cancel())
@@ -406,14 +416,14 @@ class MainWindow(QMainWindow):
         self.path, self.trusted = path, trust
         self._pending_key = keep_key
         device = self.device
-        self.setWindowTitle(f"{path.name}[*] — ckptviewer")
-        self.file_label.setText(f"Opening {path.name}…")
+        self.setWindowTitle(f"{window_title(path.name)}[*] — ckptviewer")
+        self.file_label.setText(f"Opening {elide(path.name)}…")
 
         def work(progress, cancel):
             ckpt = open_checkpoint(path, device=device, trust=trust, progress=progress, cancel=cancel)
             return ckpt, build_tree(ckpt)
 
-        self.runner.start("open", work, f"Opening {path.name}")
+        self.runner.start("open", work, f"Opening {printable(path.name)}")
 
     def reload(self) -> None:
         if self.path is not None:
@@ -440,18 +450,22 @@ class MainWindow(QMainWindow):
         """Reload with full unpickling, only after an explicit, warned confirmation."""
         if self.ckpt is None or self.path is None:
             return
-        names = "\n".join(f"  • {g}" for g in self.ckpt.blocked_globals[:12])
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Trust this file?")
-        box.setText("Trusting runs code from this file with your permissions.")
-        box.setInformativeText(
-            f"Loading {self.path.name} fully will call:\n{names}\n\n"
-            "Only do this for a file you made yourself or got from a source you trust."
+        blocked = self.ckpt.blocked_globals
+        # plain text, one line per name (a name cannot fake lines of this warning)
+        names = "\n".join(f"  • {elide(g, 200)}" for g in blocked[:12])
+        if len(blocked) > 12:
+            names += f"\n  … and {len(blocked) - 12} more (listed in the Metadata tab)"
+        box = message_box(
+            self,
+            QMessageBox.Icon.Warning,
+            "Trust this file?",
+            "Trusting runs code from this file with your permissions.",
+            f"Loading {elide(self.path.name)} fully will call:\n{names}\n\n"
+            "Only do this for a file you made yourself or got from a source you trust.",
+            QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
+            QMessageBox.StandardButton.Cancel,
         )
-        box.setStandardButtons(QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes)
         box.button(QMessageBox.StandardButton.Yes).setText("Trust and reload")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         self.trust_dialog = box
         box.finished.connect(lambda result: self._trust_answer(result == QMessageBox.StandardButton.Yes))
         box.open()
@@ -484,8 +498,8 @@ class MainWindow(QMainWindow):
         self.model.set_root(root)
         self.banner.show_for(ckpt)
         self.metadata_panel.show_checkpoint(ckpt)
-        saved = ", ".join(ckpt.saved_on) or "unknown"
-        self.file_label.setText(f"{ckpt.format} · saved on {saved} · computing on {ckpt.device}")
+        saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
+        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {ckpt.device}")
         self.totals_label.setText(
             f"{human_count(ckpt.n_tensors)} tensors · {human_count(ckpt.n_parameters)} parameters · "
             f"{human_bytes(ckpt.total_bytes)}"
@@ -540,7 +554,7 @@ class MainWindow(QMainWindow):
         self.runner.start(
             "tensor",
             lambda progress, cancel: inspect_tensor(ckpt, key, stats=known, progress=progress, cancel=cancel),
-            f"Statistics of {key}",
+            f"Statistics of {printable(key)}",
         )
 
     def _request_page(self, start: int) -> None:
@@ -576,7 +590,7 @@ class MainWindow(QMainWindow):
             self.health_panel.show_report(result)
             self.scan_done.emit(result)
         elif slot == "export":
-            self.statusBar().showMessage(f"Saved {result}", 5000)
+            self.statusBar().showMessage(f"Saved {printable(result)}", 5000)
         elif slot == "save":
             self.editor.on_saved(result)
         elif slot == "aux":
@@ -590,10 +604,9 @@ class MainWindow(QMainWindow):
 
     def report_error(self, message: str, details: str = "") -> None:
         """The one place errors are shown: status bar and a (non-blocking) dialog."""
-        self.statusBar().showMessage(message, 10_000)
-        box = QMessageBox(QMessageBox.Icon.Critical, "ckptviewer", message, QMessageBox.StandardButton.Ok, self)
-        if details:
-            box.setDetailedText(details)
+        self.statusBar().showMessage(elide(message, 300), 10_000)  # one line
+        # messages quote paths and keys: the dialog shows them as plain text
+        box = message_box(self, QMessageBox.Icon.Critical, "ckptviewer", message, details=details)
         self.last_error = box
         box.open()
         self.error_reported.emit(message)
@@ -640,7 +653,9 @@ class MainWindow(QMainWindow):
     def export_npy(self, key: str, path: str | os.PathLike) -> None:
         ckpt = self.ckpt
         if ckpt is not None:
-            self.runner.start("export", lambda progress, cancel: export_npy(ckpt, key, path), f"Exporting {key}")
+            self.runner.start(
+                "export", lambda progress, cancel: export_npy(ckpt, key, path), f"Exporting {printable(key)}"
+            )
 
     def choose_stats_csv(self) -> None:
         if self.ckpt is None:
@@ -676,7 +691,10 @@ class MainWindow(QMainWindow):
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
         for p in self.recent_files():
-            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_somewhere(p)).setToolTip(p)
+            action = self.recent_menu.addAction(
+                mnemonic_safe(elide(Path(p).name, 80)), lambda p=p: self.open_somewhere(p)
+            )
+            action.setToolTip(plain_tooltip(p))
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -701,10 +719,15 @@ class MainWindow(QMainWindow):
         others = [str(p) for p in self.shell.other_paths(self)] if self.shell is not None else []
         browse = "Another file…"
         if others:
-            choice, ok = QInputDialog.getItem(self, "Compare with", f"Compare {self.path.name} with:",
-                                              [*others, browse], 0, False)  # fmt: skip
-            if not ok:
+            dialog = QInputDialog(self)
+            dialog.setWindowTitle("Compare with")
+            dialog.setLabelText(f"Compare {elide(self.path.name)} with:")
+            dialog.setComboBoxItems([*others, browse])  # combo box items are plain text
+            dialog.setComboBoxEditable(False)
+            plain_input_dialog(dialog)
+            if not dialog.exec():
                 return
+            choice = dialog.textValue()
             if choice != browse:
                 self.compare_with(choice)
                 return

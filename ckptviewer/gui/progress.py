@@ -11,6 +11,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .text import printable
+
 
 class ProgressIndicator(QWidget):
     """A thin bar with a label: ``set_progress(0.42, "Scanning")``."""
@@ -26,7 +28,7 @@ class ProgressIndicator(QWidget):
 
     def set_progress(self, fraction: float, text: str = "") -> None:
         self.fraction = min(max(fraction, 0.0), 1.0)
-        self.text = text
+        self.text = printable(text)  # labels quote keys and file names: one line
         self.update()
 
     def paintEvent(self, _event) -> None:

@@ -6,19 +6,21 @@ import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.checkpoint import Checkpoint
 from ..core.scan import ScanReport
 from ..core.summary import lightning_view, training_summary
 from ..formatting import human_bytes, plural
+from .text import plain_label, printable
 from .tree_model import severity_icon
 
 
 def _text(value: Any) -> str:
+    """A metadata value on one line (item views show text as text; newlines made visible)."""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, allow_nan=False)
+        return printable(value)
+    return printable(json.dumps(value, allow_nan=False))
 
 
 class MetadataPanel(QWidget):
@@ -58,7 +60,7 @@ class MetadataPanel(QWidget):
             for i, group in enumerate(s.param_groups):
                 rows.append((f"param group {i}", ", ".join(f"{k}={_text(v)}" for k, v in group.items())))
         for key, value in rows:
-            QTreeWidgetItem(summary, [key, _text(value)])
+            QTreeWidgetItem(summary, [printable(key), _text(value)])
         if s.hparams:
             hp = self._group(f"Hyper-parameters ({s.hparams_key})")
             for key, value in s.hparams.items():
@@ -72,16 +74,17 @@ class MetadataPanel(QWidget):
             g = self._group("Globals outside torch's weights-only allowlist")
             for name in ckpt.unsafe_globals:
                 state = "not executed (placeholder)" if name in ckpt.blocked_globals else "loaded as plain data"
-                QTreeWidgetItem(g, [name, state])
+                QTreeWidgetItem(g, [printable(name), state])
         if ckpt.metadata:
             allm = self._group("All metadata")
             for key, value in ckpt.metadata.items():
                 self._add(allm, key, value)
             allm.setExpanded(False)
         for w in ckpt.warnings:
-            QTreeWidgetItem(self._group("Warnings"), ["warning", w])
+            QTreeWidgetItem(self._group("Warnings"), ["warning", printable(w)])
 
     def _group(self, title: str) -> QTreeWidgetItem:
+        title = printable(title)  # "Hyper-parameters (KEY)": the key is the file's
         for i in range(self.tree.topLevelItemCount()):
             if self.tree.topLevelItem(i).text(0) == title:
                 return self.tree.topLevelItem(i)
@@ -95,16 +98,16 @@ class MetadataPanel(QWidget):
 
     def _add(self, parent: QTreeWidgetItem, key: str, value: Any) -> None:
         if isinstance(value, dict) and value:
-            node = QTreeWidgetItem(parent, [str(key), str(value.get("__class__", ""))])
+            node = QTreeWidgetItem(parent, [printable(key), printable(value.get("__class__", ""))])
             for k, v in value.items():
                 if k != "__class__":
                     self._add(node, k, v)
         elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-            node = QTreeWidgetItem(parent, [str(key), f"[{len(value)} items]"])
+            node = QTreeWidgetItem(parent, [printable(key), f"[{len(value)} items]"])
             for i, v in enumerate(value):
                 self._add(node, str(i), v)
         else:
-            QTreeWidgetItem(parent, [str(key), _text(value)])
+            QTreeWidgetItem(parent, [printable(key), _text(value)])
 
     def find(self, key: str) -> QTreeWidgetItem | None:
         """First item whose key column is ``key`` (for tests and search)."""
@@ -119,7 +122,7 @@ class HealthPanel(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.summary = QLabel("Scanning starts when a file is opened.")
+        self.summary = plain_label("Scanning starts when a file is opened.")
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["Tensor", "Problem", "Details"])
         self.list.setRootIsDecorated(False)
@@ -142,7 +145,7 @@ class HealthPanel(QWidget):
         for f in report.findings:
             if f.severity not in icons:
                 icons[f.severity] = severity_icon(f.severity)
-            item = QTreeWidgetItem(self.list, [f.key, f.kind.replace("_", " "), f.message])
+            item = QTreeWidgetItem(self.list, [printable(f.key), f.kind.replace("_", " "), printable(f.message)])
             item.setIcon(0, icons[f.severity])
             item.setData(0, Qt.ItemDataRole.UserRole, f.key)
         c = report.to_json()["counts"]

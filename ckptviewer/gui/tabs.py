@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from .main_window import MainWindow
+from .text import elide, mnemonic_safe, tooltip, window_title
 
 
 class TabbedWindow(QMainWindow):
@@ -87,11 +88,12 @@ class TabbedWindow(QMainWindow):
         for p in [page] if page is not None else self.pages():
             i = self.tabs.indexOf(p)
             if i >= 0:
-                name = p.path.name if p.path is not None else "New tab"
+                # a file name: one line, short, and "&" is not a mnemonic
+                name = mnemonic_safe(elide(p.path.name, 60)) if p.path is not None else "New tab"
                 self.tabs.setTabText(i, name + (" •" if p.editor.modified else ""))
-                self.tabs.setTabToolTip(i, str(p.path) if p.path is not None else "")
+                self.tabs.setTabToolTip(i, tooltip(p.path) if p.path is not None else "")
         current = self.current
-        title = current.path.name if current is not None and current.path is not None else None
+        title = window_title(elide(current.path.name)) if current is not None and current.path is not None else None
         self.setWindowTitle(f"{title} — ckptviewer" if title else "ckptviewer")
 
     def closeEvent(self, event) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -33,6 +34,7 @@ from ..core.inspect import PAGE, TensorReport
 from ..core.stats import TensorStats
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, number, shape_str
+from .text import elide, esc, plain_label, printable
 
 HIST_BRUSH = QColor(66, 133, 244, 150)
 HIST_PEN = QColor(25, 103, 210)
@@ -57,7 +59,8 @@ def stats_rows(s: TensorStats) -> list[tuple[str, str]]:
 
 
 def _title(text: str) -> QLabel:
-    label = QLabel(text)
+    label = plain_label(text)  # shows keys and module names: file text, never markup
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long key cannot widen the window
     font = label.font()
     font.setPointSizeF(font.pointSizeF() * 1.25)
     font.setWeight(QFont.Weight.DemiBold)
@@ -279,7 +282,9 @@ class TensorPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.title = _title("")
-        self.subtitle = QLabel()
+        self.subtitle = plain_label()
+        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._subtitle = ""
         self.subtitle.setStyleSheet("color: #8a8a8a;")
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stats = StatsTable()
@@ -312,13 +317,14 @@ class TensorPanel(QWidget):
     def show_pending(self, entry: TensorEntry, where: str) -> None:
         """Header at once; numbers and plots follow when the worker is done."""
         self.entry = entry
-        self.title.setText(entry.key)
+        self.title.setText(printable(entry.key))
         parts = [shape_str(entry.shape), entry.dtype_name, human_bytes(entry.nbytes), entry.role]
         if entry.location:
-            parts.append(f"saved on {entry.location}")
+            parts.append(f"saved on {elide(entry.location, 40)}")
         if entry.shared_with:
-            parts.append(f"shares storage with {entry.shared_with}")
-        self.subtitle.setText(" · ".join(parts) + f" — computing on {where}…")
+            parts.append(f"shares storage with {elide(entry.shared_with)}")
+        self._subtitle = " · ".join(parts)
+        self.subtitle.setText(self._subtitle + f" — computing on {where}…")
         self.stats.set_rows([])
         self.histogram.clear()
         self.heatmap.set_heatmap(None)
@@ -326,7 +332,7 @@ class TensorPanel(QWidget):
         self.values.set_values([], [])
 
     def show_report(self, report: TensorReport) -> None:
-        self.subtitle.setText(self.subtitle.text().split(" — ")[0])
+        self.subtitle.setText(self._subtitle)
         self.stats.set_rows(stats_rows(report.stats))
         h = report.histogram
         self.histogram.set_histogram(h.edges, h.counts, h.n_nan, h.n_inf)
@@ -342,6 +348,7 @@ class ModulePanel(QWidget):
         self.title = _title("")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file parts go through esc()
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().invertY(True)
@@ -355,9 +362,9 @@ class ModulePanel(QWidget):
         layout.addWidget(self.plot, 1)
 
     def show_node(self, node: TreeNode, cls: str | None = None) -> None:
-        title = node.path or "Whole checkpoint"
-        self.title.setText(f"{title}  ({cls})" if cls else title)
-        dtypes = ", ".join(f"{k} {human_count(v)}" for k, v in node.dtypes.most_common())
+        title = printable(node.path) or "Whole checkpoint"
+        self.title.setText(f"{title}  ({printable(cls)})" if cls else title)
+        dtypes = esc(", ".join(f"{k} {human_count(v)}" for k, v in node.dtypes.most_common()))
         self.summary.setText(
             f"{human_count(node.n_tensors)} tensors · {human_count(node.n_params)} parameters · "
             f"{human_count(node.n_buffers)} buffer elements · {human_count(node.n_elements)} elements · "
@@ -371,7 +378,8 @@ class ModulePanel(QWidget):
             x0=0, y=list(range(len(kids))), height=0.7, width=values, brush=HIST_BRUSH, pen=pg.mkPen(HIST_PEN)
         )
         self.plot.addItem(self.bars)
-        self.plot.getAxis("left").setTicks([[(i, c.name) for i, c in enumerate(kids)]])
+        # tick labels are drawn as plain text; long or multi-line names are cut to one line
+        self.plot.getAxis("left").setTicks([[(i, elide(c.name, 40)) for i, c in enumerate(kids)]])
         self.plot.getPlotItem().autoRange()
 
     def bar_values(self) -> list[float]:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from ..core.scan import SEVERITY_ORDER, Finding
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, shape_str
+from .text import printable, tooltip
 
 NAME, SHAPE, DTYPE, PARAMS, SIZE = range(5)
 HEADERS = ("Name", "Shape", "Dtype", "Parameters", "Size")
@@ -184,7 +185,8 @@ class TreeModel(QAbstractItemModel):
         e = node.entry
         if col == NAME:
             alias = self._aliases.get(node.path)
-            return f"{node.name}  → {alias}" if alias else node.name
+            name = printable(node.name)  # one line per row, whatever the file named it
+            return f"{name}  → {printable(alias)}" if alias else name
         if col == SHAPE:
             return shape_str(e.shape) if e is not None else ""
         if col == DTYPE:
@@ -205,17 +207,17 @@ class TreeModel(QAbstractItemModel):
         return node.nbytes
 
     def _tooltip(self, node: TreeNode) -> str:
-        lines = [node.path or "(root)"]
+        lines = [printable(node.path) or "(root)"]
         e = node.entry
         if e is not None:
             lines.append(f"{shape_str(e.shape)} {e.dtype_name}, {e.role}, {human_bytes(e.nbytes)}")
             if e.shared_with:
-                lines.append(f"shares storage with {e.shared_with}")
+                lines.append(f"shares storage with {printable(e.shared_with)}")
         else:
             lines.append(f"{human_count(node.n_tensors)} tensors, {human_count(node.n_params)} parameters")
         for f in self._findings.get(node.path, []):
-            lines.append(f"{f.severity}: {f.message}")
-        return "\n".join(lines)
+            lines.append(f"{f.severity}: {printable(f.message)}")
+        return tooltip("\n".join(lines))  # keys are file text: never rendered as markup
 
 
 class TreeFilterProxy(QSortFilterProxyModel):

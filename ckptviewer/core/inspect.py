@@ -14,6 +14,14 @@ PAGE = 200  # values per page of the value table
 
 
 @dataclass
+class Refused:
+    """The inspector's work on a tensor was refused by a work limit; ``message`` says why."""
+
+    entry: TensorEntry
+    message: str
+
+
+@dataclass
 class TensorReport:
     """Statistics, histogram, heatmap (2-D and up) and the first page of values."""
 
@@ -39,6 +47,8 @@ def inspect_tensor(
     """Compute the inspector's data for ``key`` on the checkpoint's device.
 
     ``stats`` from an earlier pass (the health scan) are reused rather than recomputed.
+    A tensor whose logical size dwarfs its stored data raises
+    :class:`~.limits.WorkLimitError` unless ``force`` (see :func:`inspect_or_refuse`).
     """
     entry = ckpt.tensors[key]
     t = entry.load()
@@ -72,3 +82,20 @@ def inspect_tensor(
         notes.append(str(exc))
     report(progress, total, total, key)
     return TensorReport(entry, stats, hist, hm, indices, values, notes)
+
+
+def inspect_or_refuse(
+    ckpt: Checkpoint,
+    key: str,
+    *,
+    stats: TensorStats | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+    force: bool = False,
+) -> TensorReport | Refused:
+    """:func:`inspect_tensor`, with a work-limit refusal as a result (the window offers to
+    compute anyway) rather than an error."""
+    try:
+        return inspect_tensor(ckpt, key, stats=stats, progress=progress, cancel=cancel, force=force)
+    except WorkLimitError as exc:
+        return Refused(ckpt.tensors[key], str(exc))

@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import Checkpoint, available_devices, open_checkpoint
+from ..core.checkpoint import TensorEntry
 from ..core.export import export_npy, export_stats_csv
-from ..core.inspect import PAGE, inspect_tensor
+from ..core.inspect import PAGE, Refused, inspect_or_refuse
 from ..core.scan import ScanReport, scan
 from ..core.stats import checkpoint_stats
 from ..core.summary import module_class, training_summary
@@ -224,6 +225,7 @@ class MainWindow(QMainWindow):
 
         self.tensor_panel = TensorPanel()
         self.tensor_panel.values.page_requested.connect(self._request_page)
+        self.tensor_panel.force_requested.connect(self.compute_anyway)
         self.module_panel = ModulePanel()
         self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -547,15 +549,26 @@ class MainWindow(QMainWindow):
             self.module_panel.show_node(node, module_class(self.ckpt, node.path))
             self.inspector.setCurrentWidget(self.module_panel)
             return
-        ckpt, key = self.ckpt, node.path
-        self.tensor_panel.show_pending(node.entry, str(ckpt.device))
+        self._inspect(node.entry)
+
+    def _inspect(self, entry: TensorEntry, force: bool = False) -> None:
+        """Statistics, plots and values of ``entry`` in a worker (``force``: past the work limits)."""
+        if self.ckpt is None:
+            return
+        ckpt, key = self.ckpt, entry.key
+        self.tensor_panel.show_pending(entry, str(ckpt.device))
         self.inspector.setCurrentWidget(self.tensor_panel)
         known = self.scan_report.stats.get(key) if self.scan_report else None
-        self.runner.start(
-            "tensor",
-            lambda progress, cancel: inspect_tensor(ckpt, key, stats=known, progress=progress, cancel=cancel),
-            f"Statistics of {printable(key)}",
-        )
+
+        def work(progress, cancel):
+            return inspect_or_refuse(ckpt, key, stats=known, progress=progress, cancel=cancel, force=force)
+
+        self.runner.start("tensor", work, f"Statistics of {printable(key)}")
+
+    def compute_anyway(self) -> None:
+        """The inspector's "Compute anyway": the refused tensor, past the work limits."""
+        if self.tensor_panel.entry is not None:
+            self._inspect(self.tensor_panel.entry, force=True)
 
     def _request_page(self, start: int) -> None:
         entry = self.tensor_panel.entry
@@ -579,7 +592,9 @@ class MainWindow(QMainWindow):
         if slot == "open":
             self._opened(*result)
         elif slot == "tensor":
-            if self.tensor_panel.entry is result.entry:
+            if self.tensor_panel.entry is result.entry and isinstance(result, Refused):
+                self.tensor_panel.show_refused(result.message)
+            elif self.tensor_panel.entry is result.entry:
                 self.tensor_panel.show_report(result)
                 self.report_shown.emit(result.entry.key)
         elif slot == "values":

@@ -15,12 +15,12 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -227,7 +227,7 @@ class HeatmapView(QWidget):
 class ValuesView(QWidget):
     """A page of raw values with index navigation; asks for other pages by signal."""
 
-    page_requested = Signal(int)  # flat start index
+    page_requested = Signal(object)  # flat start index (a Python int: it may pass 2**31)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -237,10 +237,12 @@ class ValuesView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.start = QSpinBox()
+        # a double spin box: a QSpinBox holds 32-bit ints and tensors pass 2**31 elements
+        self.start = QDoubleSpinBox()
+        self.start.setDecimals(0)
         self.start.setPrefix("from ")
         self.start.setKeyboardTracking(False)
-        self.start.valueChanged.connect(self.page_requested.emit)
+        self.start.valueChanged.connect(lambda v: self.page_requested.emit(int(v)))
         self.prev = QPushButton("◀")
         self.next = QPushButton("▶")
         for b in (self.prev, self.next):
@@ -260,7 +262,7 @@ class ValuesView(QWidget):
 
     def reset(self, numel: int) -> None:
         self.start.blockSignals(True)
-        self.start.setRange(0, max(0, numel - 1))
+        self.start.setRange(0, float(max(0, min(numel - 1, 1 << 53))))
         self.start.setValue(0)
         self.start.blockSignals(False)
 
@@ -279,8 +281,19 @@ class ValuesView(QWidget):
 class TensorPanel(QWidget):
     """Statistics, histogram, heatmap and values of the selected tensor."""
 
+    force_requested = Signal()  # "Compute anyway" after a work-limit refusal
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.notice = plain_label()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b45309;")
+        self.force_button = QPushButton("Compute anyway")
+        self.force_button.setToolTip("Compute past the work limit (it may take long and use much memory)")
+        self.force_button.clicked.connect(self.force_requested.emit)
+        notice_row = QHBoxLayout()
+        notice_row.addWidget(self.notice, 1)
+        notice_row.addWidget(self.force_button)
         self.title = _title("")
         self.subtitle = plain_label()
         self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -311,8 +324,10 @@ class TensorPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+        layout.addLayout(notice_row)
         layout.addWidget(self.splitter, 1)
         self.entry: TensorEntry | None = None
+        self._set_notice("")
 
     def show_pending(self, entry: TensorEntry, where: str) -> None:
         """Header at once; numbers and plots follow when the worker is done."""
@@ -330,9 +345,21 @@ class TensorPanel(QWidget):
         self.heatmap.set_heatmap(None)
         self.values.reset(entry.numel)
         self.values.set_values([], [])
+        self._set_notice("")
+
+    def show_refused(self, message: str) -> None:
+        """A work limit refused this tensor: say why, and offer to compute anyway."""
+        self.subtitle.setText(self._subtitle)
+        self._set_notice(message.split(": ", 1)[-1], offer_force=True)
+
+    def _set_notice(self, text: str, offer_force: bool = False) -> None:
+        self.notice.setText(elide(text, 400))
+        self.notice.setVisible(bool(text))
+        self.force_button.setVisible(offer_force)
 
     def show_report(self, report: TensorReport) -> None:
         self.subtitle.setText(self._subtitle)
+        self._set_notice(" ".join(n.split(": ", 1)[-1] for n in report.notes))
         self.stats.set_rows(stats_rows(report.stats))
         h = report.histogram
         self.histogram.set_histogram(h.edges, h.counts, h.n_nan, h.n_inf)

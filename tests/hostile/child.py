@@ -99,6 +99,9 @@ def gui_open(path: Path) -> tuple[int, str]:
     window.show()
     errors: list[str] = []
     window.error_reported.connect(errors.append)
+    crashed: list[str] = []  # exceptions escaping a slot: Qt prints them and goes on; we don't
+    previous_hook = sys.excepthook
+    sys.excepthook = lambda kind, exc, tb: crashed.append(f"unexpected {kind.__name__} in a slot: {exc}")
     window.open_file(path)
     deadline = time.monotonic() + STEP_SECONDS
     while time.monotonic() < deadline:
@@ -110,7 +113,10 @@ def gui_open(path: Path) -> tuple[int, str]:
     for _ in range(20):  # let queued results draw
         app.processEvents()
     window.grab()  # paint everything once
+    sys.excepthook = previous_hook
     outcome = (0, "") if window.ckpt is not None and not errors else (1, errors[0] if errors else "no result")
+    if crashed:
+        outcome = (2, crashed[0])
     window.runner.shutdown(10_000)
     window.close()
     window.deleteLater()

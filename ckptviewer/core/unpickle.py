@@ -372,16 +372,27 @@ class RestrictedUnpickler(pickle._Unpickler):
         items = self.pop_mark()
         self.append(record_depth(tuple(items), items, self._depths))
 
+    # TUPLE1-3 build most tuples of a checkpoint (shapes, strides): a tuple without tuple
+    # items has depth 1 and is not recorded (depth() measures its few items when asked)
+
     def load_tuple1(self) -> None:
-        self.stack[-1] = record_depth((self.stack[-1],), self.stack[-1:], self._depths)
+        a = self.stack[-1]
+        t = (a,)
+        self.stack[-1] = record_depth(t, t, self._depths) if isinstance(a, _HASHED) else t
 
     def load_tuple2(self) -> None:
-        items = self.stack[-2:]
-        self.stack[-2:] = [record_depth(tuple(items), items, self._depths)]
+        a, b = self.stack[-2:]
+        t = (a, b)
+        if isinstance(a, _HASHED) or isinstance(b, _HASHED):
+            record_depth(t, t, self._depths)
+        self.stack[-2:] = [t]
 
     def load_tuple3(self) -> None:
-        items = self.stack[-3:]
-        self.stack[-3:] = [record_depth(tuple(items), items, self._depths)]
+        a, b, c = self.stack[-3:]
+        t = (a, b, c)
+        if isinstance(a, _HASHED) or isinstance(b, _HASHED) or isinstance(c, _HASHED):
+            record_depth(t, t, self._depths)
+        self.stack[-3:] = [t]
 
     def load_frozenset(self) -> None:
         items = self.pop_mark()

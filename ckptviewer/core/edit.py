@@ -533,12 +533,17 @@ def compat(source: Checkpoint, target: Checkpoint, maps: list[tuple[str, str]] |
     return rep
 
 
+MAX_HEADS_PER_REST = 64  # a key ending ("weight") under more target heads than this says nothing about a map
+
+
 def suggest_maps(source_keys: list[str], target_keys: list[str]) -> list[tuple[str, str]]:
     """Prefix maps (one or two leading segments) that make more source keys land in the target.
 
-    Linear in the number of keys: each key has at most three heads (``""``, one and two
-    segments), so every (source head, target head) pair that moves a key onto a target
-    key is counted once per key, never by trying every pair of heads over every key.
+    Each key has at most three heads (``""``, one and two segments). Every (source head,
+    target head) pair that moves a key onto a target key is counted once per key, through
+    an index of target keys by what follows their head; endings shared by more than
+    :data:`MAX_HEADS_PER_REST` target heads are skipped. So the work is linear in the
+    number of keys, where trying every pair of heads over every key was cubic.
     """
     targets = set(target_keys)
     base = sum(k in targets for k in source_keys)
@@ -558,7 +563,10 @@ def suggest_maps(source_keys: list[str], target_keys: list[str]) -> list[tuple[s
         for src in heads(k):
             if matched:
                 lost[src] = lost.get(src, 0) + 1
-            for dst in by_rest.get(k[len(src) :], ()):
+            dsts = by_rest.get(k[len(src) :], ())
+            if len(dsts) > MAX_HEADS_PER_REST:
+                continue
+            for dst in dsts:
                 if dst != src:
                     gained[(src, dst)] = gained.get((src, dst), 0) + 1
     best: tuple[int, tuple[str, str]] | None = None

@@ -119,3 +119,14 @@ def test_cast_of_a_dcp_folder(inputs, tmp_path):
     r = ckpt("cast", inputs / "dcp", "--dtype", "bfloat16", "-o", tmp_path / "c.safetensors")
     assert r.returncode == 0, r.stderr
     assert "verified" in r.stdout
+
+
+def test_compat_map_suggestion_stays_linear(tmp_path):
+    """Two files of 3,000 keys, each with its own two-segment head: the suggestion tried every
+    pair of heads over every key (O(n^3): hours)."""
+    keys = [f"layer{i}.weight" for i in range(3000)]
+    torch.save({f"encoder.{k}": torch.zeros(1) for k in keys}, tmp_path / "a.pth")
+    torch.save({f"backbone.{k}": torch.zeros(1) for k in keys}, tmp_path / "b.pth")
+    r = subprocess.run([sys.executable, "-m", "ckptviewer", "compat", tmp_path / "a.pth", tmp_path / "b.pth"],
+                       capture_output=True, text=True, timeout=60, cwd=str(ROOT))  # fmt: skip
+    assert r.returncode == 1 and "--map encoder.=backbone." in r.stdout, r.stdout + r.stderr

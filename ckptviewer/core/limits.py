@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import CheckpointError
+from .lazy import LazyTensor
 
 MAX_NESTING = 200  # containers inside containers; real checkpoints nest a few dozen at most
 BASE_BUDGET = 256 << 20  # bytes a pickle may allocate beyond twice its own size
@@ -96,13 +97,18 @@ def budget_scope(budget: Budget) -> Iterator[Budget]:
 # --- nesting and expansion of the unpickled object graph ---------------------------------
 
 
+_LEAVES = (str, int, float, bool, type(None), bytes, LazyTensor)
+
+
 def _parts(obj: Any) -> Any:
     """The objects a walk over ``obj`` descends into, or None for a leaf.
 
     Type-level methods (``dict.values(obj)``), never attributes of the instance: a pickle
     can shadow ``items`` on an OrderedDict through BUILD.
     """
-    from .unpickle import Opaque
+    if isinstance(obj, _LEAVES):
+        return None
+    from .unpickle import Opaque  # unpickle imports this module
 
     if isinstance(obj, dict):
         return dict.values(obj)

@@ -38,43 +38,42 @@ _ERROR_HANDLERS = {"strict", "replace", "ignore", "surrogateescape", "backslashr
 
 
 def depth(obj: Any, known: dict[int, tuple[Any, int]]) -> int:
-    """Nesting depth of a tuple/frozenset (0 for anything else), from ``known`` where recorded.
+    """Nesting depth of a tuple/frozenset (0 for anything else); refuses depths past the limit.
 
-    Hashing and comparing tuples recurses in C without a depth check; this is what keeps
-    the keys a pickle hashes shallow.
+    Hashing and comparing tuples recurses in C without a depth check: this is asked for
+    every key a pickle is about to hash. Each tuple is measured once (``known`` holds the
+    result and the tuple itself), iteratively, stopping as soon as the limit is passed.
     """
-    if not isinstance(obj, (tuple, frozenset)):
+    if not isinstance(obj, _HASHED):
         return 0
     entry = known.get(id(obj))
     if entry is not None and entry[0] is obj:
         return entry[1]
-    # built outside the opcodes that record depth: measure it, bounded
-    d = 1 + max((_measure(v, 1) for v in obj), default=0)
-    known[id(obj)] = (obj, d)
-    return d
+    stack: list[list[Any]] = [[obj, iter(obj), 0]]  # node, its items, deepest item so far
+    while True:
+        frame = stack[-1]
+        child = next(frame[1], _END)
+        if child is _END:
+            stack.pop()
+            d = frame[2] + 1
+            known[id(frame[0])] = (frame[0], d)
+            if not stack:
+                return d
+            stack[-1][2] = max(stack[-1][2], d)
+            continue
+        if not isinstance(child, _HASHED):
+            continue
+        entry = known.get(id(child))
+        if entry is not None and entry[0] is child:
+            frame[2] = max(frame[2], entry[1])
+            continue
+        if len(stack) >= MAX_NESTING:
+            raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep (a crash bomb?)")
+        stack.append([child, iter(child), 0])
 
 
-def _measure(obj: Any, level: int) -> int:
-    if not isinstance(obj, (tuple, frozenset)):
-        return 0
-    if level > MAX_NESTING:
-        raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep")
-    return 1 + max((_measure(v, level + 1) for v in obj), default=0)
-
-
-def record_depth(obj: Any, items: Any, known: dict[int, tuple[Any, int]]) -> Any:
-    """Record the depth of the new tuple/frozenset ``obj`` built from ``items``; refuse deep ones."""
-    d = 1
-    for v in items:  # a plain loop: this runs for every tuple of every pickle
-        if isinstance(v, (tuple, frozenset)):
-            entry = known.get(id(v))
-            child = entry[1] if entry is not None and entry[0] is v else depth(v, known)
-            if child >= d:
-                d = child + 1
-    if d > MAX_NESTING:
-        raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep (a crash bomb?)")
-    known[id(obj)] = (obj, d)
-    return obj
+_HASHED = (tuple, frozenset)
+_END = object()
 
 
 # --- lazy versions of torch's dense tensor rebuild functions ---------------------------------
@@ -301,14 +300,9 @@ def _container(ctor: Callable, name: str, hashes: bool = False, pairs: bool = Fa
         _copy_arg(args, kwargs, name)
         if args and (hashes or pairs):
             known = known_depths()
-            for item in args[0]:
-                key = item[0] if pairs and isinstance(item, (tuple, list)) and item else item
-                if isinstance(key, (tuple, frozenset)) and depth(key, known) > MAX_NESTING:
-                    raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep")
-        result = ctor(*args)
-        if isinstance(result, (tuple, frozenset)):
-            record_depth(result, result, known_depths())
-        return result
+            for item in args[0]:  # hashed keys: shallow, or refused (depth raises)
+                depth(item[0] if pairs and isinstance(item, (tuple, list)) and item else item, known)
+        return ctor(*args)
 
     build.__qualname__ = f"safe_{name}"
     return build

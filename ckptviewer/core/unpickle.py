@@ -55,7 +55,6 @@ from .rebuild import (
     NumpyNdarrayType,
     depth,
     depth_scope,
-    record_depth,
 )
 
 
@@ -361,43 +360,17 @@ class RestrictedUnpickler(pickle._Unpickler):
             check_graph(root)
             return _swap_numpy(root) if self._numpy_arrays else root
 
-    # --- opcodes that build hashed containers: keep them shallow ------------------------------
+    # --- opcodes that hash: only shallow keys (depth() measures each tuple once) ---------------
 
     def _shallow(self, items: Any) -> None:
         for item in items:
-            if isinstance(item, _HASHED) and depth(item, self._depths) > MAX_NESTING:
-                raise LimitError(f"tuples nested more than {MAX_NESTING} levels deep")
-
-    def load_tuple(self) -> None:
-        items = self.pop_mark()
-        self.append(record_depth(tuple(items), items, self._depths))
-
-    # TUPLE1-3 build most tuples of a checkpoint (shapes, strides): a tuple without tuple
-    # items has depth 1 and is not recorded (depth() measures its few items when asked)
-
-    def load_tuple1(self) -> None:
-        a = self.stack[-1]
-        t = (a,)
-        self.stack[-1] = record_depth(t, t, self._depths) if isinstance(a, _HASHED) else t
-
-    def load_tuple2(self) -> None:
-        a, b = self.stack[-2:]
-        t = (a, b)
-        if isinstance(a, _HASHED) or isinstance(b, _HASHED):
-            record_depth(t, t, self._depths)
-        self.stack[-2:] = [t]
-
-    def load_tuple3(self) -> None:
-        a, b, c = self.stack[-3:]
-        t = (a, b, c)
-        if isinstance(a, _HASHED) or isinstance(b, _HASHED) or isinstance(c, _HASHED):
-            record_depth(t, t, self._depths)
-        self.stack[-3:] = [t]
+            if isinstance(item, _HASHED):
+                depth(item, self._depths)
 
     def load_frozenset(self) -> None:
         items = self.pop_mark()
         self._shallow(items)
-        self.append(record_depth(frozenset(items), items, self._depths))
+        self.append(frozenset(items))
 
     def load_dict(self) -> None:
         items = self.pop_mark()
@@ -521,8 +494,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         ("load_reduce", pickle.REDUCE), ("load_newobj", pickle.NEWOBJ), ("load_newobj_ex", pickle.NEWOBJ_EX),
         ("load_build", pickle.BUILD), ("load_setitem", pickle.SETITEM), ("load_setitems", pickle.SETITEMS),
         ("load_append", pickle.APPEND), ("load_appends", pickle.APPENDS), ("load_additems", pickle.ADDITEMS),
-        ("load_tuple", pickle.TUPLE), ("load_tuple1", pickle.TUPLE1), ("load_tuple2", pickle.TUPLE2),
-        ("load_tuple3", pickle.TUPLE3), ("load_frozenset", pickle.FROZENSET), ("load_dict", pickle.DICT),
+        ("load_frozenset", pickle.FROZENSET), ("load_dict", pickle.DICT),
         ("load_bytearray8", pickle.BYTEARRAY8),
     ):  # fmt: skip
         dispatch[_op[0]] = locals()[_name]
@@ -533,36 +505,36 @@ _BUILD_OK = (argparse.Namespace, dict, list, set, Opaque, NumpyDtype, NumpyArray
 _ITEMS_OK = (dict, Opaque)
 
 
-def _swap_numpy(obj: Any, depth: int = 0) -> Any:
+def _swap_numpy(obj: Any, level: int = 0) -> Any:
     """Replace NumpyArray records by their arrays (containers are rebuilt where needed)."""
     if isinstance(obj, NumpyArray):
         return obj.value
-    if depth > MAX_NESTING:
+    if level > MAX_NESTING:
         return obj
     if isinstance(obj, dict):
         for k, v in list(dict.items(obj)):
-            new = _swap_numpy(v, depth + 1)
+            new = _swap_numpy(v, level + 1)
             if new is not v:
                 obj[k] = new
         return obj
     if isinstance(obj, list):
         for i, v in enumerate(obj):
-            new = _swap_numpy(v, depth + 1)
+            new = _swap_numpy(v, level + 1)
             if new is not v:
                 obj[i] = new
         return obj
     if isinstance(obj, tuple):
-        items = [_swap_numpy(v, depth + 1) for v in obj]
+        items = [_swap_numpy(v, level + 1) for v in obj]
         return tuple(items) if any(a is not b for a, b in zip(items, obj)) else obj
     if isinstance(obj, argparse.Namespace):
         for k, v in list(vars(obj).items()):
-            setattr(obj, k, _swap_numpy(v, depth + 1))
+            setattr(obj, k, _swap_numpy(v, level + 1))
         return obj
     if isinstance(obj, Opaque):
         record = obj._record()
         for part in ("args", "state", "items", "dictitems"):
             if part in record:
-                record[part] = _swap_numpy(record[part], depth + 1)
+                record[part] = _swap_numpy(record[part], level + 1)
         return obj
     return obj
 

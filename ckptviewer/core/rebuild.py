@@ -220,6 +220,7 @@ def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, re
     if not isinstance(quantizer_params, tuple) or not quantizer_params:
         raise pickle.UnpicklingError("quantized tensor record without quantizer parameters")
     params = tuple(_real(p, "quantizer parameter") if isinstance(p, LazyTensor) else p for p in quantizer_params)
+    _check_quantizer(params, t.dtype)
     typed = torch.storage.TypedStorage(wrap_storage=storage.load(), dtype=t.dtype, _internal=True)
     from torch._utils import _rebuild_qtensor as rebuild
 
@@ -227,6 +228,42 @@ def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, re
         return rebuild(typed, t.offset, t.shape, t.stride, params, bool(requires_grad), collections.OrderedDict())
     except (RuntimeError, ValueError, TypeError) as exc:
         raise pickle.UnpicklingError(f"quantized tensor record refused: {_first_line(exc)}") from None
+
+
+_QRANGE = {torch.qint8: (-128, 127), torch.quint8: (0, 255), torch.qint32: (-(1 << 31), (1 << 31) - 1),
+           torch.quint4x2: (0, 15), torch.quint2x4: (0, 3)}  # fmt: skip
+
+
+def _check_quantizer(params: tuple, dtype: torch.dtype) -> None:
+    """Scales finite and positive, integer zero points within the dtype's range (torch's
+    kernels refuse or misbehave otherwise, long after the file was listed)."""
+    lo, hi = _QRANGE[dtype]
+    scheme = params[0]
+    if scheme == torch.per_tensor_affine and len(params) == 3:
+        scales, zeros, float_zeros = [params[1]], [params[2]], False
+    elif scheme in (torch.per_channel_affine, torch.per_channel_affine_float_qparams) and len(params) == 4:
+        scales, zeros = _numbers(params[1]), _numbers(params[2])
+        float_zeros = scheme == torch.per_channel_affine_float_qparams
+    else:
+        raise pickle.UnpicklingError("quantized tensor record with an unknown quantization scheme")
+    if not all(isinstance(s, (int, float)) and math.isfinite(s) and s > 0 for s in scales):
+        raise pickle.UnpicklingError("quantized tensor record with a scale that is not a positive number")
+    for z in zeros:
+        if float_zeros:
+            if not (isinstance(z, (int, float)) and math.isfinite(z)):
+                raise pickle.UnpicklingError("quantized tensor record with an invalid zero point")
+        elif not (isinstance(z, int) and not isinstance(z, bool) and lo <= z <= hi):
+            raise pickle.UnpicklingError("quantized tensor record with a zero point outside its dtype's range")
+
+
+def _numbers(value: Any) -> list:
+    if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided or value.dim() != 1 or value.numel() > 1 << 24:
+            raise pickle.UnpicklingError("quantized tensor record with malformed parameters")
+        return value.tolist()
+    if isinstance(value, list) and len(value) <= 1 << 24:
+        return value
+    raise pickle.UnpicklingError("quantized tensor record with malformed parameters")
 
 
 def _rebuild_nested_tensor(buffer, sizes, strides, storage_offsets):

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .checkpoint import Checkpoint, TensorEntry
+from .errors import CheckpointError
 from .limits import check_dense, check_work
 from .tasks import CancelToken, ProgressFn, check, report
 
@@ -130,7 +131,10 @@ def dense_values(t: torch.Tensor, key: str = "", force: bool = False) -> torch.T
     """
     if t.is_quantized:
         check_work(key, t.numel(), stored_elements(t), force)
-        return t.dequantize()
+        try:
+            return t.dequantize()
+        except RuntimeError as exc:  # quantizer parameters torch's kernels reject
+            raise CheckpointError(f"{key}: cannot dequantize ({str(exc).splitlines()[0][:120]})") from None
     if t.layout != torch.strided:
         check_dense(key, t.numel(), t.dtype.itemsize, force, "densifying this sparse tensor")
         return t.to_dense()

@@ -65,6 +65,14 @@ def inside(folder: Path, path: Path) -> Path:
     return path
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, with any OS error (a name too long, a loop of links) as False."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def read_json(path: Path) -> Any:
     """A small JSON file, or a CheckpointError saying why not (never quoting its content)."""
     try:
@@ -86,7 +94,7 @@ def _sidecar_metadata(folder: Path, names: tuple[str, ...]) -> tuple[dict[str, A
     files: list[Path] = []
     for name in names:
         f = folder / name
-        if f.is_file():
+        if _is_file(f):
             files.append(f)
             try:
                 out[name.removesuffix(".json")] = read_json(inside(folder, f))
@@ -143,7 +151,7 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
     found: dict[str, Any] = {}
     for shard, keys in shards.items():
         path = folder / shard
-        if not path.is_file():
+        if not _is_file(path):
             shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
             result.warnings.append(f"shard {shard} is missing: {len(keys)} tensors not shown ({shown})")
             continue

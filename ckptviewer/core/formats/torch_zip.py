@@ -86,7 +86,7 @@ class ZipArchive:
         try:
             self._reader = torch._C.PyTorchFileReader(self._window or str(path))
             records = set(self._reader.get_all_records())
-        except RuntimeError:
+        except (RuntimeError, UnicodeDecodeError, ValueError):  # miniz errors, record names not UTF-8
             raise NotACheckpointError(f"{path}: not a readable checkpoint: {self.describe()}") from None
         if "data.pkl" not in records:
             raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: {self.describe()}")
@@ -95,7 +95,7 @@ class ZipArchive:
         self.records = records
         self.entries = _stored_entries(path, self._window or path, records)
         self.offsets = _Offsets(self)
-        if self._reader.get_record_size("data.pkl") > MAX_PICKLE:
+        if self.record_bytes("data.pkl") > MAX_PICKLE:
             raise CheckpointError(f"{path}: data.pkl is larger than {MAX_PICKLE >> 20} MiB")
         self.data_pkl = self.read_record("data.pkl")
         self.byteorder = (
@@ -108,9 +108,16 @@ class ZipArchive:
         except RuntimeError as exc:
             raise CheckpointError(f"{self.path}: damaged zip record {name!r} ({_first_line(exc)})") from None
 
+    def record_bytes(self, name: str) -> int:
+        """The size of record ``name`` as torch's reader gives it (a damaged record: an error)."""
+        try:
+            return int(self._reader.get_record_size(name))
+        except RuntimeError as exc:
+            raise CheckpointError(f"{self.path}: damaged zip record {name!r} ({_first_line(exc)})") from None
+
     def record_size(self, key: str) -> int | None:
         name = f"data/{key}"
-        return self._reader.get_record_size(name) if name in self.records else None
+        return self.record_bytes(name) if name in self.records else None
 
     def describe(self) -> str:
         return describe_zip(self._window or self.path)
@@ -209,7 +216,7 @@ def _stored_entries(path: Path, source: Any, records: set[str]) -> dict[str, zip
     try:
         with zipfile.ZipFile(source) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # zipfile raises many kinds (NotImplementedError, UnicodeDecodeError, ...)
         raise CheckpointError(f"{path}: the zip directory is damaged or crafted ({_first_line(exc)})") from None
     if not infos:
         raise CheckpointError(f"{path}: an empty zip archive")
@@ -250,7 +257,7 @@ def describe_zip(path: Any) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # zipfile raises many kinds (NotImplementedError, UnicodeDecodeError, ...)
         return "a damaged or truncated zip archive (no valid central directory)"
     if not names:
         return "an empty zip archive"

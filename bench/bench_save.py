@@ -71,7 +71,7 @@ def _run_once(method: str, src: str, out: str) -> dict:
     import torch
 
     from ckptviewer.core import open_checkpoint
-    from ckptviewer.core.edit import strip
+    from ckptviewer.core.edits import strip
     from ckptviewer.core.save import save
 
     if method in ("ours", "ours_noverify"):

@@ -1,45 +1,53 @@
 """`ckpt`: the headless command line over ckptviewer.core.
 
 Exit status: 0 success, 1 bad or unreadable input (one line on stderr, never a
-traceback), 2 bad usage; ``scan --fail-on`` exits 3 when it finds problems.
+traceback), 2 bad usage; ``scan --fail-on`` exits 3 when it finds problems; ``diff`` and
+``compat`` follow diff(1) (0 same/compatible, 1 different, 2 trouble).
+
+- :mod:`.inspection`: info, tree, stats, scan;
+- :mod:`.surgery`: the edit operations (generated from the core registry), convert, compat;
+- :mod:`.diff`: diff;
+- :mod:`.output`: what they share (escaped text, JSON, tables, progress).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
-from . import __version__
-from .cli_output import FORCE_HELP, SafeStream, emit_json, raw_stream
-from .formatting import human_bytes, human_count, number, plural, shape_str
+from .. import __version__
+from . import diff, inspection, surgery
+from .output import SafeStream, fail
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``ckpt`` with ``argv``; returns the exit status."""
+    """Run ``ckpt`` with ``argv``; returns the exit status.
+
+    The command runs with stdout and stderr behind :class:`~.output.SafeStream` (its lines
+    quote names from files); argparse's help and usage come first, as they are.
+    """
+    args = _parser().parse_args(argv)
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
     try:
-        return _main(argv)
+        return _run(args)
     finally:
         sys.stdout, sys.stderr = out, err
 
 
-def _main(argv: list[str] | None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    from .core.errors import CheckpointError
-    from .core.tasks import Cancelled
+def _run(args: argparse.Namespace) -> int:
+    from ..core.errors import CheckpointError
+    from ..core.tasks import Cancelled
 
+    trouble = getattr(args, "trouble", EXIT_BAD_INPUT)  # diff and compat: 2, as diff(1)
     try:
         return args.run(args)
     except CheckpointError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except (Cancelled, KeyboardInterrupt):
         print("ckpt: interrupted", file=sys.stderr)
         return 130
@@ -49,12 +57,8 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:  # a bug of ours: still one line, details on request
         if os.environ.get("CKPT_DEBUG"):
             raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (set CKPT_DEBUG=1 for details)")
-    return EXIT_BAD_INPUT
-
-
-def _fail(message: str) -> None:
-    print(f"ckpt: error: {' '.join(message.split())}", file=sys.stderr)
+        fail(f"unexpected {type(exc).__name__}: {exc} (set CKPT_DEBUG=1 for details)")
+    return trouble
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,224 +78,10 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(run=run)
         return p
 
-    command("info", "format, totals, metadata and every tensor of a checkpoint", _info)
-    tree = command("tree", "the module hierarchy with parameter counts and sizes", _tree)
-    tree.add_argument("--depth", type=int, default=None, metavar="N", help="show N levels below the root")
-    stats = command("stats", "min/max/mean/std/l2 and NaN/Inf/zero counts per tensor", _stats)
-    stats.add_argument("--keys", nargs="+", metavar="GLOB", help="only tensors whose key matches a glob")
-    stats.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
-    scan = command("scan", "health scan: NaN/Inf, all-zero, constant, extreme values, bad BatchNorm", _scan)
-    scan.add_argument("--extreme", type=float, default=1e4, metavar="X", help="flag magnitudes above X (1e4)")
-    scan.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
-    scan.add_argument(
-        "--fail-on", choices=("error", "warning", "info"), default=None,
-        help="exit 3 if a finding of this severity or worse is found (for CI)",
-    )  # fmt: skip
-    from .cli_diff import add_command as add_diff
-    from .cli_surgery import add_commands
-
-    add_diff(sub)
-    add_commands(sub)
+    inspection.add_commands(command)
+    diff.add_command(sub)
+    surgery.add_commands(sub)
     return parser
-
-
-def _open(args: argparse.Namespace):
-    from .core import open_checkpoint
-
-    return open_checkpoint(args.path, device=args.device, trust=args.trust)
-
-
-def _progress(label: str) -> Callable | None:
-    """A stderr progress line for interactive terminals; None when piped."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(p: Any) -> None:
-        end = "\n" if p.done >= p.total else ""
-        print(f"\r{label}: {p.fraction:6.1%}", end=end, file=raw_stream(sys.stderr), flush=True)
-
-    return show
-
-
-_emit_json = emit_json
-
-
-def _table(rows: list[list[str]], header: list[str], right: set[int]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        return "  ".join(cells).rstrip()
-
-    print(line(header))
-    for r in rows:
-        print(line(r))
-
-
-# --- info ------------------------------------------------------------------------------
-
-
-def _info(args: argparse.Namespace) -> int:
-    with _open(args) as ckpt:
-        info = ckpt.info()
-        if args.json:
-            _emit_json(info)
-            return EXIT_OK
-        saved = ", ".join(info["saved_on"]) or "unknown"
-        print(f"{ckpt.path}  [{info['format']}]  saved on {saved}, opened on {info['device']}")
-        print(
-            f"{human_count(info['n_tensors'])} tensors, {human_count(info['n_elements'])} elements, "
-            f"{human_bytes(info['total_bytes'])}; {human_count(info['n_parameters'])} model parameters"
-        )
-        if info["state_dict_key"] is not None:
-            where = repr(info["state_dict_key"]) if info["state_dict_key"] else "the root"
-            prefixes = " + ".join(info["prefixes"]) or "none"
-            print(f"model weights at {where}; wrapper prefixes: {prefixes}")
-        _print_safety(info)
-        for w in info["warnings"]:
-            print(f"warning: {w}")
-        if info["metadata"]:
-            print()
-            print("metadata:")
-            for line in _metadata_lines(info["metadata"]):
-                print(f"  {line}")
-        print()
-        rows = [[t["key"], shape_str(t["shape"]), t["dtype"], human_count(t["numel"]), human_bytes(t["nbytes"])]
-                for t in info["tensors"]]  # fmt: skip
-        _table(rows, ["key", "shape", "dtype", "numel", "size"], right={3, 4})
-    return EXIT_OK
-
-
-def _print_safety(info: dict) -> None:
-    blocked = info["blocked_globals"]
-    inert = [g for g in info["unsafe_globals"] if g not in blocked]
-    if info["trusted"]:
-        print("TRUSTED: fully unpickled with torch.load(weights_only=False)")
-    if inert:
-        print(f"loaded as plain data (outside torch's weights-only allowlist): {', '.join(inert)}")
-    if blocked:
-        print(f"NOT EXECUTED (shown as placeholders; use --trust only if you trust the file): {', '.join(blocked)}")
-
-
-def _metadata_lines(meta: Any, prefix: str = "", limit: int = 200) -> list[str]:
-    lines: list[str] = []
-
-    def visit(value: Any, path: str) -> None:
-        if len(lines) >= limit:
-            return
-        if isinstance(value, dict) and value and not _is_leafish(value):
-            for k, v in value.items():
-                visit(v, f"{path}.{k}" if path else str(k))
-        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
-            for i, v in enumerate(value):
-                visit(v, f"{path}.{i}")
-        else:
-            text = _leaf_text(value)
-            lines.append(f"{path or '(root)'}: {text if len(text) <= 100 else text[:97] + '...'}")
-
-    visit(meta, prefix)
-    if len(lines) >= limit:
-        lines.append("... (more in --json)")
-    return lines
-
-
-def _leaf_text(value: Any) -> str:
-    """`Namespace(lr=0.01, ...)` for objects, JSON for the rest."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "__class__" in value:
-        fields = ", ".join(f"{k}={json.dumps(v)}" for k, v in value.items() if not k.startswith("__"))
-        return f"{value['__class__'].rsplit('.', 1)[-1]}({fields})"
-    return json.dumps(value, allow_nan=False)
-
-
-def _is_leafish(d: dict) -> bool:
-    return "__class__" in d and all(not isinstance(v, (dict, list)) for v in d.values())
-
-
-# --- tree ------------------------------------------------------------------------------
-
-
-def _tree(args: argparse.Namespace) -> int:
-    from .core.tree import build_tree
-
-    with _open(args) as ckpt:
-        root = build_tree(ckpt)
-        if args.json:
-            _emit_json(root.to_json(args.depth))
-            return EXIT_OK
-        rows = []
-        stack = [(c, 0) for c in reversed(root.children)]
-        while stack:
-            node, depth = stack.pop()
-            e = node.entry
-            rows.append([
-                "  " * depth + node.name,
-                shape_str(e.shape) if e is not None else "",
-                e.dtype_name if e is not None else _dtype_mix(node.dtypes),
-                human_count(node.n_params) if node.n_params else "",
-                human_count(node.n_elements),
-                human_bytes(node.nbytes),
-            ])  # fmt: skip
-            if args.depth is None or depth + 1 < args.depth:
-                stack.extend((c, depth + 1) for c in reversed(node.children))
-        _table(rows, ["name", "shape", "dtype", "params", "elements", "size"], right={3, 4, 5})
-        print()
-        print(f"{human_count(root.n_tensors)} tensors, {human_count(root.n_params)} parameters, "
-              f"{human_bytes(ckpt.total_bytes)}")  # fmt: skip
-    return EXIT_OK
-
-
-def _dtype_mix(dtypes: dict) -> str:
-    return (dtypes and max(dtypes, key=dtypes.get) + ("+" if len(dtypes) > 1 else "")) or ""
-
-
-# --- stats and scan ----------------------------------------------------------------------
-
-
-def _stats(args: argparse.Namespace) -> int:
-    from .core.stats import checkpoint_stats, select
-
-    with _open(args) as ckpt:
-        entries = select(ckpt, args.keys)
-        if args.keys and not entries:
-            raise _no_match(args.keys)
-        results = checkpoint_stats(ckpt, entries, progress=_progress("stats"), force=args.force_compute)
-        if args.json:
-            _emit_json({"path": str(ckpt.path), "device": str(ckpt.device), "tensors": [s.to_json() for s in results]})
-            return EXIT_OK
-        rows = [[s.key, human_count(s.numel), number(s.min), number(s.max), number(s.mean), number(s.std),
-                 number(s.l2), str(s.n_nan), str(s.n_inf), str(s.n_zero)] for s in results]  # fmt: skip
-        _table(rows, ["key", "numel", "min", "max", "mean", "std", "l2", "nan", "inf", "zero"], right=set(range(1, 10)))
-    return EXIT_OK
-
-
-def _no_match(patterns: list[str]):
-    from .core.errors import CheckpointError
-
-    return CheckpointError(f"no tensor key matches {' '.join(patterns)}")
-
-
-def _scan(args: argparse.Namespace) -> int:
-    from .core.scan import SEVERITY_ORDER, scan
-
-    with _open(args) as ckpt:
-        report = scan(ckpt, extreme=args.extreme, progress=_progress("scan"), force=args.force_compute)
-        if args.json:
-            _emit_json({"path": str(ckpt.path), **report.to_json()})
-        else:
-            for f in report.findings:
-                print(f"{f.severity.upper():8s} {f.key}: {f.message}")
-            counts = report.to_json()["counts"]
-            found = ", ".join(
-                plural(counts[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
-            )
-            print(f"{plural(len(report.stats), 'tensor')} scanned: {found}")
-        if args.fail_on is not None:
-            worst = SEVERITY_ORDER[args.fail_on]
-            if any(SEVERITY_ORDER[f.severity] <= worst for f in report.findings):
-                return EXIT_FINDINGS
-    return EXIT_OK
 
 
 def main_exit() -> None:

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from .cli_output import FORCE_HELP, emit_json
-from .formatting import human_count, number, plural, shape_str
+from ..formatting import human_count, number, plural, shape_str
+from .output import FORCE_HELP, emit_json, progress_line
+from .output import table as print_table
 
 
 def add_command(sub: Any) -> None:
@@ -22,30 +22,21 @@ def add_command(sub: Any) -> None:
     p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the files")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
-    p.set_defaults(run=_diff)
+    p.set_defaults(run=_diff, trouble=2)
 
 
 def _diff(args) -> int:
-    from .cli import _progress
-    from .core import CheckpointError, open_checkpoint
-    from .core.diff import CHANGED, MISMATCHED, ONLY_A, ONLY_B, diff
-    from .core.edit import parse_maps
+    from ..core import open_checkpoint
+    from ..core.diff import CHANGED, MISMATCHED, ONLY_A, ONLY_B, diff
+    from ..core.edits import parse_maps
 
-    try:
-        a = open_checkpoint(args.a, device=args.device, trust=args.trust)
-        b = open_checkpoint(args.b, device=args.device, trust=args.trust)
-        rep = diff(
-            a,
-            b,
-            maps=parse_maps(args.map),
-            atol=args.atol,
-            rtol=args.rtol,
-            progress=_progress("diff"),
-            force=args.force_compute,
-        )
-    except CheckpointError as exc:  # diff(1): trouble is 2; 1 means "different"
-        print(f"ckpt: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
+    # any failure is trouble, exit 2 (cli.main): 1 means "different", as in diff(1)
+    a = open_checkpoint(args.a, device=args.device, trust=args.trust)
+    b = open_checkpoint(args.b, device=args.device, trust=args.trust)
+    rep = diff(
+        a, b, maps=parse_maps(args.map), atol=args.atol, rtol=args.rtol, progress=progress_line("diff"),
+        force=args.force_compute,
+    )  # fmt: skip
     if args.json:
         emit_json(rep.to_json())
         return 0 if rep.same else 1
@@ -86,6 +77,4 @@ def _extra(r) -> str:
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
-    from .cli import _table as table
-
-    table(rows, header, right=set(range(2, 7)))
+    print_table(rows, header, right=set(range(2, 7)))

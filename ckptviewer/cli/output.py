@@ -1,12 +1,14 @@
-"""Output helpers shared by the ``ckpt`` commands: escaped human text, JSON, progress."""
+"""What every ``ckpt`` command shares: escaped human text, JSON, tables, progress, opening."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from .formatting import printable
+from ..formatting import printable
 
 FORCE_HELP = (
     "compute even tensors whose logical size dwarfs their stored data (overlapping strides, huge sparse shapes)"
@@ -46,3 +48,40 @@ def emit_json(doc: Any) -> None:
     out = raw_stream(sys.stdout)
     out.write(text)
     out.write("\n")
+
+
+def progress_line(label: str) -> Callable | None:
+    """A stderr progress line for interactive terminals; None when piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(p: Any) -> None:
+        end = "\n" if p.done >= p.total else ""
+        print(f"\r{label}: {p.fraction:6.1%}", end=end, file=raw_stream(sys.stderr), flush=True)
+
+    return show
+
+
+def table(rows: list[list[str]], header: list[str], right: set[int]) -> None:
+    """Aligned columns; ``right`` holds the indices of right-aligned (numeric) columns."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return "  ".join(cells).rstrip()
+
+    print(line(header))
+    for r in rows:
+        print(line(r))
+
+
+def open_input(path: str, args: argparse.Namespace, device: str | None = None) -> Any:
+    """Open a command's input checkpoint (on ``device``, or the command's --device)."""
+    from ..core import open_checkpoint
+
+    return open_checkpoint(path, device=device or getattr(args, "device", "cpu"), trust=args.trust)
+
+
+def fail(message: str) -> None:
+    """One escaped line on stderr: ``ckpt: error: ...``."""
+    print(f"ckpt: error: {' '.join(message.split())}", file=sys.stderr)

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from .checkpoint import Checkpoint, TensorEntry
-from .edit import _apply_maps
+from .edits.align import apply_maps
 from .lazy import LazyTensor
 from .limits import DENSE_BYTES, check_work
 from .stats import CHUNK, _prepare, dense_values, iter_chunks, stored_elements
@@ -159,7 +159,7 @@ def diff(
     if maps:
         mapped: dict[str, str] = {}
         for k, v in a_keys.items():
-            new = _apply_maps(k, maps)
+            new = apply_maps(k, maps)
             mapped[new if new not in mapped else k] = v  # two keys mapped onto one: keep both rows
         a_keys = mapped
     rep = DiffReport(str(a.path), str(b.path), a_prefix, b_prefix, atol, rtol)

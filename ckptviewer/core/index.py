@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from .lazy import TENSOR_TYPES, StorageRef
+from .structure import key_name, safe_repr
 from .unpickle import Opaque
 
 MAX_DEPTH = 200
@@ -115,7 +116,7 @@ class _Walker:
         tensors = 0
         # type-level items(): an instance attribute cannot hide the contents
         for k, v in dict.items(value) if isinstance(value, dict) else value.items():
-            name = _key(k)
+            name = key_name(k)
             if is_tensor(v):
                 tensors += 1
             child = self.visit(v, path + [name], depth + 1, active)
@@ -157,7 +158,7 @@ class _Walker:
             for k, v in items.items():
                 if v is None or not is_tensor(v) or (group == "_buffers" and k in skip):
                     continue
-                key = ".".join(path + [_key(k)])
+                key = ".".join(path + [key_name(k)])
                 self.r.tensors.append((key, v))
                 container.direct_tensors += 1
                 if group == "_buffers":
@@ -168,9 +169,9 @@ class _Walker:
             for k, sub in modules.items():
                 if sub is None:
                     continue
-                child = self.visit(sub, path + [_key(k)], depth + 1, active)
+                child = self.visit(sub, path + [key_name(k)], depth + 1, active)
                 if child is not _EMPTY:
-                    meta[_key(k)] = child
+                    meta[key_name(k)] = child
         return meta
 
     def _visit_script_module(self, cls: str, state: dict, path: list[str], depth: int, active: set[int]) -> Any:
@@ -184,15 +185,15 @@ class _Walker:
             if k in ("training", "_is_full_backward_hook"):
                 continue
             if is_tensor(v):
-                key = ".".join([*path, _key(k)])
+                key = ".".join([*path, key_name(k)])
                 self.r.tensors.append((key, v))
                 container.direct_tensors += 1
-                if _key(k) in ("running_mean", "running_var", "num_batches_tracked"):
+                if key_name(k) in ("running_mean", "running_var", "num_batches_tracked"):
                     self.r.buffers.add(key)
                 continue
-            child = self.visit(v, [*path, _key(k)], depth + 1, active)
+            child = self.visit(v, [*path, key_name(k)], depth + 1, active)
             if child is not _EMPTY:
-                meta[_key(k)] = child
+                meta[key_name(k)] = child
         return meta
 
     def _visit_real_module(self, module: torch.nn.Module, path: list[str]) -> Any:
@@ -268,20 +269,6 @@ def _numpy(value: Any) -> Any:
     return _NOT_SCALAR
 
 
-SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.dtype, torch.device, pathlib.PurePath)
-
-
-def safe_repr(value: Any, limit: int = 200) -> str:
-    """repr() of simple values only: a repr of an arbitrary object can take minutes or recurse."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
-        return f"<integer of {value.bit_length()} bits>"
-    if isinstance(value, SAFE_REPR_TYPES):
-        return repr(value)[:limit]
-    if isinstance(value, (tuple, frozenset)) and len(value) <= 8:
-        return "(" + ", ".join(safe_repr(v, limit // 4) for v in value) + ")"
-    return f"<{type(value).__module__}.{type(value).__qualname__}>"
-
-
 def _describe(value: Any) -> Any:
     cls = type(value)
     return {"__class__": f"{cls.__module__}.{cls.__qualname__}", "repr": safe_repr(value)}
@@ -294,13 +281,3 @@ def _prune_list(meta: list) -> Any:
     if len(items) > MAX_LIST_METADATA:
         return items[:MAX_LIST_METADATA] + [f"... {len(items) - MAX_LIST_METADATA} more"]
     return items
-
-
-def _key(k: Any) -> str:
-    if isinstance(k, str):
-        return k
-    if isinstance(k, (int, float, bool)) or k is None:
-        return safe_repr(k) if isinstance(k, int) and not isinstance(k, bool) and abs(k) >= 1 << 63 else str(k)
-    if isinstance(k, bytes):
-        return k.decode("utf-8", "replace")
-    return safe_repr(k)

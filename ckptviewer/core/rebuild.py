@@ -396,10 +396,14 @@ _FACTORIES = (None, list, dict, set, int, float, str, tuple, collections.Ordered
 
 
 def _defaultdict(*args: Any) -> collections.defaultdict:
-    # the factory runs whenever a missing key is read: only inert builtin types
-    if len(args) > 1 or (args and not any(args[0] is f for f in _FACTORIES)):
+    # the factory runs whenever a missing key is read: only inert builtin types (as a pickle
+    # names them: find_class hands out our checking constructors for list, dict ...)
+    if not args:
+        return collections.defaultdict()
+    factory = _FACTORY_OF.get(id(args[0]))
+    if len(args) > 1 or factory is None:
         raise pickle.UnpicklingError("defaultdict with an unusual default factory refused")
-    return collections.defaultdict(*args)
+    return collections.defaultdict(factory)
 
 
 def _scalar(ctor: Callable, name: str) -> Callable:
@@ -585,6 +589,11 @@ CALLABLES: dict[str, Callable] = {
     **{f"{core}.multiarray.scalar": _numpy_scalar for core in ("numpy.core", "numpy._core")},
 }
 """Global name -> what a pickle gets for it, for every callable it may call."""
+
+# a defaultdict's factory, as the pickle hands it over -> the real type the dict gets
+_FACTORY_OF: dict[int, Any] = {id(f): f for f in _FACTORIES if f is not None}
+_FACTORY_OF.update({id(CALLABLES[f"builtins.{t.__name__}"]): t for t in (list, dict, set, int, float, str, tuple)})
+_FACTORY_OF[id(CALLABLES["collections.OrderedDict"])] = collections.OrderedDict
 
 # the real types behind names a pickle may use as arguments (or NEWOBJ classes), not call
 TYPE_NAMES: dict[str, type] = {

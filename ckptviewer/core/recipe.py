@@ -8,74 +8,25 @@ same tensors, bit for bit, as saving from ckptviewer.
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 from pathlib import Path
 from typing import Any
 
+from . import structure
 from .checkpoint import Checkpoint
+from .edits.registry import OPERATIONS, recipe_step
 from .errors import CheckpointError
 
-_HELPERS = '''
-import argparse
-import collections
-import copyreg
-import datetime
-import pathlib
-import sys
-
-import torch
-
-
-def children(obj):
-    if isinstance(obj, dict):
-        return list(obj.items())
-    if isinstance(obj, (list, tuple)):
-        return list(enumerate(obj))
-    if isinstance(obj, argparse.Namespace):
-        return list(vars(obj).items())
-    return None
-
-
-def rebuild(obj, items):
-    if isinstance(obj, argparse.Namespace):
-        return argparse.Namespace(**dict(items))
-    if isinstance(obj, tuple):
-        return tuple(v for _, v in items)
-    if isinstance(obj, list):
-        return [v for _, v in items]
-    new = type(obj)()
-    if isinstance(obj, collections.defaultdict):
-        new.default_factory = obj.default_factory
-    for k, v in items:
-        new[k] = v
-    if getattr(obj, "__dict__", None):
-        new.__dict__.update(obj.__dict__)
-    return new
-
-
-def get_at(obj, path):
-    for k in path:
-        obj = vars(obj)[k] if isinstance(obj, argparse.Namespace) else obj[k]
-    return obj
-
-
-def replace_at(obj, path, value):
-    if not path:
-        return value
-    return rebuild(obj, [(k, replace_at(v, path[1:], value) if k == path[0] else v) for k, v in children(obj)])
-
-
-def name(key):
-    return key if isinstance(key, str) else str(key)
-
-
+# the recipe's own helpers; the structure rules come from core/structure.py (see _helpers())
+_RECIPE_HELPERS = '''
 def flatten(obj, prefix=""):
     """Dotted key -> tensor, named as ckptviewer names them."""
     if isinstance(obj, torch.Tensor):
         return {prefix: obj}
     out = {}
     for k, v in children(obj) or []:
-        out.update(flatten(v, f"{prefix}.{name(k)}" if prefix else name(k)))
+        out.update(flatten(v, f"{prefix}.{key_name(k)}" if prefix else key_name(k)))
     return out
 
 
@@ -95,7 +46,7 @@ def drop_paths(obj, paths, prefix=""):
         return obj
     kept = []
     for k, v in items:
-        dotted = f"{prefix}.{name(k)}" if prefix else name(k)
+        dotted = f"{prefix}.{key_name(k)}" if prefix else key_name(k)
         if dotted in paths:
             continue
         kept.append((k, drop_paths(v, paths, dotted)))
@@ -114,16 +65,36 @@ def cast_keys(obj, keys, dtype, prefix="", done=None):
     items = children(obj)
     if items is None:
         return obj
-    return rebuild(obj, [(k, cast_keys(v, keys, dtype, f"{prefix}.{name(k)}" if prefix else name(k), done))
+    return rebuild(obj, [(k, cast_keys(v, keys, dtype, f"{prefix}.{key_name(k)}" if prefix else key_name(k), done))
                          for k, v in items])
 '''
+
+_IMPORTS = """from __future__ import annotations
+
+import argparse
+import collections
+import copyreg
+import datetime
+import pathlib
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+"""
+
+
+def _helpers() -> str:
+    """The script's helper functions: ckptviewer's own structure rules, then the replays."""
+    shared = "\n\n".join(inspect.getsource(f) for f in structure.RECIPE_FUNCTIONS)
+    types = next(line for line in inspect.getsource(structure).splitlines() if line.startswith("SAFE_REPR_TYPES = "))
+    return f"\n{types}\n\n\n{shared}\n\n{_RECIPE_HELPERS}"
 
 
 # Inert types the viewer may accept beyond torch's weights-only allowlist, and the fixed
 # expression that names each in the script. Nothing from the file is ever written as code.
 SAFE_GLOBALS: dict[str, str] = {
     "argparse.Namespace": "argparse.Namespace",
-    "collections.defaultdict": "collections.defaultdict",
     "copyreg._reconstructor": "copyreg._reconstructor",
     "builtins.object": "object",
     **{f"builtins.{n}": n for n in ("dict", "list", "tuple", "int", "float", "str", "bool", "frozenset")},
@@ -188,6 +159,8 @@ def _load_lines(var: str, path_expr: str, ckpt: Checkpoint, what: str) -> list[s
         )
     if ckpt.format == "safetensors":
         return ["from safetensors.torch import load_file", f"{var} = load_file({path_expr})"]
+    if "collections.defaultdict" in ckpt.unsafe_globals:  # its SETITEMs are refused by torch
+        raise RecipeError(f"the {what} holds a defaultdict, which torch.load(weights_only=True) cannot load")
     unknown = [g for g in ckpt.unsafe_globals if g not in SAFE_GLOBALS]
     if unknown:
         raise RecipeError(
@@ -208,55 +181,34 @@ def recipe(ckpt: Checkpoint, output: str | Path = "edited.pth") -> str:
     The script loads with ``torch.load(weights_only=True)`` (plus exactly the inert types
     the viewer accepted), or this raises :class:`RecipeError` saying why it cannot. Every
     string from the file (names, keys, paths) enters the script as a literal; comments
-    and the docstring hold only ckptviewer's own words.
+    and the docstring hold only ckptviewer's own words. Each edit's lines come from the
+    operation registry (:func:`~.edits.registry.recipe_step`).
     """
     opened = ckpt.opened
+    steps = [recipe_step(rep.record, i, literal) for i, rep in enumerate(ckpt.history, 1)]
+    sources = [opened] + [s.opened for step in steps for s in step.sources]
+    head = ["import numpy", "", 'NUMPY_DTYPES = [type(numpy.dtype(c)) for c in "?bBhHiIlLqQefdFD"]', ""]
     out = [
         "#!/usr/bin/env python3",
         f'"""Written by ckptviewer: {len(ckpt.history)} edit(s) of SOURCE, replayed with torch alone.',
         "",
         "Usage: python this_script.py [OUTPUT]",
         '"""',
-        _HELPERS,
+        "",
+        _IMPORTS,
+        *(head if any(_needs_numpy(c) for c in sources) else []),
+        _helpers(),
         f"SOURCE = {literal(str(opened.path.resolve()))}",
         f"OUTPUT = sys.argv[1] if len(sys.argv) > 1 else {literal(str(output))}",
         "",
         *_load_lines("ckpt", "SOURCE", opened, "source file"),
     ]
-    if any(_needs_numpy(c) for c in (opened, *(r.params["_source"].opened for r in ckpt.history if r.op == "graft"))):
-        at = out.index(_HELPERS)
-        out[at:at] = ["import numpy", "", 'NUMPY_DTYPES = [type(numpy.dtype(c)) for c in "?bBhHiIlLqQefdFD"]']
-    for i, rep in enumerate(ckpt.history, 1):
-        p = rep.params
-        out += ["", f"# {i}. {rep.op if rep.op in _OPS else 'edit'}"]
-        if rep.op in ("strip", "add_prefix", "rename"):
-            args = ", ".join(literal(v) for v in (p["_path"], p["_mapping"], p.get("_meta_mapping", []),
-                                                  p["_weights_only"]))  # fmt: skip
-            out.append(f"ckpt = rename_keys(ckpt, {args})")
-        elif rep.op == "extract":
-            out.append("flat = flatten(ckpt)")
-            out.append(f"ckpt = {{new: flat[old] for old, new in {literal(p.get('_pairs', []))}}}")
-        elif rep.op == "drop":
-            out.append(f"ckpt = drop_paths(ckpt, set({literal(p.get('_paths', []))}))")
-        elif rep.op == "cast":
-            dtype = p["dtype"] if p["dtype"] in ("float32", "float16", "bfloat16", "float64") else None
-            if dtype is None:
-                raise RecipeError("a cast to an unknown dtype cannot be replayed")
-            out.append(f"ckpt = cast_keys(ckpt, set({literal(rep.changed)}), torch.{dtype})")
-        elif rep.op == "graft":
-            source = p["_source"].opened
-            out += [f"SOURCE_{i} = {literal(str(source.path.resolve()))}"]
-            out += _load_lines("source", f"SOURCE_{i}", source, "graft source")
-            t_path, s_path = literal(p["_t_path"]), literal(p["_s_path"])
-            out += [
-                f"target_sd, source_sd = get_at(ckpt, {t_path}), get_at(source, {s_path})",
-                f"pairs = dict({literal(p.get('_pairs', []))})",
-                "new_sd = rebuild(target_sd, [(k, source_sd[pairs[k]] if k in pairs else v)",
-                "                             for k, v in target_sd.items()])",
-                f"ckpt = replace_at(ckpt, {literal(p['_t_path'])}, new_sd)",
-            ]
-        else:
-            out.append("# (no change to replay)")
+    for i, (rep, step) in enumerate(zip(ckpt.history, steps), 1):
+        out += ["", f"# {i}. {rep.op if rep.op in OPERATIONS else 'edit'}"]
+        for source in step.sources:
+            out += [f"SOURCE_{i} = {literal(str(source.opened.path.resolve()))}"]
+            out += _load_lines(f"source_{i}", f"SOURCE_{i}", source.opened, "graft source")
+        out += step.lines
     out += [
         "",
         "if OUTPUT.endswith('.safetensors'):",
@@ -269,9 +221,6 @@ def recipe(ckpt: Checkpoint, output: str | Path = "edited.pth") -> str:
         "",
     ]
     return "\n".join(out)
-
-
-_OPS = ("strip", "add_prefix", "rename", "extract", "drop", "cast", "graft", "convert")
 
 
 def _needs_numpy(ckpt: Checkpoint) -> bool:

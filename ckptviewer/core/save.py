@@ -29,13 +29,12 @@ from typing import Any
 import torch
 
 from .checkpoint import Checkpoint
-from .edit import _children, _rebuild  # one container rule for edits and saves
 from .errors import CheckpointError
 from .export import atomic_write
-from .index import _key
 from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef
 from .limits import check_work
 from .stats import iter_chunks, stored_elements
+from .structure import children, key_name, rebuild  # one container rule for edits and saves
 from .tasks import CancelToken, ProgressFn, check, report
 from .unpickle import Opaque
 
@@ -102,9 +101,9 @@ def placeholders(ckpt: Checkpoint) -> list[str]:
         if isinstance(obj, Opaque):
             found.append(path or "(root)")
             return
-        items = _children(obj)
+        items = children(obj)
         for k, v in items or []:
-            walk(v, f"{path}.{_key(k)}" if path else _key(k))
+            walk(v, f"{path}.{key_name(k)}" if path else key_name(k))
 
     walk(ckpt.root, "")
     return found
@@ -172,10 +171,10 @@ class _Materializer:
     def structure(self, obj: Any) -> Any:
         if isinstance(obj, (LazyTensor, DeferredTensor, torch.Tensor)):
             return self.tensor(obj)
-        items = _children(obj)
+        items = children(obj)
         if items is None:
             return obj
-        return _rebuild(obj, [(k, self.structure(v)) for k, v in items])
+        return rebuild(obj, [(k, self.structure(v)) for k, v in items])
 
 
 class _CountingFile:

@@ -8,7 +8,6 @@ OK keeps the previewed result; the window applies it to its working copy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -29,24 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.edit import EditReport
+from ..core.edits import EditReport, Param
 from ..formatting import human_bytes
 from .text import elide, esc, plain_label, printable
 from .workers import TaskRunner
 
 MAX_ROWS = 2000  # preview rows shown; the counts above always cover everything
-
-
-@dataclass
-class Field:
-    """One parameter of an edit: a text box, a check box or a choice."""
-
-    name: str
-    label: str
-    kind: str = "text"  # text | list | check | choice
-    default: Any = ""
-    choices: list[str] = field(default_factory=list)
-    placeholder: str = ""
 
 
 def report_rows(report: EditReport) -> list[tuple[str, str, str]]:
@@ -72,7 +59,7 @@ class EditDialog(QDialog):
         self,
         parent: QWidget,
         title: str,
-        fields: list[Field],
+        fields: tuple[Param, ...],
         build: Callable[[dict[str, Any]], Callable],
         runner: TaskRunner,
         note: str = "",
@@ -120,7 +107,7 @@ class EditDialog(QDialog):
         self._set_ok(False)
         QTimer.singleShot(0, self.refresh)
 
-    def _input(self, f: Field) -> QWidget:
+    def _input(self, f: Param) -> QWidget:
         if f.kind == "check":
             w = QCheckBox()
             w.setChecked(bool(f.default))

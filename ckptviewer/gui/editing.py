@@ -8,6 +8,7 @@ object shown before. Saving never touches the source file.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +17,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ..core import Checkpoint, open_checkpoint
-from ..core import edit as ops
+from ..core.edits import OPERATIONS, compat
 from ..core.export import atomic_write
 from ..core.recipe import recipe
 from ..core.save import save
 from ..core.tree import TreeNode, build_tree
-from .edit_dialogs import CompatDialog, EditDialog, Field
+from .edit_dialogs import CompatDialog, EditDialog
 from .text import elide, message_box, printable
 
 if TYPE_CHECKING:
@@ -79,14 +80,11 @@ class Editor(QObject):
         self.redo_action = self._action("&Redo", self.redo, "Ctrl+Shift+Z")
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        self.op_actions = {
-            "strip": self._action("Strip prefix…", lambda: self.edit("strip")),
-            "add_prefix": self._action("Add prefix…", lambda: self.edit("add_prefix")),
-            "extract": self._action("Extract subtree…", lambda: self.edit("extract")),
-            "graft": self._action("Graft from…", self.choose_graft),
-            "rename": self._action("Rename…", lambda: self.edit("rename")),
-            "drop": self._action("Drop…", lambda: self.edit("drop")),
-            "cast": self._action("Cast…", lambda: self.edit("cast")),
+        self.op_actions = {  # the Edit menu is the operation registry
+            name: self._action(
+                op.menu, self.choose_graft if op.needs_source else (lambda _=False, n=name: self.edit(n))
+            )
+            for name, op in OPERATIONS.items()
         }
         edit_menu.addActions(list(self.op_actions.values()))
         edit_menu.addSeparator()
@@ -181,17 +179,26 @@ class Editor(QObject):
     # --- edits ---------------------------------------------------------------------------
 
     def edit(self, op: str, **prefill: Any) -> EditDialog | None:
-        """Open the dialog of ``op``; OK applies the previewed result."""
+        """Open the dialog of operation ``op`` (prefilled); Apply keeps the previewed result."""
         ckpt = self.w.ckpt
         if ckpt is None:
             return None
-        fields, build, title, note = self._spec(op, ckpt)
-        dialog = EditDialog(self.w, title, fields, build, self.w.runner, note)
-        for name, value in prefill.items():
+        return self._dialog(OPERATIONS[op], ckpt, None, OPERATIONS[op].note, prefill)
+
+    def _dialog(self, operation: Any, ckpt: Checkpoint, source: Checkpoint | None, note: str,
+                prefill: dict[str, Any] | None = None) -> EditDialog:  # fmt: skip
+        def build(values: dict[str, Any]):
+            return _edit_task(lambda: operation.apply(ckpt, values, source))
+
+        params = operation.params
+        if operation.name == "strip":  # show what would be stripped
+            detected = " + ".join(ckpt.prefixes) or "none found"
+            params = tuple(replace(p, placeholder=f"detected: {detected}") if p.name == "prefix" else p for p in params)
+        dialog = EditDialog(self.w, operation.menu.rstrip("…"), params, build, self.w.runner, note)
+        for name, value in (prefill or {}).items():
             dialog.set_value(name, value)
         dialog.accepted.connect(lambda: self._accept(dialog))
-        self.dialog = dialog
-        dialog.open()
+        self._show(dialog)
         return dialog
 
     def _accept(self, dialog: EditDialog) -> None:
@@ -200,38 +207,6 @@ class Editor(QObject):
         new, report, root = dialog.outcome
         self.apply(new, root, report.op.replace("_", " "))
         self.w.statusBar().showMessage(elide(f"{report.op}: {report.summary}", 300), 8000)
-
-    def _spec(self, op: str, ckpt: Checkpoint):
-        detected = " + ".join(ckpt.prefixes) or "none found"
-        if op == "strip":
-            fields = [Field("prefix", "Prefix", placeholder=f"detected: {detected}"),
-                      Field("weights_only", "Weights only (write the bare state_dict)", "check", False)]  # fmt: skip
-            return fields, lambda v: _edit_task(lambda: ops.strip(ckpt, v["prefix"] or None,
-                                                                  weights_only=v["weights_only"])), \
-                "Strip prefix", "Removes the wrapper prefixes DDP/DataParallel (module.) and torch.compile " \
-                "(_orig_mod.) add. Only the model weights are renamed; optimizer, epoch, args are kept."  # fmt: skip
-        if op == "add_prefix":
-            fields = [Field("prefix", "Prefix", default="module.")]
-            return fields, lambda v: _edit_task(lambda: ops.add_prefix(ckpt, v["prefix"])), "Add prefix", ""
-        if op == "extract":
-            fields = [Field("keys", "Keys (globs)", "list", placeholder="backbone.*"),
-                      Field("reroot", "Re-root (remove prefix)", placeholder="backbone.")]  # fmt: skip
-            return fields, lambda v: _edit_task(lambda: ops.extract(ckpt, v["keys"] or ["*"], v["reroot"] or None)), \
-                "Extract subtree", "Keeps only the matching tensors, as a flat state_dict."  # fmt: skip
-        if op == "rename":
-            fields = [Field("pattern", "Pattern (regex)"), Field("repl", "Replace with")]
-            return fields, lambda v: _edit_task(lambda: ops.rename(ckpt, v["pattern"], v["repl"])), "Rename keys", \
-                "re.sub on every key of the model state_dict."  # fmt: skip
-        if op == "drop":
-            fields = [Field("keys", "Keys (globs)", "list", placeholder="fc.*  optimizer")]
-            return fields, lambda v: _edit_task(lambda: ops.drop(ckpt, v["keys"] or ["<nothing>"])), "Drop", \
-                "Removes matching tensors or whole entries (a glob naming a container drops all of it)."  # fmt: skip
-        if op == "cast":
-            fields = [Field("dtype", "To dtype", "choice", "bfloat16", list(ops.FLOAT_DTYPES)),
-                      Field("keys", "Keys (globs; empty: model weights)", "list")]  # fmt: skip
-            return fields, lambda v: _edit_task(lambda: ops.cast(ckpt, v["dtype"], v["keys"] or None)), "Cast", \
-                "Floating-point tensors only; integer and bool tensors are left as they are."  # fmt: skip
-        raise ValueError(op)
 
     def graft_from(self, source_path: str | os.PathLike) -> None:
         """Open ``source_path`` (safely, in a worker), then show the graft dialog (``dialog_ready``)."""
@@ -243,22 +218,9 @@ class Editor(QObject):
                             f"Opening {printable(Path(source_path).name)}")  # fmt: skip
 
     def _graft_dialog(self, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
-        fields = [
-            Field("map", "Prefix maps (SRC=DST …)", "list", placeholder="encoder.=backbone."),
-            Field("include", "Include (globs)", "list", placeholder="all"),
-            Field("exclude", "Exclude (globs)", "list", placeholder="fc.*"),
-            Field("skip", "Keep the target's tensor where shapes differ", "check", False),
-        ]
-
-        def build(v):
-            return _edit_task(lambda: ops.graft(target, source, maps=ops.parse_maps(v["map"]), include=v["include"],
-                                                exclude=v["exclude"], skip_mismatched=v["skip"]))  # fmt: skip
-
-        note = (f"Copies model tensors from {elide(source_path.name)} into this checkpoint. Keys are aligned without "
-                "wrapper prefixes; every shape and dtype must agree.")  # fmt: skip
-        dialog = EditDialog(self.w, "Graft", fields, build, self.w.runner, note)
-        dialog.accepted.connect(lambda: self._accept(dialog))
-        self._show(dialog)
+        operation = OPERATIONS["graft"]
+        note = f"From {elide(source_path.name)}: {operation.note}"
+        self._dialog(operation, target, source, note)
 
     def choose_graft(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.w, "Graft tensors from", self._folder(), OPEN_FILTER)
@@ -273,7 +235,7 @@ class Editor(QObject):
         self._then = lambda report: self._show(CompatDialog(self.w, report))
 
         def work(progress, cancel):
-            return ops.compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
+            return compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
 
         self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}")
 

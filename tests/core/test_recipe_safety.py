@@ -8,6 +8,7 @@ with ``weights_only=False``; every call in it is one of a fixed set.
 from __future__ import annotations
 
 import ast
+import collections
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ import pytest
 import torch
 
 from ckptviewer.core import open_checkpoint
-from ckptviewer.core.edit import drop, graft, rename, strip
+from ckptviewer.core.edits import drop, graft, rename, strip
 from ckptviewer.core.recipe import RecipeError, recipe
 from ckptviewer.core.save import _bit_equal, save
 from tests.hostile.corpus import PROTO4, STOP, payload, tensor_v2, torch_zip
@@ -30,7 +31,8 @@ ALLOWED_CALLS = {
     "obj.untyped_storage().data_ptr", "out.update", "print", "rebuild", "rename_keys", "replace_at", "save_file",
     "sd.items", "set", "str", "t.contiguous", "target_sd.items", "torch.load", "torch.save",
     "torch.serialization.safe_globals", "tuple", "type", "type(meta)", "type(obj)", "vars", "vars(obj).items",
-    "OUTPUT.endswith", "numpy.dtype",
+    "OUTPUT.endswith", "numpy.dtype", "dict.items", "key_name", "safe_repr", "repr", "value.bit_length", "hasattr",
+    "', '.join", "abs", "k.decode",
 }  # fmt: skip
 
 HOSTILE = [
@@ -146,3 +148,13 @@ def test_inert_types_are_allowlisted_exactly(tmp_path):
     script.write_text(text)
     r = run(script, tmp_path / "out.pth")
     assert r.returncode == 0, r.stderr
+
+
+def test_a_defaultdict_opens_but_cannot_be_replayed_with_weights_only(tmp_path):
+    """torch.load(weights_only=True) refuses SETITEM on a defaultdict: no recipe, a clear reason."""
+    path = tmp_path / "dd.pth"
+    torch.save({"module.w": torch.ones(2), "counts": collections.defaultdict(list, {"a": [1]})}, path)
+    ckpt = open_checkpoint(path)
+    assert ckpt.metadata["counts"] == {"a": [1]}  # listed: a defaultdict(list) is inert data
+    with pytest.raises(RecipeError, match="defaultdict"):
+        recipe(strip(ckpt)[0])

@@ -1,4 +1,4 @@
-"""Checkpoint surgery through the core API: edits (ckptviewer.core.edit) and saving
+"""Checkpoint surgery through the core API: edits (ckptviewer.core.edits) and saving
 (ckptviewer.core.save), on files that torch itself wrote from real wrapped models.
 
 Every output is checked the way a user would: ``torch.load`` (weights-only where the
@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ckptviewer.core import CheckpointError, open_checkpoint
-from ckptviewer.core.edit import (
+from ckptviewer.core.edits import (
     EditError,
     add_prefix,
     cast,

@@ -1,0 +1,189 @@
+"""The edit operations, described once: parameters, how to apply, how to replay.
+
+The ``ckpt`` surgery subcommands, the window's Edit menu and dialogs, and the exported
+recipe are all generated from :data:`OPERATIONS`. Adding an operation is one entry here
+(its function, its parameters, its recipe lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checkpoint import Checkpoint
+from .align import graft, parse_maps
+from .keys import add_prefix, rename, strip
+from .report import Conversion, EditError, EditReport, Extraction, Graft, KeyRewrite, Removal
+from .select import FLOAT_DTYPES, cast, drop, extract
+
+TEXT, LIST, CHECK, CHOICE = "text", "list", "check", "choice"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an operation, as a CLI option and a dialog field."""
+
+    name: str  # the keyword the operation takes; also the dialog field's name
+    label: str  # the dialog's label
+    kind: str = TEXT  # text | list (of words) | check | choice
+    default: Any = ""
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    placeholder: str = ""
+    flag: str = ""  # the CLI option (default: --name with dashes)
+    repeat: bool = False  # list given as --flag A --flag B (else --flag A B)
+    metavar: str = ""
+
+    @property
+    def option(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An edit: its names, its parameters, what it does and how the recipe replays it."""
+
+    name: str  # EditReport.op
+    command: str  # the ckpt subcommand
+    menu: str  # the Edit menu entry
+    help: str  # the CLI help, one line
+    note: str  # the dialog's explanation
+    params: tuple[Param, ...]
+    run: Callable[[Checkpoint, dict[str, Any], Checkpoint | None], tuple[Checkpoint, EditReport]]
+    needs_source: bool = False  # graft: a second checkpoint
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter at its default (what an untouched dialog or CLI gives)."""
+        return {p.name: ([] if p.kind == LIST and not p.default else p.default) for p in self.params}
+
+    def apply(
+        self, ckpt: Checkpoint, values: dict[str, Any] | None = None, source: Checkpoint | None = None
+    ) -> tuple[Checkpoint, EditReport]:
+        """Run the operation on ``ckpt`` with ``values`` (defaults for the ones missing)."""
+        merged = {**self.defaults(), **(values or {})}
+        if self.needs_source and source is None:
+            raise EditError(f"{self.command} needs a source checkpoint")
+        return self.run(ckpt, merged, source)
+
+
+def _drop(ckpt: Checkpoint, v: dict, _source: Checkpoint | None) -> tuple[Checkpoint, EditReport]:
+    if not v["keys"]:
+        raise EditError("drop: give the keys or entries to drop")
+    return drop(ckpt, v["keys"])
+
+
+GLOBS = "glob of whole dotted keys, e.g. 'backbone.*'"
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation(
+            "strip", "strip", "Strip prefix…", "remove the module./_orig_mod. prefixes DDP and torch.compile add",
+            "Removes the wrapper prefixes DDP/DataParallel (module.) and torch.compile (_orig_mod.) add. Only the "
+            "model weights are renamed; optimizer, epoch, args are kept.",
+            (Param("prefix", "Prefix", help="strip this prefix instead of the detected ones",
+                   placeholder="the detected ones"),
+             Param("weights_only", "Weights only (write the bare state_dict)", CHECK, False,
+                   help="write the bare model state_dict")),
+            lambda c, v, _s: strip(c, v["prefix"] or None, weights_only=v["weights_only"]),
+        ),
+        Operation(
+            "add_prefix", "add-prefix", "Add prefix…", "prepend a prefix to every model key",
+            "Prepends the prefix to every key of the model state_dict (module. for a DDP model).",
+            (Param("prefix", "Prefix", default="module.", required=True, help="e.g. module."),),
+            lambda c, v, _s: add_prefix(c, v["prefix"]),
+        ),
+        Operation(
+            "extract", "extract", "Extract subtree…", "keep the tensors matching globs (e.g. 'backbone.*')",
+            "Keeps only the matching tensors, as a flat state_dict.",
+            (Param("keys", "Keys (globs)", LIST, required=True, placeholder="backbone.*", metavar="GLOB", help=GLOBS),
+             Param("reroot", "Re-root (remove prefix)", placeholder="backbone.", metavar="PREFIX",
+                   help="remove PREFIX from the kept keys")),
+            lambda c, v, _s: extract(c, v["keys"] or ["*"], v["reroot"] or None),
+        ),
+        Operation(
+            "graft", "graft", "Graft from…", "copy tensors from --from SOURCE into the target IN",
+            "Copies model tensors from the source into this checkpoint. Keys are aligned without wrapper "
+            "prefixes; every shape and dtype must agree.",
+            (Param("maps", "Prefix maps (SRC=DST …)", LIST, placeholder="encoder.=backbone.", flag="--map",
+                   repeat=True, metavar="SRC=DST", help="rename source key prefixes"),
+             Param("include", "Include (globs)", LIST, placeholder="all", repeat=True, metavar="GLOB",
+                   help="graft only source keys matching"),
+             Param("exclude", "Exclude (globs)", LIST, placeholder="fc.*", repeat=True, metavar="GLOB",
+                   help="leave out source keys matching"),
+             Param("skip_mismatched", "Keep the target's tensor where shapes differ", CHECK, False,
+                   help="keep the target's tensor where shapes differ")),
+            lambda c, v, s: graft(c, s, maps=parse_maps(v["maps"]), include=v["include"], exclude=v["exclude"],
+                                  skip_mismatched=v["skip_mismatched"]),
+            needs_source=True,
+        ),
+        Operation(
+            "rename", "rename", "Rename…", "rename model keys with a regular expression",
+            "re.sub on every key of the model state_dict.",
+            (Param("pattern", "Pattern (regex)", required=True, metavar="REGEX"),
+             Param("repl", "Replace with", required=True, metavar="TEXT")),
+            lambda c, v, _s: rename(c, v["pattern"], v["repl"]),
+        ),
+        Operation(
+            "drop", "drop", "Drop…", "remove tensors or whole entries (e.g. 'optimizer', 'fc.*')",
+            "Removes matching tensors or whole entries (a glob naming a container drops all of it).",
+            (Param("keys", "Keys (globs)", LIST, required=True, placeholder="fc.*  optimizer", metavar="GLOB",
+                   help=GLOBS),),
+            _drop,
+        ),
+        Operation(
+            "cast", "cast", "Cast…", "convert floating tensors to another float dtype",
+            "Floating-point tensors only; integer and bool tensors are left as they are.",
+            (Param("dtype", "To dtype", CHOICE, "bfloat16", choices=tuple(FLOAT_DTYPES), required=True),
+             Param("keys", "Keys (globs; empty: model weights)", LIST, metavar="GLOB",
+                   help="which tensors (default: the model weights)")),
+            lambda c, v, _s: cast(c, v["dtype"], v["keys"] or None),
+        ),
+    )
+}  # fmt: skip
+"""Every edit operation by name (``EditReport.op``), in menu order."""
+
+
+# --- replay: the lines of the recipe for each kind of record --------------------------------
+
+Literal = Callable[[Any], str]
+
+
+@dataclass
+class RecipeStep:
+    """What the recipe needs to replay one edit."""
+
+    lines: list[str] = field(default_factory=list)
+    sources: list[Checkpoint] = field(default_factory=list)  # files it loads besides the source
+
+
+def recipe_step(record: Any, step: int, literal: Literal) -> RecipeStep:
+    """The script lines replaying ``record`` (file-derived values only through ``literal``)."""
+    if isinstance(record, KeyRewrite):
+        args = ", ".join(literal(v) for v in (record.path, record.mapping, record.meta_mapping, record.weights_only))
+        return RecipeStep([f"ckpt = rename_keys(ckpt, {args})"])
+    if isinstance(record, Extraction):
+        pairs = literal(record.pairs)
+        return RecipeStep(["flat = flatten(ckpt)", f"ckpt = {{new: flat[old] for old, new in {pairs}}}"])
+    if isinstance(record, Removal):
+        return RecipeStep([f"ckpt = drop_paths(ckpt, set({literal(record.paths)}))"])
+    if isinstance(record, Conversion):
+        if record.dtype not in FLOAT_DTYPES:
+            raise EditError("a cast to an unknown dtype cannot be replayed")
+        return RecipeStep([f"ckpt = cast_keys(ckpt, set({literal(record.keys)}), torch.{record.dtype})"])
+    if isinstance(record, Graft):
+        source = f"source_{step}"
+        return RecipeStep(
+            [
+                f"target_sd, source_sd = get_at(ckpt, {literal(record.target_path)}), "
+                f"get_at({source}, {literal(record.source_path)})",
+                f"pairs = dict({literal(record.pairs)})",
+                "new_sd = rebuild(target_sd, [(k, source_sd[pairs[k]] if k in pairs else v)",
+                "                             for k, v in target_sd.items()])",
+                f"ckpt = replace_at(ckpt, {literal(record.target_path)}, new_sd)",
+            ],
+            [record.source],
+        )
+    return RecipeStep(["# (no change to replay)"])

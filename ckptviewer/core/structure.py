@@ -1,0 +1,120 @@
+"""Walking and rebuilding an unpickled checkpoint: one set of rules for every reader of it.
+
+The index names tensors with :func:`key_name`, edits and saves walk containers with
+:func:`children` and copy them with :func:`rebuild`, and the exported recipe carries the
+very same functions (its source is generated from this module), so the keys a user sees,
+the structure an edit writes and the script that replays it cannot drift apart.
+
+The functions use only the standard library and torch: the recipe runs without ckptviewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.dtype, torch.device, pathlib.PurePath)
+
+
+def safe_repr(value: Any, limit: int = 200) -> str:
+    """repr() of simple values only: a repr of an arbitrary object can take minutes or recurse."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
+        return f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, SAFE_REPR_TYPES):
+        return repr(value)[:limit]
+    if isinstance(value, (tuple, frozenset)) and len(value) <= 8:
+        return "(" + ", ".join(safe_repr(v, limit // 4) for v in value) + ")"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def key_name(k: Any) -> str:
+    """The dotted-key part for a container key (dict key, list index, attribute name)."""
+    if isinstance(k, str):
+        return k
+    if isinstance(k, (int, float, bool)) or k is None:
+        return safe_repr(k) if isinstance(k, int) and not isinstance(k, bool) and abs(k) >= 1 << 63 else str(k)
+    if isinstance(k, bytes):
+        return k.decode("utf-8", "replace")
+    return safe_repr(k)
+
+
+def children(obj: Any) -> list[tuple[Any, Any]] | None:
+    """(raw key, value) pairs of a container a walk goes into, or None for anything else."""
+    if isinstance(obj, dict):  # type-level items(): an instance attribute cannot hide them
+        return list(dict.items(obj))
+    if isinstance(obj, Mapping):
+        return list(obj.items())
+    if isinstance(obj, (list, tuple)):
+        return list(enumerate(obj))
+    if isinstance(obj, argparse.Namespace):
+        return list(vars(obj).items())
+    return None
+
+
+def rebuild(obj: Any, items: list[tuple[Any, Any]]) -> Any:
+    """A container of ``obj``'s type holding ``items`` (attributes such as _metadata kept)."""
+    if isinstance(obj, argparse.Namespace):
+        return argparse.Namespace(**{k: v for k, v in items})
+    if isinstance(obj, tuple):
+        return type(obj)(v for _, v in items) if type(obj) is tuple else tuple(v for _, v in items)
+    if isinstance(obj, list):
+        return [v for _, v in items]
+    try:
+        new = type(obj)()
+    except TypeError:
+        new = {}
+    if hasattr(new, "default_factory") and hasattr(obj, "default_factory"):
+        new.default_factory = obj.default_factory
+    for k, v in items:
+        new[k] = v
+    state = getattr(obj, "__dict__", None)
+    if state:
+        new.__dict__.update(state)
+    return new
+
+
+def get_at(root: Any, path: tuple[Any, ...]) -> Any:
+    """The object reached from ``root`` through the raw keys ``path``."""
+    obj = root
+    for k in path:
+        obj = vars(obj)[k] if isinstance(obj, argparse.Namespace) else obj[k]
+    return obj
+
+
+def replace_at(root: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """``root`` with the object at ``path`` replaced; containers on the way are copied."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    items = children(root) or []
+    return rebuild(root, [(k, replace_at(v, rest, value) if k == head else v) for k, v in items])
+
+
+def raw_path(root: Any, dotted: str) -> tuple[Any, ...] | None:
+    """The real keys leading to the container named ``dotted`` ('' is the root), or None."""
+    if dotted == "":
+        return ()
+    parts = dotted.split(".")
+
+    def find(obj: Any, i: int) -> tuple[Any, ...] | None:
+        if i == len(parts):
+            return ()
+        items = children(obj) or []
+        for j in range(len(parts), i, -1):  # keys may hold dots: longest match first
+            name = ".".join(parts[i:j])
+            for k, v in items:
+                if key_name(k) == name:
+                    rest = find(v, j)
+                    if rest is not None:
+                        return (k, *rest)
+        return None
+
+    return find(root, 0)
+
+
+# the functions the exported recipe carries, in dependency order
+RECIPE_FUNCTIONS = (safe_repr, key_name, children, rebuild, get_at, replace_at)

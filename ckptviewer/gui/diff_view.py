@@ -194,7 +194,7 @@ class DiffWindow(QMainWindow):
 
     ready = Signal(object)  # DiffReport
     pair_shown = Signal(str)
-    error_reported = Signal(str)
+    error_reported = Signal(str, str)  # message, details
 
     def __init__(self, a: str | Path, b: str | Path, device: str = "auto", parent=None) -> None:
         super().__init__(parent)
@@ -204,8 +204,7 @@ class DiffWindow(QMainWindow):
         self.setWindowTitle(f"{window_title(self.a_path.name)} ↔ {window_title(self.b_path.name)} — ckptviewer")
         self.resize(1280, 820)
         self._build()
-        self.runner.finished.connect(self._finished)
-        self.runner.failed.connect(self._failed)
+        self.runner.report_error = self._failed
         self.runner.progress.connect(lambda _s, p: self.progress.set_progress(p.fraction, self.runner.label()))
         self.runner.busy_changed.connect(self._busy)
         self.recompute()
@@ -315,19 +314,16 @@ class DiffWindow(QMainWindow):
             rep = diff(ca, cb, atol=atol, rtol=rtol, progress=progress, cancel=cancel)
             return ca, cb, rep, diff_tree(rep)
 
-        self.runner.start("diff", work, "Comparing")
+        self.runner.start("diff", work, "Comparing", on_done=self._compared)
 
-    def _finished(self, slot: str, result: Any) -> None:
-        if slot == "diff":
-            self.a, self.b, self.report, self.tree_root = result
-            self._show()
-        elif slot == "pair":
-            self._show_pair(result)
+    def _compared(self, result: Any) -> None:
+        self.a, self.b, self.report, self.tree_root = result
+        self._show()
 
-    def _failed(self, slot: str, message: str, _details: str) -> None:
+    def _failed(self, message: str, details: str) -> None:
         self.summary.setText(f"<span style='color:#c62828'><b>Cannot compare:</b> {esc(message)}</span>")
         self.statusBar().showMessage(elide(message, 300), 10_000)
-        self.error_reported.emit(message)
+        self.error_reported.emit(message, details)
 
     def _busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
@@ -399,7 +395,8 @@ class DiffWindow(QMainWindow):
         if r.status in (CHANGED, IDENTICAL, ONLY_A, ONLY_B):
             a, b = self.a, self.b
             self.runner.start(
-                "pair", lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel), f"Drawing {printable(r.key)}"
+                "pair", lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel), f"Drawing {printable(r.key)}",
+                on_done=self._show_pair,
             )
 
     def _fill(self, rows: list[tuple[str, str]]) -> None:

@@ -69,6 +69,7 @@ class EditDialog(QDialog):
         self.resize(760, 560)
         self.runner, self.build = runner, build
         self.outcome: tuple | None = None  # (new checkpoint, report, tree) of the preview
+        self.base: Any = None  # the checkpoint the preview edits (set by the Editor)
         self.inputs: dict[str, Any] = {}
         form = QFormLayout()
         for f in fields:
@@ -101,9 +102,7 @@ class EditDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.refresh)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        self.finished.connect(self._disconnect)
+        self.finished.connect(lambda _result: self.runner.cancel("preview"))
         self._set_ok(False)
         QTimer.singleShot(0, self.refresh)
 
@@ -154,11 +153,11 @@ class EditDialog(QDialog):
 
     def refresh(self) -> None:
         self.outcome = None
-        self.runner.start("preview", self.build(self.values()), "Preview")
+        # a refused preview (a bad regex, a mismatch) is shown here, never as a box over the dialog
+        self.runner.start("preview", self.build(self.values()), "Preview", on_done=self._on_finished,
+                          on_error=self._on_failed)  # fmt: skip
 
-    def _on_finished(self, slot: str, result: Any) -> None:
-        if slot != "preview":
-            return
+    def _on_finished(self, result: Any) -> None:
         self.outcome = result
         report = result[1]
         text = f"<b>{esc(elide(report.summary, 300))}</b>"
@@ -170,9 +169,7 @@ class EditDialog(QDialog):
         self._fill(report_rows(report))
         self._set_ok(True)
 
-    def _on_failed(self, slot: str, message: str, _details: str) -> None:
-        if slot != "preview":
-            return
+    def _on_failed(self, message: str, _details: str) -> None:
         self.outcome = None
         self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {esc(message)}</span>")
         self._fill([])
@@ -197,14 +194,6 @@ class EditDialog(QDialog):
 
     def _set_ok(self, enabled: bool) -> None:
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(enabled)
-
-    def _disconnect(self, *_: Any) -> None:
-        self.runner.cancel("preview")
-        for signal, slot in ((self.runner.finished, self._on_finished), (self.runner.failed, self._on_failed)):
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
 
 
 class CompatDialog(QDialog):

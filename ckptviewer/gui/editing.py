@@ -1,8 +1,9 @@
-"""The working copy: edits with previews, undo/redo, save in a worker, recipe export.
+"""The Edit menu and the working copy's dialogs: previews, apply, undo/redo, save, recipe.
 
-The window shows one Checkpoint at a time. Every edit produces a new Checkpoint (core
-edits are pure), so undo and redo are just stacks of them: undoing returns the exact
-object shown before. Saving never touches the source file.
+The state (the working copy, undo and redo stacks, where it was saved) is the window's
+:class:`~ckptviewer.app.document.Document`; this class only offers it through menus and
+dialogs. Every edit produces a new Checkpoint (core edits are pure), so undo and redo
+return the exact object shown before. Saving never touches any input file.
 """
 
 from __future__ import annotations
@@ -52,13 +53,9 @@ class Editor(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.w = window
-        self.undo_stack: list[tuple[Checkpoint, TreeNode, str]] = []
-        self.redo_stack: list[tuple[Checkpoint, TreeNode, str]] = []
-        self.saved_depth = 0  # undo depth at the last save (0 = as opened)
-        self.output: Path | None = None
+        self.doc = window.doc
         self.ask_before_discard = True
         self.dialog: Any = None
-        self._then: Any = None  # what to do with the result of the "aux" worker
         self.last_save = None
 
     # --- menus ---------------------------------------------------------------------------
@@ -90,7 +87,6 @@ class Editor(QObject):
         edit_menu.addSeparator()
         self.compat_action = self._action("Check compatibility with…", self.choose_compat)
         edit_menu.addAction(self.compat_action)
-        self._update()
 
     def add_node_actions(self, menu: QMenu, node: TreeNode) -> None:
         """Edits offered on a tree row, prefilled with that row."""
@@ -102,62 +98,41 @@ class Editor(QObject):
         menu.addAction("Rename…", lambda: self.edit("rename", pattern=f"^{_relative(self.w.ckpt, path)}"))
         menu.addAction("Strip prefix…", lambda: self.edit("strip"))
 
-    # --- state ---------------------------------------------------------------------------
+    # --- state (the document's) -------------------------------------------------------------
 
     @property
     def modified(self) -> bool:
-        return len(self.undo_stack) != self.saved_depth
+        return self.doc.modified
 
-    def reset(self, ckpt: Checkpoint | None) -> None:
-        self.undo_stack.clear()
-        self.redo_stack.clear()
-        self.saved_depth = 0
-        self.output = None
-        self._update()
+    @property
+    def output(self) -> Path | None:
+        return self.doc.output
 
-    def _update(self) -> None:
+    def named_actions(self) -> dict[str, QAction]:
+        """The Edit and File actions this class made, by their name in app.actions."""
+        return {"save": self.save_action, "save_as": self.save_as_action, "export_recipe": self.recipe_action,
+                "undo": self.undo_action, "redo": self.redo_action, "compat": self.compat_action,
+                **self.op_actions}  # fmt: skip
+
+    def refresh(self) -> None:
+        """Texts that follow the document (enabled states are set by the window)."""
         if not hasattr(self, "undo_action"):
             return
-        has = self.w.ckpt is not None
-        self.undo_action.setEnabled(bool(self.undo_stack))
-        self.redo_action.setEnabled(bool(self.redo_stack))
-        self.undo_action.setText(f"&Undo {self.undo_stack[-1][2]}" if self.undo_stack else "&Undo")
-        self.redo_action.setText(f"&Redo {self.redo_stack[-1][2]}" if self.redo_stack else "&Redo")
-        for a in [*self.op_actions.values(), self.compat_action, self.save_as_action]:
-            a.setEnabled(has)
-        self.save_action.setEnabled(has and (self.modified or self.output is None))
-        self.recipe_action.setEnabled(has and bool(self.w.ckpt and self.w.ckpt.history))
-        self.w.setWindowModified(self.modified)
-        n = len(self.w.ckpt.history) if self.w.ckpt is not None else 0
-        self.w.edit_label.setVisible(n > 0)
+        doc = self.doc
+        self.undo_action.setText(f"&Undo {doc.undo_label}" if doc.undo_label else "&Undo")
+        self.redo_action.setText(f"&Redo {doc.redo_label}" if doc.redo_label else "&Redo")
+        self.w.edit_label.setVisible(doc.n_edits > 0)
         self.w.edit_label.setText(
-            f"Working copy: {n} edit{'s' if n != 1 else ''}" + (", not saved" if self.modified else ", saved")
+            f"Working copy: {doc.n_edits} edit{'s' if doc.n_edits != 1 else ''}"
+            + (", not saved" if doc.modified else ", saved")
         )
         self.changed.emit()
 
-    def apply(self, new: Checkpoint, root: TreeNode, label: str) -> None:
-        """Show an edited copy; the one shown before goes on the undo stack."""
-        old = self.w.ckpt
-        self.undo_stack.append((old, self.w.model.root, label))
-        self.redo_stack.clear()
-        if self.saved_depth > len(self.undo_stack):
-            self.saved_depth = -1  # the saved state can no longer be reached by redo
-        self.w.show_checkpoint(new, root, self.w.current_key())
-        self._update()
-
     def undo(self) -> None:
-        if self.undo_stack:
-            ckpt, root, label = self.undo_stack.pop()
-            self.redo_stack.append((self.w.ckpt, self.w.model.root, label))
-            self.w.show_checkpoint(ckpt, root, self.w.current_key())
-            self._update()
+        self.doc.undo()
 
     def redo(self) -> None:
-        if self.redo_stack:
-            ckpt, root, label = self.redo_stack.pop()
-            self.undo_stack.append((self.w.ckpt, self.w.model.root, label))
-            self.w.show_checkpoint(ckpt, root, self.w.current_key())
-            self._update()
+        self.doc.redo()
 
     def confirm_discard(self) -> bool:
         """True if there are no unsaved edits, or the user agrees to lose them."""
@@ -195,6 +170,7 @@ class Editor(QObject):
             detected = " + ".join(ckpt.prefixes) or "none found"
             params = tuple(replace(p, placeholder=f"detected: {detected}") if p.name == "prefix" else p for p in params)
         dialog = EditDialog(self.w, operation.menu.rstrip("…"), params, build, self.w.runner, note)
+        dialog.base = ckpt
         for name, value in (prefill or {}).items():
             dialog.set_value(name, value)
         dialog.accepted.connect(lambda: self._accept(dialog))
@@ -205,7 +181,9 @@ class Editor(QObject):
         if dialog.outcome is None:
             return
         new, report, root = dialog.outcome
-        self.apply(new, root, report.op.replace("_", " "))
+        if dialog.base is not self.doc.ckpt:
+            return  # the working copy changed under the dialog (undo, another edit): its preview is stale
+        self.doc.apply(new, root, report.op.replace("_", " "))
         self.w.statusBar().showMessage(elide(f"{report.op}: {report.summary}", 300), 8000)
 
     def graft_from(self, source_path: str | os.PathLike) -> None:
@@ -213,9 +191,12 @@ class Editor(QObject):
         target = self.w.ckpt
         if target is None:
             return
-        self._then = lambda source: self._graft_dialog(target, source, Path(source_path))
-        self.w.runner.start("aux", lambda progress, cancel: open_checkpoint(source_path, device="cpu", cancel=cancel),
-                            f"Opening {printable(Path(source_path).name)}")  # fmt: skip
+        self.w.runner.start(
+            "aux",
+            lambda progress, cancel: open_checkpoint(source_path, device="cpu", cancel=cancel),
+            f"Opening {printable(Path(source_path).name)}",
+            on_done=lambda source: self._graft_dialog(target, source, Path(source_path)),
+        )
 
     def _graft_dialog(self, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
         operation = OPERATIONS["graft"]
@@ -232,18 +213,12 @@ class Editor(QObject):
         source = self.w.ckpt
         if source is None:
             return
-        self._then = lambda report: self._show(CompatDialog(self.w, report))
 
         def work(progress, cancel):
             return compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
 
-        self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}")
-
-    def on_aux(self, result: Any) -> None:
-        """A worker started by graft_from/compat_with finished: continue on the UI thread."""
-        then, self._then = self._then, None
-        if then is not None:
-            then(result)
+        self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}",
+                            on_done=lambda report: self._show(CompatDialog(self.w, report)))  # fmt: skip
 
     def _show(self, dialog) -> None:
         self.dialog = dialog
@@ -282,17 +257,17 @@ class Editor(QObject):
             return
         target = Path(path)
         self.w.runner.start(
-            "save", lambda progress, cancel: (target, save(ckpt, target, force=True, progress=progress, cancel=cancel)),
-            f"Saving {printable(target.name)}",
+            "save", lambda progress, cancel: save(ckpt, target, force=True, progress=progress, cancel=cancel),
+            f"Saving {printable(target.name)}", on_done=lambda report: self._saved(ckpt, target, report),
         )  # fmt: skip
+        self.w.update_actions()
 
-    def on_saved(self, result: tuple[Path, Any]) -> None:
-        path, report = result
-        self.output, self.last_save = path, report
-        self.saved_depth = len(self.undo_stack)
+    def _saved(self, ckpt: Checkpoint, path: Path, report: Any) -> None:
+        self.last_save = report
+        if ckpt is self.doc.ckpt:  # what was saved is still what is shown
+            self.doc.saved(path)
         check = "verified" if report.verified else "NOT verified"
         self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({report.n_tensors} tensors, {check})", 10_000)
-        self._update()
         self.saved.emit(report)
 
     def choose_recipe(self) -> None:

@@ -36,10 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..app.actions import enabled
+from ..app.document import CLOSED, EDITED, OPENED, SCANNED, Document
 from ..core import Checkpoint, available_devices, open_checkpoint
 from ..core.checkpoint import TensorEntry
 from ..core.export import export_npy, export_stats_csv
-from ..core.inspect import PAGE, Refused, inspect_or_refuse
+from ..core.inspect import PAGE, Refused, TensorReport, inspect_or_refuse
 from ..core.scan import ScanReport, scan
 from ..core.stats import checkpoint_stats
 from ..core.summary import module_class, training_summary
@@ -140,12 +142,9 @@ class MainWindow(QMainWindow):
         self.shell = shell  # the TabbedWindow holding this document as a tab, if any
         self.settings = settings or QSettings("ckptviewer", "ckptviewer")
         self.runner = TaskRunner(self)
-        self.ckpt: Checkpoint | None = None
-        self.path: Path | None = None
-        self.trusted = False
-        self.scan_report: ScanReport | None = None
+        self.runner.report_error = self.report_error  # the one error path of this window
+        self.doc = Document(device)  # what is open: file, working copy, undo, scan (no Qt)
         self.last_error: QMessageBox | None = None
-        self._pending_key: str | None = None
         self.diff_windows: list = []
         self._device = device
         self.setWindowTitle("ckptviewer")
@@ -156,9 +155,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
         self.runner.busy_changed.connect(self._on_busy)
+        self.doc.changed.connect(self._on_document)
+        self.update_actions()
         self._warm_up()
         self._restore_layout()
         self.set_theme(str(self.settings.value("theme", "system")))
@@ -168,6 +167,61 @@ class MainWindow(QMainWindow):
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(1500)
         self._reload_timer.timeout.connect(self._offer_reload)
+
+    # --- the document ---------------------------------------------------------------------
+
+    @property
+    def ckpt(self) -> Checkpoint | None:
+        """The checkpoint shown (the working copy)."""
+        return self.doc.ckpt
+
+    @property
+    def path(self) -> Path | None:
+        """The file or folder that is open (the last one that opened successfully)."""
+        return self.doc.path
+
+    @property
+    def trusted(self) -> bool:
+        return self.doc.trusted
+
+    @property
+    def scan_report(self) -> ScanReport | None:
+        return self.doc.scan_report
+
+    def _on_document(self, what: str) -> None:
+        """The document changed: redraw what depends on it, then every action's state."""
+        if what in (OPENED, EDITED):
+            ckpt, tree = self.doc.ckpt, self.doc.tree
+            assert ckpt is not None and tree is not None
+            key = self.doc.pending_key if what == OPENED else self.current_key()
+            self.show_checkpoint(ckpt, tree, key)
+        elif what == SCANNED and self.doc.scan_report is not None:
+            report = self.doc.scan_report
+            self.model.set_findings(report.findings)
+            self.health_panel.show_report(report)
+            self.scan_done.emit(report)
+        elif what == CLOSED:
+            self._show_nothing()
+        self._update_title()
+        self.update_actions()
+
+    def update_actions(self) -> None:
+        """Enable exactly the actions that can act now (app.actions decides, for every action)."""
+        state = enabled(self.doc, busy_saving=self.runner.is_running("save"))
+        for name, action in self.named_actions().items():
+            action.setEnabled(state.get(name, True))
+        self.editor.refresh()
+
+    def named_actions(self) -> dict[str, QAction]:
+        """This window's actions by their name in :func:`ckptviewer.app.actions.enabled`."""
+        named = {"open": self.open_action, "reload": self.reload_action, "compare": self.compare_action,
+                 "export_csv": self.export_csv_action, "close": self.close_action}  # fmt: skip
+        return {**named, **self.editor.named_actions()}
+
+    def _update_title(self) -> None:
+        name = window_title(self.doc.path.name) if self.doc.path is not None else None
+        self.setWindowTitle(f"{name}[*] — ckptviewer" if name else "ckptviewer")
+        self.setWindowModified(self.doc.modified)
 
     # --- construction -------------------------------------------------------------------
 
@@ -410,22 +464,37 @@ class MainWindow(QMainWindow):
             self.open_file(path)
 
     def open_file(self, path: str | os.PathLike, trust: bool = False, keep_key: str | None = None) -> None:
-        """Open ``path`` in a worker; the window stays responsive and shows progress."""
+        """Open ``path`` in a worker; the window stays responsive and shows progress.
+
+        The document changes only if it opens: a failure leaves the file shown before.
+        """
         if not self.editor.confirm_discard():
             return
         path = Path(path)
         self.runner.cancel()
-        self.path, self.trusted = path, trust
-        self._pending_key = keep_key
         device = self.device
-        self.setWindowTitle(f"{window_title(path.name)}[*] — ckptviewer")
         self.file_label.setText(f"Opening {elide(path.name)}…")
 
         def work(progress, cancel):
             ckpt = open_checkpoint(path, device=device, trust=trust, progress=progress, cancel=cancel)
             return ckpt, build_tree(ckpt)
 
-        self.runner.start("open", work, f"Opening {printable(path.name)}")
+        def done(result: tuple[Checkpoint, TreeNode]) -> None:
+            ckpt, tree = result
+            self._add_recent(ckpt.path)
+            self.settings.setValue("last_folder", str(ckpt.path.parent))
+            self.reload_banner.hide()
+            self._watch(ckpt.path)
+            self.doc.opened(path, trust, ckpt, tree, keep_key)
+            self.opened.emit(ckpt)
+
+        def failed(message: str, details: str) -> None:
+            self.file_label.setText("Could not open the file")
+            self.report_error(message, details)
+            if self.doc.ckpt is not None:  # the document is unchanged: say so in the status bar
+                self.show_status_line(self.doc.ckpt)
+
+        self.runner.start("open", work, f"Opening {printable(path.name)}", on_done=done, on_error=failed)
 
     def reload(self) -> None:
         if self.path is not None:
@@ -435,10 +504,10 @@ class MainWindow(QMainWindow):
         if not self.editor.confirm_discard():
             return
         self.runner.cancel()
-        if self.ckpt is not None:
-            self.ckpt.opened.close()
-        self.editor.reset(None)
-        self.ckpt, self.path, self.scan_report = None, None, None
+        self._watch(None)
+        self.doc.close()
+
+    def _show_nothing(self) -> None:
         self.model.set_root(TreeNode("", ""))
         self.inspector.setCurrentWidget(self.empty)
         self.banner.hide()
@@ -446,7 +515,7 @@ class MainWindow(QMainWindow):
         self.health_panel.list.clear()
         self.file_label.setText("")
         self.totals_label.setText("")
-        self.setWindowTitle("ckptviewer")
+        self.reload_banner.hide()
 
     def ask_trust(self) -> None:
         """Reload with full unpickling, only after an explicit, warned confirmation."""
@@ -480,32 +549,15 @@ class MainWindow(QMainWindow):
         if self.path is not None:
             self.open_file(self.path, trust=self.trusted, keep_key=self.current_key())
 
-    def _opened(self, ckpt: Checkpoint, root: TreeNode) -> None:
-        if self.ckpt is not None and self.ckpt.opened is not ckpt:
-            self.ckpt.opened.close()
-        self._add_recent(ckpt.path)
-        self.settings.setValue("last_folder", str(ckpt.path.parent))
-        self.reload_banner.hide()
-        self._watch(ckpt.path)
-        self.editor.reset(ckpt)
-        self.show_checkpoint(ckpt, root, self._pending_key)
-        self.opened.emit(ckpt)
-
     def show_checkpoint(self, ckpt: Checkpoint, root: TreeNode, keep_key: str | None = None) -> None:
         """Show ``ckpt`` (as opened, or an edited working copy) in every view; rescan it."""
         self.runner.cancel("tensor")
         self.runner.cancel("scan")
-        self.ckpt, self.scan_report = ckpt, None
         self.model.set_aliases(training_summary(ckpt).param_names)
         self.model.set_root(root)
         self.banner.show_for(ckpt)
         self.metadata_panel.show_checkpoint(ckpt)
-        saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
-        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {ckpt.device}")
-        self.totals_label.setText(
-            f"{human_count(ckpt.n_tensors)} tensors · {human_count(ckpt.n_parameters)} parameters · "
-            f"{human_bytes(ckpt.total_bytes)}"
-        )
+        self.show_status_line(ckpt)
         depth = 2 if root.n_tensors <= 2000 else 1
         self.tree.expandToDepth(depth - 1)
         key = keep_key if keep_key in ckpt.tensors else next(iter(ckpt.tensors), None)
@@ -515,7 +567,16 @@ class MainWindow(QMainWindow):
             self.inspector.setCurrentWidget(self.module_panel)
             self.module_panel.show_node(root)
         self.health_panel.show_scanning()
-        self.runner.start("scan", lambda progress, cancel: scan(ckpt, progress=progress, cancel=cancel), "Scanning")
+        self.runner.start("scan", lambda progress, cancel: scan(ckpt, progress=progress, cancel=cancel), "Scanning",
+                          on_done=lambda report: self.doc.scanned(ckpt, report))  # fmt: skip
+
+    def show_status_line(self, ckpt: Checkpoint) -> None:
+        saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
+        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {ckpt.device}")
+        self.totals_label.setText(
+            f"{human_count(ckpt.n_tensors)} tensors · {human_count(ckpt.n_parameters)} parameters · "
+            f"{human_bytes(ckpt.total_bytes)}"
+        )
 
     # --- selection ----------------------------------------------------------------------
 
@@ -563,7 +624,16 @@ class MainWindow(QMainWindow):
         def work(progress, cancel):
             return inspect_or_refuse(ckpt, key, stats=known, progress=progress, cancel=cancel, force=force)
 
-        self.runner.start("tensor", work, f"Statistics of {printable(key)}")
+        self.runner.start("tensor", work, f"Statistics of {printable(key)}", on_done=self._tensor_ready)
+
+    def _tensor_ready(self, result: TensorReport | Refused) -> None:
+        if self.tensor_panel.entry is not result.entry:
+            return  # another tensor was selected since
+        if isinstance(result, Refused):
+            self.tensor_panel.show_refused(result.message)
+        else:
+            self.tensor_panel.show_report(result)
+            self.report_shown.emit(result.entry.key)
 
     def compute_anyway(self) -> None:
         """The inspector's "Compute anyway": the refused tensor, past the work limits."""
@@ -575,7 +645,12 @@ class MainWindow(QMainWindow):
         if self.ckpt is None or entry is None:
             return
         ckpt, key = self.ckpt, entry.key
-        self.runner.start("values", lambda progress, cancel: values_page(ckpt.tensor(key), start, PAGE), "Values")
+        self.runner.start(
+            "values",
+            lambda progress, cancel: values_page(ckpt.tensor(key), start, PAGE, key),
+            "Values",
+            on_done=lambda page: self.tensor_panel.values.set_values(*page),
+        )
 
     def _on_filter(self, text: str) -> None:
         self.proxy.set_text(text)
@@ -587,35 +662,6 @@ class MainWindow(QMainWindow):
         self.filter.selectAll()
 
     # --- worker results -----------------------------------------------------------------
-
-    def _on_finished(self, slot: str, result: Any) -> None:
-        if slot == "open":
-            self._opened(*result)
-        elif slot == "tensor":
-            if self.tensor_panel.entry is result.entry and isinstance(result, Refused):
-                self.tensor_panel.show_refused(result.message)
-            elif self.tensor_panel.entry is result.entry:
-                self.tensor_panel.show_report(result)
-                self.report_shown.emit(result.entry.key)
-        elif slot == "values":
-            self.tensor_panel.values.set_values(*result)
-        elif slot == "scan":
-            self.scan_report = result
-            self.model.set_findings(result.findings)
-            self.health_panel.show_report(result)
-            self.scan_done.emit(result)
-        elif slot == "export":
-            self.statusBar().showMessage(f"Saved {printable(result)}", 5000)
-        elif slot == "save":
-            self.editor.on_saved(result)
-        elif slot == "aux":
-            self.editor.on_aux(result)
-
-    def _on_failed(self, slot: str, message: str, details: str) -> None:
-        if slot == "open":
-            self.file_label.setText("Could not open the file")
-            self.setWindowTitle("ckptviewer")
-        self.report_error(message, details)
 
     def report_error(self, message: str, details: str = "") -> None:
         """The one place errors are shown: status bar and a (non-blocking) dialog."""
@@ -634,6 +680,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(busy)
         if busy:
             self.progress.set_progress(0.0, self.runner.label())
+        self.update_actions()  # Save and Save As wait while a save runs
 
     def _update_memory(self) -> None:
         rss = rss_bytes()
@@ -669,7 +716,10 @@ class MainWindow(QMainWindow):
         ckpt = self.ckpt
         if ckpt is not None:
             self.runner.start(
-                "export", lambda progress, cancel: export_npy(ckpt, key, path), f"Exporting {printable(key)}"
+                "export",
+                lambda progress, cancel: export_npy(ckpt, key, path),
+                f"Exporting {printable(key)}",
+                on_done=self._exported,
             )
 
     def choose_stats_csv(self) -> None:
@@ -690,7 +740,10 @@ class MainWindow(QMainWindow):
             stats = list(report.stats.values()) if report else checkpoint_stats(ckpt, progress=progress, cancel=cancel)
             return export_stats_csv(stats, path)
 
-        self.runner.start("export", work, "Exporting statistics")
+        self.runner.start("export", work, "Exporting statistics", on_done=self._exported)
+
+    def _exported(self, path: Path) -> None:
+        self.statusBar().showMessage(f"Saved {elide(path, 200)}", 5000)
 
     # --- recent files, drag and drop, closing ---------------------------------------------
 

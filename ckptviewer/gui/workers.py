@@ -4,7 +4,12 @@ A :class:`TaskRunner` owns a private thread pool. Work is started in a named *sl
 ("open", "tensor", "scan"): starting new work in a slot cancels the previous request
 and any result it still delivers is dropped (request ids), so a user clicking through
 tensors only ever sees the latest one. Workers get plain inputs (a function closed over
-paths, keys, options) and never touch widgets; results come back through queued signals.
+paths, keys, options) and never touch widgets.
+
+Each task carries its own result path: ``start(slot, fn, on_done=..., on_error=...)``.
+Its callbacks run on the UI thread (queued signals), and only for the latest request of
+the slot; a task without ``on_error`` reports to the runner's ``report_error`` (the
+window's one error reporter). Nobody listens to every result and branches on slot names.
 """
 
 from __future__ import annotations
@@ -89,19 +94,22 @@ class _Running:
     rid: int
     token: CancelToken
     label: str
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[str, str], None] | None
+    on_progress: Callable[[Progress], None] | None
 
 
 class TaskRunner(QObject):
     """Starts core work in slots on a private thread pool; see the module docstring."""
 
-    progress = Signal(str, object)  # slot, Progress
-    finished = Signal(str, object)  # slot, result
-    failed = Signal(str, str, str)  # slot, message, details
+    progress = Signal(str, object)  # slot, Progress: for a status bar (any task)
     cancelled = Signal(str)  # slot
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
         super().__init__(parent)
+        # where failures of tasks without their own on_error go (message, details)
+        self.report_error: Callable[[str, str], None] = lambda message, details: None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self._next = 0
@@ -111,14 +119,27 @@ class TaskRunner(QObject):
         self._signals.progress.connect(self._on_progress)
         self._signals.done.connect(self._on_done)
 
-    def start(self, slot: str, fn: TaskFn, label: str = "") -> int:
-        """Run ``fn(progress=, cancel=)`` in ``slot``; cancels what ran there before."""
+    def start(
+        self,
+        slot: str,
+        fn: TaskFn,
+        label: str = "",
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> int:
+        """Run ``fn(progress=, cancel=)`` in ``slot``; cancels what ran there before.
+
+        ``on_done(result)`` or ``on_error(message, details)`` is called on the UI thread
+        when this request (still the latest of its slot) ends.
+        """
         self.cancel(slot)
         self._next += 1
         rid = self._next
         token = CancelToken()
         was_busy = self.busy
-        self._running[slot] = _Running(rid, token, label)
+        self._running[slot] = _Running(rid, token, label, on_done, on_error, on_progress)
         self.pool.start(_Task(slot, rid, fn, token, self._signals))
         if not was_busy:
             self.busy_changed.emit(True)
@@ -157,17 +178,21 @@ class TaskRunner(QObject):
 
     def _on_progress(self, slot: str, rid: int, p: Progress) -> None:
         if self._current(slot, rid):
+            running = self._running[slot]
+            if running.on_progress is not None:
+                running.on_progress(p)
             self.progress.emit(slot, p)
 
     def _on_done(self, slot: str, rid: int, kind: str, payload: Any) -> None:
         if not self._current(slot, rid):
             return  # stale: the user asked for something else since
-        del self._running[slot]
-        if kind == "finished":
-            self.finished.emit(slot, payload)
-        elif kind == "failed":
-            self.failed.emit(slot, *payload)
-        else:
-            self.cancelled.emit(slot)
+        running = self._running.pop(slot)
         if not self._running:
             self.busy_changed.emit(False)
+        if kind == "finished":
+            if running.on_done is not None:
+                running.on_done(payload)
+        elif kind == "failed":
+            (running.on_error or self.report_error)(*payload)
+        else:
+            self.cancelled.emit(slot)

@@ -97,8 +97,9 @@ def test_log_toggle_and_value_pages(qtbot, window, demo_checkpoint):
     _, logged = hist.drawn()
     assert np.allclose(logged, np.log10(np.maximum(linear, 1)))
     values = window.tensor_panel.values
-    with qtbot.waitSignal(window.runner.finished, timeout=OPEN_TIMEOUT):
-        values.start.setValue(5)
+    first = values.table.item(0, 0).text()
+    values.start.setValue(5)
+    qtbot.waitUntil(lambda: values.table.item(0, 0).text() != first, timeout=OPEN_TIMEOUT)
     t = window.ckpt.tensor(window.current_key()).reshape(-1)
     assert float(values.table.item(0, 1).text()) == pytest.approx(t[5].item(), rel=1e-6)
 
@@ -250,12 +251,12 @@ def test_context_menu_actions_and_exports(qtbot, window, tmp_path):
     torch.save(TiedLM().state_dict(), path)
     open_and_wait(qtbot, window, path)
     out = tmp_path / "embed.npy"
-    with qtbot.waitSignal(window.runner.finished, timeout=OPEN_TIMEOUT):
-        window.export_npy("embed.weight", out)
+    window.export_npy("embed.weight", out)
+    qtbot.waitUntil(out.exists, timeout=OPEN_TIMEOUT)
     assert np.array_equal(np.load(out), open_checkpoint(path).tensor("embed.weight").numpy())
     csv_path = tmp_path / "stats.csv"
-    with qtbot.waitSignal(window.runner.finished, timeout=OPEN_TIMEOUT):
-        window.export_stats_csv(csv_path)
+    window.export_stats_csv(csv_path)
+    qtbot.waitUntil(csv_path.exists, timeout=OPEN_TIMEOUT)
     rows = list(csv.DictReader(csv_path.open()))
     assert [r["key"] for r in rows] == ["embed.weight", "head.weight"]
     index = window.proxy.mapFromSource(window.model.index_for_path("head.weight"))

@@ -36,7 +36,7 @@ def test_tabs_open_compare_and_close_with_unsaved_edits(qtbot, tmp_path):
     with qtbot.waitSignal(first.scan_done, timeout=OPEN_TIMEOUT):
         first.open_file(a)
     second = shell.open_in_tab(b)  # the first tab has a file: a new tab
-    qtbot.waitUntil(lambda: second.scan_done is not None and second.ckpt is not None, timeout=OPEN_TIMEOUT)
+    qtbot.waitUntil(lambda: second.scan_report is not None and second.path == b, timeout=OPEN_TIMEOUT)
     assert shell.tabs.count() == 2 and shell.current is second
     assert shell.open_in_tab(a) is first and shell.tabs.count() == 2  # already open: switch to it
     assert [str(p) for p in shell.other_paths(first)] == [str(b)]  # what Compare with… offers
@@ -46,7 +46,7 @@ def test_tabs_open_compare_and_close_with_unsaved_edits(qtbot, tmp_path):
     with qtbot.waitSignal(first.scan_done, timeout=OPEN_TIMEOUT):
         dialog.accept()
     assert first.editor.modified and not second.editor.modified
-    assert first.editor.undo_stack and not second.editor.undo_stack
+    assert first.doc.undo_stack and not second.doc.undo_stack
     assert shell.tabs.tabText(shell.tabs.indexOf(first)).endswith("•")
 
     answer(QMessageBox.StandardButton.Cancel)

@@ -1,0 +1,39 @@
+"""Which of the window's actions can act, computed from the document in one place."""
+
+from __future__ import annotations
+
+from ..core.edits import OPERATIONS
+from .document import Document
+
+ALWAYS = ("open", "open_folder", "new_tab", "quit", "about", "filter", "theme")
+
+
+def enabled(doc: Document, busy_saving: bool = False) -> dict[str, bool]:
+    """Action name -> whether it is enabled. Every action of the window is listed.
+
+    An action is enabled exactly when it can act: edits need an open checkpoint whose
+    model state_dict was found (or any tensors, for extract/drop/cast), Save needs unsaved
+    edits, the recipe needs edits, undo/redo need their stacks.
+    """
+    ckpt = doc.ckpt
+    is_open = ckpt is not None
+    has_model = is_open and ckpt.state_dict_key is not None
+    has_tensors = is_open and ckpt.n_tensors > 0
+    state = {name: True for name in ALWAYS}
+    state.update(
+        reload=doc.path is not None,
+        close=doc.path is not None,
+        compare=is_open,
+        export_csv=has_tensors,
+        expand=is_open,
+        save=is_open and doc.modified and not busy_saving,
+        save_as=is_open and not busy_saving,
+        export_recipe=doc.n_edits > 0,
+        undo=bool(doc.undo_stack),
+        redo=bool(doc.redo_stack),
+        compat=has_model,
+    )
+    for name, op in OPERATIONS.items():
+        needs_model = name in ("strip", "add_prefix", "rename", "graft")
+        state[name] = has_model if needs_model else has_tensors
+    return state

@@ -33,7 +33,7 @@ def enabled(doc: Document, busy_saving: bool = False) -> dict[str, bool]:
         redo=bool(doc.redo_stack),
         compat=has_model,
     )
-    for name, op in OPERATIONS.items():
-        needs_model = name in ("strip", "add_prefix", "rename", "graft")
+    for name in OPERATIONS:
+        needs_model = name in ("strip", "add_prefix", "rename", "graft")  # they work on the model's keys
         state[name] = has_model if needs_model else has_tensors
     return state

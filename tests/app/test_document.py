@@ -24,7 +24,7 @@ def test_edits_undo_redo_and_modified(tmp_path):
     path, ckpt, tree = _opened(tmp_path)
     doc.opened(path, False, ckpt, tree)
     assert not doc.modified and doc.describe() == "a.pth"
-    edited, report = strip(ckpt)
+    edited, _ = strip(ckpt)
     doc.apply(edited, build_tree(edited), "strip")
     assert doc.modified and doc.ckpt is edited and doc.undo_label == "strip"
     assert doc.describe() == "working copy of a.pth (1 edit)"

@@ -55,7 +55,9 @@ def plural(n: int, word: str) -> str:
 # C0 controls (with \n \r \t), DEL, C1 controls, line and paragraph separators, and the
 # bidi marks, embeddings, overrides and isolates that reorder what a terminal or widget
 # shows: none of them may reach a screen from a file
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)  # and lone surrogates (a pickle can hold them; no terminal or file encoding takes them)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

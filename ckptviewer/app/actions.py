@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.edits import OPERATIONS
+from ..core.recipe import replayable
 from .document import Document
 
 ALWAYS = ("open", "open_folder", "new_tab", "quit", "about", "filter", "theme")
@@ -28,7 +29,7 @@ def enabled(doc: Document, busy_saving: bool = False) -> dict[str, bool]:
         expand=is_open,
         save=is_open and doc.modified and not busy_saving,
         save_as=is_open and not busy_saving,
-        export_recipe=doc.n_edits > 0,
+        export_recipe=ckpt is not None and replayable(ckpt) is None,
         undo=bool(doc.undo_stack),
         redo=bool(doc.redo_stack),
         compat=has_model,

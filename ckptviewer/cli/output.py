@@ -62,9 +62,13 @@ def progress_line(label: str) -> Callable | None:
     return show
 
 
+WIDEST = 100
+
+
 def table(rows: list[list[str]], header: list[str], right: set[int]) -> None:
     """Aligned columns; ``right`` holds the indices of right-aligned (numeric) columns."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    # a column is as wide as its longest cell up to WIDEST: one long key must not pad every row
+    widths = [min(WIDEST, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
 
     def line(r: list[str]) -> str:
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]

@@ -88,6 +88,7 @@ def assemble(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> C
         _close=loaded.close,
         flavor=flavor,
         files=list(loaded.files) or [path],
+        state_dict_path=(() if sd_key == "" else container.raw if container is not None else None),
     )
 
 

@@ -91,6 +91,7 @@ class Checkpoint:
     companions: tuple = ()  # other open checkpoints whose tensors this one uses (graft)
     flavor: str | None = None  # lightning | whole-model | training-checkpoint | ddp, where known
     files: list[Path] = field(default_factory=list)  # every file the checkpoint was read from
+    state_dict_path: tuple | None = None  # the real keys from the root to the model state_dict
 
     def input_files(self) -> list[Path]:
         """Every file this checkpoint (and what it borrows tensors from) was read from."""

@@ -22,11 +22,13 @@ from typing import Any
 import torch
 
 from .checkpoint import Checkpoint, TensorEntry
+from .dtypes import check_computable
 from .edits.align import apply_maps
 from .lazy import LazyTensor
 from .limits import DENSE_BYTES, check_work
 from .stats import CHUNK, _prepare, dense_values, iter_chunks, stored_elements
 from .tasks import CancelToken, ProgressFn, check, report
+from .tree import split_key
 
 IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B = "identical", "changed", "mismatched", "only_a", "only_b"
 
@@ -99,7 +101,7 @@ class DiffReport:
         for r in self.rows:
             if r.status not in (IDENTICAL, CHANGED):
                 continue
-            parts = r.key.split(".")
+            parts = split_key(r.key)
             for i in range(1, len(parts)):
                 acc = sums.setdefault(".".join(parts[:i]), [0.0, 0.0])
                 acc[0] += r.a_l2sq
@@ -270,6 +272,8 @@ class _Acc:
 
 
 def _compare(row, ea, eb, device, atol, rtol, cancel, advance, force=False) -> None:
+    for entry in (ea, eb):
+        check_computable(entry.key, entry.dtype)
     acc = _Acc()
     bit_equal = ea.dtype == eb.dtype
     floats = ea.dtype.is_floating_point and eb.dtype.is_floating_point
@@ -393,7 +397,7 @@ class DiffNode:
 
     def find(self, path: str) -> DiffNode | None:
         node: DiffNode | None = self
-        for part in path.split(".") if path else []:
+        for part in split_key(path):
             node = next((c for c in node.children if c.name == part), None) if node else None
         return node
 
@@ -414,7 +418,7 @@ def diff_tree(report: DiffReport) -> DiffNode:
     index: dict[str, DiffNode] = {"": root}
     for r in report.rows:
         node = root
-        parts = r.key.split(".")
+        parts = split_key(r.key)
         for i, part in enumerate(parts):
             path = ".".join(parts[: i + 1])
             child = index.get(path)

@@ -33,7 +33,8 @@ def atomic_write(
     try:
         # mkstemp makes 0600 files; give the mode a plain open() would (or the replaced file's)
         os.fchmod(fd, _mode_for(path))
-        with open(fd, mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})) as f:
+        text = {"newline": "", "encoding": "utf-8", "errors": "backslashreplace"}  # lone surrogates stay visible
+        with open(fd, mode, **({} if "b" in mode else text)) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from .errors import CheckpointError
 from .lazy import TENSOR_TYPES, StorageRef
 from .structure import key_name, safe_repr
 from .unpickle import Opaque
@@ -26,6 +27,8 @@ from .unpickle import Opaque
 MAX_DEPTH = 200
 MAX_LIST_METADATA = 256
 MAX_STRING = 4096
+MAX_KEY = 1 << 14  # characters in one tensor key (real keys are under a few hundred)
+MAX_KEYS_TOTAL = 1 << 25  # characters in all keys together: a shared long prefix cannot multiply memory
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Container:
     direct_tensors: int = 0
     children: int = 0
     is_module: bool = False
+    raw: tuple[Any, ...] | None = None  # the real keys from the root (None: inside an object)
 
 
 @dataclass
@@ -71,13 +75,38 @@ class _Empty:
 _EMPTY = _Empty()
 
 
+_NOT_RAW = object()  # on the raw-key stack: below here, containers are inside an object
+
+
 class _Walker:
     def __init__(self, result: Walk) -> None:
         self.r = result
+        self.raw: list[Any] = []  # the real keys leading to what is visited
+        self.key_chars = 0
+
+    def add_tensor(self, key: str, value: Any) -> None:
+        """Name a tensor; keys are bounded (a long key shared through the memo multiplies)."""
+        self.key_chars += len(key)
+        if len(key) > MAX_KEY or self.key_chars > MAX_KEYS_TOTAL:
+            raise CheckpointError(
+                f"tensor keys longer than {MAX_KEY:,} characters, or {MAX_KEYS_TOTAL:,} in all (a key bomb?)"
+            )
+        self.r.tensors.append((key, value))
+
+    def child(self, value: Any, path: list[str], raw_key: Any, depth: int, active: set[int]) -> Any:
+        """Visit ``value``, reached through the real key ``raw_key``."""
+        self.raw.append(raw_key)
+        try:
+            return self.visit(value, path, depth, active)
+        finally:
+            self.raw.pop()
+
+    def raw_path(self) -> tuple[Any, ...] | None:
+        return None if any(k is _NOT_RAW for k in self.raw) else tuple(self.raw)
 
     def visit(self, value: Any, path: list[str], depth: int, active: set[int]) -> Any:
         if is_tensor(value):
-            self.r.tensors.append((".".join(path), value))
+            self.add_tensor(".".join(path), value)
             return _EMPTY
         if depth > MAX_DEPTH or id(value) in active:
             if depth > MAX_DEPTH:
@@ -100,7 +129,7 @@ class _Walker:
         if isinstance(value, Mapping):
             return self._visit_mapping(value, path, depth, active)
         if isinstance(value, (list, tuple)):
-            meta = [self.visit(v, path + [str(i)], depth + 1, active) for i, v in enumerate(value)]
+            meta = [self.child(v, path + [str(i)], i, depth + 1, active) for i, v in enumerate(value)]
             return _prune_list(meta)
         if isinstance(value, argparse.Namespace):
             meta = self._visit_mapping(vars(value), path, depth, active, count=False)
@@ -108,7 +137,8 @@ class _Walker:
         if isinstance(value, StorageRef):  # a bare storage saved on its own
             return {"__class__": "torch.UntypedStorage", "nbytes": value.nbytes, "location": value.location}
         if isinstance(value, (set, frozenset)):
-            return _prune_list([self.visit(v, path, depth + 1, active) for v in sorted(value, key=safe_repr)])
+            items = sorted(value, key=safe_repr)
+            return _prune_list([self.child(v, path, _NOT_RAW, depth + 1, active) for v in items])
         return _describe(value)
 
     def _visit_mapping(self, value: Mapping, path: list[str], depth: int, active: set[int], count: bool = True) -> Any:
@@ -119,12 +149,12 @@ class _Walker:
             name = key_name(k)
             if is_tensor(v):
                 tensors += 1
-            child = self.visit(v, path + [name], depth + 1, active)
+            child = self.child(v, path + [name], k, depth + 1, active)
             if child is not _EMPTY:
                 meta[name] = child
         if count and tensors:
             p = ".".join(path)
-            self.r.containers[p] = Container(p, tensors, len(value))
+            self.r.containers[p] = Container(p, tensors, len(value), raw=self.raw_path())
         return meta if meta else _EMPTY
 
     def _visit_opaque(self, value: Opaque, path: list[str], depth: int, active: set[int]) -> Any:
@@ -139,7 +169,7 @@ class _Walker:
         for part, content in parts.items():
             if content is None or (isinstance(content, (tuple, list, dict)) and not content):
                 continue
-            child = self.visit(content, path, depth + 1, active)
+            child = self.child(content, path, _NOT_RAW, depth + 1, active)
             if child is not _EMPTY:
                 meta[part] = child
         return meta
@@ -159,7 +189,7 @@ class _Walker:
                 if v is None or not is_tensor(v) or (group == "_buffers" and k in skip):
                     continue
                 key = ".".join(path + [key_name(k)])
-                self.r.tensors.append((key, v))
+                self.add_tensor(key, v)
                 container.direct_tensors += 1
                 if group == "_buffers":
                     self.r.buffers.add(key)
@@ -169,7 +199,7 @@ class _Walker:
             for k, sub in modules.items():
                 if sub is None:
                     continue
-                child = self.visit(sub, path + [key_name(k)], depth + 1, active)
+                child = self.child(sub, path + [key_name(k)], _NOT_RAW, depth + 1, active)
                 if child is not _EMPTY:
                     meta[key_name(k)] = child
         return meta
@@ -186,12 +216,12 @@ class _Walker:
                 continue
             if is_tensor(v):
                 key = ".".join([*path, key_name(k)])
-                self.r.tensors.append((key, v))
+                self.add_tensor(key, v)
                 container.direct_tensors += 1
                 if key_name(k) in ("running_mean", "running_var", "num_batches_tracked"):
                     self.r.buffers.add(key)
                 continue
-            child = self.visit(v, [*path, key_name(k)], depth + 1, active)
+            child = self.child(v, [*path, key_name(k)], _NOT_RAW, depth + 1, active)
             if child is not _EMPTY:
                 meta[key_name(k)] = child
         return meta
@@ -203,7 +233,7 @@ class _Walker:
         for k, v in module.state_dict(keep_vars=True).items():
             if is_tensor(v):
                 key = ".".join(path + [k])
-                self.r.tensors.append((key, v))
+                self.add_tensor(key, v)
                 if k in buffers:
                     self.r.buffers.add(key)
         return {"__class__": f"{type(module).__module__}.{type(module).__qualname__}"}

@@ -31,7 +31,7 @@ from .errors import CheckpointError
 from .lazy import LazyTensor
 
 MAX_NESTING = 200  # containers inside containers; real checkpoints nest a few dozen at most
-BASE_BUDGET = 256 << 20  # bytes a pickle may allocate beyond twice its own size
+BASE_BUDGET = 128 << 20  # bytes a pickle may allocate beyond twice its own size
 EXPANSION_SLACK = 1_000_000  # tree-walk nodes allowed beyond 4x the objects in the file
 AMPLIFICATION = 64  # logical elements per stored element before work is refused
 SMALL_WORK = 1 << 24  # elements below which nothing is refused (a few ms of work)

@@ -20,16 +20,22 @@ import collections
 import contextlib
 import contextvars
 import math
+import pathlib
 import pickle
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
+from .dtypes import QUANTIZED
 from .lazy import LazyTensor, StorageRef, contiguous_stride
 from .limits import MAX_NESTING, LimitError, current_budget
 
-POINTER = 8  # bytes charged per element of a container the pickle copies
+# bytes charged per element a constructor makes: what CPython really allocates for it
+POINTER = 8  # a reference in a list or tuple
+ENTRY = 64  # an entry of a dict or set (with its share of the table)
+ORDERED_ENTRY = 160  # an OrderedDict entry (table + linked-list node)
+CHARACTER = 80  # a character made into its own str object (list("...") of astral text)
 _TEXT_CODECS = {"utf-8", "utf8", "latin1", "latin-1", "ascii"}  # built in: looking them up imports nothing
 _ERROR_HANDLERS = {"strict", "replace", "ignore", "surrogateescape", "backslashreplace"}
 
@@ -103,18 +109,25 @@ def lazy(storage: Any, offset: Any, size: Any, stride: Any, dtype: Any = None) -
     return LazyTensor(storage, offset, shape, strides, dtype or storage.dtype)
 
 
+def plain(t: LazyTensor) -> LazyTensor:
+    """A dense tensor record; a quantized dtype needs its quantizer (_rebuild_qtensor)."""
+    if t.dtype in QUANTIZED:
+        raise pickle.UnpicklingError("a quantized tensor record without its quantizer")
+    return t
+
+
 def _rebuild_tensor(storage, storage_offset, size, stride):
-    return lazy(storage, storage_offset, size, stride)
+    return plain(lazy(storage, storage_offset, size, stride))
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
-    t = lazy(storage, storage_offset, size, stride)
+    t = plain(lazy(storage, storage_offset, size, stride))
     t.requires_grad = bool(requires_grad)
     return t
 
 
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
-    t = lazy(storage, storage_offset, size, stride, dtype=dtype)
+    t = plain(lazy(storage, storage_offset, size, stride, dtype=dtype))
     if t.dtype.itemsize != storage.dtype.itemsize and storage.dtype != torch.uint8:
         raise pickle.UnpicklingError("tensor record whose dtype does not match its storage")
     t.requires_grad = bool(requires_grad)
@@ -215,7 +228,7 @@ def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, re
     """A quantized tensor; its layout is checked against the storage before torch allocates."""
     t = lazy(storage, storage_offset, size, stride)
     check_fits(t)
-    if t.dtype not in (torch.qint8, torch.quint8, torch.qint32, torch.quint4x2, torch.quint2x4):
+    if t.dtype not in QUANTIZED:
         raise pickle.UnpicklingError("quantized tensor record over a storage that is not quantized")
     if not isinstance(quantizer_params, tuple) or not quantizer_params:
         raise pickle.UnpicklingError("quantized tensor record without quantizer parameters")
@@ -321,7 +334,7 @@ def _first_line(exc: BaseException) -> str:
 _COPYABLE = (tuple, list, dict, set, frozenset, str, bytes, bytearray)
 
 
-def _copy_arg(args: tuple, kwargs: dict, what: str) -> None:
+def _copy_arg(args: tuple, kwargs: dict, what: str, per_element: int) -> None:
     if kwargs:
         raise pickle.UnpicklingError(f"{what} with keyword arguments refused")
     if len(args) > 1:
@@ -329,16 +342,18 @@ def _copy_arg(args: tuple, kwargs: dict, what: str) -> None:
     if args and not isinstance(args[0], _COPYABLE):
         raise pickle.UnpicklingError(f"{what} of a {type(args[0]).__name__} refused")
     if args:
-        current_budget().charge(len(args[0]) * POINTER, what)
+        source = args[0]
+        per = per_element + CHARACTER if isinstance(source, str) else per_element  # each char a new str
+        current_budget().charge(len(source) * per, what)
 
 
-def _container(ctor: Callable, name: str, hashes: bool = False, pairs: bool = False) -> Callable:
+def _container(ctor: Callable, name: str, per_element: int, hashes: bool = False, pairs: bool = False) -> Callable:
     def build(*args: Any, **kwargs: Any) -> Any:
-        _copy_arg(args, kwargs, name)
+        _copy_arg(args, kwargs, name, per_element)
         if args and (hashes or pairs):
-            known = known_depths()
-            for item in args[0]:  # hashed keys: shallow, or refused (depth raises)
-                depth(item[0] if pairs and isinstance(item, (tuple, list)) and item else item, known)
+            guard = key_guard()
+            for item in args[0]:  # hashed keys: shallow and not colliding, or refused
+                guard.check(item[0] if pairs and isinstance(item, (tuple, list)) and item else item)
         return ctor(*args)
 
     build.__qualname__ = f"safe_{name}"
@@ -350,7 +365,7 @@ def _bytearray(*args: Any) -> bytearray:
         return bytearray()
     source = args[0]
     if isinstance(source, bool) or not isinstance(source, (bytes, bytearray, int, str)):
-        raise pickle.UnpicklingError("bytearray from an unexpected object refused")
+        raise pickle.UnpicklingError("bytearray of a non-number, non-text object refused")
     if isinstance(source, int):
         current_budget().charge(source, "bytearray(n)")
         return bytearray(source)
@@ -409,7 +424,7 @@ def _defaultdict(*args: Any) -> collections.defaultdict:
 def _scalar(ctor: Callable, name: str) -> Callable:
     def build(*args: Any) -> Any:
         if len(args) > 2 or not all(isinstance(a, (int, float, str, bytes, complex)) for a in args):
-            raise pickle.UnpicklingError(f"{name}() of an unexpected object refused")
+            raise pickle.UnpicklingError(f"{name}() of a non-number, non-text object refused")
         if args and isinstance(args[0], (str, bytes)):
             current_budget().charge(len(args[0]), f"{name}() of text")
         return ctor(*args)
@@ -418,15 +433,33 @@ def _scalar(ctor: Callable, name: str) -> Callable:
     return build
 
 
+_PATHS = {"PosixPath": "PurePosixPath", "WindowsPath": "PureWindowsPath", "Path": "PurePath",
+          "PurePosixPath": "PurePosixPath", "PureWindowsPath": "PureWindowsPath", "PurePath": "PurePath"}  # fmt: skip
+MAX_PATH_TEXT = 4096  # a path in a real checkpoint (a data or output folder) is far shorter
+
+
+def _path(cls: type, name: str) -> Callable:
+    """A pure path from text parts (what a pickled Path holds), short and charged."""
+
+    def build(*parts: Any) -> Any:
+        if not all(isinstance(p, str) for p in parts) or sum(len(p) for p in parts) > MAX_PATH_TEXT:
+            raise pickle.UnpicklingError(f"pathlib.{name} of non-text or overlong parts refused")
+        current_budget().charge(sum(len(p) for p in parts) * CHARACTER, f"pathlib.{name}")
+        return cls(*parts)
+
+    build.__qualname__ = f"safe_{name}"
+    return build
+
+
 def _torch_size(*args: Any) -> torch.Size:
     if len(args) != 1:
-        raise pickle.UnpicklingError("torch.Size record with unexpected arguments")
+        raise pickle.UnpicklingError("torch.Size record with odd arguments")
     return torch.Size(_dims(args[0], "torch.Size"))
 
 
 def _torch_device(*args: Any) -> torch.device:
     if not 1 <= len(args) <= 2 or not all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in args):
-        raise pickle.UnpicklingError("torch.device record with unexpected arguments")
+        raise pickle.UnpicklingError("torch.device record with odd arguments")
     if isinstance(args[0], str) and len(args[0]) > 64:
         raise pickle.UnpicklingError("torch.device record with an overlong name")
     try:
@@ -439,32 +472,58 @@ def _get_layout(name: Any) -> Any:
     from torch.serialization import _get_layout as get
 
     if not isinstance(name, str) or len(name) > 64:
-        raise pickle.UnpicklingError("layout record with an unexpected name")
+        raise pickle.UnpicklingError("layout record with an odd name")
     try:
         return get(name)
     except (AttributeError, KeyError, RuntimeError) as exc:
         raise pickle.UnpicklingError(f"layout record refused: {_first_line(exc)}") from None
 
 
-_KNOWN_DEPTHS: contextvars.ContextVar[dict[int, tuple[Any, int]] | None] = contextvars.ContextVar(
-    "ckptviewer_depths", default=None
-)
+class KeyGuard:
+    """Checks every key a pickle is about to hash: shallow (see :func:`depth`), and not one of
+    many keys sharing a hash value.
+
+    Hashes of ints, floats and tuples of them are deterministic, so a file can hold 100,000
+    keys with one hash: inserting them into a dict or set is quadratic (minutes). Past
+    :data:`MAX_SAME_HASH` keys with one hash the file is refused.
+    """
+
+    def __init__(self) -> None:
+        self.depths: dict[int, tuple[Any, int]] = {}
+        self.hashes: collections.Counter[int] = collections.Counter()
+
+    def check(self, key: Any) -> None:
+        if isinstance(key, str):
+            return  # str hashes are salted per process: no crafted collisions
+        if isinstance(key, _HASHED):
+            depth(key, self.depths)
+        try:
+            h = hash(key)
+        except TypeError:
+            return  # unhashable: the insertion itself raises, a clean refusal
+        self.hashes[h] += 1
+        if self.hashes[h] > MAX_SAME_HASH:
+            raise LimitError("more than 64 keys share one hash value (a hash-collision bomb?)")
 
 
-def known_depths() -> dict[int, tuple[Any, int]]:
-    """Depths recorded by the load in progress on this thread (an empty table outside one)."""
-    known = _KNOWN_DEPTHS.get()
-    return known if known is not None else {}
+MAX_SAME_HASH = 64
+_GUARD: contextvars.ContextVar[KeyGuard | None] = contextvars.ContextVar("ckptviewer_keys", default=None)
+
+
+def key_guard() -> KeyGuard:
+    """The key guard of the load in progress on this thread (a fresh one outside a load)."""
+    guard = _GUARD.get()
+    return guard if guard is not None else KeyGuard()
 
 
 @contextlib.contextmanager
-def depth_scope(known: dict[int, tuple[Any, int]]) -> Iterator[None]:
-    """Make ``known`` the depth table builtin constructors consult while a pickle loads."""
-    token = _KNOWN_DEPTHS.set(known)
+def guard_scope(guard: KeyGuard) -> Iterator[None]:
+    """Make ``guard`` the one builtin constructors consult while a pickle loads."""
+    token = _GUARD.set(guard)
     try:
         yield
     finally:
-        _KNOWN_DEPTHS.reset(token)
+        _GUARD.reset(token)
 
 
 # --- numpy: rebuilt from validated parts, never through numpy's own __setstate__ ---------------
@@ -538,7 +597,7 @@ class NumpyNdarrayType:
 def _identity(data: Any, *_: Any) -> Any:
     """TorchScript's pickle helpers (build_intlist, restore_type_tag, ...) only wrap a value."""
     if not isinstance(data, (list, tuple, dict, int, float, bool, str)) and data is not None:
-        raise pickle.UnpicklingError("TorchScript list helper on an unexpected value")
+        raise pickle.UnpicklingError("TorchScript list helper on an odd value")
     return data
 
 
@@ -569,13 +628,14 @@ CALLABLES: dict[str, Callable] = {
     "_codecs.encode": _codecs_encode,
     "builtins.bytearray": _bytearray,
     "builtins.str": _str,
-    "builtins.list": _container(list, "list"),
-    "builtins.tuple": _container(tuple, "tuple"),
-    "builtins.dict": _container(dict, "dict", pairs=True),
-    "builtins.set": _container(set, "set", hashes=True),
-    "builtins.frozenset": _container(frozenset, "frozenset", hashes=True),
-    "collections.OrderedDict": _container(collections.OrderedDict, "OrderedDict", pairs=True),
-    "collections.Counter": _container(collections.Counter, "Counter", hashes=True),
+    "builtins.list": _container(list, "list", POINTER),
+    "builtins.tuple": _container(tuple, "tuple", POINTER),
+    "builtins.dict": _container(dict, "dict", ENTRY, pairs=True),
+    "builtins.set": _container(set, "set", ENTRY, hashes=True),
+    "builtins.frozenset": _container(frozenset, "frozenset", ENTRY, hashes=True),
+    "collections.OrderedDict": _container(collections.OrderedDict, "OrderedDict", ORDERED_ENTRY, pairs=True),
+    "collections.Counter": _container(collections.Counter, "Counter", ENTRY, hashes=True),
+    **{f"pathlib.{n}": _path(getattr(pathlib, real), n) for n, real in _PATHS.items()},
     "collections.defaultdict": _defaultdict,
     "builtins.int": _scalar(int, "int"),
     "builtins.float": _scalar(float, "float"),

@@ -126,6 +126,8 @@ def literal(value: Any) -> str:
     def check(v: Any, depth: int) -> None:
         if depth > 16:
             raise RecipeError("a key nested too deeply to write as a literal")
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 1 << 63:
+            raise RecipeError("a key is an integer too large to write into a script")
         if v is None or isinstance(v, (bool, int, str)):
             return
         if isinstance(v, float) and math.isfinite(v):
@@ -137,35 +139,60 @@ def literal(value: Any) -> str:
         raise RecipeError(f"a key of type {type(v).__name__} cannot be written into a script")
 
     check(value, 0)
-    text = repr(value)
-    if ast.literal_eval(text) != value:  # belt and braces: what is written is what is read
+    try:
+        text = repr(value)
+        same = ast.literal_eval(text) == value  # belt and braces: what is written is what is read
+    except (ValueError, SyntaxError, MemoryError, RecursionError):  # ints past 4,300 digits, ...
+        same = False
+    if not same:
         raise RecipeError("a key cannot be written as a literal")
     return text
 
 
-def _load_lines(var: str, path_expr: str, ckpt: Checkpoint, what: str) -> list[str]:
-    """Lines loading the file at the Python expression ``path_expr`` into ``var``, safely."""
+def refusal(ckpt: Checkpoint, what: str = "source file") -> str | None:
+    """Why a recipe cannot load ``ckpt`` with ``torch.load(weights_only=True)``, or None."""
     if ckpt.format not in REPLAYABLE:
-        raise RecipeError(
+        return (
             f"the {what} is a {ckpt.format} checkpoint; a recipe can only replay edits of a single "
             ".pth/.pt/.bin/.ckpt or .safetensors file"
         )
     if ckpt.trusted:
-        raise RecipeError(f"the {what} was opened as trusted; a recipe only loads with weights_only=True")
+        return f"the {what} was opened as trusted; a recipe only loads with weights_only=True"
     if ckpt.blocked_globals:
-        raise RecipeError(
+        return (
             f"the {what} names {len(ckpt.blocked_globals)} classes or functions that were not executed; "
-            "a script could load it only with weights_only=False, which runs them; drop those entries first"
+            "a script could load it only with weights_only=False, which runs them"
         )
     if ckpt.format == "safetensors":
-        return ["from safetensors.torch import load_file", f"{var} = load_file({path_expr})"]
+        return None
     if "collections.defaultdict" in ckpt.unsafe_globals:  # its SETITEMs are refused by torch
-        raise RecipeError(f"the {what} holds a defaultdict, which torch.load(weights_only=True) cannot load")
+        return f"the {what} holds a defaultdict, which torch.load(weights_only=True) cannot load"
     unknown = [g for g in ckpt.unsafe_globals if g not in SAFE_GLOBALS]
     if unknown:
-        raise RecipeError(
-            f"the {what} uses {len(unknown)} types a script cannot allowlist safely; the recipe is not written"
-        )
+        return f"the {what} uses {len(unknown)} types a script cannot allowlist safely"
+    return None
+
+
+def replayable(ckpt: Checkpoint) -> str | None:
+    """Why the edits of ``ckpt`` cannot be exported as a recipe, or None (the light checks:
+    the files it loads; keys are checked when the script is written)."""
+    if not ckpt.history:
+        return "there are no edits to replay"
+    why = refusal(ckpt.opened)
+    for rep in ckpt.history:
+        source = getattr(rep.record, "source", None)
+        if why is None and source is not None:
+            why = refusal(source.opened, "graft source")
+    return why
+
+
+def _load_lines(var: str, path_expr: str, ckpt: Checkpoint, what: str) -> list[str]:
+    """Lines loading the file at the Python expression ``path_expr`` into ``var``, safely."""
+    why = refusal(ckpt, what)
+    if why is not None:
+        raise RecipeError(why)
+    if ckpt.format == "safetensors":
+        return ["from safetensors.torch import load_file", f"{var} = load_file({path_expr})"]
     names = sorted({SAFE_GLOBALS[g] for g in ckpt.unsafe_globals})
     if not names:
         return [f"{var} = torch.load({path_expr}, map_location='cpu', weights_only=True)"]

@@ -285,12 +285,16 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
             raise CheckpointError(f"{k}: dtype {entry.dtype_name} cannot be stored in safetensors")
         if entry.shared_with is not None and entry.shared_with in names:
             rep.shared_copies.append(names[k])
+        if not _unicode(names[k]):
+            raise CheckpointError(f"{k!r}: not valid Unicode (a lone surrogate); a safetensors key cannot hold it")
         n = entry.numel * entry.dtype.itemsize
         header[names[k]] = {"dtype": SAFETENSORS_DTYPES[entry.dtype], "shape": list(entry.shape),
                             "data_offsets": [offset, offset + n]}  # fmt: skip
         offset += n
     metadata = ckpt.metadata.get("__metadata__") if isinstance(ckpt.metadata.get("__metadata__"), dict) else {}
     metadata = {str(a): str(b) for a, b in (metadata or {}).items()}
+    if not all(_unicode(a) and _unicode(b) for a, b in metadata.items()):
+        raise CheckpointError("safetensors __metadata__ holds text that is not valid Unicode (a lone surrogate)")
     header = {"__metadata__": metadata, **header} if metadata else header
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * (-len(raw) % 8)  # data starts 8-byte aligned, as the safetensors library writes
@@ -308,8 +312,8 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
             # peak memory is the largest tensor, not the checkpoint; verify makes them again
             deferred = isinstance(src, DeferredTensor)
             t = src.materialize() if deferred else mat.tensor(src).detach()
-            if t.layout != torch.strided or t.is_quantized:
-                raise CheckpointError(f"{k}: sparse and quantized tensors cannot be stored in safetensors")
+            if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
+                raise CheckpointError(f"{k}: sparse, quantized and meta tensors cannot be stored in safetensors")
             check_work(k, t.numel(), stored_elements(t), force_compute, "writing it out densely")
             intended[names[k]] = src if deferred else t
             for piece in _byte_pieces(t):
@@ -329,6 +333,15 @@ def _byte_pieces(t: torch.Tensor) -> Iterator[torch.Tensor]:
     size = max(1, WRITE_CHUNK // t.dtype.itemsize)
     for piece in iter_chunks(t, size):
         yield piece.contiguous().view(torch.uint8)
+
+
+def _unicode(text: str) -> bool:
+    """Whether ``text`` encodes to UTF-8 (a pickle can hold lone surrogates; JSON readers refuse them)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def release_memory() -> None:
@@ -431,6 +444,8 @@ def _bit_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Same dtype, shape and bytes (NaN payloads included)."""
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
+    if a.device.type == "meta" or b.device.type == "meta":  # no data: shape and dtype are all there is
+        return a.device.type == b.device.type
     if a.is_quantized or b.is_quantized:
         return bool(torch.equal(a.int_repr(), b.int_repr())) and a.qscheme() == b.qscheme()
     if a.layout != torch.strided or b.layout != torch.strided:  # compare parts, never densify

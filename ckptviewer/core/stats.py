@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .checkpoint import Checkpoint, TensorEntry
+from .dtypes import check_computable
 from .errors import CheckpointError
 from .limits import check_dense, check_work
 from .tasks import CancelToken, ProgressFn, check, report
@@ -123,12 +124,21 @@ def sparse_values(t: torch.Tensor) -> torch.Tensor:
     return t.values()
 
 
+def check_values(key: str, t: torch.Tensor) -> None:
+    """Refuse (one line) a tensor whose values cannot be computed with: no data, or a dtype
+    torch cannot reduce."""
+    if t.device.type == "meta":
+        raise CheckpointError(f"{key or 'tensor'}: a meta tensor holds no data")
+    check_computable(key, t.dtype)
+
+
 def dense_values(t: torch.Tensor, key: str = "", force: bool = False) -> torch.Tensor:
     """``t`` as a dense tensor of real values (quantized dequantized, sparse densified).
 
     A sparse tensor may declare a shape far larger than what it stores: densifying it is
     refused beyond :data:`~.limits.DENSE_BYTES` unless ``force``.
     """
+    check_values(key, t)
     if t.is_quantized:
         check_work(key, t.numel(), stored_elements(t), force)
         try:
@@ -195,6 +205,7 @@ def tensor_stats(
     is measured from its stored values and its implicit zeros, never densified.
     """
     device = torch.device(device) if device is not None else t.device
+    check_values(key, t)
     if t.layout != torch.strided:
         return _sparse_stats(t, key, device, cancel, on_chunk)
     if t.is_quantized:

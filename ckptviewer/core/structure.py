@@ -94,27 +94,5 @@ def replace_at(root: Any, path: tuple[Any, ...], value: Any) -> Any:
     return rebuild(root, [(k, replace_at(v, rest, value) if k == head else v) for k, v in items])
 
 
-def raw_path(root: Any, dotted: str) -> tuple[Any, ...] | None:
-    """The real keys leading to the container named ``dotted`` ('' is the root), or None."""
-    if dotted == "":
-        return ()
-    parts = dotted.split(".")
-
-    def find(obj: Any, i: int) -> tuple[Any, ...] | None:
-        if i == len(parts):
-            return ()
-        items = children(obj) or []
-        for j in range(len(parts), i, -1):  # keys may hold dots: longest match first
-            name = ".".join(parts[i:j])
-            for k, v in items:
-                if key_name(k) == name:
-                    rest = find(v, j)
-                    if rest is not None:
-                        return (k, *rest)
-        return None
-
-    return find(root, 0)
-
-
 # the functions the exported recipe carries, in dependency order
 RECIPE_FUNCTIONS = (safe_repr, key_name, children, rebuild, get_at, replace_at)

@@ -15,6 +15,14 @@ from typing import Any
 from .checkpoint import BUFFER, PARAMETER, Checkpoint, TensorEntry
 from .tasks import gc_paused
 
+MAX_LEVELS = 64  # a key with more dots keeps the rest of it in its 64th level's name
+
+
+def split_key(key: str) -> list[str]:
+    """A dotted key's levels in the tree: at most :data:`MAX_LEVELS` (a key of 100,000 dots
+    must not make a tree, or a recursion, 100,000 levels deep)."""
+    return key.split(".", MAX_LEVELS - 1) if key else []
+
 
 @dataclass(eq=False, slots=True)
 class TreeNode:
@@ -42,12 +50,11 @@ class TreeNode:
         return self._index.get(name)
 
     def find(self, path: str) -> TreeNode | None:
-        """The node at dotted ``path`` ("" is the root)."""
-        if path == self.path:
-            return self
+        """The node at dotted ``path`` ("" is the root), looked up from the root."""
         node: TreeNode | None = self
-        rest = path[len(self.path) + 1 :] if self.path else path
-        for part in rest.split("."):
+        while node is not None and node.parent is not None:
+            node = node.parent
+        for part in split_key(path):
             node = node.child(part) if node is not None else None
         return node
 
@@ -82,14 +89,24 @@ def build_tree_from_entries(entries: list[TensorEntry]) -> TreeNode:
         return _build(entries)
 
 
+MAX_PATH_CHARS = 1 << 26  # characters of all node paths: deep, long keys cannot multiply memory
+
+
 def _build(entries: list[TensorEntry]) -> TreeNode:
     root = TreeNode(name="", path="")
+    chars = 0
     for entry in entries:
         node = root
-        for part in entry.key.split(".") if entry.key else ["<root>"]:
+        for part in split_key(entry.key) or ["<root>"]:
             nxt = node._index.get(part)
             if nxt is None:
-                nxt = TreeNode(part, f"{node.path}.{part}" if node.path else part, parent=node)
+                path = f"{node.path}.{part}" if node.path else part
+                chars += len(path)
+                if chars > MAX_PATH_CHARS:
+                    from .errors import CheckpointError
+
+                    raise CheckpointError("the keys are too long and deep to show as a tree (a key bomb?)")
+                nxt = TreeNode(part, path, parent=node)
                 node._index[part] = nxt
                 node.children.append(nxt)
             node = nxt

@@ -36,7 +36,6 @@ import argparse
 import datetime
 import enum
 import io
-import pathlib
 import pickle
 import struct
 import sys
@@ -48,13 +47,14 @@ import torch
 from .limits import MAX_NESTING, Budget, LimitError, budget_scope, check_graph
 from .rebuild import (
     CALLABLES,
+    ENTRY,
     POINTER,
     TYPE_NAMES,
+    KeyGuard,
     NumpyArray,
     NumpyDtype,
     NumpyNdarrayType,
-    depth,
-    depth_scope,
+    guard_scope,
 )
 
 
@@ -147,12 +147,6 @@ def _inert_types() -> dict[str, Any]:
     """Types that are pure data: loading them runs no code from the file."""
     inert: dict[str, Any] = {
         "argparse.Namespace": argparse.Namespace,
-        "pathlib.PosixPath": pathlib.PurePosixPath,
-        "pathlib.WindowsPath": pathlib.PureWindowsPath,
-        "pathlib.Path": pathlib.PurePath,
-        "pathlib.PurePosixPath": pathlib.PurePosixPath,
-        "pathlib.PureWindowsPath": pathlib.PureWindowsPath,
-        "pathlib.PurePath": pathlib.PurePath,
         "numpy.ndarray": NumpyNdarrayType,
         "numpy.dtype": NumpyDtype,
         "builtins.object": object,  # copyreg._reconstructor's base argument
@@ -201,12 +195,16 @@ def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
 
 
 class StorageType:
-    """What ``torch.FloatStorage`` means inside a pickle: a dtype for persistent_load."""
+    """What ``torch.FloatStorage`` means inside a pickle: a dtype for persistent_load.
 
-    __slots__ = ("dtype",)
+    One left in the unpickled tree (the class saved as a value) becomes the real torch
+    class after the load: an output never pickles ckptviewer's own classes.
+    """
 
-    def __init__(self, dtype: torch.dtype) -> None:
-        self.dtype = dtype
+    __slots__ = ("dtype", "name")
+
+    def __init__(self, dtype: torch.dtype, name: str) -> None:
+        self.dtype, self.name = dtype, name
 
 
 def _storage_type(module: str, name: str) -> Any:
@@ -214,9 +212,9 @@ def _storage_type(module: str, name: str) -> Any:
     if module not in ("torch", "torch.cuda", "torch.storage") or not name.endswith("Storage"):
         return None
     if name == "UntypedStorage":
-        return StorageType(torch.uint8)
+        return StorageType(torch.uint8, f"{module}.{name}")
     try:
-        return StorageType(torch.storage._get_dtype_from_pickle_storage_type(name))
+        return StorageType(torch.storage._get_dtype_from_pickle_storage_type(name), f"{module}.{name}")
     except KeyError:
         return None
 
@@ -270,13 +268,13 @@ class RestrictedUnpickler(pickle._Unpickler):
         self.blocked_globals: set[str] = set()
         self._placeholders: dict[str, type[Opaque]] = {}
         self._enums: dict[int, Callable] = {}
-        self._numpy_arrays = False
-        self._depths: dict[int, tuple[Any, int]] = {}
+        self._stand_ins = False  # numpy records or storage classes to turn real after the load
+        self._keys = KeyGuard()
         if persistent_load is not None:
             self.persistent_load = persistent_load
 
     def persistent_load(self, pid: Any) -> Any:
-        raise pickle.UnpicklingError("unexpected persistent reference")
+        raise pickle.UnpicklingError("a persistent reference where none may be")
 
     def find_class(self, module: str, name: str) -> Any:
         if not isinstance(module, str) or not isinstance(name, str) or len(module) + len(name) > 512:
@@ -292,6 +290,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         full = f"{module}.{name}"
         storage = _storage_type(module, name)
         if storage is not None:
+            self._stand_ins = True
             return storage
         allowed = _tables()
         script_class = self.script and module.startswith("__torch__")
@@ -301,7 +300,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             return _safe_reconstructor
         if full in CALLABLES:
             if full.startswith("numpy"):
-                self._numpy_arrays = True
+                self._stand_ins = True
             return CALLABLES[full]
         if full in allowed:
             # dtypes, qschemes, torch.Tensor/Parameter as arguments; never called (see _callable)
@@ -310,7 +309,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             return self._placeholder(full)
         if full in _INERT:
             if full.startswith("numpy"):
-                self._numpy_arrays = True
+                self._stand_ins = True
             return _INERT[full]
         enum_type = _torch_enum(module, name)
         if enum_type is not None:
@@ -335,7 +334,7 @@ class RestrictedUnpickler(pickle._Unpickler):
 
             def factory(value: Any) -> Any:
                 if not isinstance(value, (int, str, float)):
-                    raise pickle.UnpicklingError("enum member from an unexpected value")
+                    raise pickle.UnpicklingError("enum member from an odd value")
                 return enum_type(value)
 
             self._enums[id(enum_type)] = factory
@@ -350,7 +349,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         )
 
     def load(self) -> Any:
-        with budget_scope(self.budget), depth_scope(self._depths):
+        with budget_scope(self.budget), guard_scope(self._keys):
             try:
                 root = super().load()
             except RecursionError:
@@ -358,14 +357,45 @@ class RestrictedUnpickler(pickle._Unpickler):
             except MemoryError:
                 raise LimitError("the pickle asks for more memory than this machine has") from None
             check_graph(root)
-            return _swap_numpy(root) if self._numpy_arrays else root
+            return _real_objects(root) if self._stand_ins else root
 
     # --- opcodes that hash: only shallow keys (depth() measures each tuple once) ---------------
 
     def _shallow(self, items: Any) -> None:
+        """Keys about to be hashed: shallow and not colliding (:class:`~.rebuild.KeyGuard`)."""
+        check = self._keys.check
         for item in items:
-            if isinstance(item, _HASHED):
-                depth(item, self._depths)
+            check(item)
+
+    # --- opcodes that make objects from one byte: charged to the budget ---------------------
+
+    def load_empty_dictionary(self) -> None:
+        self.budget.charge(160, "an empty dict")  # the dict and what listing it costs
+        self.append({})
+
+    def load_empty_list(self) -> None:
+        self.budget.charge(120, "an empty list")
+        self.append([])
+
+    def load_empty_set(self) -> None:
+        self.budget.charge(300, "an empty set")
+        self.append(set())
+
+    def load_list(self) -> None:
+        items = self.pop_mark()
+        self.budget.charge(56 + 8 * len(items), "a list")
+        self.append(items)
+
+    def load_tuple(self) -> None:
+        items = self.pop_mark()
+        self.budget.charge(40 + 8 * len(items), "a tuple")
+        self.append(tuple(items))
+
+    def load_readonly_buffer(self) -> None:
+        raise pickle.UnpicklingError("out-of-band buffers (pickle protocol 5) refused: torch.save never writes them")
+
+    def load_next_buffer(self) -> None:
+        raise pickle.UnpicklingError("out-of-band buffers (pickle protocol 5) refused: torch.save never writes them")
 
     def load_frozenset(self) -> None:
         items = self.pop_mark()
@@ -374,6 +404,7 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     def load_dict(self) -> None:
         items = self.pop_mark()
+        self.budget.charge(64 + ENTRY * (len(items) // 2), "a dict")
         self._shallow(items[0::2])
         self.append({items[i]: items[i + 1] for i in range(0, len(items) - 1, 2)})
 
@@ -464,6 +495,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         target = self.stack[-1]
         if not isinstance(target, _ITEMS_OK):
             raise _refuse("SETITEMS")
+        self.budget.charge(ENTRY * (len(items) // 2), "dict items")
         self._shallow(items[0::2])
         for i in range(0, len(items) - 1, 2):
             target[items[i]] = items[i + 1]
@@ -487,6 +519,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         target = self.stack[-1]
         if not isinstance(target, set):
             raise _refuse("ADDITEMS")
+        self.budget.charge(ENTRY * len(items), "set items")
         self._shallow(items)
         target.update(items)
 
@@ -495,6 +528,9 @@ class RestrictedUnpickler(pickle._Unpickler):
         ("load_build", pickle.BUILD), ("load_setitem", pickle.SETITEM), ("load_setitems", pickle.SETITEMS),
         ("load_append", pickle.APPEND), ("load_appends", pickle.APPENDS), ("load_additems", pickle.ADDITEMS),
         ("load_frozenset", pickle.FROZENSET), ("load_dict", pickle.DICT),
+        ("load_empty_dictionary", pickle.EMPTY_DICT), ("load_empty_list", pickle.EMPTY_LIST),
+        ("load_empty_set", pickle.EMPTY_SET), ("load_list", pickle.LIST), ("load_tuple", pickle.TUPLE),
+        ("load_readonly_buffer", pickle.READONLY_BUFFER), ("load_next_buffer", pickle.NEXT_BUFFER),
         ("load_bytearray8", pickle.BYTEARRAY8),
     ):  # fmt: skip
         dispatch[_op[0]] = locals()[_name]
@@ -505,36 +541,45 @@ _BUILD_OK = (argparse.Namespace, dict, list, set, Opaque, NumpyDtype, NumpyArray
 _ITEMS_OK = (dict, Opaque)
 
 
-def _swap_numpy(obj: Any, level: int = 0) -> Any:
-    """Replace NumpyArray records by their arrays (containers are rebuilt where needed)."""
+def _real_objects(obj: Any, level: int = 0) -> Any:
+    """Replace the stand-ins made while loading by what they stand for: numpy records by
+    arrays and dtypes, storage-class carriers by torch's classes (containers rebuilt where
+    needed)."""
     if isinstance(obj, NumpyArray):
         return obj.value
+    if isinstance(obj, NumpyDtype):
+        return obj.real()
+    if isinstance(obj, StorageType):
+        real = _tables().get(obj.name)
+        if real is None:
+            raise pickle.UnpicklingError(f"a storage class {obj.name[:60]!r} saved as a value")
+        return real
     if level > MAX_NESTING:
         return obj
     if isinstance(obj, dict):
         for k, v in list(dict.items(obj)):
-            new = _swap_numpy(v, level + 1)
+            new = _real_objects(v, level + 1)
             if new is not v:
                 obj[k] = new
         return obj
     if isinstance(obj, list):
         for i, v in enumerate(obj):
-            new = _swap_numpy(v, level + 1)
+            new = _real_objects(v, level + 1)
             if new is not v:
                 obj[i] = new
         return obj
     if isinstance(obj, tuple):
-        items = [_swap_numpy(v, level + 1) for v in obj]
+        items = [_real_objects(v, level + 1) for v in obj]
         return tuple(items) if any(a is not b for a, b in zip(items, obj)) else obj
     if isinstance(obj, argparse.Namespace):
         for k, v in list(vars(obj).items()):
-            setattr(obj, k, _swap_numpy(v, level + 1))
+            setattr(obj, k, _real_objects(v, level + 1))
         return obj
     if isinstance(obj, Opaque):
         record = obj._record()
         for part in ("args", "state", "items", "dictitems"):
             if part in record:
-                record[part] = _swap_numpy(record[part], level + 1)
+                record[part] = _real_objects(record[part], level + 1)
         return obj
     return obj
 

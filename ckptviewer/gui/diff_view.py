@@ -395,7 +395,9 @@ class DiffWindow(QMainWindow):
         if r.status in (CHANGED, IDENTICAL, ONLY_A, ONLY_B):
             a, b = self.a, self.b
             self.runner.start(
-                "pair", lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel), f"Drawing {printable(r.key)}",
+                "pair",
+                lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel),
+                f"Drawing {printable(r.key)}",
                 on_done=self._show_pair,
             )
 

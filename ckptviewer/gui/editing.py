@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ..core import Checkpoint, open_checkpoint
 from ..core.edits import OPERATIONS, compat
+from ..core.errors import CheckpointError
 from ..core.export import atomic_write
-from ..core.recipe import recipe
+from ..core.recipe import recipe, replayable
 from ..core.save import save
 from ..core.tree import TreeNode, build_tree
 from .edit_dialogs import CompatDialog, EditDialog
@@ -119,6 +120,8 @@ class Editor(QObject):
         if not hasattr(self, "undo_action"):
             return
         doc = self.doc
+        why = replayable(doc.ckpt) if doc.ckpt is not None else None
+        self.recipe_action.setStatusTip(f"No recipe: {why}" if why else "A torch-only script that replays the edits")
         self.undo_action.setText(f"&Undo {doc.undo_label}" if doc.undo_label else "&Undo")
         self.redo_action.setText(f"&Redo {doc.redo_label}" if doc.redo_label else "&Redo")
         self.w.edit_label.setVisible(doc.n_edits > 0)
@@ -279,12 +282,19 @@ class Editor(QObject):
         if path:
             self.export_recipe(path)
 
-    def export_recipe(self, path: str | os.PathLike) -> Path:
+    def export_recipe(self, path: str | os.PathLike) -> Path | None:
+        """Write the recipe to ``path``; a refusal (why it cannot be replayed) is reported."""
         ckpt = self.w.ckpt
-        assert ckpt is not None
+        if ckpt is None:
+            return None
         out = self.output or Path(self._folder()) / f"{ckpt.path.stem}.edited.pth"
+        try:
+            text = recipe(ckpt, out)
+        except CheckpointError as exc:
+            self.w.report_error(f"No recipe written: {exc}")
+            return None
         with atomic_write(path, "w") as f:
-            f.write(recipe(ckpt, out))
+            f.write(text)
         self.w.statusBar().showMessage(f"Recipe written to {elide(path, 200)}", 8000)
         return Path(path)
 

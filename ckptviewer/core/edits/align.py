@@ -15,16 +15,15 @@ from .report import EditError, EditReport, Graft
 from .select import matches
 
 
-def normalized_keys(ckpt: Checkpoint) -> dict[str, str]:
-    """Model keys without wrapper prefixes -> raw model key."""
+def normalized_keys(ckpt: Checkpoint) -> dict[str, Any]:
+    """Model keys without wrapper prefixes -> the raw key (a str, or an int key as saved)."""
     _, sd = model_state(ckpt)
-    out = {}
+    out: dict[str, Any] = {}
     for k in sd:
-        key = key_name(k)
-        n = key
+        n = key_name(k)
         for p in ckpt.prefixes:
             n = n.removeprefix(p)
-        out[n] = key
+        out[n] = k
     return out
 
 
@@ -85,8 +84,8 @@ def graft(
         if not (is_tensor(s_val) and is_tensor(t_val)):
             report.skipped.append({"key": s_norm, "reason": "not a tensor"})
             continue
-        s_entry = source.tensors[full_key(source, s_raw)]
-        t_entry = target.tensors[full_key(target, t_keys[t_norm])]
+        s_entry = source.tensors[full_key(source, key_name(s_raw))]
+        t_entry = target.tensors[full_key(target, key_name(t_keys[t_norm]))]
         if s_entry.shape != t_entry.shape or s_entry.dtype != t_entry.dtype:
             report.mismatches.append({
                 "key": t_norm, "source_key": s_norm, "source_shape": list(s_entry.shape),
@@ -95,7 +94,7 @@ def graft(
             })  # fmt: skip
             continue
         replace[t_keys[t_norm]] = s_val
-        report.changed.append(full_key(target, t_keys[t_norm]))
+        report.changed.append(full_key(target, key_name(t_keys[t_norm])))
         pairs.append((t_keys[t_norm], s_raw))
     if report.mismatches and not skip_mismatched:
         shown = "; ".join(
@@ -110,7 +109,7 @@ def graft(
         )
     if not replace:
         raise EditError("graft: no source tensor matches a target key (try a prefix map, see ckpt compat)", report)
-    new_sd = rebuild(t_sd, [(k, replace.get(key_name(k), v)) for k, v in t_sd.items()])
+    new_sd = rebuild(t_sd, [(k, replace.get(k, v)) for k, v in t_sd.items()])
     report.record = Graft(source, tuple(t_path), tuple(model_state(source)[0]), tuple(pairs))
     new = derive(target, replace_at(target.root, t_path, new_sd), report)
     new.companions = (*target.companions, source)  # the grafted tensors live in the source's file
@@ -153,8 +152,8 @@ def compat(source: Checkpoint, target: Checkpoint, maps: list[tuple[str, str]] |
         if t_norm not in mapped:
             rep.missing.append(t_norm)
             continue
-        s_entry = source.tensors.get(full_key(source, s_keys[mapped[t_norm]]))
-        t_entry = target.tensors.get(full_key(target, t_raw))
+        s_entry = source.tensors.get(full_key(source, key_name(s_keys[mapped[t_norm]])))
+        t_entry = target.tensors.get(full_key(target, key_name(t_raw)))
         if s_entry is not None and t_entry is not None and s_entry.shape != t_entry.shape:
             rep.mismatched.append(
                 {"key": t_norm, "source_shape": list(s_entry.shape), "target_shape": list(t_entry.shape)}

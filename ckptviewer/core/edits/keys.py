@@ -12,7 +12,7 @@ from ..assemble import derive
 from ..checkpoint import Checkpoint
 from ..errors import CheckpointError
 from ..lazy import CastTensor, LazyTensor
-from ..structure import children, get_at, key_name, raw_path, rebuild, replace_at
+from ..structure import children, get_at, key_name, rebuild, replace_at
 from ..unpickle import Opaque
 from .report import EditError, EditReport, KeyRewrite
 
@@ -21,9 +21,12 @@ def model_state(ckpt: Checkpoint) -> tuple[tuple[Any, ...], Mapping]:
     """(raw path, mapping) of the model state_dict inside ``ckpt``."""
     if ckpt.state_dict_key is None:
         raise CheckpointError(f"{ckpt.path}: no model state_dict found (no tensors?)")
-    path = raw_path(ckpt.root, ckpt.state_dict_key)
+    path = ckpt.state_dict_path  # the real keys, found by the index walk (no search by name)
     if path is None:
-        raise CheckpointError(f"no container {ckpt.state_dict_key!r} in the checkpoint")
+        raise CheckpointError(
+            f"{ckpt.path}: the model weights are inside a pickled object, not a state_dict; "
+            "extract them first (ckpt extract) or open the file with --trust"
+        )
     sd = get_at(ckpt.root, path)
     if not isinstance(sd, Mapping):
         what = sd.ckpt_global if isinstance(sd, Opaque) else type(sd).__name__

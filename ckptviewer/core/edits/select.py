@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 from typing import Any
 
@@ -65,6 +66,12 @@ def drop(ckpt: Checkpoint, globs: list[str]) -> tuple[Checkpoint, EditReport]:
     """Remove every tensor or container whose dotted key matches ``globs``."""
     report = EditReport("drop", {"keys": list(globs)})
     paths: list[str] = []
+    keys = sorted(ckpt.tensors)  # the tensors under a dropped path, found by bisection
+
+    def under(name: str) -> list[str]:
+        lo = bisect.bisect_left(keys, name)
+        hi = bisect.bisect_left(keys, name + "/")  # "/" sorts right after "."
+        return [k for k in keys[lo:hi] if k == name or k.startswith(name + ".")]
 
     def walk(obj: Any, path: str) -> Any:
         items = children(obj)
@@ -75,7 +82,7 @@ def drop(ckpt: Checkpoint, globs: list[str]) -> tuple[Checkpoint, EditReport]:
             name = f"{path}.{key_name(k)}" if path else key_name(k)
             if matches(name, globs):
                 paths.append(name)
-                report.removed.extend(t for t in ckpt.tensors if t == name or t.startswith(name + "."))
+                report.removed.extend(under(name))
                 if not is_tensor(v) and not (children(v) or []):
                     report.changed.append(name)  # a non-tensor value (metadata) dropped
                 continue

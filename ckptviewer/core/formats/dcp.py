@@ -17,6 +17,7 @@ stored with a transform (compression) are refused.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 from dataclasses import dataclass
@@ -25,8 +26,10 @@ from typing import Any
 
 import torch
 
+from ..dtypes import QUANTIZED, computable, dtype_name
 from ..errors import CheckpointError
 from ..lazy import DeferredTensor, LazyTensor
+from ..limits import Budget
 from ..unpickle import Opaque, RestrictedUnpickler
 from . import Loaded
 from .folders import inside
@@ -99,12 +102,13 @@ class DcpTensor(DeferredTensor):
 class DcpFolder:
     """A validated DCP folder: reads chunks through windows of its shard files."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, budget: Budget | None = None) -> None:
         self.path = path
+        self.budget = budget  # shared by every non-tensor entry read while listing
 
-    def open_blob(self, blob: Blob) -> Loaded:
+    def open_blob(self, blob: Blob, budget: Budget | None = None) -> Loaded:
         """The torch.save archive ``blob`` points at, read by ckptviewer's own zip reader."""
-        return load_zip(self.path / blob.file, blob.length, blob.offset)
+        return load_zip(self.path / blob.file, blob.length, blob.offset, budget=budget)
 
     def read(self, t: DcpTensor) -> torch.Tensor:
         """The global tensor ``t``, assembled from its chunks into zeros."""
@@ -156,8 +160,9 @@ def load_dcp(folder: Path, readers: dict) -> Loaded:
     missing = sorted(f for f, present in files.items() if not present)
     for f in missing:
         result.warnings.append(f"shard file {f} is missing: tensors with data in it cannot be read")
-    source = DcpFolder(folder)
+    source = DcpFolder(folder, Budget.for_size(size))
     n_bytes = 0
+    entries: dict[str, Any] = {}
     for fqn, item in state["state_dict_metadata"].items():
         if not isinstance(fqn, str) or len(fqn) > 4096:
             raise CheckpointError(f"{meta_path}: a DCP key that is not a string")
@@ -172,14 +177,25 @@ def load_dcp(folder: Path, readers: dict) -> Loaded:
             value = _tensor(source, meta_path, fqn, item, blobs)
             if any(c.blob is None for c in value.chunks):
                 result.warnings.append(f"{fqn}: part of its data was in a missing shard")
-        # DCP flattens {"model": {...}, "optim": {...}}: restore the first level, so the model is found
-        head, _, rest = fqn.partition(".")
-        group = result.root.setdefault(head, {}) if rest else None
-        if isinstance(group, dict) and rest:
-            group[rest] = value
-        else:
-            result.root[fqn] = value
+        entries[fqn] = value
+    result.root = _regroup(entries)
     return result
+
+
+def _regroup(entries: dict[str, Any]) -> dict[str, Any]:
+    """DCP flattens ``{"model": {...}, "optim": {...}}``: give the keys their first level back,
+    so the model is found. A first level that is also a key of its own stays flat (no entry
+    may hide another)."""
+    heads = {fqn.partition(".")[0] for fqn in entries if "." in fqn}
+    clash = heads & set(entries)
+    root: dict[str, Any] = {}
+    for fqn, value in entries.items():
+        head, _, rest = fqn.partition(".")
+        if rest and head not in clash:
+            root.setdefault(head, {})[rest] = value
+        else:
+            root[fqn] = value
+    return root
 
 
 def _storage(folder: Path, meta_path: Path, data: Any) -> tuple[dict[tuple, Blob | None], dict[str, bool]]:
@@ -223,6 +239,8 @@ def _tensor(source: DcpFolder, meta_path: Path, fqn: str, item: Any, blobs: dict
     dtype = props[0] if isinstance(props, tuple) and props else None
     if not isinstance(dtype, torch.dtype):
         raise CheckpointError(f"{meta_path}: {fqn} has no valid dtype")
+    if dtype in QUANTIZED or not computable(dtype):  # DCP cannot save these: a forged record
+        raise CheckpointError(f"{meta_path}: {fqn} has dtype {dtype_name(dtype)}, which DCP cannot hold")
     shape = _ints(t.get("size"), f"size of {fqn}")
     raw_chunks = t.get("chunks") or []
     if not isinstance(raw_chunks, list):
@@ -247,12 +265,41 @@ def _tensor(source: DcpFolder, meta_path: Path, fqn: str, item: Any, blobs: dict
             raise CheckpointError(f"{meta_path}: {fqn} has a chunk whose stored data is too short")
         covered += volume
         chunks.append(Chunk(offsets, sizes, blob))
-    # the chunks must supply every element (a region no chunk covers would have no data)
+    # the chunks must supply every element exactly once (a region no chunk covers has no data)
     if covered != math.prod(shape):
         raise CheckpointError(
             f"{meta_path}: {fqn} declares {math.prod(shape):,} elements but its chunks hold {covered:,}; refusing it"
         )
+    if not _tile(shape, chunks):
+        raise CheckpointError(f"{meta_path}: {fqn} has chunks that overlap (and leave a gap); refusing it")
     return DcpTensor(source, fqn, shape, dtype, chunks)
+
+
+MAX_CELLS = 1 << 20  # cells of the grid the chunk boundaries cut a tensor into, checked one by one
+
+
+def _tile(shape: tuple[int, ...], chunks: list[Chunk]) -> bool:
+    """Whether ``chunks`` (whose volumes add up to the tensor's) cover it without overlapping.
+
+    The chunks' boundaries cut the tensor into a grid of cells; each chunk covers whole
+    cells, and no cell may be covered twice. Sharding cuts one or two dimensions, so the
+    grid is small; a grid past :data:`MAX_CELLS` is refused rather than checked slowly.
+    """
+    if len(chunks) <= 1 or not shape:
+        return True
+    cuts = [sorted({0, n, *(c.offsets[d] for c in chunks), *(c.offsets[d] + c.sizes[d] for c in chunks)})
+            for d, n in enumerate(shape)]  # fmt: skip
+    if math.prod(len(c) - 1 for c in cuts) > MAX_CELLS:
+        return False
+    index = [{v: i for i, v in enumerate(c)} for c in cuts]
+    seen: set[tuple[int, ...]] = set()
+    for chunk in chunks:
+        ranges = [range(index[d][o], index[d][o + s]) for d, (o, s) in enumerate(zip(chunk.offsets, chunk.sizes))]
+        for cell in itertools.product(*ranges):
+            if cell in seen:
+                return False
+            seen.add(cell)
+    return True
 
 
 def _read_bytes(source: DcpFolder, blob: Blob | None) -> Any:
@@ -260,11 +307,13 @@ def _read_bytes(source: DcpFolder, blob: Blob | None) -> Any:
     if blob is None:
         return "<missing>"
     try:
-        loaded = source.open_blob(blob)
+        loaded = source.open_blob(blob, source.budget)
     except CheckpointError:
         return "<unreadable entry>"
     try:
         value = loaded.root
+        if isinstance(value, (bytes, bytearray)) and len(value) > 1 << 16:
+            return {"__bytes__": len(value)}  # what the listing shows of it anyway; not kept
         if isinstance(value, LazyTensor):
             return value.materialize().clone() if value.numel <= 1 << 16 else "<a tensor>"
         if loaded.blocked_globals:

@@ -71,7 +71,7 @@ def load_safetensors(path: Path, size: int) -> Loaded:
             raise CheckpointError(f"{path}: safetensors header of {n} bytes is larger than the 100 MB limit")
         raw = f.read(n)
     try:
-        header = json.loads(raw)
+        header = json.loads(raw, object_pairs_hook=_ObjectCount(max(1000, n // 16)))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:100]
         raise CheckpointError(f"{path}: safetensors header is not valid JSON ({why})") from None
@@ -79,9 +79,11 @@ def load_safetensors(path: Path, size: int) -> Loaded:
         raise CheckpointError(f"{path}: safetensors header is not a JSON object")
     data_start, data_len = 8 + n, size - 8 - n
     source = SafetensorsFile(path, size, data_start)
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
     # the safetensors library reads __metadata__ as strings only and refuses anything else
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+    if metadata is None:
+        metadata = {}
+    elif not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise CheckpointError(f"{path}: safetensors __metadata__ is not an object of strings")
     root: dict[str, LazyTensor] = {}
     spans: list[tuple[int, int, str]] = []
@@ -97,6 +99,23 @@ def load_safetensors(path: Path, size: int) -> Loaded:
         extra_metadata={"__metadata__": metadata} if metadata else {},
         files=[path],
     )
+
+
+class _ObjectCount:
+    """``object_pairs_hook`` that refuses a header of absurdly many JSON objects.
+
+    A tensor's entry is one object for some 60 header bytes; 20 million ``{}`` in 60 MB
+    would cost gigabytes of dicts before any check could run.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict:
+        self.left -= 1
+        if self.left < 0:
+            raise ValueError("too many objects for its size (a memory bomb?)")
+        return dict(pairs)
 
 
 def _check_coverage(path: Path, spans: list[tuple[int, int, str]], data_len: int) -> None:

@@ -84,6 +84,8 @@ def load_legacy(path: Path, size: int) -> Loaded:
             raise pickle.UnpicklingError("malformed storage view record")
         view_key, offset, view_size = view
         view_key = _ascii(view_key)
+        if dtype != root.dtype:  # offsets count elements of the root's type: one type per storage
+            raise pickle.UnpicklingError("a storage viewed as another element type")
         if not (_count(offset) and _count(view_size) and offset + view_size <= root.numel):
             raise pickle.UnpicklingError("storage view record reaching outside its storage")
         if view_key not in views:

@@ -21,6 +21,7 @@ import torch
 
 from ..errors import CheckpointError, NotACheckpointError
 from ..lazy import StorageRef
+from ..limits import Budget
 from ..unpickle import RestrictedUnpickler, StorageType
 from . import Loaded
 from .sniff import TORCH_ZIP
@@ -138,8 +139,8 @@ class ZipArchive:
         if offset + ref.nbytes > self.size or not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: storage {name} runs past the end of the file (truncated?)")
         storage = self._mapped()[self.base + offset + start : self.base + offset + stop]
-        if self.byteorder == "big":
-            storage = _swapped(storage, dtype or ref.dtype)
+        if self.byteorder == "big":  # as torch.load: swapped by the storage's element type
+            storage = _swapped(storage, ref.dtype)
         return storage
 
     def read_copy(self, ref: StorageRef, start: int, stop: int, dtype: torch.dtype) -> torch.UntypedStorage:
@@ -160,7 +161,7 @@ class ZipArchive:
                 if f.readinto(memoryview(view)) != stop - start:
                     raise CheckpointError(f"{self.path}: storage {name} is cut short")
         if self.byteorder == "big":
-            storage.byteswap(dtype)
+            storage.byteswap(ref.dtype)
         return storage
 
     def _mapped(self) -> torch.UntypedStorage:
@@ -277,8 +278,11 @@ def _swapped(storage: torch.UntypedStorage, dtype: torch.dtype) -> torch.Untyped
     return copy
 
 
-def load_zip(path: Path, size: int, base: int = 0) -> Loaded:
-    """List a torch zip checkpoint (or one at ``base`` in a larger file) without reading tensor data."""
+def load_zip(path: Path, size: int, base: int = 0, budget: Budget | None = None) -> Loaded:
+    """List a torch zip checkpoint (or one at ``base`` in a larger file) without reading tensor data.
+
+    ``budget``: the memory budget to charge (shared by the archives of one DCP folder).
+    """
     archive = ZipArchive(path, size, base)
     storages: dict[str, StorageRef] = {}
     locations: set[str] = set()
@@ -300,7 +304,11 @@ def load_zip(path: Path, size: int, base: int = 0) -> Loaded:
         return ref
 
     unpickler = RestrictedUnpickler(
-        io.BytesIO(archive.data_pkl), persistent_load, script=archive.torchscript, size=len(archive.data_pkl)
+        io.BytesIO(archive.data_pkl),
+        persistent_load,
+        script=archive.torchscript,
+        size=len(archive.data_pkl),
+        budget=budget,
     )
     try:
         root = unpickler.load()
@@ -310,7 +318,9 @@ def load_zip(path: Path, size: int, base: int = 0) -> Loaded:
         archive.close()
         raise CheckpointError(f"{path}: cannot read data.pkl ({type(exc).__name__}: {exc})") from None
     _check_records(path, archive, storages)
-    warnings = [] if archive.byteorder in ("little", "big") else [f"unknown byte order {archive.byteorder!r}"]
+    if archive.byteorder not in ("little", "big"):  # torch.load refuses it too
+        raise CheckpointError(f"{path}: unknown byte order {archive.byteorder[:20]!r} in the archive")
+    warnings: list[str] = []
     return Loaded(
         format=TORCHSCRIPT if archive.torchscript else TORCH_ZIP,
         root=root,

@@ -1,0 +1,29 @@
+"""What ckptviewer can compute with, by dtype."""
+
+from __future__ import annotations
+
+import torch
+
+QUANTIZED = frozenset({torch.qint8, torch.quint8, torch.qint32, torch.quint4x2, torch.quint2x4})
+
+# dtypes torch can store and load but not reduce, compare or copy element-wise
+_NO_ARITHMETIC = {"uint1", "uint2", "uint3", "uint4", "uint5", "uint6", "uint7", "int1", "int2", "int3", "int4",
+                  "int5", "int6", "int7", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16", "float4_e2m1fn_x2",
+                  "float8_e8m0fnu", "complex32"}  # fmt: skip
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def computable(dtype: torch.dtype) -> bool:
+    """Whether statistics, comparisons and views can be computed on values of ``dtype``."""
+    return dtype_name(dtype) not in _NO_ARITHMETIC
+
+
+def check_computable(key: str, dtype: torch.dtype) -> None:
+    """Raise a CheckpointError (one line) for a dtype torch cannot compute with."""
+    if not computable(dtype):
+        from .errors import CheckpointError
+
+        raise CheckpointError(f"{key or 'tensor'}: torch cannot compute with dtype {dtype_name(dtype)}")

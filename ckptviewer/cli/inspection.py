@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ..core.summary import info_document
 from ..formatting import human_bytes, human_count, number, plural, shape_str
 from .output import FORCE_HELP, emit_json, open_input, progress_line, table
 
@@ -38,7 +39,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 def _info(args: argparse.Namespace) -> int:
     with _open(args) as ckpt:
-        info = ckpt.info()
+        info = info_document(ckpt)
         if args.json:
             emit_json(info)
             return EXIT_OK

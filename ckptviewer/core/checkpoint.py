@@ -151,38 +151,6 @@ class Checkpoint:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def info(self) -> dict[str, Any]:
-        """The ``ckpt info --json`` document."""
-        return {
-            "path": str(self.path),
-            "format": self.format,
-            "flavor": self.flavor,
-            "saved_on": self.saved_on,
-            "n_tensors": self.n_tensors,
-            "n_elements": self.n_elements,
-            "total_bytes": self.total_bytes,
-            "n_parameters": self.n_parameters,
-            "tensors": [e.to_json() for e in self.tensors.values()],
-            "prefixes": self.prefixes,
-            "state_dict_key": self.state_dict_key,
-            "unsafe_globals": self.unsafe_globals,
-            "blocked_globals": self.blocked_globals,
-            "trusted": self.trusted,
-            "device": str(self.device),
-            "metadata": self.metadata,
-            "optimizer": self._optimizer_json(),
-            "warnings": self.warnings,
-        }
-
-    def _optimizer_json(self) -> dict[str, Any] | None:
-        from .summary import training_summary  # summary builds on this module
-
-        s = training_summary(self)
-        if s.optimizer_key is None:
-            return None
-        return {"key": s.optimizer_key, "state_bytes": s.optimizer_bytes, "weight_bytes": s.weight_bytes,
-                "param_names": s.param_names, "param_names_note": s.param_names_note}  # fmt: skip
-
 
 def locate_state_dict(containers: dict[str, Any], keys: list[str]) -> str | None:
     """Where the model weights sit: "" for the root, a dotted path, or None if unclear."""

@@ -21,8 +21,8 @@ import torch
 
 from .errors import CheckpointError
 from .lazy import TENSOR_TYPES, StorageRef
+from .placeholders import Opaque
 from .structure import key_name, safe_repr
-from .unpickle import Opaque
 
 MAX_DEPTH = 200
 MAX_LIST_METADATA = 256

@@ -29,6 +29,7 @@ from typing import Any
 
 from .errors import CheckpointError
 from .lazy import LazyTensor
+from .placeholders import Opaque
 
 MAX_NESTING = 200  # containers inside containers; real checkpoints nest a few dozen at most
 BASE_BUDGET = 128 << 20  # bytes a pickle may allocate beyond twice its own size
@@ -108,7 +109,6 @@ def _parts(obj: Any) -> Any:
     """
     if isinstance(obj, _LEAVES):
         return None
-    from .unpickle import Opaque  # unpickle imports this module
 
     if isinstance(obj, dict):
         return dict.values(obj)

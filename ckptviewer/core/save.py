@@ -33,10 +33,10 @@ from .errors import CheckpointError
 from .export import atomic_write
 from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef
 from .limits import check_work
+from .placeholders import Opaque
 from .stats import iter_chunks, stored_elements
 from .structure import children, key_name, rebuild  # one container rule for edits and saves
 from .tasks import CancelToken, ProgressFn, check, report
-from .unpickle import Opaque
 
 SAFETENSORS_DTYPES = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",

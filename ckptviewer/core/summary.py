@@ -140,3 +140,32 @@ def module_class(ckpt: Checkpoint, path: str) -> str | None:
     for part in path.split(".") if path else []:
         node = node.get(part) if isinstance(node, dict) else None
     return node.get("__class__") if isinstance(node, dict) and isinstance(node.get("__class__"), str) else None
+
+
+def info_document(ckpt: Checkpoint) -> dict[str, Any]:
+    """The ``ckpt info --json`` document of ``ckpt``."""
+    s = training_summary(ckpt)
+    optimizer = None
+    if s.optimizer_key is not None:
+        optimizer = {"key": s.optimizer_key, "state_bytes": s.optimizer_bytes, "weight_bytes": s.weight_bytes,
+                     "param_names": s.param_names, "param_names_note": s.param_names_note}  # fmt: skip
+    return {
+        "path": str(ckpt.path),
+        "format": ckpt.format,
+        "flavor": ckpt.flavor,
+        "saved_on": ckpt.saved_on,
+        "n_tensors": ckpt.n_tensors,
+        "n_elements": ckpt.n_elements,
+        "total_bytes": ckpt.total_bytes,
+        "n_parameters": ckpt.n_parameters,
+        "tensors": [e.to_json() for e in ckpt.tensors.values()],
+        "prefixes": ckpt.prefixes,
+        "state_dict_key": ckpt.state_dict_key,
+        "unsafe_globals": ckpt.unsafe_globals,
+        "blocked_globals": ckpt.blocked_globals,
+        "trusted": ckpt.trusted,
+        "device": str(ckpt.device),
+        "metadata": ckpt.metadata,
+        "optimizer": optimizer,
+        "warnings": ckpt.warnings,
+    }

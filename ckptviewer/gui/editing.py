@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStatusBar
 
+from ..app.document import Document
 from ..core import Checkpoint, open_checkpoint
 from ..core.edits import OPERATIONS, compat
 from ..core.errors import CheckpointError
@@ -26,9 +27,29 @@ from ..core.save import save
 from ..core.tree import TreeNode, build_tree
 from .edit_dialogs import CompatDialog, EditDialog
 from .text import elide, message_box, printable
+from .workers import TaskRunner
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+
+class EditorHost(Protocol):
+    """What the Editor needs of its window (the window is not imported: no import cycle)."""
+
+    doc: Document
+    runner: TaskRunner
+    settings: QSettings
+    close_action: QAction
+    edit_label: QLabel
+
+    @property
+    def ckpt(self) -> Checkpoint | None: ...
+
+    @property
+    def path(self) -> Path | None: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
+    def report_error(self, message: str, details: str = "") -> None: ...
+
+    def update_actions(self) -> None: ...
 
 SAVE_FILTER = "PyTorch checkpoint (*.pth *.pt);;safetensors (*.safetensors);;All files (*)"
 OPEN_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
@@ -51,9 +72,9 @@ class Editor(QObject):
     saved = Signal(object)  # SaveReport
     dialog_ready = Signal(object)  # the graft or compatibility dialog, once its file is open
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:  # an EditorHost (a QWidget: Qt parents it)
         super().__init__(window)
-        self.w = window
+        self.w: EditorHost = window
         self.doc = window.doc
         self.ask_before_discard = True
         self.dialog: Any = None

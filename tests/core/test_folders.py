@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ckptviewer.core import CheckpointError, open_checkpoint
+from ckptviewer.core.summary import info_document
 from ckptviewer.core.tree import build_tree
 from tests.models import SmallNet, lightning_checkpoint, training_checkpoint
 
@@ -117,7 +118,7 @@ def test_flavors(tmp_path):
         path = tmp_path / f"{flavor}.pth"
         torch.save(obj, path)
         ckpt = open_checkpoint(path)
-        assert ckpt.flavor == flavor and ckpt.info()["flavor"] == flavor
+        assert ckpt.flavor == flavor and info_document(ckpt)["flavor"] == flavor
     lightning = lightning_checkpoint(model)
     del lightning["state_dict"]
     torch.save(lightning, tmp_path / "no_sd.ckpt")

@@ -19,6 +19,7 @@ import pytest
 
 from ckptviewer.core import CheckpointError, open_checkpoint
 from ckptviewer.core.scan import scan
+from ckptviewer.core.summary import info_document
 from tests.hostile_pickles import (
     BUILD,
     EMPTY_TUPLE,
@@ -82,7 +83,7 @@ def test_repeated_calls_of_a_placeholder_stay_small(tmp_path):
 
 def test_huge_integers_and_deep_nesting_give_json_safe_output(tmp_path):
     body = dct(big=I(7**6000), key=b"}" + I(7**6000) + U("v") + SETITEM)
-    info = open_checkpoint(checkpoint(tmp_path / "i.pt", body)).info()
+    info = info_document(open_checkpoint(checkpoint(tmp_path / "i.pt", body)))
     assert "bits>" in json.dumps(info, allow_nan=False)
 
 

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 from ckptviewer.core import CheckpointError, DeviceError, open_checkpoint, resolve_device
+from ckptviewer.core.summary import info_document
 from tests.models import SmallNet, TiedLM, ddp_state_dict, lightning_checkpoint, training_checkpoint
 
 
@@ -94,7 +95,7 @@ def test_fixture_training_checkpoint_shows_namespace_without_trust(data_dir):
     assert isinstance(ckpt.root["args"], argparse.Namespace)
     assert "optimizer.state.0.exp_avg" in ckpt.tensors
     assert "cuda:0" in ckpt.saved_on
-    json.dumps(ckpt.info(), allow_nan=False)
+    json.dumps(info_document(ckpt), allow_nan=False)
 
 
 def test_ddp_state_dict_from_a_real_process_group(tmp_path):
@@ -181,7 +182,7 @@ def test_inert_types_load_as_themselves(tmp_path):
     assert m["np_scalar"] == 0.25
     assert m["np_array"] == {"__class__": "numpy.ndarray", "shape": [4], "dtype": "int32", "values": [0, 1, 2, 3]}
     assert m["dtype"] == "bfloat16"
-    json.dumps(ckpt.info(), allow_nan=False)
+    json.dumps(info_document(ckpt), allow_nan=False)
 
 
 class Custom:  # a class the reader of the file may not have: stays a placeholder
@@ -230,13 +231,13 @@ def test_listing_reads_no_tensor_data(tmp_path):
     path = tmp_path / "big.pth"
     torch.save({"w": torch.zeros(1 << 16)}, path)
     ckpt_before = open_checkpoint(path)
-    info = ckpt_before.info()
+    info = info_document(ckpt_before)
     raw = bytearray(path.read_bytes())
     start = raw.find(bytes(4 * 1024))  # the zeros
     raw[start : start + 4 * (1 << 16)] = b"\x01" * (4 * (1 << 16))
     path.write_bytes(raw)
     ckpt = open_checkpoint(path)
-    assert ckpt.info()["tensors"] == info["tensors"]
+    assert info_document(ckpt)["tensors"] == info["tensors"]
     assert ckpt.tensor("w").abs().sum() > 0  # the data was read only now
 
 

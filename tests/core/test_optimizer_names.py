@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ckptviewer.core import open_checkpoint
-from ckptviewer.core.summary import training_summary
+from ckptviewer.core.summary import info_document, training_summary
 from tests.models import SmallNet, lightning_checkpoint, training_checkpoint
 
 
@@ -19,7 +19,7 @@ def test_adam_state_maps_to_parameter_names_in_model_order(tmp_path):
     assert list(names.values()) == params
     for i, name in enumerate(params):
         assert ckpt.tensors[f"optimizer.state.{i}.exp_avg"].shape == dict(model.named_parameters())[name].shape
-    info = ckpt.info()["optimizer"]
+    info = info_document(ckpt)["optimizer"]
     assert info["state_bytes"] > info["weight_bytes"] > 0  # Adam keeps two moments per weight
     assert info["param_names"]["optimizer.state.0"] == "conv1.weight"
 

@@ -36,6 +36,7 @@ from ckptviewer.core.errors import CheckpointError
 from ckptviewer.core.index import walk
 from ckptviewer.core.lazy import StorageRef
 from ckptviewer.core.stats import histogram, tensor_stats
+from ckptviewer.core.summary import info_document
 from ckptviewer.core.tree import build_tree
 from ckptviewer.core.unpickle import RestrictedUnpickler, StorageType
 from ckptviewer.core.views import can_heatmap, heatmap, values_page
@@ -110,7 +111,7 @@ def _fresh_dir(name: str) -> Path:
 def exercise(path: Path) -> None:
     """Open like ``ckpt info``, build the layer tree, and inspect a few tensors like the window does."""
     with open_checkpoint(path, device="cpu") as ckpt:
-        json.dumps(ckpt.info(), allow_nan=False)
+        json.dumps(info_document(ckpt), allow_nan=False)
         build_tree(ckpt)
         done = 0
         for entry in list(ckpt.tensors.values()):

@@ -12,8 +12,8 @@ from ..assemble import derive
 from ..checkpoint import Checkpoint
 from ..errors import CheckpointError
 from ..lazy import CastTensor, LazyTensor
+from ..placeholders import Opaque
 from ..structure import children, get_at, key_name, rebuild, replace_at
-from ..unpickle import Opaque
 from .report import EditError, EditReport, KeyRewrite
 
 

@@ -30,7 +30,8 @@ from ..dtypes import QUANTIZED, computable, dtype_name
 from ..errors import CheckpointError
 from ..lazy import DeferredTensor, LazyTensor
 from ..limits import Budget
-from ..unpickle import Opaque, RestrictedUnpickler
+from ..placeholders import Opaque
+from ..unpickle import RestrictedUnpickler
 from . import Loaded
 from .folders import inside
 from .torch_zip import load_zip

@@ -35,12 +35,14 @@ test-slow: install
 	$(BIN)/python -m pytest -q -m slow
 
 lint: install
-	$(BIN)/ruff check ckptviewer tests bench
-	$(BIN)/ruff format --check ckptviewer tests bench
+	$(BIN)/ruff check ckptviewer tests bench tools
+	$(BIN)/ruff format --check ckptviewer tests bench tools
+	$(BIN)/lint-imports
+	$(BIN)/python tools/mypy_baseline.py
 
 format: install
-	$(BIN)/ruff format ckptviewer tests bench
-	$(BIN)/ruff check --fix ckptviewer tests bench
+	$(BIN)/ruff format ckptviewer tests bench tools
+	$(BIN)/ruff check --fix ckptviewer tests bench tools
 
 # coverage-guided fuzzing of the unpickler and every reader (tests/fuzz): FUZZ_SECONDS per target
 FUZZ_SECONDS ?= 120

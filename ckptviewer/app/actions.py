@@ -18,8 +18,8 @@ def enabled(doc: Document, busy_saving: bool = False) -> dict[str, bool]:
     """
     ckpt = doc.ckpt
     is_open = ckpt is not None
-    has_model = is_open and ckpt.state_dict_key is not None
-    has_tensors = is_open and ckpt.n_tensors > 0
+    has_model = ckpt is not None and ckpt.state_dict_key is not None
+    has_tensors = ckpt is not None and ckpt.n_tensors > 0
     state = {name: True for name in ALWAYS}
     state.update(
         reload=doc.path is not None,

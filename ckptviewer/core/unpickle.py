@@ -172,6 +172,11 @@ class RestrictedUnpickler(pickle._Unpickler):
     """
 
     dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
+    # what pickle._Unpickler sets up (untyped in the standard library's stubs)
+    stack: list[Any]
+    append: Callable[[Any], None]
+    pop_mark: Callable[[], list[Any]]
+    read: Callable[[int], bytes]
 
     def __init__(
         self,
@@ -194,7 +199,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         self._stand_ins = False  # numpy records or storage classes to turn real after the load
         self._keys = KeyGuard()
         if persistent_load is not None:
-            self.persistent_load = persistent_load
+            self.persistent_load = persistent_load  # type: ignore[method-assign]
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("a persistent reference where none may be")

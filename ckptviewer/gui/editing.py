@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStatusBar
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStatusBar, QWidget
 
 from ..app.document import Document
 from ..core import Checkpoint, open_checkpoint
@@ -51,6 +51,7 @@ class EditorHost(Protocol):
 
     def update_actions(self) -> None: ...
 
+
 SAVE_FILTER = "PyTorch checkpoint (*.pth *.pt);;safetensors (*.safetensors);;All files (*)"
 OPEN_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
 
@@ -75,6 +76,7 @@ class Editor(QObject):
     def __init__(self, window: Any) -> None:  # an EditorHost (a QWidget: Qt parents it)
         super().__init__(window)
         self.w: EditorHost = window
+        self.widget: QWidget = window  # the same window, as Qt's parent of dialogs and actions
         self.doc = window.doc
         self.ask_before_discard = True
         self.dialog: Any = None
@@ -83,7 +85,7 @@ class Editor(QObject):
     # --- menus ---------------------------------------------------------------------------
 
     def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
-        action = QAction(text, self.w)
+        action = QAction(text, self.widget)
         action.triggered.connect(slot)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -164,7 +166,7 @@ class Editor(QObject):
             return True
         buttons = QMessageBox.StandardButton
         box = message_box(
-            self.w, QMessageBox.Icon.Question, "Unsaved edits",
+            self.widget, QMessageBox.Icon.Question, "Unsaved edits",
             f"{elide(self.w.path.name) if self.w.path else 'The working copy'} has edits that are not saved.",
             buttons=buttons.Save | buttons.Discard | buttons.Cancel, default=buttons.Save,
         )  # fmt: skip
@@ -193,7 +195,7 @@ class Editor(QObject):
         if operation.name == "strip":  # show what would be stripped
             detected = " + ".join(ckpt.prefixes) or "none found"
             params = tuple(replace(p, placeholder=f"detected: {detected}") if p.name == "prefix" else p for p in params)
-        dialog = EditDialog(self.w, operation.menu.rstrip("…"), params, build, self.w.runner, note)
+        dialog = EditDialog(self.widget, operation.menu.rstrip("…"), params, build, self.w.runner, note)
         dialog.base = ckpt
         for name, value in (prefill or {}).items():
             dialog.set_value(name, value)
@@ -228,7 +230,7 @@ class Editor(QObject):
         self._dialog(operation, target, source, note)
 
     def choose_graft(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Graft tensors from", self._folder(), OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.widget, "Graft tensors from", self._folder(), OPEN_FILTER)
         if path:
             self.graft_from(path)
 
@@ -242,7 +244,7 @@ class Editor(QObject):
             return compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
 
         self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}",
-                            on_done=lambda report: self._show(CompatDialog(self.w, report)))  # fmt: skip
+                            on_done=lambda report: self._show(CompatDialog(self.widget, report)))  # fmt: skip
 
     def _show(self, dialog) -> None:
         self.dialog = dialog
@@ -250,7 +252,7 @@ class Editor(QObject):
         self.dialog_ready.emit(dialog)
 
     def choose_compat(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Check compatibility with", self._folder(), OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.widget, "Check compatibility with", self._folder(), OPEN_FILTER)
         if path:
             self.compat_with(path)
 
@@ -270,7 +272,7 @@ class Editor(QObject):
         if ckpt is None:
             return
         suggestion = Path(self._folder()) / f"{ckpt.path.stem}.edited{ckpt.path.suffix or '.pth'}"
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save checkpoint as", str(suggestion), SAVE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.widget, "Save checkpoint as", str(suggestion), SAVE_FILTER)
         if path:  # the dialog itself asked before replacing an existing file
             self.save_to(path)
 
@@ -299,7 +301,7 @@ class Editor(QObject):
         if ckpt is None or not ckpt.history:
             return
         default = Path(self._folder()) / f"{ckpt.path.stem}_recipe.py"
-        path, _ = QFileDialog.getSaveFileName(self.w, "Export recipe", str(default), "Python (*.py)")
+        path, _ = QFileDialog.getSaveFileName(self.widget, "Export recipe", str(default), "Python (*.py)")
         if path:
             self.export_recipe(path)
 

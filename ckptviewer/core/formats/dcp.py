@@ -34,7 +34,7 @@ from ..placeholders import Opaque
 from ..unpickle import RestrictedUnpickler
 from . import Loaded
 from .folders import inside
-from .torch_zip import load_zip
+from .torch_zip import ZipArchive, load_zip
 
 DCP = "dcp"
 MAX_METADATA = 256 << 20  # DCP metadata of a 100B-parameter model is a few tens of MB
@@ -128,7 +128,9 @@ class DcpFolder:
                 for dim, (start, size) in enumerate(zip(chunk.offsets, chunk.sizes)):
                     target = target.narrow(dim, start, size)
                 start, stop = part.byte_span()
-                data = part.storage.source.read_copy(part.storage, start, stop, part.dtype)
+                archive = part.storage.source
+                assert isinstance(archive, ZipArchive)
+                data = archive.read_copy(part.storage, start, stop, part.dtype)
                 target.copy_(torch.empty((0,), dtype=part.dtype).set_(data, 0, part.shape, part.stride))
             finally:
                 if loaded.close:

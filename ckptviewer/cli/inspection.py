@@ -53,7 +53,7 @@ def _info(args: argparse.Namespace) -> int:
             where = repr(info["state_dict_key"]) if info["state_dict_key"] else "the root"
             prefixes = " + ".join(info["prefixes"]) or "none"
             print(f"model weights at {where}; wrapper prefixes: {prefixes}")
-        _print_safety(info)
+        _print_safety(ckpt)
         for w in info["warnings"]:
             print(f"warning: {w}")
         if info["metadata"]:
@@ -68,10 +68,9 @@ def _info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_safety(info: dict) -> None:
-    blocked = info["blocked_globals"]
-    inert = [g for g in info["unsafe_globals"] if g not in blocked]
-    if info["trusted"]:
+def _print_safety(ckpt: Any) -> None:
+    blocked, inert = ckpt.blocked_globals, ckpt.inert_globals
+    if ckpt.trusted:
         print("TRUSTED: fully unpickled with torch.load(weights_only=False)")
     if inert:
         print(f"loaded as plain data (outside torch's weights-only allowlist): {', '.join(inert)}")
@@ -134,7 +133,7 @@ def _tree(args: argparse.Namespace) -> int:
             rows.append([
                 "  " * depth + node.name,
                 shape_str(e.shape) if e is not None else "",
-                e.dtype_name if e is not None else _dtype_mix(node.dtypes),
+                node.dtype_text,
                 human_count(node.n_params) if node.n_params else "",
                 human_count(node.n_elements),
                 human_bytes(node.nbytes),
@@ -146,10 +145,6 @@ def _tree(args: argparse.Namespace) -> int:
         print(f"{human_count(root.n_tensors)} tensors, {human_count(root.n_params)} parameters, "
               f"{human_bytes(ckpt.total_bytes)}")  # fmt: skip
     return EXIT_OK
-
-
-def _dtype_mix(dtypes: dict) -> str:
-    return (dtypes and max(dtypes, key=dtypes.get) + ("+" if len(dtypes) > 1 else "")) or ""
 
 
 # --- stats and scan ----------------------------------------------------------------------

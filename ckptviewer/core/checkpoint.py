@@ -110,6 +110,12 @@ class Checkpoint:
         return self.origin if self.origin is not None else self
 
     @property
+    def inert_globals(self) -> list[str]:
+        """Globals outside torch's allowlist that were loaded as plain data (not placeholders)."""
+        blocked = set(self.blocked_globals)
+        return [g for g in self.unsafe_globals if g not in blocked]
+
+    @property
     def n_tensors(self) -> int:
         return len(self.tensors)
 

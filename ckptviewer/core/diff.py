@@ -28,7 +28,7 @@ from .lazy import LazyTensor
 from .limits import DENSE_BYTES, check_work
 from .stats import CHUNK, _prepare, dense_values, iter_chunks, stored_elements
 from .tasks import CancelToken, ProgressFn, check, report
-from .tree import split_key
+from .tree import Node, split_key
 
 IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B = "identical", "changed", "mismatched", "only_a", "only_b"
 
@@ -381,32 +381,14 @@ def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(torch.equal(av, bv))
 
 
-@dataclass(eq=False)
-class DiffNode:
-    """A module (inner) or tensor (leaf, ``row`` set) of the aligned diff tree."""
+@dataclass(eq=False, slots=True)
+class DiffNode(Node):
+    """A module (inner) or tensor (leaf, ``diff`` set) of the aligned diff tree."""
 
-    name: str
-    path: str
-    parent: DiffNode | None = None
-    row: TensorDiff | None = None
-    children: list[DiffNode] = field(default_factory=list)
-    index: int = 0  # position among the parent's children
+    diff: TensorDiff | None = None
     rel_change: float | None = None  # ||A-B|| / ||A|| over the subtree's compared tensors
     counts: dict[str, int] = field(default_factory=dict)
     worst: str = IDENTICAL  # the most notable status below: mismatched > only_* > changed > identical
-
-    def find(self, path: str) -> DiffNode | None:
-        node: DiffNode | None = self
-        for part in split_key(path):
-            node = next((c for c in node.children if c.name == part), None) if node else None
-        return node
-
-    def walk(self) -> Iterator[DiffNode]:
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
 
 
 _RANK = {MISMATCHED: 4, ONLY_A: 3, ONLY_B: 3, CHANGED: 2, IDENTICAL: 1}
@@ -415,34 +397,26 @@ _RANK = {MISMATCHED: 4, ONLY_A: 3, ONLY_B: 3, CHANGED: 2, IDENTICAL: 1}
 def diff_tree(report: DiffReport) -> DiffNode:
     """The aligned keys as a module tree, with per-module relative change and status counts."""
     root = DiffNode("", "")
-    index: dict[str, DiffNode] = {"": root}
     for r in report.rows:
         node = root
-        parts = split_key(r.key)
-        for i, part in enumerate(parts):
-            path = ".".join(parts[: i + 1])
-            child = index.get(path)
+        for part in split_key(r.key):
+            child = node.child(part)
             if child is None:
-                child = index[path] = DiffNode(part, path, node)
-                node.children.append(child)
+                child = node.add(DiffNode(part, f"{node.path}.{part}" if node.path else part, node))
             node = child
-        node.row = r
+        node.diff = r
     sums: dict[int, list[float]] = {}
     for node in reversed(list(root.walk())):
-        numeric = [c for c in node.children if c.name.isdigit()]
-        if len(numeric) > 1:
-            ordered = iter(sorted(numeric, key=lambda c: int(c.name)))
-            node.children = [next(ordered) if c.name.isdigit() else c for c in node.children]
+        node.number_children()
         acc = [0.0, 0.0]
         counts: dict[str, int] = {}
         worst = IDENTICAL
-        if node.row is not None:
-            counts[node.row.status] = 1
-            worst = node.row.status
-            if node.row.status in (IDENTICAL, CHANGED):
-                acc = [node.row.a_l2sq, node.row.d_l2sq]
-        for i, c in enumerate(node.children):
-            c.index = i
+        if node.diff is not None:
+            counts[node.diff.status] = 1
+            worst = node.diff.status
+            if node.diff.status in (IDENTICAL, CHANGED):
+                acc = [node.diff.a_l2sq, node.diff.d_l2sq]
+        for c in node.children:
             a, d = sums.pop(id(c))
             acc[0] += a
             acc[1] += d
@@ -457,7 +431,7 @@ def diff_tree(report: DiffReport) -> DiffNode:
 
 def layers(root: DiffNode) -> list[DiffNode]:
     """Modules that hold tensors directly (``layer1.0``, ``fc``), in model order."""
-    return [n for n in root.walk() if n.children and any(c.row is not None and not c.children for c in n.children)]
+    return [n for n in root.walk() if n.children and any(c.diff is not None and not c.children for c in n.children)]
 
 
 @dataclass

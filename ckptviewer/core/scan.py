@@ -20,6 +20,7 @@ from .limits import WorkLimitError
 from .stats import TensorStats, entry_stats
 from .tasks import CancelToken, ProgressFn
 from .tasks import report as report_progress
+from .tree import split_key
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -131,3 +132,16 @@ def findings_for(
         if peak > extreme:
             add("extreme", WARNING, f"largest magnitude {peak:.4g} exceeds {extreme:g}")
     return out
+
+
+def worst_by_path(findings: list[Finding]) -> dict[str, str]:
+    """Tensor key or module path -> the worst severity of the findings at or below it."""
+    marks: dict[str, str] = {}
+    for f in findings:
+        parts = split_key(f.key)
+        for i in range(len(parts), 0, -1):
+            path = ".".join(parts[:i])
+            old = marks.get(path)
+            if old is None or SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[old]:
+                marks[path] = f.severity
+    return marks

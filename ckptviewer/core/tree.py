@@ -1,4 +1,6 @@
-"""The layer tree: modules as a hierarchy built from dotted tensor keys, with aggregates.
+"""Trees of dotted keys: the :class:`Node` both trees share, and the layer tree.
+
+The layer tree: modules as a hierarchy built from dotted tensor keys, with aggregates.
 
 ``layer1.0.conv1.weight`` becomes ``layer1`` > ``0`` > ``conv1`` > ``weight``. Each node
 knows its tensor count, elements, parameters (model weights only), bytes (shared storage
@@ -9,6 +11,7 @@ put in numeric order (``blocks.2`` before ``blocks.10``) where the file sorted t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,46 +28,85 @@ def split_key(key: str) -> list[str]:
 
 
 @dataclass(eq=False, slots=True)
-class TreeNode:
-    """A module (inner node) or a tensor (leaf, ``entry`` set) of the layer tree."""
+class Node:
+    """A node of a tree of dotted keys: the layer tree and the diff tree are made of these.
+
+    ``row`` is the node's position among its parent's children (what a view shows it at).
+    """
 
     name: str
     path: str
-    parent: TreeNode | None = None
-    entry: TensorEntry | None = None
-    children: list[TreeNode] = field(default_factory=list)
-    n_tensors: int = 0
-    n_elements: int = 0
-    n_params: int = 0
-    n_buffers: int = 0
-    nbytes: int = 0
-    dtypes: Counter = field(default_factory=Counter)  # dtype name -> elements
-    row: int = 0  # index among the parent's children (for views)
-    _index: dict[str, TreeNode] = field(default_factory=dict, repr=False)
+    parent: Node | None = None
+    children: list[Any] = field(default_factory=list)
+    row: int = 0
+    _index: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def is_leaf(self) -> bool:
         return not self.children
 
-    def child(self, name: str) -> TreeNode | None:
+    def child(self, name: str) -> Any:
+        """The direct child called ``name``, or None."""
         return self._index.get(name)
 
-    def find(self, path: str) -> TreeNode | None:
+    def add(self, node: Any) -> Any:
+        """Append ``node`` as a child (its ``parent`` must be this node)."""
+        self._index[node.name] = node
+        self.children.append(node)
+        return node
+
+    def find(self, path: str) -> Any:
         """The node at dotted ``path`` ("" is the root), looked up from the root."""
-        node: TreeNode | None = self
+        node: Any = self
         while node is not None and node.parent is not None:
             node = node.parent
         for part in split_key(path):
             node = node.child(part) if node is not None else None
         return node
 
-    def walk(self):
-        """This node and every node below it, depth first."""
-        stack = [self]
+    def walk(self) -> Iterator[Any]:
+        """This node and every node below it, depth first, in order."""
+        stack: list[Any] = [self]
         while stack:
             node = stack.pop()
             yield node
             stack.extend(reversed(node.children))
+
+    def number_children(self) -> None:
+        """Numeric siblings in numeric order (``blocks.2`` before ``blocks.10``), rows set."""
+        kids = self.children
+        numeric = [c for c in kids if c.name.isdigit()]
+        if len(numeric) > 1:
+            ordered = iter(sorted(numeric, key=lambda c: int(c.name)))
+            self.children = kids = [next(ordered) if c.name.isdigit() else c for c in kids]
+        for i, c in enumerate(kids):
+            c.row = i
+
+
+def dtype_mix(dtypes: Counter | dict[str, int]) -> str:
+    """The main dtype of a module and how many others it holds: ``float32 +1``."""
+    if not dtypes:
+        return ""
+    main = max(dtypes, key=dtypes.get)  # type: ignore[arg-type]
+    return main if len(dtypes) == 1 else f"{main} +{len(dtypes) - 1}"
+
+
+@dataclass(eq=False, slots=True)
+class TreeNode(Node):
+    """A module (inner node) or a tensor (leaf, ``entry`` set) of the layer tree."""
+
+    entry: TensorEntry | None = None
+    n_tensors: int = 0
+    n_elements: int = 0
+    n_params: int = 0
+    n_buffers: int = 0
+    nbytes: int = 0
+    dtypes: Counter = field(default_factory=Counter)  # dtype name -> elements
+
+    @property
+    def dtype_text(self) -> str:
+        """The dtype of a tensor, the dtype mix of a module."""
+        return self.entry.dtype_name if self.entry is not None else dtype_mix(self.dtypes)
 
     def to_json(self, depth: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,9 +148,7 @@ def _build(entries: list[TensorEntry]) -> TreeNode:
                     from .errors import CheckpointError
 
                     raise CheckpointError("the keys are too long and deep to show as a tree (a key bomb?)")
-                nxt = TreeNode(part, path, parent=node)
-                node._index[part] = nxt
-                node.children.append(nxt)
+                nxt = node.add(TreeNode(part, path, parent=node))
             node = nxt
         node.entry = entry
     _order_and_sum(root, _shared_storages(entries))
@@ -126,7 +166,7 @@ def _order_and_sum(root: TreeNode, shared: set[str]) -> None:
     unshared: dict[int, int] = {}
     shared_below: dict[int, dict[str, int]] = {}  # storage key -> bytes, counted once per node
     for node in reversed(order):
-        _sort_numeric(node)
+        node.number_children()
         own_bytes = 0
         own_shared: dict[str, int] = {}
         e = node.entry
@@ -140,8 +180,7 @@ def _order_and_sum(root: TreeNode, shared: set[str]) -> None:
                 own_shared[e.storage_key] = e.nbytes
             else:
                 own_bytes += e.nbytes
-        for i, c in enumerate(node.children):
-            c.row = i
+        for c in node.children:
             node.n_tensors += c.n_tensors
             node.n_elements += c.n_elements
             node.n_params += c.n_params
@@ -153,12 +192,3 @@ def _order_and_sum(root: TreeNode, shared: set[str]) -> None:
         node.nbytes = own_bytes + sum(own_shared.values())
         unshared[id(node)] = own_bytes
         shared_below[id(node)] = own_shared
-
-
-def _sort_numeric(node: TreeNode) -> None:
-    kids = node.children
-    numeric = [c for c in kids if c.name.isdigit()]
-    if len(numeric) < 2:
-        return
-    ordered = iter(sorted(numeric, key=lambda c: int(c.name)))
-    node.children = [next(ordered) if c.name.isdigit() else c for c in kids]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from ..core import open_checkpoint
 from ..core.diff import CHANGED, IDENTICAL, MISMATCHED, ONLY_A, ONLY_B, DiffNode, diff, diff_tree, inspect_pair, layers
 from ..formatting import number, shape_str
+from .node_model import NodeModel
 from .progress import ProgressIndicator
 from .tensor_panel import HeatmapView
 from .text import elide, esc, printable, tooltip, window_title
@@ -49,52 +50,19 @@ HEADERS = ("Name", "Status", "Rel. change", "max |a−b|", "Cosine", "Changed")
 FILTERS = ("All", "Changed only", "Mismatched only", "Hide identical")
 
 
-class DiffModel(QAbstractItemModel):
+class DiffModel(NodeModel):
     """Qt adapter over core's DiffNode tree."""
 
+    headers = HEADERS
+
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.root = DiffNode("", "")
-
-    def set_root(self, root: DiffNode) -> None:
-        self.beginResetModel()
-        self.root = root
-        self.endResetModel()
-
-    def node(self, index: QModelIndex) -> DiffNode:
-        return index.internalPointer() if index.isValid() else self.root
-
-    def index_of(self, node: DiffNode) -> QModelIndex:
-        return QModelIndex() if node.parent is None else self.createIndex(node.index, 0, node)
-
-    def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:
-        node = self.node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(HEADERS):
-            return self.createIndex(row, column, node.children[row])
-        return QModelIndex()
-
-    def parent(self, index: QModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
-        if not index.isValid():
-            return QModelIndex()
-        p = index.internalPointer().parent
-        return self.index_of(p) if p is not None else QModelIndex()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return len(self.node(parent).children) if (not parent.isValid() or parent.column() == 0) else 0
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+        super().__init__(DiffNode("", ""), parent)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         node: DiffNode = index.internalPointer()
-        col, r = index.column(), node.row
+        col, r = index.column(), node.diff
         status = r.status if r is not None else node.worst
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
@@ -135,9 +103,9 @@ class DiffFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         node = self.sourceModel().node(parent).children[row]
-        if node.row is None:
+        if node.diff is None:
             return self.mode == FILTERS[0]
-        status = node.row.status
+        status = node.diff.status
         if self.mode == "Changed only":
             return status == CHANGED
         if self.mode == "Mismatched only":
@@ -380,7 +348,7 @@ class DiffWindow(QMainWindow):
 
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         node = self.model.node(self.proxy.mapToSource(current))
-        r = node.row
+        r = node.diff
         rows = [("key", printable(node.path)), ("relative change", number(node.rel_change, 4))]
         if r is None:
             rows += [(STATUS_LABELS[s], str(n)) for s, n in node.counts.items()]

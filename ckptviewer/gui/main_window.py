@@ -94,7 +94,7 @@ class Banner(QFrame):
 
     def show_for(self, ckpt: Checkpoint) -> None:
         blocked = ckpt.blocked_globals
-        inert = [g for g in ckpt.unsafe_globals if g not in blocked]
+        inert = ckpt.inert_globals
         if blocked:
             self.setStyleSheet("Banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
                                "QLabel { color: #202124; }")  # fmt: skip

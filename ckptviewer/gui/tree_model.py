@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
-from ..core.scan import SEVERITY_ORDER, Finding
+from ..core.scan import Finding, worst_by_path
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, shape_str
+from .node_model import NodeModel
 from .text import printable, tooltip
 
 NAME, SHAPE, DTYPE, PARAMS, SIZE = range(5)
@@ -48,21 +49,14 @@ def severity_icon(severity: str, size: int = 12) -> QIcon:
     return QIcon(pix)
 
 
-def dtype_mix(node: TreeNode) -> str:
-    if node.entry is not None:
-        return node.entry.dtype_name
-    if not node.dtypes:
-        return ""
-    main = max(node.dtypes, key=node.dtypes.get)
-    return main if len(node.dtypes) == 1 else f"{main} +{len(node.dtypes) - 1}"
-
-
-class TreeModel(QAbstractItemModel):
+class TreeModel(NodeModel):
     """Columns: name, shape, dtype, parameters (elements outside the model), size."""
 
+    headers = HEADERS
+    right_aligned_from = PARAMS
+
     def __init__(self, root: TreeNode | None = None, parent=None) -> None:
-        super().__init__(parent)
-        self._root = root or TreeNode("", "")
+        super().__init__(root or TreeNode("", ""), parent)
         self._marks: dict[str, str] = {}  # path -> worst severity (tensors and their modules)
         self._findings: dict[str, list[Finding]] = {}
         self._icons: dict[str, QIcon] = {}
@@ -71,83 +65,26 @@ class TreeModel(QAbstractItemModel):
 
     # --- content ------------------------------------------------------------------------
 
-    @property
-    def root(self) -> TreeNode:
-        return self._root
-
     def set_aliases(self, aliases: dict[str, str]) -> None:
         """Extra names shown beside nodes (optimizer state.3 -> the parameter it belongs to)."""
         self._aliases = aliases
         self._texts = {}
 
-    def set_root(self, root: TreeNode) -> None:
-        self.beginResetModel()
-        self._root = root
+    def reset_caches(self) -> None:
         self._marks, self._findings, self._texts = {}, {}, {}
-        self.endResetModel()
 
     def set_findings(self, findings: list[Finding]) -> None:
         """Mark tensors with findings, and their modules with the worst below them."""
-        marks: dict[str, str] = {}
+        marks = worst_by_path(findings)
         by_key: dict[str, list[Finding]] = {}
         for f in findings:
             by_key.setdefault(f.key, []).append(f)
-            parts = f.key.split(".")
-            for i in range(len(parts), 0, -1):
-                path = ".".join(parts[:i])
-                old = marks.get(path)
-                if old is None or SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[old]:
-                    marks[path] = f.severity
         changed = set(self._marks) | set(marks)
         self._marks, self._findings = marks, by_key
         for path in changed:
             node = self._root.find(path)
             if node is not None and node is not self._root:
                 self.dataChanged.emit(self.index_of(node, 0), self.index_of(node, len(HEADERS) - 1))
-
-    def node(self, index: QModelIndex) -> TreeNode:
-        return index.internalPointer() if index.isValid() else self._root
-
-    def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
-        if node is self._root or node.parent is None:
-            return QModelIndex()
-        return self.createIndex(node.row, column, node)
-
-    def index_for_path(self, path: str) -> QModelIndex:
-        node = self._root.find(path)
-        return self.index_of(node) if node is not None else QModelIndex()
-
-    # --- QAbstractItemModel -------------------------------------------------------------
-
-    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
-        node = self.node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(HEADERS):
-            return self.createIndex(row, column, node.children[row])
-        return QModelIndex()
-
-    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
-        if not index.isValid():
-            return QModelIndex()
-        parent = index.internalPointer().parent
-        return self.index_of(parent) if parent is not None else QModelIndex()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self.node(parent).children)
-
-    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
-        return bool(self.node(parent).children) if (not parent.isValid() or parent.column() == 0) else False
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole and section >= PARAMS:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
         # called thousands of times per paint: plain-int roles and cached row texts keep
@@ -190,7 +127,7 @@ class TreeModel(QAbstractItemModel):
         if col == SHAPE:
             return shape_str(e.shape) if e is not None else ""
         if col == DTYPE:
-            return dtype_mix(node)
+            return node.dtype_text
         if col == PARAMS:
             return human_count(node.n_params or node.n_elements)
         return human_bytes(node.nbytes)
@@ -201,7 +138,7 @@ class TreeModel(QAbstractItemModel):
         if col == SHAPE:
             return node.entry.numel if node.entry is not None else -1
         if col == DTYPE:
-            return dtype_mix(node)
+            return node.dtype_text
         if col == PARAMS:
             return node.n_params or node.n_elements
         return node.nbytes

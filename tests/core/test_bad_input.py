@@ -208,9 +208,20 @@ BLOCKED = {
 
 
 def assert_not_run(marker: Path, kind: str) -> None:
-    if kind == "popen":  # a started process would touch the marker a moment later
-        time.sleep(0.3)
+    """Nothing ran: no marker, and no process was started (a Popen payload would leave a child)."""
     assert not marker.exists(), f"the {kind} payload RAN: {marker} was created"
+    assert not _children(), f"the {kind} payload started a process: {_children()}"
+
+
+def _children() -> list[str]:
+    """Processes this one started (Linux: /proc/self/task/*/children)."""
+    found: list[str] = []
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            found += (task / "children").read_text().split()
+        except OSError:
+            pass
+    return found
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])

@@ -7,6 +7,7 @@ only draws core's DiffReport, DiffNode tree and PairView.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 from ..core import open_checkpoint
 from ..core.diff import CHANGED, IDENTICAL, MISMATCHED, ONLY_A, ONLY_B, DiffNode, diff, diff_tree, inspect_pair, layers
 from ..formatting import number, shape_str
-from .node_model import NodeModel
+from .node_model import NodeModel, refilter
 from .progress import ProgressIndicator
 from .tensor_panel import HeatmapView
 from .text import elide, esc, printable, tooltip, window_title
@@ -98,8 +99,7 @@ class DiffFilter(QSortFilterProxyModel):
         self.setRecursiveFilteringEnabled(True)
 
     def set_mode(self, mode: str) -> None:
-        self.mode = mode
-        self.invalidateFilter()
+        refilter(self, lambda: setattr(self, "mode", mode))
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         node = self.sourceModel().node(parent).children[row]
@@ -164,7 +164,7 @@ class DiffWindow(QMainWindow):
     pair_shown = Signal(str)
     error_reported = Signal(str, str)  # message, details
 
-    def __init__(self, a: str | Path, b: str | Path, device: str = "auto", parent=None) -> None:
+    def __init__(self, a: str | os.PathLike, b: str | os.PathLike, device: str = "auto", parent=None) -> None:
         super().__init__(parent)
         self.a_path, self.b_path, self.device = Path(a), Path(b), device
         self.a = self.b = self.report = self.tree_root = None
@@ -318,6 +318,7 @@ class DiffWindow(QMainWindow):
             f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}: {verdict} ({tol}) · {chips} · "
             f"total relative change {number(rep.total_rel_change, 3)}{aligned}"
         )
+        assert self.tree_root is not None
         self.model.set_root(self.tree_root)
         self.tree.expandToDepth(0)
         self._draw_chart()

@@ -11,22 +11,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QFileSystemWatcher, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -40,93 +36,26 @@ from ..app.actions import enabled
 from ..app.document import CLOSED, EDITED, OPENED, SCANNED, Document
 from ..core import Checkpoint, available_devices, open_checkpoint
 from ..core.checkpoint import TensorEntry
-from ..core.export import export_npy, export_stats_csv
 from ..core.inspect import PAGE, Refused, TensorReport, inspect_or_refuse
 from ..core.scan import ScanReport, scan
-from ..core.stats import checkpoint_stats
 from ..core.summary import module_class, training_summary
 from ..core.tree import TreeNode, build_tree
 from ..core.views import values_page
-from ..formatting import human_bytes, human_count, shape_str
+from ..formatting import shape_str
+from .banners import Banner, ReloadBanner
+from .compare import FILE_FILTER, Comparisons
 from .editing import Editor
-from .progress import ProgressIndicator
+from .exports import Exports
+from .file_watch import FileWatch
+from .recent import RecentFiles
 from .side_panels import HealthPanel, MetadataPanel
+from .status_line import StatusLine
 from .tensor_panel import ModulePanel, TensorPanel
-from .text import elide, esc, message_box, mnemonic_safe, plain_input_dialog, plain_label, printable, window_title
-from .text import tooltip as plain_tooltip
+from .text import elide, message_box, plain_label, printable, window_title
 from .theme import THEMES
 from .theme import apply as apply_theme
 from .tree_model import NAME, PARAMS, SIZE, TreeFilterProxy, TreeModel
 from .workers import TaskRunner
-
-FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
-MAX_RECENT = 10
-BANNER_NAMES = 6  # globals named in the banner (all of them are in the Metadata tab)
-BANNER_NAME_CHARS = 80  # a longer name is cut in the middle: the banner keeps its size
-
-
-def rss_bytes() -> int | None:
-    """Resident memory of this process (Linux), or None where unknown."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-class Banner(QFrame):
-    """The untrusted-file warning above the tree, with the trust action."""
-
-    trust_requested = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.button = QPushButton("Trust this file and reload…")
-        self.button.clicked.connect(self.trust_requested.emit)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.button)
-        self.hide()
-
-    def show_for(self, ckpt: Checkpoint) -> None:
-        blocked = ckpt.blocked_globals
-        inert = ckpt.inert_globals
-        if blocked:
-            self.setStyleSheet("Banner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
-                               "QLabel { color: #202124; }")  # fmt: skip
-            names = _code_list(blocked[:BANNER_NAMES]) + (" …" if len(blocked) > BANNER_NAMES else "")
-            self.label.setText(
-                f"<b>Safe mode.</b> This file names code that was <b>not executed</b>: {names}. "
-                "Those objects are shown as placeholders; every tensor is still listed."
-            )
-            self.button.show()
-        elif inert:
-            self.setStyleSheet("Banner { background: #eef4fc; border: 1px solid #c6dafc; border-radius: 4px; }"
-                               "QLabel { color: #202124; }")  # fmt: skip
-            self.label.setText(
-                "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): "
-                + _code_list(inert[:BANNER_NAMES])
-                + (" …" if len(inert) > BANNER_NAMES else "")
-            )
-            self.button.hide()
-        elif ckpt.trusted:
-            self.setStyleSheet("Banner { background: #fff4e5; border: 1px solid #ffd8a8; border-radius: 4px; }"
-                               "QLabel { color: #202124; }")  # fmt: skip
-            self.label.setText("<b>Trusted:</b> fully unpickled with torch.load(weights_only=False).")
-            self.button.hide()
-        else:
-            self.hide()
-            return
-        self.show()
-
-
-def _code_list(names: list[str]) -> str:
-    """File-derived global names for the banner's rich text: escaped, one line each, cut."""
-    return ", ".join(f"<code>{esc(elide(g, BANNER_NAME_CHARS))}</code>" for g in names)
 
 
 class MainWindow(QMainWindow):
@@ -145,7 +74,8 @@ class MainWindow(QMainWindow):
         self.runner.report_error = self.report_error  # the one error path of this window
         self.doc = Document(device)  # what is open: file, working copy, undo, scan (no Qt)
         self.last_error: QMessageBox | None = None
-        self.diff_windows: list = []
+        self.comparisons = Comparisons(self, self.report_error)
+        self.exports = Exports(self, self.doc, self.runner, self.settings, self._notify)
         self._device = device
         self.setWindowTitle("ckptviewer")
         self.setAcceptDrops(True)
@@ -153,20 +83,14 @@ class MainWindow(QMainWindow):
         self._build_views()
         self.editor = Editor(self)
         self._build_actions()
-        self._build_status_bar()
-        self.runner.progress.connect(self._on_progress)
+        self.status = StatusLine(self.statusBar(), self.runner)
         self.runner.busy_changed.connect(self._on_busy)
         self.doc.changed.connect(self._on_document)
         self.update_actions()
         self._warm_up()
         self._restore_layout()
         self.set_theme(str(self.settings.value("theme", "system")))
-        self.watcher = QFileSystemWatcher(self)
-        self.watcher.fileChanged.connect(self._changed_on_disk)
-        self._reload_timer = QTimer(self)  # training writes a file in bursts: wait until it settles
-        self._reload_timer.setSingleShot(True)
-        self._reload_timer.setInterval(1500)
-        self._reload_timer.timeout.connect(self._offer_reload)
+        self.file_watch = FileWatch(self, self.reload_banner.show)  # a reload is offered, never forced
 
     # --- the document ---------------------------------------------------------------------
 
@@ -252,20 +176,8 @@ class MainWindow(QMainWindow):
         self.filter.textChanged.connect(self._on_filter)
         self.banner = Banner()
         self.banner.trust_requested.connect(self.ask_trust)
-        self.reload_banner = QFrame()
-        self.reload_banner.setStyleSheet(
-            "QFrame { background: #fff8e1; border: 1px solid #ffe082; border-radius: 4px; }"
-        )
-        rl = QHBoxLayout(self.reload_banner)
-        rl.setContentsMargins(10, 4, 10, 4)
-        rl.addWidget(QLabel("The file changed on disk (a new checkpoint was written?)."), 1)
-        reload_button = QPushButton("Reload")
-        reload_button.clicked.connect(self.reload)
-        dismiss = QPushButton("Dismiss")
-        dismiss.clicked.connect(self.reload_banner.hide)
-        rl.addWidget(reload_button)
-        rl.addWidget(dismiss)
-        self.reload_banner.hide()
+        self.reload_banner = ReloadBanner()
+        self.reload_banner.reload_requested.connect(self.reload)
 
         self.edit_label = plain_label()
         self.edit_label.setStyleSheet("color: #b45309; font-weight: 600;")
@@ -327,7 +239,8 @@ class MainWindow(QMainWindow):
         if self.shell is not None:
             self._action("New &Tab", lambda: self.shell.new_tab(), "Ctrl+T", file_menu)
         file_menu.addSeparator()
-        self.export_csv_action = self._action("Export &statistics to CSV…", self.choose_stats_csv, None, file_menu)
+        export_csv = self.exports.choose_stats_csv
+        self.export_csv_action = self._action("Export &statistics to CSV…", export_csv, None, file_menu)
         file_menu.addSeparator()
         self.close_action = self._action("&Close", self.close_file, "Ctrl+W", file_menu)
         self._action("&Quit", self.close, "Ctrl+Q", file_menu)
@@ -344,7 +257,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[name] = action
         help_menu = self.menuBar().addMenu("&Help")
         self._action("&About ckptviewer", self._about, None, help_menu)
-        self._refresh_recent()
+        self.recent = RecentFiles(self.settings, self.recent_menu, self.open_somewhere)
 
         bar = QToolBar("Main")
         bar.setMovable(False)
@@ -363,25 +276,6 @@ class MainWindow(QMainWindow):
         bar.addAction(self._action("Expand all", self.tree.expandAll))
         bar.addAction(self._action("Collapse all", self.tree.collapseAll))
         self.addToolBar(bar)
-
-    def _build_status_bar(self) -> None:
-        sb = self.statusBar()
-        self.file_label = plain_label()  # names the file and where it was saved: file text
-        self.totals_label = plain_label()
-        self.memory_label = plain_label()
-        self.progress = ProgressIndicator()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(lambda: self.runner.cancel())
-        for w in (self.file_label, self.totals_label):
-            sb.addWidget(w)
-        for w in (self.progress, self.cancel_button, self.memory_label):
-            sb.addPermanentWidget(w)
-        self.progress.hide()
-        self.cancel_button.hide()
-        self._memory_timer = QTimer(self)
-        self._memory_timer.timeout.connect(self._update_memory)
-        self._memory_timer.start(2000)
-        self._update_memory()
 
     def _restore_layout(self) -> None:
         """Geometry and splitter sizes from the last session, when there was one."""
@@ -409,24 +303,6 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/main_splitter", self.splitter.saveState())
         self.settings.setValue("window/tensor_splitter", self.tensor_panel.splitter.saveState())
-
-    # --- the file changing on disk -----------------------------------------------------
-
-    def _watch(self, path: Path | None) -> None:
-        if self.watcher.files():
-            self.watcher.removePaths(self.watcher.files())
-        if path is not None and path.is_file():
-            self.watcher.addPath(str(path))
-
-    def _changed_on_disk(self, _path: str) -> None:
-        self._reload_timer.start()
-
-    def _offer_reload(self) -> None:
-        """A new checkpoint was written over the open one: offer to reload (never force it)."""
-        if self.path is None:
-            return
-        self._watch(self.path)  # an atomic rename replaces the inode: watch the new file
-        self.reload_banner.show()
 
     def _warm_up(self) -> None:
         """Lay out and paint the inspector panels once, offscreen, before any file is open.
@@ -473,7 +349,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self.runner.cancel()
         device = self.device
-        self.file_label.setText(f"Opening {elide(path.name)}…")
+        self.status.file_label.setText(f"Opening {elide(path.name)}…")
 
         def work(progress, cancel):
             ckpt = open_checkpoint(path, device=device, trust=trust, progress=progress, cancel=cancel)
@@ -481,18 +357,18 @@ class MainWindow(QMainWindow):
 
         def done(result: tuple[Checkpoint, TreeNode]) -> None:
             ckpt, tree = result
-            self._add_recent(ckpt.path)
+            self.recent.add(ckpt.path)
             self.settings.setValue("last_folder", str(ckpt.path.parent))
             self.reload_banner.hide()
-            self._watch(ckpt.path)
+            self.file_watch.watch(ckpt.path)
             self.doc.opened(path, trust, ckpt, tree, keep_key)
             self.opened.emit(ckpt)
 
         def failed(message: str, details: str) -> None:
-            self.file_label.setText("Could not open the file")
+            self.status.file_label.setText("Could not open the file")
             self.report_error(message, details)
             if self.doc.ckpt is not None:  # the document is unchanged: say so in the status bar
-                self.show_status_line(self.doc.ckpt)
+                self.status.show_checkpoint(self.doc.ckpt)
 
         self.runner.start("open", work, f"Opening {printable(path.name)}", on_done=done, on_error=failed)
 
@@ -504,7 +380,7 @@ class MainWindow(QMainWindow):
         if not self.editor.confirm_discard():
             return
         self.runner.cancel()
-        self._watch(None)
+        self.file_watch.watch(None)
         self.doc.close()
 
     def _show_nothing(self) -> None:
@@ -513,8 +389,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.metadata_panel.tree.clear()
         self.health_panel.list.clear()
-        self.file_label.setText("")
-        self.totals_label.setText("")
+        self.status.clear()
         self.reload_banner.hide()
 
     def ask_trust(self) -> None:
@@ -557,7 +432,7 @@ class MainWindow(QMainWindow):
         self.model.set_root(root)
         self.banner.show_for(ckpt)
         self.metadata_panel.show_checkpoint(ckpt)
-        self.show_status_line(ckpt)
+        self.status.show_checkpoint(ckpt)
         depth = 2 if root.n_tensors <= 2000 else 1
         self.tree.expandToDepth(depth - 1)
         key = keep_key if keep_key in ckpt.tensors else next(iter(ckpt.tensors), None)
@@ -569,14 +444,6 @@ class MainWindow(QMainWindow):
         self.health_panel.show_scanning()
         self.runner.start("scan", lambda progress, cancel: scan(ckpt, progress=progress, cancel=cancel), "Scanning",
                           on_done=lambda report: self.doc.scanned(ckpt, report))  # fmt: skip
-
-    def show_status_line(self, ckpt: Checkpoint) -> None:
-        saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
-        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {ckpt.device}")
-        self.totals_label.setText(
-            f"{human_count(ckpt.n_tensors)} tensors · {human_count(ckpt.n_parameters)} parameters · "
-            f"{human_bytes(ckpt.total_bytes)}"
-        )
 
     # --- selection ----------------------------------------------------------------------
 
@@ -672,21 +539,14 @@ class MainWindow(QMainWindow):
         box.open()
         self.error_reported.emit(message)
 
-    def _on_progress(self, slot: str, p) -> None:
-        self.progress.set_progress(p.fraction, self.runner.label())
+    def _notify(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
 
     def _on_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        if busy:
-            self.progress.set_progress(0.0, self.runner.label())
+        self.status.set_busy(busy)
         self.update_actions()  # Save and Save As wait while a save runs
 
-    def _update_memory(self) -> None:
-        rss = rss_bytes()
-        self.memory_label.setText(f"Memory {human_bytes(rss)}" if rss is not None else "")
-
-    # --- context menu and exports -------------------------------------------------------
+    # --- context menu -------------------------------------------------------
 
     def _tree_menu(self, pos) -> None:
         index = self.tree.indexAt(pos)
@@ -699,71 +559,14 @@ class MainWindow(QMainWindow):
         if node.entry is not None:
             entry = node.entry
             menu.addAction("Copy shape", lambda: clip.setText(shape_str(entry.shape)))
-            menu.addAction("Export tensor to .npy…", lambda: self.choose_npy(entry.key))
+            menu.addAction("Export tensor to .npy…", lambda: self.exports.choose_npy(entry.key))
         menu.addSeparator()
         self.editor.add_node_actions(menu, node)
         menu.addSeparator()
         menu.addAction("Expand all below", lambda: self.tree.expandRecursively(index))
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
-    def choose_npy(self, key: str) -> None:
-        default = str(Path(self.settings.value("last_folder", str(Path.home()))) / f"{key}.npy")
-        path, _ = QFileDialog.getSaveFileName(self, "Export tensor", default, "NumPy array (*.npy)")
-        if path:
-            self.export_npy(key, path)
-
-    def export_npy(self, key: str, path: str | os.PathLike) -> None:
-        ckpt = self.ckpt
-        if ckpt is not None:
-            self.runner.start(
-                "export",
-                lambda progress, cancel: export_npy(ckpt, key, path),
-                f"Exporting {printable(key)}",
-                on_done=self._exported,
-            )
-
-    def choose_stats_csv(self) -> None:
-        if self.ckpt is None:
-            return
-        default = str(self.ckpt.path.with_suffix(".stats.csv"))
-        path, _ = QFileDialog.getSaveFileName(self, "Export statistics", default, "CSV (*.csv)")
-        if path:
-            self.export_stats_csv(path)
-
-    def export_stats_csv(self, path: str | os.PathLike) -> None:
-        """Statistics of every tensor to CSV (reuses the health scan's pass when done)."""
-        ckpt, report = self.ckpt, self.scan_report
-        if ckpt is None:
-            return
-
-        def work(progress, cancel):
-            stats = list(report.stats.values()) if report else checkpoint_stats(ckpt, progress=progress, cancel=cancel)
-            return export_stats_csv(stats, path)
-
-        self.runner.start("export", work, "Exporting statistics", on_done=self._exported)
-
-    def _exported(self, path: Path) -> None:
-        self.statusBar().showMessage(f"Saved {elide(path, 200)}", 5000)
-
-    # --- recent files, drag and drop, closing ---------------------------------------------
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _add_recent(self, path: Path) -> None:
-        items = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]
-        self.settings.setValue("recent_files", items[:MAX_RECENT])
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self.recent_files():
-            action = self.recent_menu.addAction(
-                mnemonic_safe(elide(Path(p).name, 80)), lambda p=p: self.open_somewhere(p)
-            )
-            action.setToolTip(plain_tooltip(p))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
+    # --- drag and drop, comparing, closing ---------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -782,48 +585,21 @@ class MainWindow(QMainWindow):
 
     def choose_compare(self) -> None:
         """Offer the other open tabs first, then any file."""
-        if self.path is None:
-            return
-        others = [str(p) for p in self.shell.other_paths(self)] if self.shell is not None else []
-        browse = "Another file…"
-        if others:
-            dialog = QInputDialog(self)
-            dialog.setWindowTitle("Compare with")
-            dialog.setLabelText(f"Compare {elide(self.path.name)} with:")
-            dialog.setComboBoxItems([*others, browse])  # combo box items are plain text
-            dialog.setComboBoxEditable(False)
-            plain_input_dialog(dialog)
-            if not dialog.exec():
-                return
-            choice = dialog.textValue()
-            if choice != browse:
-                self.compare_with(choice)
-                return
-        path, _ = QFileDialog.getOpenFileName(self, "Compare with", str(self.path.parent), FILE_FILTER)
-        if path:
-            self.compare_with(path)
+        if self.path is not None:
+            others = [str(p) for p in self.shell.other_paths(self)] if self.shell is not None else []
+            self.comparisons.choose(self.path, others, self.device)
 
     def compare_with(self, other: str | os.PathLike, first: str | os.PathLike | None = None):
         """Open a comparison window: the open file (or ``first``) as A, ``other`` as B."""
-        from .diff_view import DiffWindow
-
         a = Path(first) if first is not None else self.path
-        if a is None:
-            return None
-        window = DiffWindow(a, other, device=self.device)
-        window.error_reported.connect(self.report_error)
-        # closed comparison windows are dropped here (not deleted on close: no dangling pointers)
-        self.diff_windows = [w for w in self.diff_windows if w.isVisible()] + [window]
-        window.show()
-        return window
+        return self.comparisons.open(a, other, self.device) if a is not None else None
 
     def closeEvent(self, event) -> None:
         if not self.editor.confirm_discard():
             event.ignore()
             return
-        for window in self.diff_windows:
-            window.close()
-        self._memory_timer.stop()
+        self.comparisons.close_all()
+        self.status.stop()
         self._save_layout()
         self.runner.shutdown(10_000)
         if self.ckpt is not None:

@@ -3,9 +3,10 @@ and the diff tree share it; each subclass says what its columns show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from ..core.tree import Node
 
@@ -81,3 +82,14 @@ class NodeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and right is not None and section >= right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def refilter(proxy: QSortFilterProxyModel, change: Callable[[], None]) -> None:
+    """Apply ``change`` to ``proxy``'s filter and re-filter (Qt 6.10 replaced invalidateFilter)."""
+    if hasattr(proxy, "beginFilterChange"):
+        proxy.beginFilterChange()
+        change()
+        proxy.endFilterChange()
+    else:  # Qt < 6.10
+        change()
+        proxy.invalidateFilter()

@@ -15,7 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from ..core.scan import Finding, worst_by_path
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, shape_str
-from .node_model import NodeModel
+from .node_model import NodeModel, refilter
 from .text import printable, tooltip
 
 NAME, SHAPE, DTYPE, PARAMS, SIZE = range(5)
@@ -167,8 +167,7 @@ class TreeFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_text(self, text: str) -> None:
-        self._needle = text.strip().lower()
-        self.invalidateFilter()
+        refilter(self, lambda: setattr(self, "_needle", text.strip().lower()))
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if not self._needle:

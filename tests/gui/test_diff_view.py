@@ -95,7 +95,7 @@ def test_compare_from_the_main_window_and_shift_drop(qtbot, window, tmp_path):
     )
     QApplication.sendEvent(window, QDragEnterEvent(*args))
     QApplication.sendEvent(window, QDropEvent(*args))
-    diff_window = window.diff_windows[-1]
+    diff_window = window.comparisons.windows[-1]
     qtbot.waitUntil(lambda: diff_window.report is not None, timeout=OPEN_TIMEOUT)
     assert diff_window.b_path == b and window.ckpt.path == a  # the open file was kept
     diff_window.close()

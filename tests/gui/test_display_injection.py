@@ -180,7 +180,7 @@ def test_a_hostile_file_is_shown_as_text_everywhere_in_the_window(qtbot, window,
     assert window.tensor_panel.title in showing
     assert window.tensor_panel.title.text() == f"{BAD}.weight"
     # status bar and window title: the file name, one line
-    assert window.file_label.textFormat() == Qt.TextFormat.PlainText
+    assert window.status.file_label.textFormat() == Qt.TextFormat.PlainText
     title = window.windowHandle().title()
     assert "✔ safe & verified\\n[*]x.pth" in title and single_line(title)
     # tooltips of the tree (keys, findings)

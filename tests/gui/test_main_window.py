@@ -10,7 +10,7 @@ import pytest
 import torch
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from safetensors.torch import save_file
 
 from ckptviewer.core import open_checkpoint
@@ -41,7 +41,7 @@ def test_gpu_saved_fixtures_open_with_stats_and_plots(qtbot, window, data_dir, f
     open_and_wait(qtbot, window, data_dir / fixture)
     ckpt = window.ckpt
     assert window.windowTitle().startswith(fixture)
-    assert "cuda:0" in window.file_label.text()
+    assert "cuda:0" in window.status.file_label.text()
     assert window.model.root.n_tensors == ckpt.n_tensors
     key = window.current_key()
     assert key == next(iter(ckpt.tensors))  # the first tensor is selected
@@ -126,10 +126,10 @@ def test_cancel_a_long_statistics_run(qtbot, window, tmp_path):
     window.runner.cancel("scan")
     with qtbot.waitSignal(window.runner.progress, timeout=OPEN_TIMEOUT):
         window.select_key("big")
-    assert window.cancel_button.isVisible()
+    assert window.status.cancel_button.isVisible()
     with qtbot.assertNotEmitted(window.report_shown, wait=300):
-        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    assert not window.runner.busy and not window.cancel_button.isVisible()
+        qtbot.mouseClick(window.status.cancel_button, Qt.MouseButton.LeftButton)
+    assert not window.runner.busy and not window.status.cancel_button.isVisible()
     window.runner.pool.waitForDone(10_000)
     with qtbot.waitSignal(window.report_shown, timeout=OPEN_TIMEOUT):  # still usable afterwards
         window.select_key("small")
@@ -224,7 +224,7 @@ def test_recent_files(qtbot, window, tmp_path):
         paths.append(p)
     for p in paths:
         open_and_wait(qtbot, window, p, scan=False)
-    recent = window.recent_files()
+    recent = window.recent.paths()
     assert len(recent) == 10 and recent[0] == str(paths[-1].resolve())
     actions = window.recent_menu.actions()
     assert [a.text() for a in actions][:2] == ["c11.pth", "c10.pth"]
@@ -243,7 +243,7 @@ def test_device_selector_without_gpu(qtbot, window, demo_checkpoint):
     open_and_wait(qtbot, window, demo_checkpoint)
     with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT):
         window.device_combo.setCurrentIndex(1)
-    assert window.ckpt.device.type == "cpu" and "computing on cpu" in window.file_label.text()
+    assert window.ckpt.device.type == "cpu" and "computing on cpu" in window.status.file_label.text()
 
 
 def test_context_menu_actions_and_exports(qtbot, window, tmp_path):
@@ -251,11 +251,11 @@ def test_context_menu_actions_and_exports(qtbot, window, tmp_path):
     torch.save(TiedLM().state_dict(), path)
     open_and_wait(qtbot, window, path)
     out = tmp_path / "embed.npy"
-    window.export_npy("embed.weight", out)
+    window.exports.export_npy("embed.weight", out)
     qtbot.waitUntil(out.exists, timeout=OPEN_TIMEOUT)
     assert np.array_equal(np.load(out), open_checkpoint(path).tensor("embed.weight").numpy())
     csv_path = tmp_path / "stats.csv"
-    window.export_stats_csv(csv_path)
+    window.exports.export_stats_csv(csv_path)
     qtbot.waitUntil(csv_path.exists, timeout=OPEN_TIMEOUT)
     rows = list(csv.DictReader(csv_path.open()))
     assert [r["key"] for r in rows] == ["embed.weight", "head.weight"]
@@ -361,7 +361,8 @@ def test_a_new_checkpoint_written_over_the_open_one_offers_a_reload(qtbot, windo
     tmp.replace(path)  # how training scripts write checkpoints: atomically
     qtbot.waitUntil(window.reload_banner.isVisible, timeout=10_000)
     with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT):
-        qtbot.mouseClick(window.reload_banner.findChildren(type(window.cancel_button))[0], Qt.MouseButton.LeftButton)
+        reload_button = next(b for b in window.reload_banner.findChildren(QPushButton) if b.text() == "Reload")
+        qtbot.mouseClick(reload_button, Qt.MouseButton.LeftButton)
     assert window.ckpt.metadata["epoch"] == 2 and not window.reload_banner.isVisible()
 
 

@@ -1,0 +1,81 @@
+"""The two strips above the tree: the safety banner (with Trust) and "changed on disk"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from ..core import Checkpoint
+from .text import elide, esc
+
+BANNER_NAMES = 6  # globals named in the banner (all of them are in the Metadata tab)
+BANNER_NAME_CHARS = 80  # a longer name is cut in the middle: the banner keeps its size
+_STYLE = "Banner {{ background: {0}; border: 1px solid {1}; border-radius: 4px; }} QLabel {{ color: #202124; }}"
+
+
+class Banner(QFrame):
+    """The safety banner: code that was not executed (with Trust), plain data, or trusted."""
+
+    trust_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.button = QPushButton("Trust this file and reload…")
+        self.button.clicked.connect(self.trust_requested.emit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
+        self.hide()
+
+    def show_for(self, ckpt: Checkpoint) -> None:
+        """Say what opening ``ckpt`` did about the code it names (hidden when it names none)."""
+        blocked, inert = ckpt.blocked_globals, ckpt.inert_globals
+        if blocked:
+            self.setStyleSheet(_STYLE.format("#fdecea", "#f5c2c0"))
+            self.label.setText(
+                f"<b>Safe mode.</b> This file names code that was <b>not executed</b>: {_code_list(blocked)}. "
+                "Those objects are shown as placeholders; every tensor is still listed."
+            )
+        elif inert:
+            self.setStyleSheet(_STYLE.format("#eef4fc", "#c6dafc"))
+            self.label.setText(
+                "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): " + _code_list(inert)
+            )
+        elif ckpt.trusted:
+            self.setStyleSheet(_STYLE.format("#fff4e5", "#ffd8a8"))
+            self.label.setText("<b>Trusted:</b> fully unpickled with torch.load(weights_only=False).")
+        else:
+            self.hide()
+            return
+        self.button.setVisible(bool(blocked))
+        self.show()
+
+
+def _code_list(names: list[str]) -> str:
+    """File-derived global names for the banner's rich text: escaped, one line each, cut."""
+    shown = ", ".join(f"<code>{esc(elide(g, BANNER_NAME_CHARS))}</code>" for g in names[:BANNER_NAMES])
+    return shown + (" …" if len(names) > BANNER_NAMES else "")
+
+
+class ReloadBanner(QFrame):
+    """ "The file changed on disk": Reload or Dismiss (a reload is offered, never forced)."""
+
+    reload_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet("QFrame { background: #fff8e1; border: 1px solid #ffe082; border-radius: 4px; }")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.addWidget(QLabel("The file changed on disk (a new checkpoint was written?)."), 1)
+        reload_button = QPushButton("Reload")
+        reload_button.clicked.connect(self.reload_requested.emit)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide)
+        layout.addWidget(reload_button)
+        layout.addWidget(dismiss)
+        self.hide()

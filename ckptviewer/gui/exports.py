@@ -1,0 +1,67 @@
+"""Exports from the open checkpoint: one tensor to .npy, every tensor's statistics to CSV."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from ..app.document import Document
+from ..core.export import export_npy, export_stats_csv
+from ..core.stats import checkpoint_stats
+from .text import elide, printable
+from .workers import TaskRunner
+
+
+class Exports:
+    """Asks where (file dialogs), then writes in the window's worker; says where it saved."""
+
+    def __init__(
+        self, parent: QWidget, doc: Document, runner: TaskRunner, settings: QSettings, notify: Callable[[str], None]
+    ) -> None:
+        self.parent = parent
+        self.doc = doc
+        self.runner = runner
+        self.settings = settings
+        self.notify = notify  # a one-line status message
+
+    def choose_npy(self, key: str) -> None:
+        """Ask for a .npy file, then export tensor ``key`` to it."""
+        default = str(Path(str(self.settings.value("last_folder", str(Path.home())))) / f"{key}.npy")
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export tensor", default, "NumPy array (*.npy)")
+        if path:
+            self.export_npy(key, path)
+
+    def export_npy(self, key: str, path: str | os.PathLike) -> None:
+        """Tensor ``key`` of the working copy to ``path`` (.npy), in the worker."""
+        ckpt = self.doc.ckpt
+        if ckpt is not None:
+            self.runner.start("export", lambda progress, cancel: export_npy(ckpt, key, path),
+                              f"Exporting {printable(key)}", on_done=self._exported)  # fmt: skip
+
+    def choose_stats_csv(self) -> None:
+        """Ask for a CSV file (next to the checkpoint by default), then export the statistics."""
+        if self.doc.ckpt is None:
+            return
+        default = str(self.doc.ckpt.path.with_suffix(".stats.csv"))
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export statistics", default, "CSV (*.csv)")
+        if path:
+            self.export_stats_csv(path)
+
+    def export_stats_csv(self, path: str | os.PathLike) -> None:
+        """Statistics of every tensor to CSV (reuses the health scan's pass when done)."""
+        ckpt, report = self.doc.ckpt, self.doc.scan_report
+        if ckpt is None:
+            return
+
+        def work(progress, cancel):
+            stats = list(report.stats.values()) if report else checkpoint_stats(ckpt, progress=progress, cancel=cancel)
+            return export_stats_csv(stats, path)
+
+        self.runner.start("export", work, "Exporting statistics", on_done=self._exported)
+
+    def _exported(self, path: Path) -> None:
+        self.notify(f"Saved {elide(path, 200)}")

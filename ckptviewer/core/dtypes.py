@@ -12,6 +12,11 @@ _NO_ARITHMETIC = {"uint1", "uint2", "uint3", "uint4", "uint5", "uint6", "uint7",
                   "float8_e8m0fnu", "complex32"}  # fmt: skip
 
 
+# sub-byte integers torch can load (a file may name them) but torch.save cannot write
+_SUB_BYTE = (getattr(torch, f"{sign}int{bits}", None) for sign in ("u", "") for bits in range(1, 8))
+UNSAVABLE = frozenset(d for d in _SUB_BYTE if d is not None)
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 

@@ -92,17 +92,32 @@ class LazyTensor:
         Only the bytes the tensor reaches are asked for: a one-element view of a huge
         storage reads one element, whatever the format.
         """
+        from .errors import CheckpointError
+
         start, stop = self.byte_span()
         if stop > self.storage.nbytes:
-            from .errors import CheckpointError
-
             raise CheckpointError(
                 f"a tensor of shape {list(self.shape)[:8]} reaches byte {stop} of a storage of {self.storage.nbytes}"
             )
         storage = self.storage.source.untyped_storage(self.storage, start, stop, self.dtype)
         tensor = torch.empty((0,), dtype=self.dtype)
-        tensor.set_(storage, 0, self.shape, self.stride)
+        tensor.set_(storage, 0, self.shape, settable_stride(self.shape, self.stride))
         return tensor
+
+
+def settable_stride(shape: tuple[int, ...], stride: tuple[int, ...]) -> tuple[int, ...]:
+    """``stride``, or zeros for an empty tensor whose strides would not fit in int64.
+
+    A zero-size tensor may claim any dims ([0, 2**61, 2**61]); its strides address
+    nothing, so zeros describe it as well and torch can hold them.
+    """
+    from .errors import CheckpointError
+
+    if all(-(2**63) <= s < 2**63 for s in stride):
+        return stride
+    if 0 in shape:
+        return (0,) * len(shape)
+    raise CheckpointError(f"torch cannot represent a tensor of shape {list(shape)[:8]} (strides overflow)")
 
 
 def _itemsize(dtype: torch.dtype) -> int:

@@ -22,7 +22,7 @@ import contextvars
 import math
 import pathlib
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
@@ -351,9 +351,9 @@ def _container(ctor: Callable, name: str, per_element: int, hashes: bool = False
     def build(*args: Any, **kwargs: Any) -> Any:
         _copy_arg(args, kwargs, name, per_element)
         if args and (hashes or pairs):
-            guard = key_guard()
-            for item in args[0]:  # hashed keys: shallow and not colliding, or refused
-                guard.check(item[0] if pairs and isinstance(item, (tuple, list)) and item else item)
+            items = args[0]
+            keys = (i[0] if isinstance(i, (tuple, list)) and i else i for i in items) if pairs else items
+            key_guard().check(keys)  # hashed keys: shallow and not colliding, or refused
         return ctor(*args)
 
     build.__qualname__ = f"safe_{name}"
@@ -484,26 +484,41 @@ class KeyGuard:
     many keys sharing a hash value.
 
     Hashes of ints, floats and tuples of them are deterministic, so a file can hold 100,000
-    keys with one hash: inserting them into a dict or set is quadratic (minutes). Past
-    :data:`MAX_SAME_HASH` keys with one hash the file is refused.
+    keys with one hash: inserting them into one dict or set is quadratic (minutes). Past
+    :data:`MAX_SAME_HASH` keys with one hash in one container the file is refused. Counts
+    are per container: seventy optimizer states keyed 0, 1, … are ordinary.
     """
 
     def __init__(self) -> None:
         self.depths: dict[int, tuple[Any, int]] = {}
-        self.hashes: collections.Counter[int] = collections.Counter()
+        # the containers keys were added to, held so that their ids stay theirs while loading
+        self._into: dict[int, tuple[Any, collections.Counter[int]]] = {}
 
-    def check(self, key: Any) -> None:
-        if isinstance(key, str):
-            return  # str hashes are salted per process: no crafted collisions
-        if isinstance(key, _HASHED):
-            depth(key, self.depths)
-        try:
-            h = hash(key)
-        except TypeError:
-            return  # unhashable: the insertion itself raises, a clean refusal
-        self.hashes[h] += 1
-        if self.hashes[h] > MAX_SAME_HASH:
-            raise LimitError("more than 64 keys share one hash value (a hash-collision bomb?)")
+    def check(self, keys: Iterable[Any], into: Any = None) -> None:
+        """Keys about to be added to ``into`` (None: to a container made from them alone)."""
+        counts: collections.Counter[int] | None = None
+        for key in keys:
+            if isinstance(key, str):
+                continue  # str hashes are salted per process: no crafted collisions
+            if isinstance(key, _HASHED):
+                depth(key, self.depths)
+            try:
+                h = hash(key)
+            except TypeError:
+                continue  # unhashable: the insertion itself raises, a clean refusal
+            if counts is None:
+                counts = self._counts(into)
+            counts[h] += 1
+            if counts[h] > MAX_SAME_HASH:
+                raise LimitError("more than 64 keys of one container share one hash value (a hash-collision bomb?)")
+
+    def _counts(self, into: Any) -> collections.Counter[int]:
+        if into is None:
+            return collections.Counter()
+        entry = self._into.get(id(into))
+        if entry is None:
+            entry = self._into[id(into)] = (into, collections.Counter())
+        return entry[1]
 
 
 MAX_SAME_HASH = 64

@@ -29,9 +29,10 @@ from typing import Any
 import torch
 
 from .checkpoint import Checkpoint
+from .dtypes import UNSAVABLE
 from .errors import CheckpointError
 from .export import atomic_write
-from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef
+from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef, settable_stride
 from .limits import check_work
 from .placeholders import Opaque
 from .stats import iter_chunks, stored_elements
@@ -80,6 +81,8 @@ def check_output(ckpt: Checkpoint, out: Path, force: bool) -> None:
     """
     real_out = os.path.realpath(out)
     for src in ckpt.input_files():
+        if "\0" in str(src):
+            continue  # a name no file can have (an index may still list it): not the output
         same = os.path.realpath(src) == real_out
         if not same and out.exists() and src.exists():
             same = os.path.samefile(out, src)
@@ -143,7 +146,7 @@ class _Materializer:
         if isinstance(leaf, LazyTensor):
             storage = self._storage(leaf.storage)
             t = torch.empty((0,), dtype=leaf.dtype)
-            t.set_(storage, leaf.offset, leaf.shape, leaf.stride)
+            t.set_(storage, leaf.offset, leaf.shape, settable_stride(leaf.shape, leaf.stride))
             return torch.nn.Parameter(t, requires_grad=leaf.requires_grad) if leaf.is_parameter else t
         if isinstance(leaf, CastTensor):
             base = leaf.base
@@ -250,6 +253,9 @@ def save(
 
 
 def _write_torch(ckpt, out, mat, rep, progress, cancel, finish) -> None:
+    for k, e in ckpt.tensors.items():
+        if e.dtype in UNSAVABLE:
+            raise CheckpointError(f"{k}: torch.save cannot write dtype {e.dtype_name}; drop or cast that tensor")
     mat.spill_dir = out.parent
     obj = mat.structure(ckpt.root)
     intended = {k: mat.tensor(e.source) for k, e in ckpt.tensors.items()}

@@ -142,6 +142,17 @@ def _storage_type(module: str, name: str) -> Any:
         return None
 
 
+def _storage_class(name: str) -> type:
+    """torch's own class for a storage name (torch.load gives a StorageType object, which
+    torch.save then writes as a global torch.load refuses: the class itself round-trips)."""
+    module, _, attr = name.rpartition(".")
+    owner = {"torch": torch, "torch.cuda": getattr(torch, "cuda", None), "torch.storage": torch.storage}.get(module)
+    real = getattr(owner, attr, None)
+    if not isinstance(real, type):
+        raise pickle.UnpicklingError(f"a storage class {name[:60]!r} saved as a value")
+    return real
+
+
 def _torch_enum(module: str, name: str) -> Any:
     """An enum class from an already imported torch module (never triggers an import).
 
@@ -289,11 +300,9 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     # --- opcodes that hash: only shallow keys (depth() measures each tuple once) ---------------
 
-    def _shallow(self, items: Any) -> None:
-        """Keys about to be hashed: shallow and not colliding (:class:`~.rebuild.KeyGuard`)."""
-        check = self._keys.check
-        for item in items:
-            check(item)
+    def _shallow(self, items: Any, into: Any = None) -> None:
+        """Keys about to be hashed into ``into``: shallow and not colliding (:class:`~.rebuild.KeyGuard`)."""
+        self._keys.check(items, into)
 
     # --- opcodes that make objects from one byte: charged to the budget ---------------------
 
@@ -333,8 +342,10 @@ class RestrictedUnpickler(pickle._Unpickler):
     def load_dict(self) -> None:
         items = self.pop_mark()
         self.budget.charge(64 + ENTRY * (len(items) // 2), "a dict")
-        self._shallow(items[0::2])
-        self.append({items[i]: items[i + 1] for i in range(0, len(items) - 1, 2)})
+        made: dict = {}
+        self._shallow(items[0::2], made)  # SETITEMS into it later count on
+        made.update((items[i], items[i + 1]) for i in range(0, len(items) - 1, 2))
+        self.append(made)
 
     def load_bytearray8(self) -> None:
         (n,) = struct.unpack("<Q", self.read(8))
@@ -415,7 +426,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         target = self.stack[-1]
         if not isinstance(target, _ITEMS_OK):
             raise _refuse("SETITEM")
-        self._shallow((key,))
+        self._shallow((key,), target)
         target[key] = value
 
     def load_setitems(self) -> None:
@@ -424,7 +435,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         if not isinstance(target, _ITEMS_OK):
             raise _refuse("SETITEMS")
         self.budget.charge(ENTRY * (len(items) // 2), "dict items")
-        self._shallow(items[0::2])
+        self._shallow(items[0::2], target)
         for i in range(0, len(items) - 1, 2):
             target[items[i]] = items[i + 1]
 
@@ -448,7 +459,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         if not isinstance(target, set):
             raise _refuse("ADDITEMS")
         self.budget.charge(ENTRY * len(items), "set items")
-        self._shallow(items)
+        self._shallow(items, target)
         target.update(items)
 
     for _name, _op in (
@@ -478,10 +489,7 @@ def _real_objects(obj: Any, level: int = 0) -> Any:
     if isinstance(obj, NumpyDtype):
         return obj.real()
     if isinstance(obj, StorageType):
-        real = _tables().get(obj.name)
-        if real is None:
-            raise pickle.UnpicklingError(f"a storage class {obj.name[:60]!r} saved as a value")
-        return real
+        return _storage_class(obj.name)
     if level > MAX_NESTING:
         return obj
     if isinstance(obj, dict):

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ..core.errors import CheckpointError
-    from ..core.tasks import Cancelled
+    from ..core.progress import Cancelled
 
     trouble = getattr(args, "trouble", EXIT_BAD_INPUT)  # diff and compat: 2, as diff(1)
     try:

@@ -3,7 +3,7 @@
 from .checkpoint import Checkpoint, TensorEntry
 from .errors import CheckpointError, DeviceError, NotACheckpointError
 from .open import available_devices, open_checkpoint, resolve_device
-from .tasks import Cancelled, CancelToken, Progress
+from .progress import Cancelled, CancelToken, Progress
 
 __all__ = [
     "Cancelled", "CancelToken", "Checkpoint", "CheckpointError", "DeviceError", "NotACheckpointError",

@@ -28,7 +28,7 @@ from .errors import CheckpointError
 from .formats import Loaded
 from .index import walk
 from .lazy import CastTensor, DeferredTensor, LazyTensor
-from .tasks import gc_paused
+from .progress import check_current, gc_paused
 
 
 def assemble(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Checkpoint:
@@ -39,6 +39,7 @@ def assemble(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> C
     warnings = list(loaded.warnings) + found.warnings
     repeats: dict[str, int] = {}  # next suffix per repeated key: renaming stays linear
     for key, value in found.tensors:
+        check_current()
         if key in entries:
             n = repeats.get(key, 2)
             while f"{key}~{n}" in entries:

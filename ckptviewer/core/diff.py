@@ -26,8 +26,8 @@ from .dtypes import check_computable
 from .edits.align import apply_maps
 from .lazy import LazyTensor
 from .limits import DENSE_BYTES, check_work
+from .progress import CancelToken, ProgressFn, check, report
 from .stats import CHUNK, _prepare, dense_values, iter_chunks, stored_elements
-from .tasks import CancelToken, ProgressFn, check, report
 from .tree import Node, split_key
 
 IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B = "identical", "changed", "mismatched", "only_a", "only_b"
@@ -456,7 +456,7 @@ def inspect_pair(
 ) -> PairView:
     """Histograms of A and B over one common range, and a heatmap of B - A for 2-D weights."""
     from .stats import histogram, tensor_stats
-    from .views import can_heatmap, heatmap
+    from .tensor_display import can_heatmap, heatmap
 
     ta = a.tensor(row.a_key) if row.a_key else None
     tb = b.tensor(row.b_key) if row.b_key else None

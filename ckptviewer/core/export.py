@@ -15,6 +15,7 @@ import torch
 
 from .checkpoint import Checkpoint
 from .limits import check_dense, check_work
+from .progress import CancelToken, ProgressFn, check, report
 from .stats import TensorStats, dense_values, stored_elements
 
 
@@ -82,12 +83,36 @@ def tensor_to_numpy(t: torch.Tensor, key: str = "", force: bool = False) -> np.n
     return t.contiguous().numpy()
 
 
-def export_npy(ckpt: Checkpoint, key: str, path: str | os.PathLike, force: bool = False) -> Path:
-    """Save tensor ``key`` of ``ckpt`` as a .npy file."""
+def export_npy(
+    ckpt: Checkpoint,
+    key: str,
+    path: str | os.PathLike,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Save tensor ``key`` of ``ckpt`` as a .npy file, in chunks that report progress and honour a cancel."""
     array = tensor_to_numpy(ckpt.tensor(key), key, force)
+    data = memoryview(array.reshape(-1).view(np.uint8).data) if array.size else memoryview(b"")
     with atomic_write(path) as f:
-        np.save(f, array, allow_pickle=False)
+        _npy_header(f, array)
+        for start in range(0, len(data), NPY_CHUNK):
+            check(cancel)
+            f.write(data[start : start + NPY_CHUNK])
+            report(progress, min(start + NPY_CHUNK, len(data)), len(data), f"Writing {Path(path).name}")
     return Path(path)
+
+
+NPY_CHUNK = 16 << 20
+
+
+def _npy_header(f: IO, array: np.ndarray) -> None:
+    """The header np.save writes: version 1.0, or 2.0 when the shape does not fit in it."""
+    header = np.lib.format.header_data_from_array_1_0(array)
+    try:
+        np.lib.format.write_array_header_1_0(f, header)
+    except ValueError:
+        np.lib.format.write_array_header_2_0(f, header)
 
 
 STATS_COLUMNS = ("key", "numel", "min", "max", "mean", "std", "l2", "n_nan", "n_inf", "n_zero")

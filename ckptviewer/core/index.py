@@ -22,6 +22,7 @@ import torch
 from .errors import CheckpointError
 from .lazy import TENSOR_TYPES, StorageRef
 from .placeholders import Opaque
+from .progress import check_current
 from .structure import key_name, safe_repr
 
 MAX_DEPTH = 200
@@ -105,6 +106,7 @@ class _Walker:
         return None if any(k is _NOT_RAW for k in self.raw) else tuple(self.raw)
 
     def visit(self, value: Any, path: list[str], depth: int, active: set[int]) -> Any:
+        check_current()
         if is_tensor(value):
             self.add_tensor(".".join(path), value)
             return _EMPTY
@@ -245,8 +247,8 @@ _NOT_SCALAR = object()
 def _scalar(value: Any) -> Any:
     """JSON form of a scalar value, or _NOT_SCALAR."""
     if value is None or isinstance(value, (bool, int)):
-        if isinstance(value, enum.Enum):
-            return str(value)
+        if isinstance(value, enum.Enum):  # str() of an IntEnum member is its number (3.11+)
+            return f"{type(value).__name__}.{value.name}"
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
             return f"<integer of {value.bit_length()} bits>"  # JSON and str() choke on huge ints
         return value

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from .checkpoint import Checkpoint, TensorEntry
 from .limits import WorkLimitError
+from .progress import CancelToken, ProgressFn, check, report
 from .stats import Histogram, TensorStats, histogram, tensor_stats
-from .tasks import CancelToken, ProgressFn, check, report
-from .views import Heatmap, can_heatmap, heatmap, values_page
+from .tensor_display import Heatmap, can_heatmap, heatmap, values_page
 
 PAGE = 200  # values per page of the value table
 

@@ -30,6 +30,7 @@ from typing import Any
 from .errors import CheckpointError
 from .lazy import LazyTensor
 from .placeholders import Opaque
+from .progress import check_current
 
 MAX_NESTING = 200  # containers inside containers; real checkpoints nest a few dozen at most
 BASE_BUDGET = 128 << 20  # bytes a pickle may allocate beyond twice its own size
@@ -56,6 +57,7 @@ class Budget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.left = limit
+        self._charges = 0
 
     @classmethod
     def for_size(cls, size: int) -> Budget:
@@ -71,9 +73,12 @@ class Budget:
             )
 
     def charge(self, n: int, what: str) -> None:
-        """Spend ``n`` bytes, or raise :class:`LimitError`."""
+        """Spend ``n`` bytes, or raise :class:`LimitError`; a cancelled open stops here too."""
         self.check(n, what)
         self.left -= n
+        self._charges += 1
+        if not self._charges & 1023:  # every constructor charges: the unpickler's pulse
+            check_current()
 
 
 _CURRENT: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("ckptviewer_budget", default=None)

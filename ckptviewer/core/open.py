@@ -18,7 +18,7 @@ from .formats.sniff import SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, chec
 from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
 from .formats.trusted import load_trusted
-from .tasks import CancelToken, ProgressFn, check, gc_paused, report
+from .progress import CancelToken, ProgressFn, cancel_scope, check, gc_paused, report
 
 _READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
 
@@ -67,8 +67,13 @@ def open_checkpoint(
     ``trust=True`` unpickles with full ``torch.load`` (runs code named by the file).
     Raises :class:`CheckpointError` with a one-line message on any bad input.
     """
-    path = Path(path)
-    dev = resolve_device(device)
+    with cancel_scope(cancel):
+        return _open(Path(path), resolve_device(device), trust, progress, cancel)
+
+
+def _open(
+    path: Path, dev: torch.device, trust: bool, progress: ProgressFn | None, cancel: CancelToken | None
+) -> Checkpoint:
     report(progress, 0, 3, f"Reading {path.name}")
     folder = folder_kind(path) if path.is_dir() or path.name.endswith(".index.json") else None
     if folder is None:

@@ -86,9 +86,14 @@ import torch
 
 def _helpers() -> str:
     """The script's helper functions: ckptviewer's own structure rules, then the replays."""
-    shared = "\n\n".join(inspect.getsource(f) for f in structure.RECIPE_FUNCTIONS)
+    shared = "\n\n".join(_without_cancel_checks(inspect.getsource(f)) for f in structure.RECIPE_FUNCTIONS)
     types = next(line for line in inspect.getsource(structure).splitlines() if line.startswith("SAFE_REPR_TYPES = "))
     return f"\n{types}\n\n\n{shared}\n\n{_RECIPE_HELPERS}"
+
+
+def _without_cancel_checks(source: str) -> str:
+    """``source`` less its ``check_current()`` lines: the script runs alone, nothing cancels it."""
+    return "\n".join(line for line in source.splitlines() if not line.strip().startswith("check_current()"))
 
 
 # Inert types the viewer may accept beyond torch's weights-only allowlist, and the fixed

@@ -35,9 +35,9 @@ from .export import atomic_write
 from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef, settable_stride
 from .limits import check_work
 from .placeholders import Opaque
+from .progress import CancelToken, ProgressFn, check, report
 from .stats import iter_chunks, stored_elements
 from .structure import children, key_name, rebuild  # one container rule for edits and saves
-from .tasks import CancelToken, ProgressFn, check, report
 
 SAFETENSORS_DTYPES = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",

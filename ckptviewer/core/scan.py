@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from .checkpoint import Checkpoint, TensorEntry
 from .errors import CheckpointError
 from .limits import WorkLimitError
+from .progress import CancelToken, ProgressFn
+from .progress import report as report_progress
 from .stats import TensorStats, entry_stats
-from .tasks import CancelToken, ProgressFn
-from .tasks import report as report_progress
 from .tree import split_key
 
 ERROR, WARNING, INFO = "error", "warning", "info"

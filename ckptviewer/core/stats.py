@@ -22,7 +22,7 @@ from .checkpoint import Checkpoint, TensorEntry
 from .dtypes import check_computable
 from .errors import CheckpointError
 from .limits import check_dense, check_work
-from .tasks import CancelToken, ProgressFn, check, report
+from .progress import CancelToken, ProgressFn, check, report
 
 CHUNK = 1 << 20  # elements per chunk: 4 MiB of float32, cache-friendly
 

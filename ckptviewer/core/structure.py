@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from .progress import check_current
+
 SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.dtype, torch.device, pathlib.PurePath)
 
 
@@ -44,6 +46,7 @@ def key_name(k: Any) -> str:
 
 def children(obj: Any) -> list[tuple[Any, Any]] | None:
     """(raw key, value) pairs of a container a walk goes into, or None for anything else."""
+    check_current()  # every edit and save walks through here: a cancel stops it
     if isinstance(obj, dict):  # type-level items(): an instance attribute cannot hide them
         return list(dict.items(obj))
     if isinstance(obj, Mapping):

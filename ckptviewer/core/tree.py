@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint import BUFFER, PARAMETER, Checkpoint, TensorEntry
-from .tasks import gc_paused
+from .progress import check_current, gc_paused
 
 MAX_LEVELS = 64  # a key with more dots keeps the rest of it in its 64th level's name
 
@@ -138,6 +138,7 @@ def _build(entries: list[TensorEntry]) -> TreeNode:
     root = TreeNode(name="", path="")
     chars = 0
     for entry in entries:
+        check_current()
         node = root
         for part in split_key(entry.key) or ["<root>"]:
             nxt = node._index.get(part)

@@ -76,9 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.select:
             window.opened.connect(lambda _ckpt: window.select_key(args.select))
         return _screenshot(app, window, args)
+    from .excepthook import install
     from .tabs import TabbedWindow
 
     shell = TabbedWindow(device=args.device)
+    install(lambda message, details: shell.current.report_error(message, details))
     server = InstanceServer(parent=shell)
     server.open_requested.connect(lambda paths: _open_handed(shell, paths))
     page = shell.current

@@ -39,8 +39,8 @@ class Exports:
         """Tensor ``key`` of the working copy to ``path`` (.npy), in the worker."""
         ckpt = self.doc.ckpt
         if ckpt is not None:
-            self.runner.start("export", lambda progress, cancel: export_npy(ckpt, key, path),
-                              f"Exporting {printable(key)}", on_done=self._exported)  # fmt: skip
+            self.runner.start("export", lambda progress, cancel: export_npy(ckpt, key, path, progress=progress,
+                              cancel=cancel), f"Exporting {printable(key)}", on_done=self._exported)  # fmt: skip
 
     def choose_stats_csv(self) -> None:
         """Ask for a CSV file (next to the checkpoint by default), then export the statistics."""

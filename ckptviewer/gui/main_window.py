@@ -39,8 +39,8 @@ from ..core.checkpoint import TensorEntry
 from ..core.inspect import PAGE, Refused, TensorReport, inspect_or_refuse
 from ..core.scan import ScanReport, scan
 from ..core.summary import module_class, training_summary
+from ..core.tensor_display import values_page
 from ..core.tree import TreeNode, build_tree
-from ..core.views import values_page
 from ..formatting import shape_str
 from .banners import Banner, ReloadBanner
 from .compare import FILE_FILTER, Comparisons

@@ -51,6 +51,8 @@ class NodeModel(QAbstractItemModel):
     # --- QAbstractItemModel -------------------------------------------------------------------
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()  # only the first column has children
         node = self.node(parent)
         if 0 <= row < len(node.children) and 0 <= column < len(self.headers):
             return self.createIndex(row, column, node.children[row])
@@ -74,7 +76,7 @@ class NodeModel(QAbstractItemModel):
         return len(self.headers)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.headers):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self.headers[section]

@@ -26,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.errors import CheckpointError
-from ..core.tasks import Cancelled, CancelToken, Progress
+from ..core.progress import Cancelled, CancelToken, Progress, cancel_scope
 
 # fn(progress=..., cancel=...) -> result
 TaskFn = Callable[..., Any]
@@ -58,12 +58,13 @@ class _Task(QRunnable):
         _lower_thread_priority()
         emit = self.signals.done.emit
         try:
-            result = self.fn(progress=self._progress, cancel=self.token)
+            with cancel_scope(self.token):
+                result = self.fn(progress=self._progress, cancel=self.token)
         except Cancelled:
             emit(self.slot, self.rid, "cancelled", None)
         except CheckpointError as exc:
             emit(self.slot, self.rid, "failed", (str(exc), ""))
-        except Exception as exc:  # any bug surfaces in the one error reporter, not a crash
+        except BaseException as exc:  # any bug (even SystemExit) surfaces in the one error reporter, not a crash
             emit(self.slot, self.rid, "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         else:
             emit(self.slot, self.rid, "finished", result)
@@ -134,11 +135,11 @@ class TaskRunner(QObject):
         ``on_done(result)`` or ``on_error(message, details)`` is called on the UI thread
         when this request (still the latest of its slot) ends.
         """
-        self.cancel(slot)
+        was_busy = self.busy
+        self._stop(slot)  # replacing work is no pause: busy_changed stays quiet
         self._next += 1
         rid = self._next
         token = CancelToken()
-        was_busy = self.busy
         self._running[slot] = _Running(rid, token, label, on_done, on_error, on_progress)
         self.pool.start(_Task(slot, rid, fn, token, self._signals))
         if not was_busy:
@@ -159,13 +160,18 @@ class TaskRunner(QObject):
     def cancel(self, slot: str | None = None) -> None:
         """Cancel the work in ``slot`` (all slots if None); its results will be dropped."""
         slots = list(self._running) if slot is None else [slot]
-        for s in slots:
-            running = self._running.pop(s, None)
-            if running is not None:
-                running.token.cancel()
-                self.cancelled.emit(s)
-        if slots and not self._running:
+        stopped = [self._stop(s) for s in slots]
+        if any(stopped) and not self._running:
             self.busy_changed.emit(False)
+
+    def _stop(self, slot: str) -> bool:
+        """Cancel the work in ``slot``; True if there was some."""
+        running = self._running.pop(slot, None)
+        if running is None:
+            return False
+        running.token.cancel()
+        self.cancelled.emit(slot)
+        return True
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel everything and wait for the threads; True if they all stopped."""

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from ckptviewer.core import CancelToken, open_checkpoint
+from ckptviewer.core.progress import Cancelled
 from ckptviewer.core.stats import checkpoint_stats, histogram, iter_chunks, tensor_stats
-from ckptviewer.core.tasks import Cancelled
 
 
 def reference(t: torch.Tensor) -> dict:

@@ -37,9 +37,9 @@ from ckptviewer.core.index import walk
 from ckptviewer.core.lazy import StorageRef
 from ckptviewer.core.stats import histogram, tensor_stats
 from ckptviewer.core.summary import info_document
+from ckptviewer.core.tensor_display import can_heatmap, heatmap, values_page
 from ckptviewer.core.tree import build_tree
 from ckptviewer.core.unpickle import RestrictedUnpickler, StorageType
-from ckptviewer.core.views import can_heatmap, heatmap, values_page
 
 from .mutators import unpack
 

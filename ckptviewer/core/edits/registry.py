@@ -30,7 +30,8 @@ class Param:
     default: Any = ""
     help: str = ""
     choices: tuple[str, ...] = ()
-    required: bool = False
+    required: bool = False  # must be given (the CLI) and, unless may_be_empty, not empty
+    may_be_empty: bool = False  # rename's replacement: "" deletes what matched
     placeholder: str = ""
     flag: str = ""  # the CLI option (default: --name with dashes)
     repeat: bool = False  # list given as --flag A --flag B (else --flag A B)
@@ -65,13 +66,10 @@ class Operation:
         merged = {**self.defaults(), **(values or {})}
         if self.needs_source and source is None:
             raise EditError(f"{self.command} needs a source checkpoint")
+        for p in self.params:
+            if p.required and not p.may_be_empty and merged[p.name] in ("", [], None):
+                raise EditError(f"{self.command}: give the {p.label.split(' (')[0].lower()}")
         return self.run(ckpt, merged, source)
-
-
-def _drop(ckpt: Checkpoint, v: dict, _source: Checkpoint | None) -> tuple[Checkpoint, EditReport]:
-    if not v["keys"]:
-        raise EditError("drop: give the keys or entries to drop")
-    return drop(ckpt, v["keys"])
 
 
 GLOBS = "glob of whole dotted keys, e.g. 'backbone.*'"
@@ -101,7 +99,7 @@ OPERATIONS: dict[str, Operation] = {
             (Param("keys", "Keys (globs)", LIST, required=True, placeholder="backbone.*", metavar="GLOB", help=GLOBS),
              Param("reroot", "Re-root (remove prefix)", placeholder="backbone.", metavar="PREFIX",
                    help="remove PREFIX from the kept keys")),
-            lambda c, v, _s: extract(c, v["keys"] or ["*"], v["reroot"] or None),
+            lambda c, v, _s: extract(c, v["keys"], v["reroot"] or None),
         ),
         Operation(
             "graft", "graft", "Graft from…", "copy tensors from --from SOURCE into the target IN",
@@ -123,7 +121,7 @@ OPERATIONS: dict[str, Operation] = {
             "rename", "rename", "Rename…", "rename model keys with a regular expression",
             "re.sub on every key of the model state_dict.",
             (Param("pattern", "Pattern (regex)", required=True, metavar="REGEX"),
-             Param("repl", "Replace with", required=True, metavar="TEXT")),
+             Param("repl", "Replace with", required=True, may_be_empty=True, metavar="TEXT")),
             lambda c, v, _s: rename(c, v["pattern"], v["repl"]),
         ),
         Operation(
@@ -131,7 +129,7 @@ OPERATIONS: dict[str, Operation] = {
             "Removes matching tensors or whole entries (a glob naming a container drops all of it).",
             (Param("keys", "Keys (globs)", LIST, required=True, placeholder="fc.*  optimizer", metavar="GLOB",
                    help=GLOBS),),
-            _drop,
+            lambda c, v, _s: drop(c, v["keys"]),
         ),
         Operation(
             "cast", "cast", "Cast…", "convert floating tensors to another float dtype",

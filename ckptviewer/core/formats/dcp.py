@@ -31,6 +31,7 @@ from ..errors import CheckpointError
 from ..lazy import DeferredTensor, LazyTensor
 from ..limits import Budget
 from ..placeholders import Opaque
+from ..progress import check_current
 from ..unpickle import RestrictedUnpickler
 from . import Loaded
 from .folders import inside
@@ -141,6 +142,24 @@ class DcpFolder:
 def load_dcp(folder: Path, readers: dict) -> Loaded:
     """List a DCP folder from ``.metadata``; non-tensor entries are read now (they are small)."""
     meta_path = inside(folder, folder / ".metadata")
+    state, unpickler, size = _read_metadata(meta_path)
+    blobs, files = _storage(folder, meta_path, state.get("storage_data"))
+    result = Loaded(
+        format=DCP,
+        root={},
+        unsafe_globals=unpickler.unsafe_globals,
+        blocked_globals=unpickler.blocked_globals,
+        files=[meta_path, *(folder / f for f in files)],
+    )
+    for f in sorted(f for f, present in files.items() if not present):
+        result.warnings.append(f"shard file {f} is missing: tensors with data in it cannot be read")
+    source = DcpFolder(folder, Budget.for_size(size))
+    result.root = _regroup(_entries(source, meta_path, state["state_dict_metadata"], blobs, result.warnings))
+    return result
+
+
+def _read_metadata(meta_path: Path) -> tuple[dict, RestrictedUnpickler, int]:
+    """The ``Metadata`` state of ``.metadata``, the unpickler that read it, and its size."""
     size = meta_path.stat().st_size
     if size > MAX_METADATA:
         raise CheckpointError(f"{meta_path}: larger than {MAX_METADATA >> 20} MiB")
@@ -152,21 +171,15 @@ def load_dcp(folder: Path, readers: dict) -> Loaded:
     state = _state(raw, "Metadata")
     if not isinstance(state, dict) or not isinstance(state.get("state_dict_metadata"), dict):
         raise CheckpointError(f"{meta_path}: DCP metadata without a state_dict_metadata")
-    blobs, files = _storage(folder, meta_path, state.get("storage_data"))
-    result = Loaded(
-        format=DCP,
-        root={},
-        unsafe_globals=unpickler.unsafe_globals,
-        blocked_globals=unpickler.blocked_globals,
-        files=[meta_path, *(folder / f for f in files)],
-    )
-    missing = sorted(f for f, present in files.items() if not present)
-    for f in missing:
-        result.warnings.append(f"shard file {f} is missing: tensors with data in it cannot be read")
-    source = DcpFolder(folder, Budget.for_size(size))
+    return state, unpickler, size
+
+
+def _entries(source: DcpFolder, meta_path: Path, items: dict, blobs: dict, warnings: list[str]) -> dict[str, Any]:
+    """Each fully qualified name -> its lazy tensor or its (read) non-tensor value."""
     n_bytes = 0
     entries: dict[str, Any] = {}
-    for fqn, item in state["state_dict_metadata"].items():
+    for fqn, item in items.items():
+        check_current()
         if not isinstance(fqn, str) or len(fqn) > 4096:
             raise CheckpointError(f"{meta_path}: a DCP key that is not a string")
         if isinstance(item, Opaque) and item.ckpt_global.endswith(".BytesStorageMetadata"):
@@ -175,14 +188,13 @@ def load_dcp(folder: Path, readers: dict) -> Loaded:
             if n_bytes <= MAX_BYTES_ENTRIES:
                 value = _read_bytes(source, blobs.get((fqn, None)))
             elif n_bytes == MAX_BYTES_ENTRIES + 1:
-                result.warnings.append(f"only the first {MAX_BYTES_ENTRIES} non-tensor entries were read")
+                warnings.append(f"only the first {MAX_BYTES_ENTRIES} non-tensor entries were read")
         else:
             value = _tensor(source, meta_path, fqn, item, blobs)
             if any(c.blob is None for c in value.chunks):
-                result.warnings.append(f"{fqn}: part of its data was in a missing shard")
+                warnings.append(f"{fqn}: part of its data was in a missing shard")
         entries[fqn] = value
-    result.root = _regroup(entries)
-    return result
+    return entries
 
 
 def _regroup(entries: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError, NotACheckpointError
+from ..progress import check_current
 from . import Loaded
 from .sniff import SAFETENSORS, TORCH_LEGACY, TORCH_ZIP, sniff
 
@@ -133,12 +134,7 @@ def load_peft(path: Path, readers: dict[str, Callable]) -> Loaded:
 
 def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
     """One tree over every shard an index names; missing shards become warnings."""
-    index = read_json(inside(index_path.parent, index_path))
-    weight_map = index.get("weight_map") if isinstance(index, dict) else None
-    if not isinstance(weight_map, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()
-    ):
-        raise CheckpointError(f"{index_path}: no valid weight_map (key -> shard file) in the index")
+    index, weight_map = _read_index(index_path)
     folder = index_path.parent
     shards: dict[str, list[str]] = {}
     for key, shard in weight_map.items():
@@ -147,30 +143,16 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
         shards.setdefault(shard, []).append(key)
     merged: dict[str, Any] = {}
     result = Loaded(format=HF_SHARDED, root=merged, files=[index_path, *(folder / shard for shard in shards)])
-    closers = []
+    closers: list[Callable[[], None]] = []
     found: dict[str, Any] = {}
-    for shard, keys in shards.items():
-        path = folder / shard
-        if not _is_file(path):
-            shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
-            result.warnings.append(f"shard {shard} is missing: {len(keys)} tensors not shown ({shown})")
-            continue
-        loaded = load_file(path, readers, folder)
-        if loaded.close:
-            closers.append(loaded.close)
-        root = loaded.root if isinstance(loaded.root, dict) else {}
-        if not isinstance(loaded.root, dict):
-            result.warnings.append(f"shard {shard} holds no state_dict")
-        missing = [k for k in keys if k not in root]
-        if missing:
-            result.warnings.append(f"shard {shard} lacks {len(missing)} keys its index names, e.g. {missing[0]}")
-        for k, v in root.items():
-            found[k] = v
-        result.locations |= loaded.locations
-        result.unsafe_globals |= loaded.unsafe_globals
-        result.blocked_globals |= loaded.blocked_globals
-        if "__metadata__" in loaded.extra_metadata and "__metadata__" not in result.extra_metadata:
-            result.extra_metadata["__metadata__"] = loaded.extra_metadata["__metadata__"]
+    try:
+        for shard, keys in shards.items():
+            check_current()
+            _merge_shard(folder, shard, keys, readers, result, found, closers)
+    except BaseException:
+        for c in closers:
+            c()
+        raise
     if not found:
         raise CheckpointError(f"{index_path}: none of the {len(shards)} shards the index names could be read")
     for key in weight_map:  # the index's order, then anything the shards hold beyond it
@@ -189,3 +171,41 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
 
     result.close = close
     return result
+
+
+def _read_index(index_path: Path) -> tuple[dict, dict[str, str]]:
+    """The index JSON and its weight_map (key -> shard file name), checked."""
+    index = read_json(inside(index_path.parent, index_path))
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()
+    ):
+        raise CheckpointError(f"{index_path}: no valid weight_map (key -> shard file) in the index")
+    return index, weight_map
+
+
+def _merge_shard(
+    folder: Path, shard: str, keys: list[str], readers: dict[str, Callable], result: Loaded,
+    found: dict[str, Any], closers: list[Callable[[], None]],
+) -> None:  # fmt: skip
+    """Read one shard into ``found``; what is missing or odd becomes a warning on ``result``."""
+    path = folder / shard
+    if not _is_file(path):
+        shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
+        result.warnings.append(f"shard {shard} is missing: {len(keys)} tensors not shown ({shown})")
+        return
+    loaded = load_file(path, readers, folder)
+    if loaded.close:
+        closers.append(loaded.close)
+    root = loaded.root if isinstance(loaded.root, dict) else {}
+    if not isinstance(loaded.root, dict):
+        result.warnings.append(f"shard {shard} holds no state_dict")
+    missing = [k for k in keys if k not in root]
+    if missing:
+        result.warnings.append(f"shard {shard} lacks {len(missing)} keys its index names, e.g. {missing[0]}")
+    found.update(root)
+    result.locations |= loaded.locations
+    result.unsafe_globals |= loaded.unsafe_globals
+    result.blocked_globals |= loaded.blocked_globals
+    if "__metadata__" in loaded.extra_metadata and "__metadata__" not in result.extra_metadata:
+        result.extra_metadata["__metadata__"] = loaded.extra_metadata["__metadata__"]

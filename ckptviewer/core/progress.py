@@ -4,11 +4,17 @@ A long operation takes two optional keyword arguments: ``progress``, a callable 
 receives :class:`Progress` values, and ``cancel``, a :class:`CancelToken` that it checks
 between chunks of work. The GUI wraps such a function in a worker thread; the CLI passes
 nothing or a printer.
+
+Work deep inside an operation (the unpickler, a shard loop, a tree walk) does not take
+the token as an argument: the worker runs the operation inside :func:`cancel_scope`,
+and such loops call :func:`check_current`, which costs one context-variable read when
+nothing can cancel.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -31,8 +37,12 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-class Cancelled(Exception):
-    """Raised inside a task when its cancel token was set."""
+class Cancelled(BaseException):
+    """Raised inside a task when its cancel token was set.
+
+    A BaseException, like KeyboardInterrupt: the handlers that turn any failure of a
+    hostile file into one clear CheckpointError must not swallow a cancel.
+    """
 
 
 class CancelToken:
@@ -61,6 +71,26 @@ def report(progress: ProgressFn | None, done: int, total: int, message: str = ""
 
 def check(cancel: CancelToken | None) -> None:
     """Raise :class:`Cancelled` if ``cancel`` was set."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+_CURRENT: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("ckptviewer_cancel", default=None)
+
+
+@contextlib.contextmanager
+def cancel_scope(cancel: CancelToken | None) -> Iterator[None]:
+    """Make ``cancel`` the token :func:`check_current` consults on this thread."""
+    token = _CURRENT.set(cancel)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def check_current() -> None:
+    """Raise :class:`Cancelled` if the task running on this thread was cancelled."""
+    cancel = _CURRENT.get()
     if cancel is not None:
         cancel.raise_if_cancelled()
 

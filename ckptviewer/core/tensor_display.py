@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from .limits import check_work
+from .progress import CancelToken, check
 from .stats import CHUNK, _prepare, dense_values, stored_elements
-from .tasks import CancelToken, check
 
 MAX_HEATMAP = 512  # pixels per side: more is invisible on screen and slow to draw
 

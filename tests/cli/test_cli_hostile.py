@@ -56,6 +56,7 @@ def inputs(tmp_path_factory):
     return base
 
 
+@pytest.mark.slow
 def test_no_output_may_be_any_file_of_an_input(inputs):
     hf, dcp = inputs / "hf", inputs / "dcp"
     before_hf, before_dcp = digest(hf), digest(dcp)
@@ -80,6 +81,7 @@ def test_no_output_may_be_any_file_of_an_input(inputs):
     assert digest(hf) == before_hf and digest(dcp) == before_dcp
 
 
+@pytest.mark.slow
 def test_names_never_reach_the_terminal_raw(inputs):
     evil = inputs / "evil.pth"
     named = next(p for p in inputs.iterdir() if p.name.startswith("name"))

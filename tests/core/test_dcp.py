@@ -101,6 +101,7 @@ def _run_ranks(tmp_path: Path, body: str, world: int) -> None:
     assert r.returncode == 0 or teardown_abort, r.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_two_ranks_of_dtensor_shards_are_assembled(tmp_path):
     full = torch.arange(96, dtype=torch.float32).reshape(12, 8)
     torch.save(full, tmp_path / "full.pt")

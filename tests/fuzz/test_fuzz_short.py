@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
 
 
+@pytest.mark.slow
 def test_short_fuzz_run_finds_no_new_crasher(tmp_path):
     cmd = [
         sys.executable, "-m", "tests.fuzz.run", "--target", "all", "--seconds", "1", "--jobs", "2",

@@ -128,6 +128,7 @@ def test_csv_of_a_surrogate_key(tmp_path):
     assert (tmp_path / "stats.csv").read_text(encoding="utf-8", errors="strict").count("\n") == 2
 
 
+@pytest.mark.slow
 def test_info_output_is_not_a_width_bomb(tmp_path):
     """One key of 16,000 characters (under the key limit) and 100,000 short ones: the table padded
     every row to the widest key (at 802a0f4 a 550 KB file printed 5 GB). The output must stay within
@@ -171,6 +172,7 @@ def test_tree_of_a_key_with_100k_dots_stays_in_memory(tmp_path):
     clean(ckpt("tree", path, timeout=240))  # listed within memory, or refused as a key bomb
 
 
+@pytest.mark.slow
 def test_tree_of_2000_keys_of_8k_chars_stays_in_memory(tmp_path):
     """2,000 keys of ~8,000 characters and 4,000 parts each (one memo'd chain, 20 KB file): within the
     per-key and total key limits, but O(parts^2) node paths per key would be 32 GB."""
@@ -188,6 +190,7 @@ def test_tree_of_2000_keys_of_8k_chars_stays_in_memory(tmp_path):
 # --- edits: time, keys, recipe ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_drop_of_many_matching_entries_is_not_quadratic(tmp_path):
     """drop --keys 'optimizer.state.*' over 40,000 state entries: each match scans every tensor key
     (1.6e9 string tests, minutes) for a 400 KB file."""
@@ -203,6 +206,7 @@ def test_drop_of_many_matching_entries_is_not_quadratic(tmp_path):
     clean(r)
 
 
+@pytest.mark.slow
 def test_rename_of_a_state_dict_under_8k_dotted_parts(tmp_path):
     """rename on corpus case state_dict_path_of_8k_dotted_parts (raw_path was O(levels x parts^2))."""
     path = build("state_dict_path_of_8k_dotted_parts", tmp_path)
@@ -213,6 +217,7 @@ def test_rename_of_a_state_dict_under_8k_dotted_parts(tmp_path):
     clean(r)
 
 
+@pytest.mark.slow
 def test_graft_and_compat_with_int_keys(tmp_path):
     """Two torch.save'd state_dicts with int keys ({'model': {0: t, 1: t}}): graft looks the keys up
     by their string form ('0') and fails with 'unexpected KeyError'."""

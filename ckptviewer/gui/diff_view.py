@@ -178,71 +178,11 @@ class DiffWindow(QMainWindow):
         self.recompute()
 
     def _build(self) -> None:
-        self.summary = QLabel("Comparing…")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.atol = QDoubleSpinBox()
-        self.rtol = QDoubleSpinBox()
-        for box in (self.atol, self.rtol):
-            box.setDecimals(8)
-            box.setRange(0, 1e6)
-            box.setSingleStep(1e-4)
-        self.rtol.setValue(0.0)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(400)
-        self._debounce.timeout.connect(self.recompute)
-        self.atol.valueChanged.connect(self._debounce.start)
-        self.rtol.valueChanged.connect(self._debounce.start)
-        self.filter = QComboBox()
-        self.filter.addItems(FILTERS)
-        self.log = QCheckBox("Log scale")
-        top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
-        for label, w in (("atol", self.atol), ("rtol", self.rtol), ("Show", self.filter)):
-            top.addWidget(QLabel(label))
-            top.addWidget(w)
-        self.model = DiffModel(self)
-        self.proxy = DiffFilter(self)
-        self.proxy.setSourceModel(self.model)
-        self.filter.currentTextChanged.connect(self._filter)
-        self.tree = QTreeView()
-        self.tree.setModel(self.proxy)
-        self.tree.setUniformRowHeights(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(False)
-        for col, width in zip(range(1, len(HEADERS)), (92, 70, 70, 74, 62)):
-            self.tree.header().resizeSection(col, width)
-        self.tree.selectionModel().currentChanged.connect(self._selected)
-        self.chart = LayerChart()
-        self.chart.layer_clicked.connect(self.select)
-        self.log.toggled.connect(self._draw_chart)
-        chart_box = QWidget()
-        cl = QVBoxLayout(chart_box)
-        cl.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("<b>Relative change per layer</b> (click a bar)"))
-        bar.addStretch(1)
-        bar.addWidget(self.log)
-        cl.addLayout(bar)
-        cl.addWidget(self.chart)
-        self.hist = pg.PlotWidget()
-        self.hist.setMenuEnabled(False)
-        self.hist.addLegend(offset=(-10, 10))
-        self.hist.setLabel("bottom", "value")
-        self.hist_a = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(230, 81, 0, 70), pen=pg.mkPen("#e65100"),
-                                      name="A")  # fmt: skip
-        self.hist_b = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(21, 101, 192, 70), pen=pg.mkPen("#1565c0"),
-                                      name="B")  # fmt: skip
-        self.hist.addItem(self.hist_a)
-        self.hist.addItem(self.hist_b)
-        self.delta = HeatmapView()
-        self.delta.plot.getPlotItem().setTitle("B − A")
-        self.metrics = QTableWidget(0, 2)
-        self.metrics.setHorizontalHeaderLabels(["Metric", "Value"])
-        self.metrics.verticalHeader().hide()
-        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.metrics.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        top = self._build_toolbar()
+        self._build_tree()
+        chart_box = self._build_chart()
+        self._build_ab_views()
+        self._build_metrics()
         pair = QSplitter(Qt.Orientation.Horizontal)
         pair.addWidget(self.hist)
         pair.addWidget(self.delta)
@@ -268,6 +208,88 @@ class DiffWindow(QMainWindow):
         self.cancel.clicked.connect(lambda: self.runner.cancel())
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel)
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        """The verdict, the tolerances (recomputed after typing stops) and the row filter."""
+        self.summary = QLabel("Comparing…")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.atol = QDoubleSpinBox()
+        self.rtol = QDoubleSpinBox()
+        for box in (self.atol, self.rtol):
+            box.setDecimals(8)
+            box.setRange(0, 1e6)
+            box.setSingleStep(1e-4)
+        self.rtol.setValue(0.0)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(400)
+        self._debounce.timeout.connect(self.recompute)
+        self.atol.valueChanged.connect(self._debounce.start)
+        self.rtol.valueChanged.connect(self._debounce.start)
+        self.filter = QComboBox()
+        self.filter.addItems(FILTERS)
+        self.log = QCheckBox("Log scale")
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        for label, w in (("atol", self.atol), ("rtol", self.rtol), ("Show", self.filter)):
+            top.addWidget(QLabel(label))
+            top.addWidget(w)
+        return top
+
+    def _build_tree(self) -> None:
+        """The aligned tree of both checkpoints, filtered by the toolbar's Show."""
+        self.model = DiffModel(self)
+        self.proxy = DiffFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.filter.currentTextChanged.connect(self._filter)
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(False)
+        for col, width in zip(range(1, len(HEADERS)), (92, 70, 70, 74, 62)):
+            self.tree.header().resizeSection(col, width)
+        self.tree.selectionModel().currentChanged.connect(self._selected)
+
+    def _build_chart(self) -> QWidget:
+        """The per-layer relative change chart with its log-scale switch."""
+        self.chart = LayerChart()
+        self.chart.layer_clicked.connect(self.select)
+        self.log.toggled.connect(self._draw_chart)
+        chart_box = QWidget()
+        cl = QVBoxLayout(chart_box)
+        cl.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("<b>Relative change per layer</b> (click a bar)"))
+        bar.addStretch(1)
+        bar.addWidget(self.log)
+        cl.addLayout(bar)
+        cl.addWidget(self.chart)
+        return chart_box
+
+    def _build_ab_views(self) -> None:
+        """The selected tensor's overlaid A/B histograms and its B − A heatmap."""
+        self.hist = pg.PlotWidget()
+        self.hist.setMenuEnabled(False)
+        self.hist.addLegend(offset=(-10, 10))
+        self.hist.setLabel("bottom", "value")
+        self.hist_a = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(230, 81, 0, 70), pen=pg.mkPen("#e65100"),
+                                      name="A")  # fmt: skip
+        self.hist_b = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(21, 101, 192, 70), pen=pg.mkPen("#1565c0"),
+                                      name="B")  # fmt: skip
+        self.hist.addItem(self.hist_a)
+        self.hist.addItem(self.hist_b)
+        self.delta = HeatmapView()
+        self.delta.plot.getPlotItem().setTitle("B − A")
+
+    def _build_metrics(self) -> None:
+        """The selected tensor's metrics table."""
+        self.metrics = QTableWidget(0, 2)
+        self.metrics.setHorizontalHeaderLabels(["Metric", "Value"])
+        self.metrics.verticalHeader().hide()
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.metrics.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
 
     # --- work ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(subst =,_,$(TORCH))
 DEMO   := demo/demo_checkpoint.pth
 
-.PHONY: install run screenshot test test-slow lint format bench clean fuzz
+.PHONY: install run screenshot screenshots test test-slow lint format bench clean fuzz
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ run: install
 screenshot: install
 	$(BIN)/python -m ckptviewer.demo demo
 	QT_QPA_PLATFORM=offscreen $(BIN)/ckptviewer $(DEMO) --select model.module.layer2.0.weight --screenshot docs/screenshot.png
+
+# every journey's end state at 1024x640 and 1920x1080, light and dark, into docs/screenshots/
+screenshots: install
+	rm -rf docs/screenshots
+	CKPT_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/gui/journeys
 
 test: install
 	$(BIN)/python -m pytest -q -m "not slow"

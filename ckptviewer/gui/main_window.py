@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -48,6 +49,7 @@ from .editing import Editor
 from .exports import Exports
 from .file_watch import FileWatch
 from .recent import RecentFiles
+from .shortcuts import ShortcutsDialog, shortcut_rows
 from .side_panels import HealthPanel, MetadataPanel
 from .status_line import StatusLine
 from .tensor_panel import ModulePanel, TensorPanel
@@ -171,9 +173,24 @@ class MainWindow(QMainWindow):
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
 
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter by key, dtype or shape (Ctrl+F)   e.g.  layer1   bfloat16   3x3")
+        self.filter.setPlaceholderText(
+            "Filter: key, glob or regex, dtype, shape (Ctrl+F)   e.g.  *.bias  se.*bias  bfloat16  3x3"
+        )
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._on_filter)
+        # Esc belongs to the filter only while it has the focus (a dialog's Esc stays the dialog's)
+        self.clear_filter_action = QAction("Clear the filter (in the filter)", self.filter)
+        self.clear_filter_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.clear_filter_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.clear_filter_action.triggered.connect(self.clear_filter)
+        self.filter.addAction(self.clear_filter_action)
+        self.no_matches = plain_label()
+        self.no_matches.setStyleSheet("color: #b45309;")
+        # a long filter text cannot widen the window
+        self.no_matches.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.no_matches.hide()
+        self._selected_path: str | None = None  # the row the user chose, kept across filtering
+        self._filtering = False
         self.banner = Banner()
         self.banner.trust_requested.connect(self.ask_trust)
         self.reload_banner = ReloadBanner()
@@ -187,6 +204,7 @@ class MainWindow(QMainWindow):
         ll.setContentsMargins(6, 6, 0, 6)
         ll.addWidget(self.edit_label)
         ll.addWidget(self.filter)
+        ll.addWidget(self.no_matches)
         ll.addWidget(self.tree)
 
         self.tensor_panel = TensorPanel()
@@ -256,6 +274,7 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             self.theme_actions[name] = action
         help_menu = self.menuBar().addMenu("&Help")
+        self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", help_menu)
         self._action("&About ckptviewer", self._about, None, help_menu)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_somewhere)
 
@@ -472,6 +491,8 @@ class MainWindow(QMainWindow):
         if self.ckpt is None or not current.isValid():
             return
         node = self.model.node(self.proxy.mapToSource(current))
+        if not self._filtering:  # a row the filter moved the cursor to was not chosen by the user
+            self._selected_path = node.path
         if node.entry is None:
             self.runner.cancel("tensor")
             self.module_panel.show_node(node, module_class(self.ckpt, node.path))
@@ -520,9 +541,42 @@ class MainWindow(QMainWindow):
         )
 
     def _on_filter(self, text: str) -> None:
-        self.proxy.set_text(text)
-        if text:
-            self.tree.expandAll() if self.model.root.n_tensors <= 5000 else self.tree.expandToDepth(2)
+        self._filtering = True
+        try:
+            self.proxy.set_text(text)
+            if text:
+                self.tree.expandAll() if self.model.root.n_tensors <= 5000 else self.tree.expandToDepth(2)
+        finally:
+            self._filtering = False
+        self.no_matches.setVisible(self.proxy.matches_nothing())
+        self.no_matches.setText(
+            f"No matches for {elide(text.strip(), 60)} (text, glob like *.bias, or regex like se.*bias)"
+        )
+        if self._selected_path is not None:
+            self._reveal(self._selected_path)  # the chosen row stays selected whenever it is shown
+
+    def _reveal(self, path: str) -> None:
+        """Select ``path`` again and scroll to it, unless it is already the current row."""
+        index = self.proxy.mapFromSource(self.model.index_for_path(path))
+        if index.isValid():
+            if index != self.tree.currentIndex():
+                flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                self.tree.selectionModel().setCurrentIndex(index, flags)
+            self.tree.scrollTo(index)
+
+    def clear_filter(self) -> None:
+        """Esc in the filter: show every row again, with the chosen row still selected."""
+        self.filter.clear()
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard shortcuts: generated from the actions' shortcuts."""
+        bars = [self.menuBar()]
+        top = self.window()
+        if isinstance(top, QMainWindow) and top is not self and top.menuBar() is not bars[0]:
+            bars.append(top.menuBar())  # a shell that hosts the menus itself
+        extra = [a for w in (self, top) for a in w.findChildren(QAction)]
+        self.shortcuts_dialog = ShortcutsDialog(shortcut_rows(bars, extra), self)
+        self.shortcuts_dialog.open()
 
     def focus_filter(self) -> None:
         self.filter.setFocus()

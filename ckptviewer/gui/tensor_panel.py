@@ -69,6 +69,14 @@ def _title(text: str) -> QLabel:
     return label
 
 
+def _plot() -> pg.PlotWidget:
+    """A plot that Tab passes over: it has no keyboard controls, and a focus frame on it would say otherwise."""
+    plot = pg.PlotWidget()
+    plot.setMenuEnabled(False)
+    plot.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+    return plot
+
+
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("color: #8a8a8a; font-weight: 600;")
@@ -88,6 +96,7 @@ class StatsTable(QTableWidget):
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.setTabKeyNavigation(False)  # Tab leaves the table for the next control (arrows move in it)
 
     def set_rows(self, rows: list[tuple[str, str]]) -> None:
         self.setRowCount(len(rows))
@@ -108,8 +117,7 @@ class HistogramView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
+        self.plot = _plot()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "value")
         self.plot.setLabel("left", "count")
@@ -164,8 +172,7 @@ class HeatmapView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
+        self.plot = _plot()
         item = self.plot.getPlotItem()
         item.invertY(True)  # row 0 (first output channel) on top, like a matrix
         item.setLabel("left", "output channel")
@@ -237,6 +244,7 @@ class ValuesView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setTabKeyNavigation(False)  # Tab reaches the paging controls instead of the next cell
         # a double spin box: a QSpinBox holds 32-bit ints and tensors pass 2**31 elements
         self.start = QDoubleSpinBox()
         self.start.setDecimals(0)
@@ -376,8 +384,7 @@ class ModulePanel(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file parts go through esc()
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
+        self.plot = _plot()
         self.plot.getPlotItem().invertY(True)
         self.plot.setLabel("bottom", "parameters (elements outside the model)")
         self.plot.showGrid(x=True, alpha=0.2)

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
+from ..core.keymatch import key_matcher
 from ..core.scan import Finding, worst_by_path
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, shape_str
@@ -158,16 +159,27 @@ class TreeModel(NodeModel):
 
 
 class TreeFilterProxy(QSortFilterProxyModel):
-    """Filter by key, dtype (``bfloat16``) or shape (``3x3``) text; parents of matches stay."""
+    """Filter by key (text, glob or regex), dtype (``bfloat16``) or shape (``3x3``); parents of matches stay."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._needle = ""
+        self._key_matches = key_matcher("")
         self.setRecursiveFilteringEnabled(True)  # parents of matches stay visible
         self.setSortRole(SORT_ROLE)
 
     def set_text(self, text: str) -> None:
-        refilter(self, lambda: setattr(self, "_needle", text.strip().lower()))
+        """Show only rows whose key, dtype or shape matches ``text`` (all rows when it is empty)."""
+
+        def change() -> None:
+            self._needle = text.strip().lower()
+            self._key_matches = key_matcher(text)
+
+        refilter(self, change)
+
+    def matches_nothing(self) -> bool:
+        """A filter is set and no row passes it (the window says "no matches")."""
+        return bool(self._needle) and self.rowCount() == 0
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if not self._needle:
@@ -178,7 +190,7 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
     def _matches(self, node: TreeNode) -> bool:
         needle = self._needle
-        if needle in node.path.lower():
+        if self._key_matches is not None and self._key_matches(node.path):
             return True
         e = node.entry
         return e is not None and (e.dtype_name.startswith(needle) or needle in shape_str(e.shape))

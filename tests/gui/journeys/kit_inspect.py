@@ -1,0 +1,67 @@
+"""Shared steps of the inspector journeys: checkpoints written with torch, opened through File ▸ Open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PySide6.QtWidgets import QApplication, QWidget
+
+from tests.gui.journeys.conftest import TIMEOUT, answer_file_dialog, trigger
+
+
+def open_through_menu(qtbot, shell, path: Path, *, scan: bool = True):
+    """File ▸ Open, the path typed into the dialog; returns the tab once its first tensor and scan are shown."""
+    answer_file_dialog(qtbot, path)
+    page = shell.current
+    signals = [page.opened] + ([page.scan_done] if scan else [])
+    with qtbot.waitSignals(signals, timeout=TIMEOUT, order="none"):
+        trigger(shell, "File", "Open")
+    page = shell.current
+    shell.activateWindow()  # keys and focus go to the active window, as on a desktop
+    qtbot.waitUntil(shell.isActiveWindow)
+    qtbot.waitUntil(
+        lambda: page.tensor_panel.stats.rowCount() > 0 or page.inspector.currentWidget() is page.module_panel,
+        timeout=TIMEOUT,
+    )
+    return page
+
+
+def focus_chain(start: QWidget, limit: int = 80) -> list[QWidget]:
+    """Widgets that get the focus as Tab is typed from ``start`` until it comes back (or ``limit`` presses)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    start.window().activateWindow()
+    start.setFocus()
+    QApplication.processEvents()
+    first = QApplication.focusWidget()
+    assert first is not None, "no widget has the focus (is the window active?)"
+    seen: list[QWidget] = [first]
+    for _ in range(limit):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        QApplication.processEvents()
+        w = QApplication.focusWidget()
+        if w is first:
+            return seen
+        seen.append(w)
+    return seen
+
+
+def save(obj, path: Path) -> Path:
+    """``torch.save`` and return the path."""
+    torch.save(obj, path)
+    return path
+
+
+def visible_keys(page) -> set[str]:
+    """Tensor keys the filtered tree of ``page`` shows."""
+    proxy, model = page.proxy, page.model
+    keys, stack = set(), [proxy.index(r, 0) for r in range(proxy.rowCount())]
+    while stack:
+        index = stack.pop()
+        node = model.node(proxy.mapToSource(index))
+        if node.entry is not None:
+            keys.add(node.path)
+        stack.extend(proxy.index(r, 0, index) for r in range(proxy.rowCount(index)))
+    return keys

@@ -44,6 +44,10 @@ def number(v: object, digits: int = 5) -> str:
         if math.isnan(v):
             return "nan"
         return f"{v:.{digits}g}"
+    if isinstance(v, complex):  # 3.25-1j, not Python's (3.25-1j); -0.0 parts read as 0
+        re_part = f"{v.real + 0.0:.{digits}g}"
+        im_part = f"{v.imag + 0.0:+.{digits}g}"
+        return f"{re_part}{im_part}j"
     return str(v)
 
 

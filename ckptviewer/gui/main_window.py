@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTabWidget,
     QToolBar,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -56,7 +55,7 @@ from .tensor_panel import ModulePanel, TensorPanel
 from .text import elide, message_box, plain_label, printable, window_title
 from .theme import THEMES
 from .theme import apply as apply_theme
-from .tree_model import NAME, PARAMS, SIZE, TreeFilterProxy, TreeModel
+from .tree_model import NAME, PARAMS, SIZE, LayerTreeView, TreeFilterProxy, TreeModel
 from .workers import TaskRunner
 
 
@@ -155,7 +154,7 @@ class MainWindow(QMainWindow):
         self.model = TreeModel()
         self.proxy = TreeFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.tree = QTreeView()
+        self.tree = LayerTreeView()
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)  # lets a 20,000-row tree scroll without measuring rows
         self.tree.setSortingEnabled(True)

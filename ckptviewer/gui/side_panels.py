@@ -12,7 +12,7 @@ from ..core.checkpoint import Checkpoint
 from ..core.scan import ScanReport
 from ..core.summary import lightning_view, training_summary
 from ..formatting import human_bytes, plural
-from .text import plain_label, printable
+from .text import plain_label, printable, tooltip
 from .tree_model import severity_icon
 
 
@@ -23,14 +23,50 @@ def _text(value: Any) -> str:
     return printable(json.dumps(value, allow_nan=False))
 
 
+KEY_SHARE = 0.45  # the key column's most of the width: the values stay on screen
+
+
+class _CappedTree(QTreeWidget):
+    """A tree whose first column fits its contents up to a share of the width, never beyond.
+
+    Long keys and values are cut in the middle (whole in each row's tooltip) instead of
+    pushing the other columns off screen.
+    """
+
+    def __init__(self, headers: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(headers)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.header().setStretchLastSection(True)
+
+    def fit_columns(self) -> None:
+        """First column (and the middle ones) to their contents, the first capped at KEY_SHARE."""
+        width = max(self.viewport().width(), 200)
+        for col in range(self.columnCount() - 1):
+            self.resizeColumnToContents(col)
+        self.setColumnWidth(0, min(self.columnWidth(0), max(120, int(width * KEY_SHARE))))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+
+def _item(parent, texts: list[str]) -> QTreeWidgetItem:
+    """A row whose every cell's whole text is in its tooltip (a cell may be cut to fit)."""
+    item = QTreeWidgetItem(parent, texts)
+    for col, text in enumerate(texts):
+        if text:
+            item.setToolTip(col, tooltip(text))
+    return item
+
+
 class MetadataPanel(QWidget):
     """Training summary on top, then every non-tensor value as a tree."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Key", "Value"])
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree = _CappedTree(["Key", "Value"])
         self.tree.setAlternatingRowColors(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -60,7 +96,7 @@ class MetadataPanel(QWidget):
             for i, group in enumerate(s.param_groups):
                 rows.append((f"param group {i}", ", ".join(f"{k}={_text(v)}" for k, v in group.items())))
         for key, value in rows:
-            QTreeWidgetItem(summary, [printable(key), _text(value)])
+            _item(summary, [printable(key), _text(value)])
         if s.hparams:
             hp = self._group(f"Hyper-parameters ({s.hparams_key})")
             for key, value in s.hparams.items():
@@ -74,14 +110,15 @@ class MetadataPanel(QWidget):
             g = self._group("Globals outside torch's weights-only allowlist")
             for name in ckpt.unsafe_globals:
                 state = "not executed (placeholder)" if name in ckpt.blocked_globals else "loaded as plain data"
-                QTreeWidgetItem(g, [printable(name), state])
+                _item(g, [printable(name), state])
         if ckpt.metadata:
             allm = self._group("All metadata")
             for key, value in ckpt.metadata.items():
                 self._add(allm, key, value)
             allm.setExpanded(False)
         for w in ckpt.warnings:
-            QTreeWidgetItem(self._group("Warnings"), ["warning", printable(w)])
+            _item(self._group("Warnings"), ["warning", printable(w)])
+        self.tree.fit_columns()
 
     def _group(self, title: str) -> QTreeWidgetItem:
         title = printable(title)  # "Hyper-parameters (KEY)": the key is the file's
@@ -98,16 +135,16 @@ class MetadataPanel(QWidget):
 
     def _add(self, parent: QTreeWidgetItem, key: str, value: Any) -> None:
         if isinstance(value, dict) and value:
-            node = QTreeWidgetItem(parent, [printable(key), printable(value.get("__class__", ""))])
+            node = _item(parent, [printable(key), printable(value.get("__class__", ""))])
             for k, v in value.items():
                 if k != "__class__":
                     self._add(node, k, v)
         elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-            node = QTreeWidgetItem(parent, [printable(key), f"[{len(value)} items]"])
+            node = _item(parent, [printable(key), f"[{len(value)} items]"])
             for i, v in enumerate(value):
                 self._add(node, str(i), v)
         else:
-            QTreeWidgetItem(parent, [printable(key), _text(value)])
+            _item(parent, [printable(key), _text(value)])
 
     def find(self, key: str) -> QTreeWidgetItem | None:
         """First item whose key column is ``key`` (for tests and search)."""
@@ -123,10 +160,8 @@ class HealthPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.summary = plain_label("Scanning starts when a file is opened.")
-        self.list = QTreeWidget()
-        self.list.setHeaderLabels(["Tensor", "Problem", "Details"])
+        self.list = _CappedTree(["Tensor", "Problem", "Details"])
         self.list.setRootIsDecorated(False)
-        self.list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.list.itemActivated.connect(
             lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
         )
@@ -145,9 +180,10 @@ class HealthPanel(QWidget):
         for f in report.findings:
             if f.severity not in icons:
                 icons[f.severity] = severity_icon(f.severity)
-            item = QTreeWidgetItem(self.list, [printable(f.key), f.kind.replace("_", " "), printable(f.message)])
+            item = _item(self.list, [printable(f.key), f.kind.replace("_", " "), printable(f.message)])
             item.setIcon(0, icons[f.severity])
             item.setData(0, Qt.ItemDataRole.UserRole, f.key)
+        self.list.fit_columns()
         c = report.to_json()["counts"]
         if report.findings:
             counts = ", ".join(

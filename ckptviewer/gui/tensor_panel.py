@@ -6,7 +6,7 @@ requests (another page of values) for the main window to run in a worker.
 
 from __future__ import annotations
 
-import math
+import cmath
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,11 +34,14 @@ from ..core.inspect import PAGE, TensorReport
 from ..core.stats import TensorStats
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, number, shape_str
-from .text import elide, esc, plain_label, printable
+from .text import ElidedLabel, elide, esc, plain_label, printable
 
 HIST_BRUSH = QColor(66, 133, 244, 150)
 HIST_PEN = QColor(25, 103, 210)
 NAN_COLOR = (255, 0, 200, 255)  # magenta: impossible to miss on a blue-white-red map
+
+
+STAT_NAMES = ("elements", "min", "max", "mean", "std", "L2 norm", "NaN", "Inf", "zeros")
 
 
 def stats_rows(s: TensorStats) -> list[tuple[str, str]]:
@@ -58,14 +61,14 @@ def stats_rows(s: TensorStats) -> list[tuple[str, str]]:
     ]
 
 
-def _title(text: str) -> QLabel:
-    label = plain_label(text)  # shows keys and module names: file text, never markup
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long key cannot widen the window
+def _title(text: str) -> ElidedLabel:
+    # keys and module names: file text, never markup; a long key is cut in the middle
+    # (whole in the tooltip) and cannot widen the window
+    label = ElidedLabel(text)
     font = label.font()
     font.setPointSizeF(font.pointSizeF() * 1.25)
     font.setWeight(QFont.Weight.DemiBold)
     label.setFont(font)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
@@ -95,8 +98,19 @@ class StatsTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 5)
         self.setTabKeyNavigation(False)  # Tab leaves the table for the next control (arrows move in it)
+        # every statistic visible at once (NaN and Inf are near the bottom): the table asks for
+        # the height of all its rows and the splitter gives the plots what remains
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self._fit(len(STAT_NAMES))
+
+    def _fit(self, rows: int) -> None:
+        frame = 2 * self.frameWidth()
+        self.setMinimumHeight(
+            self.horizontalHeader().sizeHint().height() + rows * self.verticalHeader().defaultSectionSize() + frame
+        )
 
     def set_rows(self, rows: list[tuple[str, str]]) -> None:
         self.setRowCount(len(rows))
@@ -278,10 +292,10 @@ class ValuesView(QWidget):
         self.table.setRowCount(len(values))
         for r, (idx, v) in enumerate(zip(indices, values)):
             self.table.setItem(r, 0, QTableWidgetItem(", ".join(map(str, idx)) or "()"))
-            text = number(v, 8) if isinstance(v, float) else str(v)
+            text = number(v, 8) if isinstance(v, (float, complex)) else str(v)
             item = QTableWidgetItem(text)
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if isinstance(v, float) and not math.isfinite(v):
+            if isinstance(v, (float, complex)) and not cmath.isfinite(v):
                 item.setForeground(QColor("#d32f2f"))
             self.table.setItem(r, 1, item)
 
@@ -303,11 +317,9 @@ class TensorPanel(QWidget):
         notice_row.addWidget(self.notice, 1)
         notice_row.addWidget(self.force_button)
         self.title = _title("")
-        self.subtitle = plain_label()
-        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.subtitle = ElidedLabel()
         self._subtitle = ""
         self.subtitle.setStyleSheet("color: #8a8a8a;")
-        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stats = StatsTable()
         self.histogram = HistogramView()
         self.heatmap = HeatmapView()

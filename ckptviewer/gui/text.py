@@ -22,7 +22,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QWidget
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QSizePolicy, QWidget
 
 from ..formatting import printable
 
@@ -70,6 +71,35 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     """A QLabel that never interprets its text as markup."""
     label = QLabel(parent)
     return set_plain(label, text)
+
+
+class ElidedLabel(QLabel):
+    """A one-line plain label that cuts its text in the middle to the width it is given.
+
+    ``text()`` stays the whole text and the tooltip shows it: a 150-character key is read in
+    full on hover, yet never widens the window (its width policy is Ignored, so layouts
+    give it what is left rather than what it asks for).
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # type: ignore[override]
+        """Show ``text`` (file text allowed: it is never markup), cut to fit, whole in the tooltip."""
+        super().setText(text)
+        self.setToolTip(tooltip(text))
+
+    def shown_text(self) -> str:
+        """What is drawn at the current width (the text, or its middle-elided form)."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, self.contentsRect().width())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
+                                  self.isEnabled(), self.shown_text(), self.foregroundRole())  # fmt: skip
 
 
 def plain_message_box(box: QMessageBox) -> QMessageBox:

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QTreeView
 
 from ..core.keymatch import key_matcher
 from ..core.scan import Finding, worst_by_path
@@ -35,6 +36,38 @@ _ROLES = frozenset({DISPLAY, DECORATION, FOREGROUND, ALIGN, TOOLTIP, int(SORT_RO
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ERROR_BRUSH = QBrush(SEVERITY_COLORS["error"])
 _QUIET_BRUSH = QBrush(QColor("#757575"))  # module aggregates: quieter than tensor values
+
+
+COLUMN_WIDTHS = {SHAPE: 84, DTYPE: 76, PARAMS: 84, SIZE: 74}  # at ease; narrower when the tree is
+NAME_SHARE = 0.45  # the least share of the width the names keep, however narrow the tree
+
+
+class LayerTreeView(QTreeView):
+    """The layer tree's view: names keep a readable share of the width on a small screen.
+
+    The number columns give up width (down to a minimum) before the Name column is
+    squeezed to a few letters; names are cut in the middle, whole in the tooltip.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setIndentation(14)  # deep Lightning paths: each level costs less width
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """The number columns at their usual widths, or scaled down so Name keeps NAME_SHARE."""
+        width = self.viewport().width()
+        wanted = sum(COLUMN_WIDTHS.values())
+        room = width * (1 - NAME_SHARE)
+        scale = 1.0 if wanted <= room else max(room / wanted, 0.6)
+        header = self.header()
+        for col, w in COLUMN_WIDTHS.items():
+            title = header.fontMetrics().horizontalAdvance(HEADERS[col]) + 14  # the header stays readable
+            header.resizeSection(col, max(int(w * scale), min(title, w)))
 
 
 def severity_icon(severity: str, size: int = 12) -> QIcon:

@@ -65,3 +65,29 @@ def visible_keys(page) -> set[str]:
             keys.add(node.path)
         stack.extend(proxy.index(r, 0, index) for r in range(proxy.rowCount(index)))
     return keys
+
+
+def settle(rounds: int = 5) -> None:
+    """Let layouts and repaints run (they happen in the event loop)."""
+    for _ in range(rounds):
+        QApplication.processEvents()
+
+
+def select_by_keys(qtbot, page, key: str, limit: int = 400) -> None:
+    """Arrow keys through the tree (expanding on the way) until ``key`` is current; then wait for its report."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    page.tree.setFocus()
+    QTest.keyClick(page.tree, Qt.Key.Key_Home)
+    for _ in range(limit):
+        index = page.tree.currentIndex()
+        node = page.model.node(page.proxy.mapToSource(index)) if index.isValid() else None
+        if node is not None and node.path == key:
+            break
+        if node is not None and key.startswith(node.path + ".") and not page.tree.isExpanded(index):
+            QTest.keyClick(page.tree, Qt.Key.Key_Right)
+        QTest.keyClick(page.tree, Qt.Key.Key_Down)
+    assert page.current_key() == key, f"could not reach {key!r} with the arrow keys"
+    qtbot.waitUntil(lambda: page.tensor_panel.entry is not None and page.tensor_panel.entry.key == key
+                    and page.tensor_panel.stats.rowCount() > 0, timeout=TIMEOUT)  # fmt: skip

@@ -53,7 +53,7 @@ from .side_panels import HealthPanel, MetadataPanel
 from .status_line import StatusLine
 from .tensor_panel import ModulePanel, TensorPanel
 from .text import elide, message_box, plain_label, printable, window_title
-from .theme import THEMES
+from .theme import THEMES, theme_actions
 from .theme import apply as apply_theme
 from .tree_model import NAME, PARAMS, SIZE, LayerTreeView, TreeFilterProxy, TreeModel
 from .workers import TaskRunner
@@ -267,11 +267,7 @@ class MainWindow(QMainWindow):
         self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
         self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
         theme_menu = view_menu.addMenu("&Theme")
-        self.theme_actions = {}
-        for name in THEMES:
-            action = self._action(name.capitalize(), lambda _=False, n=name: self.set_theme(n), None, theme_menu)
-            action.setCheckable(True)
-            self.theme_actions[name] = action
+        self.theme_actions = theme_actions(theme_menu, self.set_theme)  # a radio group
         help_menu = self.menuBar().addMenu("&Help")
         self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", help_menu)
         self._action("&About ckptviewer", self._about, None, help_menu)

@@ -103,7 +103,7 @@ class StatsTable(QTableWidget):
         # every statistic visible at once (NaN and Inf are near the bottom): the table asks for
         # the height of all its rows and the splitter gives the plots what remains
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self._fit(len(STAT_NAMES))
 
     def _fit(self, rows: int) -> None:

@@ -1,13 +1,21 @@
-"""Light and dark themes: follow the system unless the user picked one (View ▸ Theme)."""
+"""Light and dark themes: follow the system unless the user picked one (View ▸ Theme).
+
+A theme is the application's, not one window's: applying it restyles the plots of every
+tab and every comparison window (axes, tick labels, colour bars, legends) and checks the
+same entry in every tab's View ▸ Theme menu.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 THEMES = ("system", "light", "dark")
+THEME_PROPERTY = "ckptviewer_theme"  # marks the View ▸ Theme actions of every window
 
 
 def system_is_dark() -> bool:
@@ -32,20 +40,62 @@ def dark_palette() -> QPalette:
     return p
 
 
+def theme_actions(menu: QMenu, pick: Callable[[str], None]) -> dict[str, QAction]:
+    """View ▸ Theme as a radio group (exactly one checked) calling ``pick(name)``."""
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    actions = {}
+    for name in THEMES:
+        action = QAction(name.capitalize(), group)
+        action.setCheckable(True)
+        action.setProperty(THEME_PROPERTY, name)
+        action.triggered.connect(lambda _=False, n=name: pick(n))
+        menu.addAction(action)
+        actions[name] = action
+    return actions
+
+
+def colors(dark: bool) -> tuple[str, str]:
+    """(background, foreground) of the plots."""
+    return ("#1e1e1e", "#d0d0d0") if dark else ("#ffffff", "#333333")
+
+
+def style_plot(view: pg.GraphicsView, background: str, foreground: str) -> None:
+    """Restyle one plot widget: background, and every axis (colour bars' included) and legend in it."""
+    view.setBackground(background)
+    scene = view.scene()
+    if scene is None:
+        return
+    for item in scene.items():
+        if isinstance(item, pg.AxisItem):
+            item.setPen(foreground)
+            item.setTextPen(foreground)  # tick labels and the axis title
+        elif isinstance(item, pg.LegendItem):
+            item.setLabelTextColor(foreground)
+
+
 def apply(theme: str, root: QWidget | None = None) -> bool:
-    """Apply ``theme`` (system, light, dark) to the application and its plots; True if dark."""
+    """Apply ``theme`` (system, light, dark) to the application and every plot in it; True if dark.
+
+    ``root`` is restyled even when it is not shown (a window being built).
+    """
     app = QApplication.instance()
     dark = theme == "dark" or (theme == "system" and system_is_dark())
     if isinstance(app, QApplication):
         app.setStyle("Fusion")
         app.setPalette(dark_palette() if dark else app.style().standardPalette())
-    background, foreground = ("#1e1e1e", "#d0d0d0") if dark else ("w", "#333")
+    background, foreground = colors(dark)
     pg.setConfigOptions(background=background, foreground=foreground)
-    if root is not None:
-        for plot in root.findChildren(pg.PlotWidget):
-            plot.setBackground(background)
-            for name in ("left", "bottom", "right", "top"):
-                axis = plot.getPlotItem().getAxis(name)
-                axis.setPen(foreground)
-                axis.setTextPen(foreground)
+    roots = ([root] if root is not None else []) + (app.topLevelWidgets() if isinstance(app, QApplication) else [])
+    seen: set[int] = set()
+    for top in roots:
+        views = top.findChildren(pg.GraphicsView) + ([top] if isinstance(top, pg.GraphicsView) else [])
+        for view in views:
+            if id(view) not in seen:
+                seen.add(id(view))
+                style_plot(view, background, foreground)
+        for action in top.findChildren(QAction):
+            name = action.property(THEME_PROPERTY)
+            if name:
+                action.setChecked(name == theme)
     return dark

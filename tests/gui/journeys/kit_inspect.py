@@ -11,18 +11,27 @@ from tests.gui.journeys.conftest import TIMEOUT, answer_file_dialog, trigger
 
 
 def open_through_menu(qtbot, shell, path: Path, *, scan: bool = True):
-    """File ▸ Open, the path typed into the dialog; returns the tab once its first tensor and scan are shown."""
+    """File ▸ Open, the path typed into the dialog; returns the tab once its first tensor (and scan) are shown.
+
+    The file opens in the current tab when it is empty, else in a new tab: the tab is
+    found by the file it shows.
+    """
     answer_file_dialog(qtbot, path)
-    page = shell.current
-    signals = [page.opened] + ([page.scan_done] if scan else [])
-    with qtbot.waitSignals(signals, timeout=TIMEOUT, order="none"):
-        trigger(shell, "File", "Open")
-    page = shell.current
+    trigger(shell, "File", "Open")
+    target = Path(path).resolve()
+
+    def page_of():
+        return next((p for p in shell.pages() if p.path is not None and Path(p.path).resolve() == target), None)
+
+    qtbot.waitUntil(lambda: page_of() is not None, timeout=TIMEOUT)
+    page = page_of()
+    if scan:
+        qtbot.waitUntil(lambda: page.scan_report is not None, timeout=TIMEOUT)
     shell.activateWindow()  # keys and focus go to the active window, as on a desktop
     qtbot.waitUntil(shell.isActiveWindow)
+    panel = page.tensor_panel
     qtbot.waitUntil(
-        lambda: page.tensor_panel.stats.rowCount() > 0 or page.inspector.currentWidget() is page.module_panel,
-        timeout=TIMEOUT,
+        lambda: panel.stats.rowCount() > 0 or page.inspector.currentWidget() is page.module_panel, timeout=TIMEOUT
     )
     return page
 

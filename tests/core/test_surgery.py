@@ -597,6 +597,27 @@ def test_compat_suggests_a_prefix_map(tmp_path):
     assert mapped.compatible and mapped.matched == len(sd) and mapped.maps == ["encoder.=backbone."]
 
 
+def test_compat_suggests_no_map_that_loads_no_more_keys(tmp_path):
+    # encoder.w would land on backbone.w, but with another shape: a map that makes nothing load
+    torch.save({"encoder.w": torch.zeros(2, 3), "head.b": torch.zeros(3)}, tmp_path / "source.pth")
+    torch.save({"backbone.w": torch.zeros(4, 3), "head.b": torch.zeros(3)}, tmp_path / "target.pth")
+    with open_cpu(tmp_path / "source.pth") as src, open_cpu(tmp_path / "target.pth") as tgt:
+        rep = compat(src, tgt)
+        assert rep.missing == ["backbone.w"] and rep.unexpected == ["encoder.w"] and rep.matched == 1
+        assert rep.suggested_maps == []
+        assert compat(src, tgt, parse_maps(["encoder.=backbone."])).matched == 1  # indeed no better
+
+
+def test_graft_names_patterns_that_match_nothing(tmp_path):
+    torch.save({"a.w": torch.ones(2), "fc.w": torch.ones(2)}, tmp_path / "source.pth")
+    torch.save({"a.w": torch.zeros(2), "fc.w": torch.zeros(2)}, tmp_path / "target.pth")
+    with open_cpu(tmp_path / "source.pth") as src, open_cpu(tmp_path / "target.pth") as tgt:
+        _, report = graft(tgt, src, exclude=["fx.*", "fc.*"])
+    assert report.unmatched == [{"param": "exclude", "pattern": "fx.*"}]
+    assert report.warnings == ["--exclude 'fx.*' matches no source key"]
+    assert [s["key"] for s in report.skipped] == ["fc.w"] and report.changed == ["a.w"]
+
+
 # ---------------------------------------------------------------- 6. transfer learning end to end
 
 

@@ -28,6 +28,7 @@ def normalized_keys(ckpt: Checkpoint) -> dict[str, Any]:
 
 
 def apply_maps(key: str, maps: list[tuple[str, str]]) -> str:
+    """``key`` with the first prefix map whose source prefix it starts with applied."""
     for src, dst in maps:
         if key.startswith(src):
             return dst + key[len(src) :]
@@ -96,6 +97,12 @@ def graft(
         replace[t_keys[t_norm]] = s_val
         report.changed.append(full_key(target, key_name(t_keys[t_norm])))
         pairs.append((t_keys[t_norm], s_raw))
+    for param, globs in (("include", include), ("exclude", exclude)):
+        # a pattern that selects nothing is usually a typo ("fc*" for "fc.*"): say so, do not guess
+        for glob in globs or []:
+            if not any(matches(k, [glob]) for k in s_keys):
+                report.unmatched.append({"param": param, "pattern": glob})
+                report.warnings.append(f"--{param} {glob!r} matches no source key")
     if report.mismatches and not skip_mismatched:
         shown = "; ".join(
             f"{m['key']}: {m['source_shape']} {m['source_dtype']} vs {m['target_shape']} {m['target_dtype']}"
@@ -104,7 +111,7 @@ def graft(
         more = f" (+{len(report.mismatches) - 5} more)" if len(report.mismatches) > 5 else ""
         raise EditError(
             f"graft refused: {len(report.mismatches)} shape/dtype mismatches: {shown}{more}; "
-            "use --skip-mismatched to keep the target's tensors for those keys",
+            "--skip-mismatched keeps the target's tensors for those keys, or leave them out with --exclude",
             report,
         )
     if not replace:
@@ -142,8 +149,14 @@ class CompatReport:
         return {**asdict(self), "compatible": self.compatible}
 
 
-def compat(source: Checkpoint, target: Checkpoint, maps: list[tuple[str, str]] | None = None) -> CompatReport:
-    """Compare model keys (wrapper prefixes aside, ``maps`` applied to the source)."""
+def compat(
+    source: Checkpoint, target: Checkpoint, maps: list[tuple[str, str]] | None = None, *, suggest: bool = True
+) -> CompatReport:
+    """Compare model keys (wrapper prefixes aside, ``maps`` applied to the source).
+
+    With ``suggest``, a prefix map is suggested when keys are missing and unexpected, and
+    only if adding it makes more keys match.
+    """
     maps = maps or []
     rep = CompatReport(str(source.path), str(target.path), [f"{a}={b}" for a, b in maps])
     s_keys, t_keys = normalized_keys(source), normalized_keys(target)
@@ -161,8 +174,12 @@ def compat(source: Checkpoint, target: Checkpoint, maps: list[tuple[str, str]] |
         else:
             rep.matched += 1
     rep.unexpected = [k for k in mapped if k not in t_keys]
-    if rep.missing and rep.unexpected:
-        rep.suggested_maps = [f"{a}={b}" for a, b in suggest_maps(list(mapped), list(t_keys))]
+    if suggest and rep.missing and rep.unexpected:
+        suggestion = suggest_maps(list(mapped), list(t_keys))
+        # suggested only if it really makes more keys load: keys it moves may land on other
+        # shapes (mismatched, not matched) or collide, which the key count alone cannot see
+        if suggestion and compat(source, target, [*maps, *suggestion], suggest=False).matched > rep.matched:
+            rep.suggested_maps = [f"{a}={b}" for a, b in suggestion]
     return rep
 
 

@@ -28,6 +28,7 @@ class EditReport:
     changed: list[str] = field(default_factory=list)
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    unmatched: list[dict[str, str]] = field(default_factory=list)  # {"param", "pattern"} that matched nothing
     warnings: list[str] = field(default_factory=list)
     bytes_before: int = 0
     bytes_after: int = 0

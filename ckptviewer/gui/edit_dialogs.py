@@ -7,7 +7,9 @@ OK keeps the previewed result; the window applies it to its working copy.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.edits import EditReport, Param
+from ..core.edits import OPERATIONS, EditReport, Param
 from ..formatting import human_bytes
 from .text import elide, esc, plain_label, printable
 from .workers import TaskRunner
@@ -37,19 +39,65 @@ MAX_ROWS = 2000  # preview rows shown; the counts above always cover everything
 
 
 def report_rows(report: EditReport) -> list[tuple[str, str, str]]:
-    """(key, change, severity) rows of a preview table."""
+    """(key, change, severity) rows of a preview table, what needs a look first.
+
+    Mismatches, exclusions, patterns that matched nothing and source keys with no place
+    in the target come before the (often hundreds of) keys that simply change.
+    """
     rows: list[tuple[str, str, str]] = []
-    rows += [(a, f"→ {b}", "") for a, b in report.renamed]
     rows += [(m["key"], f"mismatch: {m['source_shape']} {m['source_dtype']} vs target {m['target_shape']} "
               f"{m['target_dtype']}", "error") for m in report.mismatches]  # fmt: skip
+    excluded = [s for s in report.skipped if s["reason"] == "excluded"]
+    rows += [(s["key"], "excluded (the target's tensor is kept)", "warning") for s in excluded]
+    rows += [(u["pattern"], f"{u['param']} pattern matches no source key", "warning") for u in report.unmatched]
+    rows += [(s["key"], f"not grafted: {s['reason']}", "muted") for s in report.skipped if s not in excluded]
+    rows += [(a, f"→ {b}", "") for a, b in report.renamed]
     verb = {"cast": f"cast to {report.params.get('dtype')}", "graft": "grafted from the source"}.get(
         report.op, "changed"
     )
     renamed = {a for a, _ in report.renamed}
     rows += [(k, verb, "") for k in report.changed if k not in renamed]
     rows += [(k, "removed", "warning") for k in report.removed]
-    rows += [(s["key"], f"not grafted: {s['reason']}", "muted") for s in report.skipped]
     return rows
+
+
+def headline(report: EditReport) -> str:
+    """The preview's one-line summary; a graft counts what matters (copied, excluded, mismatched)."""
+    if report.op != "graft":
+        return report.summary
+    excluded = [s for s in report.skipped if s["reason"] == "excluded"]
+    patterns = ", ".join(report.params.get("exclude") or [])
+    parts = [
+        f"{len(report.changed)} tensor{'s' if len(report.changed) != 1 else ''} copied",
+        f"{len(excluded)} excluded" + (f" ({patterns})" if excluded and patterns else ""),
+        f"{len(report.mismatches)} mismatched" + (" (target's kept)" if report.mismatches else ""),
+    ]
+    others = len(report.skipped) - len(excluded)
+    if others:
+        parts.append(f"{others} not in the target")
+    return " · ".join(parts)
+
+
+def window_words(message: str, fields: tuple[Param, ...]) -> str:
+    """A core message in the window's words: CLI options become the quoted field labels.
+
+    Core errors speak to the CLI (``--skip-mismatched``); in a dialog the user sees the
+    checkbox "Keep the target's tensor where shapes differ", so that is what is named.
+    """
+    # longest options first: "--map" must not eat part of a longer option
+    for f in sorted(fields, key=lambda f: -len(f.option)):
+        message = re.sub(rf"{re.escape(f.option)}(?![\w-])", f"“{f.label}”", message)
+    for op in OPERATIONS.values():
+        message = message.replace(f"ckpt {op.command} ", f"Edit ▸ {op.menu} ")
+    return message.replace("see ckpt compat", "see Edit ▸ Check compatibility with…")
+
+
+@dataclass
+class Refusal:
+    """A preview the edit refused: its message, and the report of what it found (if any)."""
+
+    message: str
+    report: EditReport | None = None
 
 
 class EditDialog(QDialog):
@@ -71,6 +119,7 @@ class EditDialog(QDialog):
         self.outcome: tuple | None = None  # (new checkpoint, report, tree) of the preview
         self.base: Any = None  # the checkpoint the preview edits (set by the Editor)
         self.inputs: dict[str, Any] = {}
+        self.fields = fields
         form = QFormLayout()
         for f in fields:
             form.addRow(f.label, self._input(f))
@@ -158,21 +207,29 @@ class EditDialog(QDialog):
                           on_error=self._on_failed)  # fmt: skip
 
     def _on_finished(self, result: Any) -> None:
+        if isinstance(result, Refusal):
+            self._refused(result.message, result.report)
+            return
         self.outcome = result
         report = result[1]
-        text = f"<b>{esc(elide(report.summary, 300))}</b>"
+        text = f"<b>{esc(elide(window_words(headline(report), self.fields), 300))}</b>"
         if report.bytes_before != report.bytes_after:
             text += f" · tensor bytes {human_bytes(report.bytes_before)} → {human_bytes(report.bytes_after)}"
         for w in report.warnings:
-            text += f"<br><span style='color:#ef6c00'>{esc(elide(w, 300))}</span>"
+            text += f"<br><span style='color:#ef6c00'>{esc(elide(window_words(w, self.fields), 300))}</span>"
         self.summary.setText(text)
         self._fill(report_rows(report))
         self._set_ok(True)
 
     def _on_failed(self, message: str, _details: str) -> None:
+        self._refused(message)
+
+    def _refused(self, message: str, report: EditReport | None = None) -> None:
+        """Say why inside the dialog (never a box over it), with what the edit found listed."""
         self.outcome = None
-        self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {esc(message)}</span>")
-        self._fill([])
+        words = esc(elide(window_words(message, self.fields), 600))
+        self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {words}</span>")
+        self._fill(report_rows(report) if report is not None else [])
         self._set_ok(False)
 
     def _fill(self, rows: list[tuple[str, str, str]]) -> None:

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStatusBa
 
 from ..app.document import Document
 from ..core import Checkpoint, open_checkpoint
-from ..core.edits import OPERATIONS, compat
+from ..core.edits import OPERATIONS, EditError, compat
 from ..core.errors import CheckpointError
 from ..core.export import atomic_write
 from ..core.recipe import recipe, replayable
 from ..core.save import save
 from ..core.tree import TreeNode, build_tree
-from .edit_dialogs import CompatDialog, EditDialog
+from .edit_dialogs import CompatDialog, EditDialog, Refusal
 from .text import elide, message_box, printable
 from .workers import TaskRunner
 
@@ -60,7 +60,10 @@ def _edit_task(fn):
     """Worker function: run the edit, and build the new tree off the UI thread as well."""
 
     def work(progress=None, cancel=None):
-        new, report = fn()
+        try:
+            new, report = fn()
+        except EditError as exc:  # a refusal is the preview's answer, shown in the dialog with its report
+            return Refusal(str(exc), exc.report)
         return new, report, build_tree(new)
 
     return work
@@ -240,8 +243,11 @@ class Editor(QObject):
         if source is None:
             return
 
+        # what is checked is the working copy, not the file on disk: name it so
+        name = self.doc.describe() if self.doc.n_edits else str(source.path)
+
         def work(progress, cancel):
-            return compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel))
+            return replace(compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel)), source=name)
 
         self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}",
                             on_done=lambda report: self._show(CompatDialog(self.widget, report)))  # fmt: skip

@@ -133,3 +133,17 @@ def test_rename_collision_is_refused_in_the_preview(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=OPEN_TIMEOUT)
     assert dialog.rows() == [("a.w", "→ x_a.w"), ("b.w", "→ x_b.w")]
     dialog.reject()
+
+
+def test_refusals_speak_the_windows_words():
+    from ckptviewer.core.edits import OPERATIONS
+    from ckptviewer.gui.edit_dialogs import window_words
+
+    fields = OPERATIONS["graft"].params
+    said = window_words("2 mismatches; --skip-mismatched keeps the target's tensors, or use --exclude", fields)
+    assert said == ("2 mismatches; “Keep the target's tensor where shapes differ” keeps the target's tensors, "
+                    "or use “Exclude (globs)”")  # fmt: skip
+    assert window_words("no match (try a prefix map, see ckpt compat)", fields).endswith(
+        "see Edit ▸ Check compatibility with…)"
+    )
+    assert "--map" not in window_words("--map 'x' is not SRC=DST", fields)

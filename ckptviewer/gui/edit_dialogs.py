@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -32,17 +33,18 @@ from PySide6.QtWidgets import (
 
 from ..core.edits import OPERATIONS, EditReport, Param
 from ..formatting import human_bytes
-from .text import elide, esc, plain_label, printable
+from .text import elide, esc, plain_label, printable, tooltip
 from .workers import TaskRunner
 
 MAX_ROWS = 2000  # preview rows shown; the counts above always cover everything
 
 
-def report_rows(report: EditReport) -> list[tuple[str, str, str]]:
+def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, str, str]]:
     """(key, change, severity) rows of a preview table, what needs a look first.
 
     Mismatches, exclusions, patterns that matched nothing and source keys with no place
-    in the target come before the (often hundreds of) keys that simply change.
+    in the target come before the (often hundreds of) keys that simply change. A refused
+    edit changes nothing: only its problems are listed.
     """
     rows: list[tuple[str, str, str]] = []
     rows += [(m["key"], f"mismatch: {m['source_shape']} {m['source_dtype']} vs target {m['target_shape']} "
@@ -51,6 +53,8 @@ def report_rows(report: EditReport) -> list[tuple[str, str, str]]:
     rows += [(s["key"], "excluded (the target's tensor is kept)", "warning") for s in excluded]
     rows += [(u["pattern"], f"{u['param']} pattern matches no source key", "warning") for u in report.unmatched]
     rows += [(s["key"], f"not grafted: {s['reason']}", "muted") for s in report.skipped if s not in excluded]
+    if refused:
+        return rows
     rows += [(a, f"→ {b}", "") for a, b in report.renamed]
     verb = {"cast": f"cast to {report.params.get('dtype')}", "graft": "grafted from the source"}.get(
         report.op, "changed"
@@ -229,7 +233,7 @@ class EditDialog(QDialog):
         self.outcome = None
         words = esc(elide(window_words(message, self.fields), 600))
         self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {words}</span>")
-        self._fill(report_rows(report) if report is not None else [])
+        self._fill(report_rows(report, refused=True) if report is not None else [])
         self._set_ok(False)
 
     def _fill(self, rows: list[tuple[str, str, str]]) -> None:
@@ -261,13 +265,15 @@ class CompatDialog(QDialog):
         self.setWindowTitle("Compatibility")
         self.resize(680, 480)
         ok = report.compatible
+        target = Path(report.target)
         head = QLabel(
             f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{'Compatible' if ok else 'Not compatible'}</b>"
-            f" — load_state_dict(strict=True) of<br>{esc(elide(report.source, 200))}<br>"
-            f"into the model of {esc(elide(report.target, 200))}:"
-            f"<br>{report.matched} keys match, {len(report.missing)} missing, {len(report.unexpected)} unexpected, "
-            f"{len(report.mismatched)} shape mismatches."
+            f" — {report.matched} keys match · {len(report.missing)} missing · {len(report.unexpected)} unexpected"
+            f" · {len(report.mismatched)} shape mismatches<br>"
+            f"<span style='color:#8a8a8a'>load_state_dict(strict=True) of {esc(elide(report.source, 200))} "
+            f"into the model of {esc(elide(target.name, 120))}</span>"
         )
+        head.setToolTip(tooltip(report.target))  # the whole path, where the line has only the name
         head.setWordWrap(True)
         head.setTextFormat(Qt.TextFormat.RichText)  # our markup; names and paths go through esc()
         self.table = QTableWidget(0, 2)
@@ -290,6 +296,11 @@ class CompatDialog(QDialog):
             tip.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(tip)
         layout.addWidget(self.table, 1)
+        if not rows:  # an empty table says nothing: say that nothing needs fixing
+            self.table.hide()
+            fine = QLabel("Every key of the model gets a tensor of its shape: nothing to fix.")
+            fine.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(fine, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -105,11 +105,11 @@ OPERATIONS: dict[str, Operation] = {
             "graft", "graft", "Graft from…", "copy tensors from --from SOURCE into the target IN",
             "Copies model tensors from the source into this checkpoint. Keys are aligned without wrapper "
             "prefixes; every shape and dtype must agree.",
-            (Param("maps", "Prefix maps (SRC=DST …)", LIST, placeholder="encoder.=backbone.", flag="--map",
+            (Param("maps", "Prefix maps (SRC=DST …)", LIST, placeholder="e.g. encoder.=backbone.", flag="--map",
                    repeat=True, metavar="SRC=DST", help="rename source key prefixes"),
              Param("include", "Include (globs)", LIST, placeholder="all", repeat=True, metavar="GLOB",
                    help="graft only source keys matching"),
-             Param("exclude", "Exclude (globs)", LIST, placeholder="fc.*", repeat=True, metavar="GLOB",
+             Param("exclude", "Exclude (globs)", LIST, placeholder="e.g. fc.*", repeat=True, metavar="GLOB",
                    help="leave out source keys matching"),
              Param("skip_mismatched", "Keep the target's tensor where shapes differ", CHECK, False,
                    help="keep the target's tensor where shapes differ")),

@@ -85,6 +85,7 @@ def test_graft_pretrained_backbone_into_a_fresh_head(qtbot, shell, tmp_path):
     assert not apply.isEnabled()
     rows = dialog.rows()
     assert rows[0][0] == "fc.weight" and rows[0][1].startswith("mismatch")  # what matters first
+    assert len(rows) == 2  # a refusal changes nothing: only its problems are listed
     shoot(dialog, "graft-refused")
 
     exclude = field(dialog, "Exclude (globs)")
@@ -119,6 +120,8 @@ def test_graft_pretrained_backbone_into_a_fresh_head(qtbot, shell, tmp_path):
     trigger(shell, "Edit", "Check compatibility with")
     compat = modal(qtbot, QDialog)
     assert "Compatible" in texts(compat) and "working copy of fresh10.pth (1 edit)" in texts(compat)
+    assert "nothing to fix" in texts(compat)
+    shoot(compat, "graft-compatible")
     press_button(compat, "Close")
     qtbot.waitUntil(lambda: not compat.isVisible(), timeout=TIMEOUT)
 

@@ -27,7 +27,7 @@ def add_command(sub: Any) -> None:
 
 def _diff(args) -> int:
     from ..core import open_checkpoint
-    from ..core.diff import CHANGED, MISMATCHED, ONLY_A, ONLY_B, diff
+    from ..core.diff import CHANGED, MISMATCHED, ONLY_A, ONLY_B, WITHIN_TOL, diff
     from ..core.edits import parse_maps
 
     # any failure is trouble, exit 2 (cli.main): 1 means "different", as in diff(1)
@@ -44,7 +44,10 @@ def _diff(args) -> int:
     verdict = "SAME" if rep.same else "DIFFERENT"
     tol = f" (atol {args.atol:g}, rtol {args.rtol:g})" if args.atol or args.rtol else " (exact)"
     total = rep.total_rel_change
-    print(f"{verdict}{tol}: {plural(c['identical'], 'identical tensor')}, {c['changed']} changed, "
+    within = rep.verdict_counts[WITHIN_TOL]
+    # the verdict and the counts agree: changed tensors within tolerance are said to be
+    changed_text = f"{c['changed']} changed" + (f" ({within} within tolerance)" if within else "")
+    print(f"{verdict}{tol}: {plural(c['identical'], 'identical tensor')}, {changed_text}, "
           f"{c['mismatched']} mismatched, {c['only_a']} only in A, {c['only_b']} only in B; "
           f"total relative change {number(total, 3)}")  # fmt: skip
     if rep.a_prefix or rep.b_prefix:
@@ -67,6 +70,8 @@ def _diff(args) -> int:
 
 def _extra(r) -> str:
     notes = []
+    if r.within_tol:
+        notes.append("within tolerance")
     if r.a_dtype != r.b_dtype:
         notes.append(f"{r.a_dtype}->{r.b_dtype}")
     if r.new_nan:

@@ -14,9 +14,13 @@ buffers, so memory stays bounded (a diff of two 1 GiB files does not map 2 GiB).
 
 from __future__ import annotations
 
+import csv
+import json
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,6 +28,7 @@ import torch
 from .checkpoint import Checkpoint, TensorEntry
 from .dtypes import check_computable
 from .edits.align import apply_maps
+from .export import atomic_write, csv_cell
 from .lazy import LazyTensor
 from .limits import DENSE_BYTES, check_work
 from .progress import CancelToken, ProgressFn, check, report
@@ -31,6 +36,11 @@ from .stats import CHUNK, _prepare, dense_values, iter_chunks, stored_elements
 from .tree import Node, split_key
 
 IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B = "identical", "changed", "mismatched", "only_a", "only_b"
+# not a status of its own (the JSON's "changed" list keeps these rows): a changed pair
+# whose every element is within atol + rtol*|b|, shown as such so rows agree with the verdict
+WITHIN_TOL = "within_tol"
+VERDICTS = (IDENTICAL, WITHIN_TOL, CHANGED, MISMATCHED, ONLY_A, ONLY_B)
+COMPARED = (IDENTICAL, CHANGED)  # statuses with values compared (metrics defined)
 
 
 @dataclass
@@ -57,8 +67,19 @@ class TensorDiff:
     a_l2sq: float = 0.0  # for module aggregates
     d_l2sq: float = 0.0
 
+    @property
+    def within_tol(self) -> bool:
+        """Changed, yet every element within ``atol + rtol*|b|`` and no NaN/Inf appeared."""
+        return self.status == CHANGED and self.outside_tol == 0 and self.new_nan == 0 and self.new_inf == 0
+
+    @property
+    def verdict(self) -> str:
+        """The status as the verdict sees it: :data:`WITHIN_TOL` for a changed row within tolerance."""
+        return WITHIN_TOL if self.within_tol else self.status
+
     def to_json(self) -> dict[str, Any]:
         doc = {k: v for k, v in asdict(self).items() if k not in ("a_l2sq", "d_l2sq")}
+        doc["within_tol"] = self.within_tol
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in doc.items()}
 
 
@@ -82,6 +103,14 @@ class DiffReport:
         return {s: len(self.by_status(s)) for s in (IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B)}
 
     @property
+    def verdict_counts(self) -> dict[str, int]:
+        """Rows per :attr:`TensorDiff.verdict` (changed rows within tolerance counted apart)."""
+        counts = dict.fromkeys(VERDICTS, 0)
+        for r in self.rows:
+            counts[r.verdict] += 1
+        return counts
+
+    @property
     def total_rel_change(self) -> float | None:
         """||A-B|| / ||A|| over every compared tensor (None where undefined)."""
         a = sum(r.a_l2sq for r in self.rows if r.status in (IDENTICAL, CHANGED))
@@ -92,8 +121,7 @@ class DiffReport:
     @property
     def same(self) -> bool:
         """Same keys and shapes, and every element within atol + rtol*|b|."""
-        structural = not (self.by_status(MISMATCHED) or self.by_status(ONLY_A) or self.by_status(ONLY_B))
-        return structural and all(r.outside_tol == 0 and r.new_nan == 0 and r.new_inf == 0 for r in self.rows)
+        return all(r.status == IDENTICAL or r.within_tol for r in self.rows)
 
     def modules(self) -> dict[str, float | None]:
         """Relative change of every module prefix (``layer1``, ``layer1.0`` ...), in model order."""
@@ -386,12 +414,12 @@ class DiffNode(Node):
     """A module (inner) or tensor (leaf, ``diff`` set) of the aligned diff tree."""
 
     diff: TensorDiff | None = None
-    rel_change: float | None = None  # ||A-B|| / ||A|| over the subtree's compared tensors
-    counts: dict[str, int] = field(default_factory=dict)
-    worst: str = IDENTICAL  # the most notable status below: mismatched > only_* > changed > identical
+    rel_change: float | None = None  # ||A-B|| / ||A|| over the subtree's compared tensors; None: none compared
+    counts: dict[str, int] = field(default_factory=dict)  # rows below per TensorDiff.verdict
+    worst: str = IDENTICAL  # the most notable verdict below: mismatched > only_* > changed > within_tol > identical
 
 
-_RANK = {MISMATCHED: 4, ONLY_A: 3, ONLY_B: 3, CHANGED: 2, IDENTICAL: 1}
+_RANK = {MISMATCHED: 5, ONLY_A: 4, ONLY_B: 4, CHANGED: 3, WITHIN_TOL: 2, IDENTICAL: 1}
 
 
 def diff_tree(report: DiffReport) -> DiffNode:
@@ -405,33 +433,66 @@ def diff_tree(report: DiffReport) -> DiffNode:
                 child = node.add(DiffNode(part, f"{node.path}.{part}" if node.path else part, node))
             node = child
         node.diff = r
-    sums: dict[int, list[float]] = {}
+    sums: dict[int, list[float]] = {}  # per node: ||A||^2, ||B-A||^2, compared tensors
     for node in reversed(list(root.walk())):
         node.number_children()
-        acc = [0.0, 0.0]
+        acc = [0.0, 0.0, 0]
         counts: dict[str, int] = {}
         worst = IDENTICAL
         if node.diff is not None:
-            counts[node.diff.status] = 1
-            worst = node.diff.status
-            if node.diff.status in (IDENTICAL, CHANGED):
-                acc = [node.diff.a_l2sq, node.diff.d_l2sq]
+            worst = node.diff.verdict
+            counts[worst] = 1
+            if node.diff.status in COMPARED:
+                acc = [node.diff.a_l2sq, node.diff.d_l2sq, 1]
         for c in node.children:
-            a, d = sums.pop(id(c))
+            a, d, n = sums.pop(id(c))
             acc[0] += a
             acc[1] += d
+            acc[2] += n
             for k, v in c.counts.items():
                 counts[k] = counts.get(k, 0) + v
             worst = c.worst if _RANK[c.worst] > _RANK[worst] else worst
         sums[id(node)] = acc
         node.counts, node.worst = counts, worst
-        node.rel_change = math.sqrt(acc[1] / acc[0]) if acc[0] > 0 else (0.0 if acc[1] == 0 else None)
+        if not acc[2]:
+            node.rel_change = None  # only mismatched or one-sided tensors: nothing was measured
+        else:
+            node.rel_change = math.sqrt(acc[1] / acc[0]) if acc[0] > 0 else (0.0 if acc[1] == 0 else None)
     return root
 
 
 def layers(root: DiffNode) -> list[DiffNode]:
     """Modules that hold tensors directly (``layer1.0``, ``fc``), in model order."""
     return [n for n in root.walk() if n.children and any(c.diff is not None and not c.children for c in n.children)]
+
+
+CSV_COLUMNS = ("key", "status", "within_tol", "a_key", "b_key", "a_shape", "b_shape", "a_dtype", "b_dtype",
+               "numel", "rel_l2", "max_abs", "mean_abs", "cosine", "frac_changed", "outside_tol", "new_nan",
+               "new_inf")  # fmt: skip
+
+
+def export_csv(report: DiffReport, path: str | os.PathLike) -> Path:
+    """One row per aligned key, in report order; empty cells where a metric is undefined
+    (mismatched and one-sided keys). Written atomically."""
+    with atomic_write(path, "w") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for r in report.rows:
+            doc = r.to_json()
+            for side in ("a_shape", "b_shape"):
+                doc[side] = "x".join(map(str, doc[side])) if doc[side] is not None else None
+            if r.status not in COMPARED:
+                doc["new_nan"] = doc["new_inf"] = doc["outside_tol"] = None  # not measured, not zero
+            writer.writerow([csv_cell(doc[c]) for c in CSV_COLUMNS])
+    return Path(path)
+
+
+def export_json(report: DiffReport, path: str | os.PathLike) -> Path:
+    """The ``ckpt diff --json`` document (:meth:`DiffReport.to_json`), written atomically."""
+    text = json.dumps(report.to_json(), indent=2, allow_nan=False)
+    with atomic_write(path, "w") as f:
+        f.write(text + "\n")
+    return Path(path)
 
 
 @dataclass

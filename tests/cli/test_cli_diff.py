@@ -224,6 +224,8 @@ def test_prefix_maps_align_encoder_with_backbone(runs):
 def test_bfloat16_is_the_same_within_rtol_and_different_exactly(runs):
     out = runs.run("bf16_rtol", 0).stdout
     assert out.startswith("SAME (atol 0, rtol 0.01):")
+    # the counts agree with SAME: the changed tensors are said to be within tolerance
+    assert "changed (" in out.splitlines()[0] and "within tolerance)" in out.splitlines()[0]
     out = runs.run("bf16_exact", 1).stdout
     assert out.startswith("DIFFERENT (exact):")
     assert "float32->bfloat16" in out

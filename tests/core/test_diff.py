@@ -20,7 +20,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from ckptviewer.core import Cancelled, CancelToken, open_checkpoint
-from ckptviewer.core.diff import CHANGED, IDENTICAL, MISMATCHED, ONLY_A, ONLY_B, DiffReport, diff
+from ckptviewer.core.diff import (
+    CHANGED,
+    IDENTICAL,
+    MISMATCHED,
+    ONLY_A,
+    ONLY_B,
+    WITHIN_TOL,
+    DiffReport,
+    diff,
+    diff_tree,
+    export_csv,
+    export_json,
+)
 from ckptviewer.core.stats import CHUNK
 from tests.models import SmallNet, ddp_state_dict, training_checkpoint
 
@@ -528,3 +540,37 @@ def test_cancel_raises_cancelled(tmp_path):
 
         # the token is per call: a fresh one runs to the end
         assert diff(ca, cb, cancel=CancelToken()).counts[CHANGED] > 0
+
+
+def test_rows_within_tolerance_agree_with_the_verdict_and_unmeasured_modules_have_no_change(tmp_path):
+    a = {"enc.w": torch.ones(4), "enc.b": torch.zeros(2), "head.w": torch.ones(3, 2), "fc.w": torch.ones(2)}
+    b = {"enc.w": torch.ones(4) + 1e-5, "enc.b": torch.zeros(2), "head.w": torch.ones(4, 2), "fc.w": torch.ones(2) * 3}
+    rep = diff_objects(tmp_path, a, b, atol=1e-3)
+    r = rows(rep)
+    assert r["enc.w"].status == CHANGED and r["enc.w"].within_tol and r["enc.w"].verdict == WITHIN_TOL
+    assert not r["fc.w"].within_tol and r["fc.w"].verdict == CHANGED
+    assert rep.verdict_counts == {IDENTICAL: 1, WITHIN_TOL: 1, CHANGED: 1, MISMATCHED: 1, ONLY_A: 0, ONLY_B: 0}
+    assert rep.counts[CHANGED] == 2  # the JSON's counts keep their meaning; each changed row says within_tol
+    assert {c["key"]: c["within_tol"] for c in rep.to_json()["changed"]} == {"enc.w": True, "fc.w": False}
+    tree = diff_tree(rep)
+    assert tree.find("head").rel_change is None  # only a mismatched pair below: nothing measured, not 0
+    assert tree.find("enc").worst == WITHIN_TOL and tree.find("enc").counts == {WITHIN_TOL: 1, IDENTICAL: 1}
+    only_equal = diff_objects(tmp_path, {"w": torch.ones(4)}, {"w": torch.ones(4) + 1e-5}, atol=1e-3)
+    assert only_equal.same and only_equal.verdict_counts[WITHIN_TOL] == 1
+
+
+def test_exports_write_the_json_document_and_one_csv_row_per_key(tmp_path):
+    import csv
+
+    a = {"w": torch.ones(4), "gone": torch.ones(1), "m": torch.ones(2)}
+    b = {"w": torch.ones(4) * 2, "new": torch.ones(1), "m": torch.ones(3)}
+    rep = diff_objects(tmp_path, a, b)
+    doc = json.loads(export_json(rep, tmp_path / "d.json").read_text())
+    assert doc == json.loads(json.dumps(rep.to_json()))
+    with export_csv(rep, tmp_path / "d.csv").open(newline="") as f:
+        table = {row["key"]: row for row in csv.DictReader(f)}
+    assert set(table) == {"w", "gone", "new", "m"} and table["m"]["status"] == MISMATCHED
+    assert table["m"]["a_shape"] == "2" and table["m"]["b_shape"] == "3" and table["m"]["new_nan"] == ""
+    assert float(table["w"]["max_abs"]) == 1.0 and table["w"]["within_tol"] == "False"
+    assert table["gone"]["b_shape"] == "" and table["new"]["status"] == ONLY_B
+    assert not list(tmp_path.glob(".*.part"))

@@ -1,50 +1,136 @@
-"""File ▸ Compare with…: choose the other checkpoint and open a comparison window."""
+"""File ▸ Compare with ▸ …: the other open tabs, the original on disk, or a file; and the
+comparison windows opened from one main window."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu
 
-from .text import elide, plain_input_dialog
+from ..app.document import CLOSED, OPENED
+from .text import elide, mnemonic_safe, tooltip
 
 FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
-BROWSE = "Another file…"
+ORIGINAL = "&Original on disk"
+NO_TABS = "No other open tabs"
 
 
 class Comparisons:
-    """The comparison windows opened from one main window (closed with it)."""
+    """The Compare with submenu of one main window, and the comparison windows it opened
+    (closed with it)."""
 
-    def __init__(self, parent: QWidget, report_error: Callable[[str, str], None]) -> None:
-        self.parent = parent
+    def __init__(self, parent: Any, report_error: Any) -> None:
+        self.parent = parent  # the MainWindow: its document, device and tab shell are read when needed
         self.report_error = report_error
         self.windows: list = []  # DiffWindow; the module is imported when first used (start-up time)
+        self.menu: QMenu | None = None
+        self._watching = False
 
-    def choose(self, path: Path, others: list[str], device: str) -> None:
-        """Compare ``path`` with one of ``others`` (the other open tabs) or a file chosen in a dialog."""
-        if others:
-            dialog = QInputDialog(self.parent)
-            dialog.setWindowTitle("Compare with")
-            dialog.setLabelText(f"Compare {elide(path.name)} with:")
-            dialog.setComboBoxItems([*others, BROWSE])  # combo box items are plain text
-            dialog.setComboBoxEditable(False)
-            plain_input_dialog(dialog)
-            if not dialog.exec():
-                return
-            if dialog.textValue() != BROWSE:
-                self.open(path, dialog.textValue(), device)
-                return
+    # --- the submenu ----------------------------------------------------------------------
+
+    def build_menu(self, parent_menu: QMenu) -> QMenu:
+        """File ▸ Compare with ▸ [other tabs] / Original on disk / File…, filled when it opens.
+
+        The fixed entries are made once so that File…'s shortcut (Ctrl+D) works while the
+        menu is closed; the tab entries are rebuilt each time the menu opens.
+        """
+        menu = parent_menu.addMenu("Compare &with")
+        self.menu = menu
+        self.tabs_end = menu.addSeparator()
+        self.original_action = QAction(ORIGINAL, menu)
+        self.original_action.triggered.connect(self.compare_working_copy)
+        menu.addAction(self.original_action)
+        menu.addSeparator()
+        self.file_action = QAction("&File…", menu)
+        self.file_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.file_action.triggered.connect(self.choose_file)
+        menu.addAction(self.file_action)
+        self.tab_actions: list[QAction] = []
+        menu.aboutToShow.connect(self.refresh_menu)
+        self.parent.doc.changed.connect(lambda _what: self.refresh_menu())  # enabled exactly when it can act
+        self.refresh_menu()
+        return menu
+
+    def refresh_menu(self) -> None:
+        """The other open tabs as entries; Original on disk enabled only when there are edits."""
+        assert self.menu is not None
+        for action in self.tab_actions:
+            self.menu.removeAction(action)
+            action.deleteLater()
+        self.tab_actions = []
+        shell = getattr(self.parent, "shell", None)
+        others = [p for p in (shell.other_paths(self.parent) if shell is not None else [])]
+        for other in others:
+            # a file name as a menu entry: "&" shown as itself; the full path on hover
+            action = QAction(mnemonic_safe(elide(Path(other).name, 60)), self.menu)
+            action.setToolTip(tooltip(other))
+            action.setStatusTip(str(other))
+            action.triggered.connect(lambda _=False, o=other: self.compare_with(o))
+            self.tab_actions.append(action)
+        if not others:
+            placeholder = QAction(NO_TABS, self.menu)
+            placeholder.setEnabled(False)  # says why no tab is offered; it cannot act
+            self.tab_actions.append(placeholder)
+        self.menu.insertActions(self.tabs_end, self.tab_actions)
+        self.menu.setToolTipsVisible(True)
+        doc = self.parent.doc
+        self.original_action.setEnabled(doc.is_open and doc.n_edits > 0)
+        self.original_action.setToolTip(
+            "The working copy (with its edits) against the file as opened"
+            if doc.n_edits
+            else "Available after an edit: compares the working copy with the file as opened"
+        )
+        self.file_action.setEnabled(doc.is_open)
+
+    # --- what each entry does -------------------------------------------------------------
+
+    def compare_with(self, other: str | os.PathLike):
+        """The open file (A) against ``other`` (B), both read from disk."""
+        path = self.parent.path
+        return self.open(path, other, self.parent.device) if path is not None else None
+
+    def choose_file(self) -> None:
+        """Ask for a file, then compare the open file with it."""
+        path = self.parent.path
+        if path is None:
+            return
         other, _ = QFileDialog.getOpenFileName(self.parent, "Compare with", str(path.parent), FILE_FILTER)
         if other:
-            self.open(path, other, device)
+            self.compare_with(other)
 
-    def open(self, a: str | os.PathLike, b: str | os.PathLike, device: str):
-        """A comparison window of ``a`` against ``b``; its errors reach the main window's error path."""
+    def compare_working_copy(self):
+        """The file as opened (A) against the working copy with its edits (B): B − A is what the edits did."""
+        doc = self.parent.doc
+        if doc.ckpt is None or doc.path is None:
+            return None
+        if not self._watching:
+            # the comparison borrows the document's checkpoints: when the document lets
+            # them go (another file, closed), a window reading them must go too
+            doc.changed.connect(self._document_changed)
+            self._watching = True
+        working = doc.ckpt
+        window = self.open(
+            working.opened, working, self.parent.device,
+            a_name=f"{doc.path.name} (on disk)", b_name=doc.describe(),
+        )  # fmt: skip
+        window.borrowed = True
+        return window
+
+    def _document_changed(self, what: str) -> None:
+        if what in (OPENED, CLOSED):
+            for window in self.windows:
+                if getattr(window, "borrowed", False):
+                    window.close()
+
+    def open(self, a: Any, b: Any, device: str, a_name: str | None = None, b_name: str | None = None):
+        """A comparison window of ``a`` against ``b`` (paths or open checkpoints), brought to
+        the front; its errors reach the main window's error path."""
         from .diff_view import DiffWindow
 
-        window = DiffWindow(a, b, device=device)
+        window = DiffWindow(a, b, device=device, a_name=a_name, b_name=b_name)
         window.error_reported.connect(self.report_error)
         # closed comparison windows are dropped here (not deleted on close: no dangling pointers)
         self.windows = [w for w in self.windows if w.isVisible()] + [window]

@@ -8,32 +8,63 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QLocale, QModelIndex, QPointF, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QCursor,
+    QDoubleValidator,
+    QFont,
+    QFontMetricsF,
+    QKeySequence,
+    QValidator,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
+    QToolTip,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core import open_checkpoint
-from ..core.diff import CHANGED, IDENTICAL, MISMATCHED, ONLY_A, ONLY_B, DiffNode, diff, diff_tree, inspect_pair, layers
+from ..core.checkpoint import Checkpoint
+from ..core.diff import (
+    CHANGED,
+    COMPARED,
+    IDENTICAL,
+    MISMATCHED,
+    ONLY_A,
+    ONLY_B,
+    WITHIN_TOL,
+    DiffNode,
+    DiffReport,
+    diff,
+    diff_tree,
+    export_csv,
+    export_json,
+    inspect_pair,
+    layers,
+)
 from ..formatting import number, shape_str
 from .node_model import NodeModel, refilter
 from .progress import ProgressIndicator
@@ -41,55 +72,92 @@ from .tensor_panel import HeatmapView
 from .text import elide, esc, printable, tooltip, window_title
 from .workers import TaskRunner
 
+DASH = "—"  # a metric that was not measured (mismatched or one-sided keys), never 0
 STATUS_COLORS = {
-    IDENTICAL: QColor("#8a8a8a"), CHANGED: QColor("#1565c0"), MISMATCHED: QColor("#c62828"),
-    ONLY_A: QColor("#e65100"), ONLY_B: QColor("#6a1b9a"),
+    IDENTICAL: QColor("#8a8a8a"), WITHIN_TOL: QColor("#2e7d32"), CHANGED: QColor("#1565c0"),
+    MISMATCHED: QColor("#c62828"), ONLY_A: QColor("#e65100"), ONLY_B: QColor("#6a1b9a"),
 }  # fmt: skip
-STATUS_LABELS = {IDENTICAL: "identical", CHANGED: "changed", MISMATCHED: "mismatched", ONLY_A: "only in A",
-                 ONLY_B: "only in B"}  # fmt: skip
+STATUS_LABELS = {IDENTICAL: "identical", WITHIN_TOL: "within tolerance", CHANGED: "changed",
+                 MISMATCHED: "mismatched", ONLY_A: "only in A", ONLY_B: "only in B"}  # fmt: skip
 HEADERS = ("Name", "Status", "Rel. change", "max |a−b|", "Cosine", "Changed")
 FILTERS = ("All", "Changed only", "Mismatched only", "Hide identical")
 
 
+def status_label(verdict: str, exact: bool) -> str:
+    """How a row's verdict reads: a changed tensor equal in value under exact comparison
+    (another dtype, -0.0 vs 0.0) is "equal values", not "within tolerance"."""
+    return "equal values" if verdict == WITHIN_TOL and exact else STATUS_LABELS[verdict]
+
+
+def module_status(counts: dict[str, int], worst: str, exact: bool) -> str:
+    """A module's status: what is notable below it, counted ("2 changed, 1 mismatched")."""
+    short = {MISMATCHED: "mismatched", ONLY_A: "only in A", ONLY_B: "only in B", CHANGED: "changed"}
+    parts = [f"{counts[v]} {label}" for v, label in short.items() if counts.get(v)]
+    return ", ".join(parts) if parts else status_label(worst, exact)
+
+
 class DiffModel(NodeModel):
-    """Qt adapter over core's DiffNode tree."""
+    """Qt adapter over core's DiffNode tree; rows speak the verdict's words."""
 
     headers = HEADERS
 
     def __init__(self, parent=None) -> None:
         super().__init__(DiffNode("", ""), parent)
+        self.exact = True  # the tolerance of the report shown: 0 and 0
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if section == len(HEADERS) - 1 and orientation == Qt.Orientation.Horizontal:
+            # with a tolerance the fraction that matters is what falls outside it
+            if role == Qt.ItemDataRole.DisplayRole and not self.exact:
+                return "Outside tol."
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "Elements that differ" if self.exact else "Elements outside atol + rtol·|b|"
+        return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         node: DiffNode = index.internalPointer()
         col, r = index.column(), node.diff
-        status = r.status if r is not None else node.worst
+        verdict = r.verdict if r is not None else node.worst
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return printable(node.name)
-            if col == 1:
-                if r is not None:
-                    return STATUS_LABELS[r.status]
-                changed = node.counts.get(CHANGED, 0)
-                return f"{changed} changed" if changed else STATUS_LABELS[node.worst]
-            if col == 2:
-                return number(node.rel_change, 3)
-            if r is None:
-                return ""
-            if col == 3:
-                return number(r.max_abs, 3)
-            if col == 4:
-                return number(r.cosine, 6)
-            return f"{r.frac_changed:.1%}" if r.frac_changed is not None else ""
+            return self._text(node, col)
         if role == Qt.ItemDataRole.ForegroundRole and col in (0, 1):
-            return QBrush(STATUS_COLORS[status])
+            return QBrush(STATUS_COLORS[verdict])
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and r is not None:
-            return tooltip(f"{printable(r.key)}\nA: {shape_str(r.a_shape or [])} {r.a_dtype or '-'}\n"
-                           f"B: {shape_str(r.b_shape or [])} {r.b_dtype or '-'}")  # fmt: skip
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if r is not None:
+                return tooltip(f"{printable(r.key)}: {status_label(r.verdict, self.exact)}\n"
+                               f"A: {shape_str(r.a_shape or [])} {r.a_dtype or DASH}\n"
+                               f"B: {shape_str(r.b_shape or [])} {r.b_dtype or DASH}")  # fmt: skip
+            lines = [f"{n} {status_label(v, self.exact)}" for v, n in node.counts.items()]
+            return tooltip(f"{printable(node.path)}\n" + "\n".join(lines))
         return None
+
+    def _text(self, node: DiffNode, col: int) -> str:
+        r = node.diff
+        if col == 0:
+            return printable(node.name)
+        if col == 1:
+            return status_label(r.verdict, self.exact) if r is not None else module_status(node.counts, node.worst,
+                                                                                           self.exact)  # fmt: skip
+        if col == 2:
+            return DASH if node.rel_change is None else number(node.rel_change, 3)
+        if r is None:
+            return ""
+        if r.status not in COMPARED:
+            return DASH
+        identical = r.status == IDENTICAL
+        if col == 3:
+            return "0" if identical else number(r.max_abs, 3)
+        if col == 4:
+            if identical:
+                return "1" if r.a_l2sq > 0 else DASH
+            return DASH if r.cosine is None else number(r.cosine, 6)
+        if self.exact:
+            return f"{(r.frac_changed or 0.0):.1%}"
+        return f"{r.outside_tol / max(r.numel, 1):.1%}"
 
 
 class DiffFilter(QSortFilterProxyModel):
@@ -107,7 +175,7 @@ class DiffFilter(QSortFilterProxyModel):
             return self.mode == FILTERS[0]
         status = node.diff.status
         if self.mode == "Changed only":
-            return status == CHANGED
+            return node.diff.verdict == CHANGED  # within tolerance is not what a user looks for here
         if self.mode == "Mismatched only":
             return status in (MISMATCHED, ONLY_A, ONLY_B)
         if self.mode == "Hide identical":
@@ -115,10 +183,27 @@ class DiffFilter(QSortFilterProxyModel):
         return True
 
 
+def tick_step(widths: Sequence[float], px_per_item: float, gap: float) -> int:
+    """Label every ``step``-th item so that no two labels overlap.
+
+    Labels are centred on their items; two labels ``step`` items apart are
+    ``step * px_per_item`` pixels apart, and neither reaches further than half the widest
+    label towards the other, so ``step * px_per_item >= widest + gap`` keeps them apart.
+    """
+    if not widths:
+        return 1
+    if px_per_item <= 0:
+        return len(widths)
+    return max(1, math.ceil((max(widths) + gap) / px_per_item))
+
+
 class LayerChart(pg.PlotWidget):
-    """Relative change per layer, in model order; clicking a bar selects the layer."""
+    """Relative change per layer, in model order; clicking a bar selects the layer, hovering
+    names it. Labels are thinned to what fits (recomputed on resize and zoom)."""
 
     layer_clicked = Signal(str)
+    GAP = 12.0  # pixels between two labels
+    LONGEST = 180.0  # a label is elided in the middle beyond this many pixels
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -127,55 +212,142 @@ class LayerChart(pg.PlotWidget):
         self.showGrid(y=True, alpha=0.2)
         self.bars: pg.BarGraphItem | None = None
         self.paths: list[str] = []
-        self.values: list[float] = []
+        self.values: list[float | None] = []
         self.log = False
+        self.tick_font = QFont(self.font())
+        self.getAxis("bottom").setStyle(tickFont=self.tick_font)  # the font the labels are measured in
         self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._hovered)
+        vb = self.getPlotItem().vb
+        vb.sigResized.connect(self.fit_labels)
+        vb.sigXRangeChanged.connect(self.fit_labels)
 
     def set_layers(self, nodes: list[DiffNode], log: bool) -> None:
+        """Draw one bar per layer (coloured by its verdict) and label what fits."""
         self.paths = [n.path for n in nodes]
-        self.values = [n.rel_change or 0.0 for n in nodes]
+        self.values = [n.rel_change for n in nodes]
         self.log = log
         if self.bars is not None:
             self.removeItem(self.bars)
-        floor = min([v for v in self.values if v > 0] or [1e-12]) / 10
-        heights = [math.log10(max(v, floor)) - math.log10(floor) for v in self.values] if log else self.values
-        brushes = [pg.mkBrush("#1565c0" if v > 0 else "#bdbdbd") for v in self.values]
+        measured = [v or 0.0 for v in self.values]
+        floor = min([v for v in measured if v > 0] or [1e-12]) / 10
+        heights = [math.log10(max(v, floor)) - math.log10(floor) for v in measured] if log else measured
+        brushes = [pg.mkBrush(STATUS_COLORS[n.worst if n.worst in (CHANGED, WITHIN_TOL) else IDENTICAL])
+                   for n in nodes]  # fmt: skip
         self.bars = pg.BarGraphItem(x=list(range(len(nodes))), height=heights, width=0.8, brushes=brushes)
         self.addItem(self.bars)
-        step = max(1, math.ceil(len(nodes) / 8))  # about 8 readable labels; hover a bar for the rest
-        ticks = [(i, elide(n.path, 40)) for i, n in enumerate(nodes) if i % step == 0]  # drawn as plain text
-        self.getAxis("bottom").setTicks([ticks])
         self.setLabel("left", "relative change (log)" if log else "relative change ‖B−A‖/‖A‖")
         self.getPlotItem().autoRange()
+        self.fit_labels()
+
+    def fit_labels(self, *_args: object) -> None:
+        """Label as many layers as fit without overlapping; hovering a bar names any layer."""
+        axis = self.getAxis("bottom")
+        if not self.paths:
+            axis.setTicks([[]])
+            return
+        vb = self.getPlotItem().vb
+        px = abs(vb.mapViewToScene(QPointF(1, 0)).x() - vb.mapViewToScene(QPointF(0, 0)).x())
+        metrics = QFontMetricsF(self.tick_font)
+        longest = max(48.0, min(self.LONGEST, vb.width() / 3))
+        # drawn as plain text by the axis; control characters made visible first
+        labels = [metrics.elidedText(printable(p), Qt.TextElideMode.ElideMiddle, longest) for p in self.paths]
+        step = tick_step([metrics.horizontalAdvance(t) for t in labels], px, self.GAP)
+        axis.setTicks([[(i, labels[i]) for i in range(0, len(labels), step)]])
+
+    def _index_at(self, scene_pos) -> int | None:
+        x = self.getPlotItem().vb.mapSceneToView(scene_pos).x()
+        i = round(x)
+        return i if self.paths and 0 <= i < len(self.paths) and abs(x - i) <= 0.45 else None
 
     def _clicked(self, event) -> None:
-        if not self.paths:
-            return
-        x = self.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
-        i = round(x)
-        if 0 <= i < len(self.paths):
+        i = self._index_at(event.scenePos())
+        if i is not None:
             self.layer_clicked.emit(self.paths[i])
+
+    def _hovered(self, scene_pos) -> None:
+        i = self._index_at(scene_pos) if self.getPlotItem().vb.sceneBoundingRect().contains(scene_pos) else None
+        if i is None:
+            QToolTip.hideText()
+            return
+        value = self.values[i]
+        text = f"{printable(self.paths[i])}\nrelative change {DASH if value is None else number(value, 4)}"
+        QToolTip.showText(QCursor.pos(), tooltip(text), self)
+
+
+class ToleranceEdit(QLineEdit):
+    """A tolerance as typed: plain or scientific notation (``1e-3``), never negative; shown
+    exactly as typed (a spin box would turn ``1e-3`` into 13)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("0", parent)
+        validator = QDoubleValidator(0.0, 1e300, -1, self)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        validator.setLocale(QLocale.c())  # "1e-3" and "0.001" whatever the system's decimal comma
+        self.setValidator(validator)
+        self.setPlaceholderText("0")
+        self.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00000000") + 16)
+
+    def value(self) -> float | None:
+        """The tolerance, or None while what is typed is not a number yet (``1e``)."""
+        text = self.text().strip()
+        if not text:
+            return 0.0
+        state = self.validator().validate(text, 0)
+        if (state[0] if isinstance(state, tuple) else state) != QValidator.State.Acceptable:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value if math.isfinite(value) and value >= 0 else None
+
+    def setValue(self, value: float) -> None:
+        self.setText(f"{value:g}")
 
 
 class DiffWindow(QMainWindow):
-    """Compare checkpoint A with checkpoint B."""
+    """Compare checkpoint A with checkpoint B (files, or checkpoints already open)."""
 
     ready = Signal(object)  # DiffReport
     pair_shown = Signal(str)
     error_reported = Signal(str, str)  # message, details
+    exported = Signal(object)  # Path
 
-    def __init__(self, a: str | os.PathLike, b: str | os.PathLike, device: str = "auto", parent=None) -> None:
+    def __init__(
+        self,
+        a: str | os.PathLike | Checkpoint,
+        b: str | os.PathLike | Checkpoint,
+        device: str = "auto",
+        parent=None,
+        a_name: str | None = None,
+        b_name: str | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.a_path, self.b_path, self.device = Path(a), Path(b), device
-        self.a = self.b = self.report = self.tree_root = None
+        # a side is a file to open, or a checkpoint already open (a working copy)
+        self.a = a if isinstance(a, Checkpoint) else None
+        self.b = b if isinstance(b, Checkpoint) else None
+        self.a_path = a.path if isinstance(a, Checkpoint) else Path(a)
+        self.b_path = b.path if isinstance(b, Checkpoint) else Path(b)
+        self.a_name, self.b_name = a_name or self.a_path.name, b_name or self.b_path.name
+        self.device = device
+        self.report: DiffReport | None = None
+        self.tree_root: DiffNode | None = None
+        self.borrowed = False  # holds a document's checkpoints (closed when the document lets them go)
+        self._fronted = False
         self.runner = TaskRunner(self)
-        self.setWindowTitle(f"{window_title(self.a_path.name)} ↔ {window_title(self.b_path.name)} — ckptviewer")
         self.resize(1280, 820)
         self._build()
+        self._build_menus()
+        self._retitle()
         self.runner.report_error = self._failed
         self.runner.progress.connect(lambda _s, p: self.progress.set_progress(p.fraction, self.runner.label()))
         self.runner.busy_changed.connect(self._busy)
         self.recompute()
+
+    def _retitle(self) -> None:
+        self.setWindowTitle(f"{window_title(elide(self.a_name, 80))} ↔ {window_title(elide(self.b_name, 80))} "
+                            "— ckptviewer")  # fmt: skip
 
     def _build(self) -> None:
         top = self._build_toolbar()
@@ -209,33 +381,76 @@ class DiffWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel)
 
-    def _build_toolbar(self) -> QHBoxLayout:
-        """The verdict, the tolerances (recomputed after typing stops) and the row filter."""
+    def _build_menus(self) -> None:
+        """File: export as CSV / JSON, Close (Ctrl+W, Esc); View: Swap A and B."""
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.export_csv_action)
+        file_menu.addAction(self.export_json_action)
+        file_menu.addSeparator()
+        self.close_action = QAction("&Close", self)
+        self.close_action.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)])
+        self.close_action.triggered.connect(self.close)
+        file_menu.addAction(self.close_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.swap_action)
+        view_menu.addAction(self.log_action)
+
+    def _build_toolbar(self) -> QVBoxLayout:
+        """The verdict on its own line; below it Swap, the tolerances (recomputed after typing
+        stops or on Enter), the row filter and the exports."""
         self.summary = QLabel("Comparing…")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.atol = QDoubleSpinBox()
-        self.rtol = QDoubleSpinBox()
-        for box in (self.atol, self.rtol):
-            box.setDecimals(8)
-            box.setRange(0, 1e6)
-            box.setSingleStep(1e-4)
-        self.rtol.setValue(0.0)
+        self.swap_action = QAction("&Swap A and B", self)
+        self.swap_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
+        self.swap_action.setToolTip("Swap A and B and compare again (B − A becomes A − B)")
+        self.swap_action.triggered.connect(self.swap)
+        self.export_csv_action = QAction("Export as &CSV…", self)
+        self.export_csv_action.triggered.connect(lambda: self.choose_export("csv"))
+        self.export_json_action = QAction("Export as &JSON…", self)
+        self.export_json_action.triggered.connect(lambda: self.choose_export("json"))
+        for action in (self.export_csv_action, self.export_json_action):
+            action.setEnabled(False)  # until there is a comparison to export
+        self.atol = ToleranceEdit()
+        self.rtol = ToleranceEdit()
+        self.atol.setToolTip("Absolute tolerance: |a−b| ≤ atol + rtol·|b| counts as equal (1e-3 or 0.001)")
+        self.rtol.setToolTip("Relative tolerance, as in torch.allclose (1e-3 or 0.001)")
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(400)
-        self._debounce.timeout.connect(self.recompute)
-        self.atol.valueChanged.connect(self._debounce.start)
-        self.rtol.valueChanged.connect(self._debounce.start)
+        self._debounce.timeout.connect(self._tolerance_changed)
+        for box in (self.atol, self.rtol):
+            box.textEdited.connect(self._debounce.start)
+            box.returnPressed.connect(self._tolerance_changed)
         self.filter = QComboBox()
         self.filter.addItems(FILTERS)
         self.log = QCheckBox("Log scale")
-        top = QHBoxLayout()
-        top.addWidget(self.summary, 1)
+        self.log_action = QAction("&Log scale", self)
+        self.log_action.setCheckable(True)
+        self.log_action.toggled.connect(self.log.setChecked)  # one state, two ways to reach it
+        self.log.toggled.connect(self.log_action.setChecked)
+        row = QHBoxLayout()
+        row.addWidget(self._tool_button(self.swap_action))
+        row.addSpacing(12)
         for label, w in (("atol", self.atol), ("rtol", self.rtol), ("Show", self.filter)):
-            top.addWidget(QLabel(label))
-            top.addWidget(w)
+            caption = QLabel(label)
+            caption.setBuddy(w)
+            row.addWidget(caption)
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self._tool_button(self.export_csv_action))
+        row.addWidget(self._tool_button(self.export_json_action))
+        top = QVBoxLayout()
+        top.addWidget(self.summary)
+        top.addLayout(row)
         return top
+
+    @staticmethod
+    def _tool_button(action: QAction) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        return button
 
     def _build_tree(self) -> None:
         """The aligned tree of both checkpoints, filtered by the toolbar's Show."""
@@ -246,10 +461,15 @@ class DiffWindow(QMainWindow):
         self.tree = QTreeView()
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(False)
-        for col, width in zip(range(1, len(HEADERS)), (92, 70, 70, 74, 62)):
-            self.tree.header().resizeSection(col, width)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        metrics = self.fontMetrics()
+        # wide enough for what the columns hold ("within tolerance", "0.000123", "99.9%")
+        for col, sample in zip(range(1, len(HEADERS)), ("within tolerance", "0.000123", "0.00123", "0.999999",
+                                                          "Outside tol.")):  # fmt: skip
+            header.resizeSection(col, metrics.horizontalAdvance(sample) + 16)
         self.tree.selectionModel().currentChanged.connect(self._selected)
 
     def _build_chart(self) -> QWidget:
@@ -261,7 +481,7 @@ class DiffWindow(QMainWindow):
         cl = QVBoxLayout(chart_box)
         cl.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("<b>Relative change per layer</b> (click a bar)"))
+        bar.addWidget(QLabel("<b>Relative change per layer</b> (click a bar; hover to name it)"))
         bar.addStretch(1)
         bar.addWidget(self.log)
         cl.addLayout(bar)
@@ -293,9 +513,25 @@ class DiffWindow(QMainWindow):
 
     # --- work ----------------------------------------------------------------------------
 
-    def recompute(self) -> None:
-        a_path, b_path, device = self.a_path, self.b_path, self.device
+    def tolerances(self) -> tuple[float, float] | None:
+        """(atol, rtol) as typed, or None while one of them is not a number yet."""
         atol, rtol = self.atol.value(), self.rtol.value()
+        return None if atol is None or rtol is None else (atol, rtol)
+
+    def _tolerance_changed(self) -> None:
+        self._debounce.stop()
+        tol = self.tolerances()
+        if tol is not None and self.report is not None and tol == (self.report.atol, self.report.rtol):
+            return  # Enter after the debounce already compared with these
+        self.recompute()
+
+    def recompute(self) -> None:
+        """Compare again with the tolerances typed (both files are opened once)."""
+        tol = self.tolerances()
+        if tol is None:
+            return  # "1e" while typing "1e-3": wait for a number
+        atol, rtol = tol
+        a_path, b_path, device = self.a_path, self.b_path, self.device
         a, b = self.a, self.b
 
         def work(progress, cancel):
@@ -306,9 +542,33 @@ class DiffWindow(QMainWindow):
 
         self.runner.start("diff", work, "Comparing", on_done=self._compared)
 
+    def swap(self) -> None:
+        """B becomes A and A becomes B; compared again (files already open are reused)."""
+        self.a, self.b = self.b, self.a
+        self.a_path, self.b_path = self.b_path, self.a_path
+        self.a_name, self.b_name = self.b_name, self.a_name
+        self._retitle()
+        self.summary.setText("Comparing…")
+        self.recompute()
+
     def _compared(self, result: Any) -> None:
         self.a, self.b, self.report, self.tree_root = result
         self._show()
+        if not self._fronted:
+            # `ckptviewer A B` and Compare with: the comparison is what was asked for, in front
+            self._fronted = True
+            self.to_front()
+
+    def to_front(self) -> None:
+        """Raise and activate this window (over the main window it was opened from)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self.to_front)  # after the window that opened it raised itself
 
     def _failed(self, message: str, details: str) -> None:
         self.summary.setText(f"<span style='color:#c62828'><b>Cannot compare:</b> {esc(message)}</span>")
@@ -319,35 +579,84 @@ class DiffWindow(QMainWindow):
         self.progress.setVisible(busy)
         self.cancel.setVisible(busy)
 
+    # --- export ----------------------------------------------------------------------------
+
+    def choose_export(self, kind: str) -> None:
+        """Ask where (next to A by default), then write the comparison as CSV or JSON."""
+        if self.report is None:
+            return
+        name = f"{self.a_path.stem}-vs-{self.b_path.stem}.diff.{kind}"
+        caption, pattern = ("CSV", "CSV (*.csv)") if kind == "csv" else ("JSON", "JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self, f"Export comparison as {caption}", str(self.a_path.parent / name),
+                                              pattern)  # fmt: skip
+        if path:
+            self.export(path, kind)
+
+    def export(self, path: str | os.PathLike, kind: str) -> None:
+        """Write the comparison shown to ``path`` (atomically); a failure reaches the error path."""
+        if self.report is None:
+            return
+        try:
+            written = (export_csv if kind == "csv" else export_json)(self.report, path)
+        except OSError as e:
+            message = f"Cannot export the comparison: {e.strerror or e}"
+            self.statusBar().showMessage(elide(message, 300), 10_000)
+            self.error_reported.emit(message, str(e))
+            return
+        self.statusBar().showMessage(f"Saved {elide(written, 200)}", 10_000)
+        self.exported.emit(written)
+
     # --- drawing -------------------------------------------------------------------------
 
     def _show(self) -> None:
         rep = self.report
-        c = rep.counts
-        verdict = ("<b style='color:#2e7d32'>same model</b>" if rep.same
-                   else "<b style='color:#c62828'>different</b>")  # fmt: skip
-        tol = f"within atol {self.atol.value():g}, rtol {self.rtol.value():g}"
+        assert rep is not None and self.tree_root is not None
+        counts = rep.verdict_counts
+        exact = not (rep.atol or rep.rtol)
+        tol = "exact" if exact else f"atol {rep.atol:g}, rtol {rep.rtol:g}"
+        if not rep.same:
+            verdict = "<b style='color:#c62828'>different</b>"
+        elif counts[IDENTICAL] == len(rep.rows):
+            verdict = "<b style='color:#2e7d32'>same model</b>, every tensor identical"
+        else:
+            # the rows say the same: every changed tensor is shown "within tolerance"
+            within = "equal in value" if exact else "within tolerance"
+            verdict = f"<b style='color:#2e7d32'>same model</b>, every change {within}"
         chips = " · ".join(
-            f"<span style='color:{STATUS_COLORS[s].name()}'>{c[s]} {STATUS_LABELS[s]}</span>"
-            for s in (IDENTICAL, CHANGED, MISMATCHED, ONLY_A, ONLY_B)
+            f"<span style='color:{STATUS_COLORS[v].name()}'>{n} {status_label(v, exact)}</span>"
+            for v, n in counts.items()
+            if n
         )
         aligned = ""
         if rep.a_prefix or rep.b_prefix:
-            a_p, b_p = rep.a_prefix or "—", rep.b_prefix or "—"
+            a_p, b_p = rep.a_prefix or DASH, rep.b_prefix or DASH
             aligned = f"<br>aligned by removing <code>{esc(a_p)}</code> from A, <code>{esc(b_p)}</code> from B"
-        a_name, b_name = esc(elide(self.a_path.name)), esc(elide(self.b_path.name))
+        a_name, b_name = esc(elide(self.a_name, 80)), esc(elide(self.b_name, 80))
         self.summary.setText(
-            f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}: {verdict} ({tol}) · {chips} · "
+            f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}<br>{verdict} ({tol}) · {chips} · "
             f"total relative change {number(rep.total_rel_change, 3)}{aligned}"
         )
-        assert self.tree_root is not None
+        for action in (self.export_csv_action, self.export_json_action):
+            action.setEnabled(True)
+        current = self.current_path()
+        self.model.exact = exact
         self.model.set_root(self.tree_root)
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(HEADERS) - 1)
         self.tree.expandToDepth(0)
         self._draw_chart()
-        first = next((r for r in rep.rows if r.status == CHANGED), rep.rows[0] if rep.rows else None)
-        if first is not None:
+        first = next((r for r in rep.rows if r.verdict == CHANGED), rep.rows[0] if rep.rows else None)
+        if current is not None and self.tree_root.find(current) is not None:
+            self.select(current)  # a new tolerance or a swap keeps what the user was looking at
+        elif first is not None:
             self.select(first.key)
         self.ready.emit(rep)
+
+    def current_path(self) -> str | None:
+        """The aligned key or module selected, if any."""
+        index = self.tree.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.node(self.proxy.mapToSource(index)).path
 
     def _draw_chart(self) -> None:
         if self.tree_root is not None:
@@ -367,30 +676,50 @@ class DiffWindow(QMainWindow):
         index = self.proxy.mapFromSource(self.model.index_of(node))
         if index.isValid():
             self.tree.scrollTo(index)
-            self.tree.setCurrentIndex(index)
+            if self.tree.currentIndex() == index:
+                self._selected(index, index)  # already current (a recomputed report): draw it again
+            else:
+                self.tree.setCurrentIndex(index)
 
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
         node = self.model.node(self.proxy.mapToSource(current))
         r = node.diff
-        rows = [("key", printable(node.path)), ("relative change", number(node.rel_change, 4))]
+        rel = DASH if node.rel_change is None else number(node.rel_change, 4)
+        rows = [("key", printable(node.path)), ("relative change", rel)]
+        exact = self.model.exact
         if r is None:
-            rows += [(STATUS_LABELS[s], str(n)) for s, n in node.counts.items()]
+            rows += [(status_label(s, exact), str(n)) for s, n in node.counts.items()]
             self._fill(rows)
             return
-        rows += [("status", STATUS_LABELS[r.status]), ("A", f"{shape_str(r.a_shape or [])} {r.a_dtype or '—'}"),
-                 ("B", f"{shape_str(r.b_shape or [])} {r.b_dtype or '—'}"), ("max |a−b|", number(r.max_abs, 6)),
-                 ("mean |a−b|", number(r.mean_abs, 6)), ("cosine", number(r.cosine, 8)),
-                 ("changed elements", f"{r.frac_changed:.2%}" if r.frac_changed is not None else "—"),
-                 ("new NaN / Inf", f"{r.new_nan} / {r.new_inf}")]  # fmt: skip
+        a_side = f"{shape_str(r.a_shape)} {r.a_dtype}" if r.a_shape is not None else DASH
+        b_side = f"{shape_str(r.b_shape)} {r.b_dtype}" if r.b_shape is not None else DASH
+        rows += [("status", status_label(r.verdict, exact)), ("A", a_side), ("B", b_side)]
+        if r.status in COMPARED:
+            identical = r.status == IDENTICAL
+            outside = f"{r.outside_tol:,} ({r.outside_tol / max(r.numel, 1):.2%})"
+            rows += [("max |a−b|", "0" if identical else number(r.max_abs, 6)),
+                     ("mean |a−b|", "0" if identical else number(r.mean_abs, 6)),
+                     ("cosine", number(r.cosine, 8) if r.cosine is not None else ("1" if identical else DASH)),
+                     ("changed elements", f"{(r.frac_changed or 0.0):.2%}"),
+                     ("outside tolerance", outside), ("new NaN / Inf", f"{r.new_nan} / {r.new_inf}")]  # fmt: skip
+        else:
+            rows += [(name, DASH) for name in ("max |a−b|", "mean |a−b|", "cosine", "changed elements",
+                                               "outside tolerance", "new NaN / Inf")]  # fmt: skip
         self._fill(rows)
-        if r.status in (CHANGED, IDENTICAL, ONLY_A, ONLY_B):
-            a, b = self.a, self.b
+        a, b = self.a, self.b
+        if r.status in (CHANGED, IDENTICAL, ONLY_A, ONLY_B) and a is not None and b is not None:
             self.runner.start(
                 "pair",
                 lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel),
                 f"Drawing {printable(r.key)}",
                 on_done=self._show_pair,
             )
+        else:
+            self.hist_a.setData([], [])  # a mismatched pair: no common range to draw
+            self.hist_b.setData([], [])
+            self.delta.set_heatmap(None)
 
     def _fill(self, rows: list[tuple[str, str]]) -> None:
         self.metrics.setRowCount(len(rows))

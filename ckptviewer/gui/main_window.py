@@ -252,7 +252,8 @@ class MainWindow(QMainWindow):
         self._action("Open &Folder… (sharded, PEFT)", self.choose_folder, "Ctrl+Shift+O", file_menu)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
-        self.compare_action = self._action("Compare &with…", self.choose_compare, "Ctrl+D", file_menu)
+        # a submenu: other tabs / Original on disk / File… (Ctrl+D); its entry follows "compare"
+        self.compare_action = self.comparisons.build_menu(file_menu).menuAction()
         if self.shell is not None:
             self._action("New &Tab", lambda: self.shell.new_tab(), "Ctrl+T", file_menu)
         file_menu.addSeparator()
@@ -631,12 +632,6 @@ class MainWindow(QMainWindow):
             else:
                 for f in files:
                     self.open_somewhere(f)
-
-    def choose_compare(self) -> None:
-        """Offer the other open tabs first, then any file."""
-        if self.path is not None:
-            others = [str(p) for p in self.shell.other_paths(self)] if self.shell is not None else []
-            self.comparisons.choose(self.path, others, self.device)
 
     def compare_with(self, other: str | os.PathLike, first: str | os.PathLike | None = None):
         """Open a comparison window: the open file (or ``first``) as A, ``other`` as B."""

@@ -7,6 +7,7 @@ import copy
 import torch
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from ckptviewer.gui.diff_view import DiffWindow
@@ -76,9 +77,13 @@ def test_tolerance_turns_a_bf16_copy_into_the_same_model(qtbot, tmp_path):
     torch.save({k: v.bfloat16() if v.is_floating_point() else v for k, v in model.state_dict().items()}, b)
     w = open_diff(qtbot, a, b)
     assert not w.report.same
+    w.rtol.selectAll()
     with qtbot.waitSignal(w.ready, timeout=OPEN_TIMEOUT):
-        w.rtol.setValue(0.01)
-    assert w.report.same and "same model" in w.summary.text()
+        QTest.keyClicks(w.rtol, "1e-2")  # typed as scientific notation, compared after typing stops
+    assert w.rtol.text() == "1e-2" and w.report.rtol == 0.01
+    assert w.report.same and "same model" in w.summary.text() and "within tolerance" in w.summary.text()
+    statuses = {w.proxy.index(r, 1).data() for r in range(w.proxy.rowCount())}
+    assert "changed" not in " ".join(statuses)  # no row says "changed" beside a "same model" verdict
 
 
 def test_compare_from_the_main_window_and_shift_drop(qtbot, window, tmp_path):

@@ -208,7 +208,7 @@ class LayerChart(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMenuEnabled(False)
-        self.setLabel("left", "relative change ‖B−A‖/‖A‖")
+        self.setLabel("left", "‖B−A‖ / ‖A‖")
         self.showGrid(y=True, alpha=0.2)
         self.bars: pg.BarGraphItem | None = None
         self.paths: list[str] = []
@@ -236,7 +236,7 @@ class LayerChart(pg.PlotWidget):
                    for n in nodes]  # fmt: skip
         self.bars = pg.BarGraphItem(x=list(range(len(nodes))), height=heights, width=0.8, brushes=brushes)
         self.addItem(self.bars)
-        self.setLabel("left", "relative change (log)" if log else "relative change ‖B−A‖/‖A‖")
+        self.setLabel("left", "‖B−A‖ / ‖A‖ (log)" if log else "‖B−A‖ / ‖A‖")  # short: fits a short chart
         self.getPlotItem().autoRange()
         self.fit_labels()
 
@@ -273,6 +273,23 @@ class LayerChart(pg.PlotWidget):
         value = self.values[i]
         text = f"{printable(self.paths[i])}\nrelative change {DASH if value is None else number(value, 4)}"
         QToolTip.showText(QCursor.pos(), tooltip(text), self)
+
+
+class DiffTree(QTreeView):
+    """The aligned tree: the name column takes the room the metric columns leave, but never
+    less than :attr:`MIN_NAME` pixels (the tree scrolls sideways instead of hiding names)."""
+
+    MIN_NAME = 170
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_name_column()
+
+    def fit_name_column(self) -> None:
+        """Give the name column what the viewport has left after the other columns."""
+        header = self.header()
+        others = sum(header.sectionSize(c) for c in range(1, header.count()))
+        header.resizeSection(0, max(self.MIN_NAME, self.viewport().width() - others))
 
 
 class ToleranceEdit(QLineEdit):
@@ -458,11 +475,11 @@ class DiffWindow(QMainWindow):
         self.proxy = DiffFilter(self)
         self.proxy.setSourceModel(self.model)
         self.filter.currentTextChanged.connect(self._filter)
-        self.tree = QTreeView()
+        self.tree = DiffTree()
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
         metrics = self.fontMetrics()
@@ -470,6 +487,7 @@ class DiffWindow(QMainWindow):
         for col, sample in zip(range(1, len(HEADERS)), ("within tolerance", "0.000123", "0.00123", "0.999999",
                                                           "Outside tol.")):  # fmt: skip
             header.resizeSection(col, metrics.horizontalAdvance(sample) + 16)
+        self.tree.fit_name_column()
         self.tree.selectionModel().currentChanged.connect(self._selected)
 
     def _build_chart(self) -> QWidget:
@@ -492,7 +510,7 @@ class DiffWindow(QMainWindow):
         """The selected tensor's overlaid A/B histograms and its B − A heatmap."""
         self.hist = pg.PlotWidget()
         self.hist.setMenuEnabled(False)
-        self.hist.addLegend(offset=(-10, 10))
+        self.hist.addLegend(offset=(-10, 10), labelTextColor="#8a8a8a")  # readable on light and dark
         self.hist.setLabel("bottom", "value")
         self.hist_a = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(230, 81, 0, 70), pen=pg.mkPen("#e65100"),
                                       name="A")  # fmt: skip
@@ -501,7 +519,7 @@ class DiffWindow(QMainWindow):
         self.hist.addItem(self.hist_a)
         self.hist.addItem(self.hist_b)
         self.delta = HeatmapView()
-        self.delta.plot.getPlotItem().setTitle("B − A")
+        self.delta.plot.getPlotItem().setTitle("B − A", color="#8a8a8a")
 
     def _build_metrics(self) -> None:
         """The selected tensor's metrics table."""

@@ -19,10 +19,10 @@ import threading
 
 import pytest
 import torch
-from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtGui import QFontMetricsF, QMouseEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QPushButton
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QToolTip
 from torch import nn
 
 from ckptviewer.gui.diff_view import DASH, DiffWindow, tick_step
@@ -209,8 +209,20 @@ def test_compare_with_a_file_export_tolerance_and_mismatch(qtbot, shell, tmp_pat
     metrics = {window.metrics.item(r, 0).text(): window.metrics.item(r, 1).text()
                for r in range(window.metrics.rowCount())}  # fmt: skip
     assert metrics["max |a−b|"] == DASH and metrics["status"] == "mismatched"
+    type_tolerance(qtbot, window, window.atol, "1e-3")  # the end state: a change, one within tolerance
     window.select("fc.weight")
     qtbot.waitUntil(lambda: not window.runner.is_running("pair"), timeout=TIMEOUT)
+
+    # hovering a bar names its layer (labels are thinned; the name is always one hover away)
+    chart = window.chart
+    centre = chart.getPlotItem().vb.mapViewToScene(QPointF(chart.paths.index("fc"), 0.1))
+    where = QPointF(chart.mapFromScene(centre))
+    viewport = chart.viewport()
+    # the pointer moving over the bar (QTest.mouseMove does not reach a graphics view offscreen)
+    move = QMouseEvent(QEvent.Type.MouseMove, where, QPointF(viewport.mapToGlobal(where.toPoint())),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(viewport, move)
+    qtbot.waitUntil(lambda: "fc" in QToolTip.text() and "relative change" in QToolTip.text(), timeout=5_000)
     shoot(window, "compare")
     press_keys(window.tree, "Ctrl+W")
 

@@ -8,7 +8,18 @@ from .checkpoint import Checkpoint, TensorEntry
 from .limits import WorkLimitError
 from .progress import CancelToken, ProgressFn, check, report
 from .stats import Histogram, TensorStats, histogram, tensor_stats
-from .tensor_display import Heatmap, can_heatmap, heatmap, values_page
+from .tensor_display import (
+    Heatmap,
+    Line,
+    axis_titles,
+    can_heatmap,
+    can_line,
+    first_nonfinite,
+    heatmap,
+    line_profile,
+    plane,
+    values_page,
+)
 
 PAGE = 200  # values per page of the value table
 
@@ -32,6 +43,9 @@ class TensorReport:
     indices: list[tuple[int, ...]]
     values: list[object]
     notes: list[str] = field(default_factory=list)  # views left out (too large to densify), and why
+    line: Line | None = None  # 1-D tensors: the values as a line
+    first_bad: int | None = None  # flat index of the first NaN/Inf, when there is one
+    axes: tuple[str, str] = ("", "")  # the heatmap's row and column titles, by layer kind
 
 
 def inspect_tensor(
@@ -77,11 +91,33 @@ def inspect_tensor(
     values: list[object] = []
     try:  # views need dense data: a huge sparse tensor gets its statistics without them
         hm = heatmap(t, device=ckpt.device, cancel=cancel, key=key, force=force) if can_heatmap(entry.shape) else None
+        line = (
+            line_profile(t, device=ckpt.device, cancel=cancel, key=key, force=force) if can_line(entry.shape) else None
+        )
         indices, values = values_page(t, 0, PAGE, key, force)
+        # only a tensor the statistics found NaN/Inf in is searched (a second pass, up to the first one)
+        bad = first_nonfinite(t, key, force, cancel=cancel) if (stats.n_nan or stats.n_inf) else None
     except WorkLimitError as exc:
         notes.append(str(exc))
+        line, bad = None, None
     report(progress, total, total, key)
-    return TensorReport(entry, stats, hist, hm, indices, values, notes)
+    axes = axis_titles(key, entry.shape)
+    return TensorReport(entry, stats, hist, hm, indices, values, notes, line, bad, axes)
+
+
+def slice_heatmap(
+    ckpt: Checkpoint,
+    key: str,
+    rows_dim: int,
+    cols_dim: int,
+    fixed: dict[int, int],
+    *,
+    cancel: CancelToken | None = None,
+    force: bool = False,
+) -> Heatmap:
+    """The heatmap of one 2-D slice of a tensor with more than two dims (see :func:`~.tensor_display.plane`)."""
+    t = plane(ckpt.tensors[key].load(), rows_dim, cols_dim, fixed, key, force)
+    return heatmap(t, device=ckpt.device, cancel=cancel, key=key, force=force)
 
 
 def inspect_or_refuse(

@@ -10,6 +10,7 @@ while one types), so a glob that matches a whole key as the CLI's does matches h
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Callable
 
@@ -43,3 +44,16 @@ def key_matcher(text: str) -> Callable[[str], bool] | None:
         return any(t(low) for t in tests)
 
     return matches
+
+
+def python_access(key: str, state_dict_key: str | None = None, name: str = "sd") -> str:
+    """The Python expression that reads ``key`` from the loaded checkpoint ``name``: ``sd["fc.weight"]``.
+
+    A key under the model state_dict (``state_dict.model.fc.weight`` in a Lightning file)
+    indexes the container first: ``sd["state_dict"]["model.fc.weight"]``. Keys are written
+    as JSON strings, which Python reads back as the same text whatever characters they hold.
+    """
+    if state_dict_key and key.startswith(state_dict_key + "."):
+        outer = "".join(f"[{json.dumps(part)}]" for part in state_dict_key.split("."))
+        return f"{name}{outer}[{json.dumps(key[len(state_dict_key) + 1 :])}]"
+    return f"{name}[{json.dumps(key)}]"

@@ -114,3 +114,98 @@ def values_page(
         picked = picked.float()
     values = picked.tolist()
     return list(zip(*(i.tolist() for i in index))), values
+
+
+MAX_LINE = 2048  # points of a 1-D tensor's line plot (block means beyond)
+
+
+@dataclass
+class Line:
+    """A 1-D tensor as a line: ``y`` at element indices ``x`` (block means when long)."""
+
+    x: np.ndarray  # element index of each point (a block's centre when downsampled)
+    y: np.ndarray  # NaN where the block holds a NaN/Inf
+    n: int  # elements before downsampling
+    step: float  # elements per point (1.0 = every element)
+
+
+MAX_LINE_ELEMENTS = 1 << 27  # a longer 1-D tensor gets statistics and values, not a line (its pass would take seconds)
+
+
+def can_line(shape: tuple[int, ...]) -> bool:
+    """1-D tensors of more than one element (and at most MAX_LINE_ELEMENTS) are drawn as a line."""
+    return len(shape) == 1 and 1 < shape[0] <= MAX_LINE_ELEMENTS
+
+
+def line_profile(
+    t: torch.Tensor,
+    max_points: int = MAX_LINE,
+    device: torch.device | str | None = None,
+    *,
+    cancel: CancelToken | None = None,
+    key: str = "",
+    force: bool = False,
+) -> Line:
+    """A 1-D ``t`` as at most ``max_points`` points: block means of finite values, NaN for a block with NaN/Inf."""
+    t = dense_values(t, key, force)
+    row = heatmap(t.reshape(1, -1), max_points, device, cancel=cancel, key=key, force=force)
+    n = row.cols
+    x = (np.arange(row.image.shape[1]) + 0.5) * row.col_step - 0.5
+    return Line(x, row.image[0].astype(np.float64), n, row.col_step)
+
+
+def first_nonfinite(
+    t: torch.Tensor, key: str = "", force: bool = False, *, cancel: CancelToken | None = None
+) -> int | None:
+    """Flat (row-major) index of the first NaN or Inf of ``t``; None when every value is finite."""
+    t = dense_values(t, key, force)
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):
+        return None  # integers and booleans hold no NaN
+    flat = t.reshape(-1)
+    for start in range(0, flat.numel(), CHUNK):
+        check(cancel)
+        part = _prepare(flat[start : start + CHUNK], torch.device("cpu"))
+        bad = (~torch.isfinite(part)).nonzero()
+        if bad.numel():
+            return start + int(bad[0, 0])
+    return None
+
+
+EMBEDDING_NAMES = ("embed", "wte", "wpe", "tok_emb", "word_emb", "position_emb", "token_emb", "shared.weight")
+
+
+def axis_titles(key: str, shape: tuple[int, ...]) -> tuple[str, str]:
+    """(rows, columns) titles of the default heatmap of ``key``, in the words of its layer kind.
+
+    An embedding is tokens × features, a conv kernel out × in·kh·kw (its kernel dims
+    flattened into the columns), a linear weight out × in.
+    """
+    low = key.lower()
+    if len(shape) == 2 and any(n in low for n in EMBEDDING_NAMES):
+        return "token", "feature"
+    if 3 <= len(shape) <= 5:
+        kernel = {3: "k", 4: "kh·kw", 5: "kd·kh·kw"}[len(shape)]
+        return "out channel", f"in · {kernel}"
+    if len(shape) == 2:
+        return "out feature", "in feature"
+    return "dim 0", "other dims (flattened)"
+
+
+def plane(t: torch.Tensor, rows_dim: int, cols_dim: int, fixed: dict[int, int], key: str = "", force: bool = False):
+    """The 2-D slice of ``t`` with ``rows_dim`` down and ``cols_dim`` across, every other dim at ``fixed[d]``.
+
+    Raises ValueError for dims that are not two different dims of ``t`` or an index out of range.
+    """
+    t = dense_values(t, key, force)
+    dims = t.dim()
+    if not (0 <= rows_dim < dims and 0 <= cols_dim < dims) or rows_dim == cols_dim:
+        raise ValueError(f"choose two different dims of {dims}")
+    index: list[slice | int] = [slice(None)] * dims
+    for d in range(dims):
+        if d not in (rows_dim, cols_dim):
+            i = fixed.get(d, 0)
+            if not 0 <= i < t.shape[d]:
+                raise ValueError(f"index {i} is outside dim {d} (size {t.shape[d]})")
+            index[d] = i
+    p = t[tuple(index)]  # remaining dims in their order: rows_dim and cols_dim
+    return p if rows_dim < cols_dim else p.t()

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ..core import Checkpoint
-from .text import elide, esc
+from .text import elide, esc, mnemonic_safe
 
 BANNER_NAMES = 6  # globals named in the banner (all of them are in the Metadata tab)
 BANNER_NAME_CHARS = 80  # a longer name is cut in the middle: the banner keeps its size
@@ -79,3 +79,42 @@ class ReloadBanner(QFrame):
         layout.addWidget(reload_button)
         layout.addWidget(dismiss)
         self.hide()
+
+
+class PrefixBanner(QFrame):
+    """The model keys carry a wrapper prefix (``module.`` from DDP, ``_orig_mod.`` from compile):
+    one click opens Edit ▸ Strip prefix with it detected."""
+
+    strip_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PrefixBanner")
+        self.setStyleSheet(
+            "#PrefixBanner { background: #eef4fc; border: 1px solid #c6dafc; border-radius: 4px; } "
+            "#PrefixBanner QLabel { color: #202124; }"
+        )
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # the prefix is the file's text
+        self.label.setWordWrap(True)
+        self.button = QPushButton()
+        self.button.clicked.connect(self.strip_requested.emit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
+        self.hide()
+
+    def show_for(self, ckpt: Checkpoint | None) -> None:
+        """Offer to strip the wrapper prefixes of ``ckpt``'s model keys (hidden when there are none)."""
+        prefixes = ckpt.prefixes if ckpt is not None else []
+        if not prefixes:
+            self.hide()
+            return
+        shown = elide(" + ".join(prefixes), BANNER_NAME_CHARS)
+        self.label.setText(
+            f"Every model key starts with {shown} (a training wrapper): a plain model's load_state_dict "
+            "expects the keys without it."
+        )
+        self.button.setText(mnemonic_safe(f"Strip {shown}"))
+        self.show()

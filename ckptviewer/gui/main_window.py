@@ -36,20 +36,21 @@ from ..app.actions import enabled
 from ..app.document import CLOSED, EDITED, OPENED, SCANNED, Document
 from ..core import Checkpoint, available_devices, open_checkpoint
 from ..core.checkpoint import TensorEntry
-from ..core.inspect import PAGE, Refused, TensorReport, inspect_or_refuse
+from ..core.inspect import PAGE, Refused, TensorReport, inspect_or_refuse, slice_heatmap
+from ..core.keymatch import python_access
 from ..core.scan import ScanReport, scan
 from ..core.summary import module_class, training_summary
 from ..core.tensor_display import values_page
 from ..core.tree import TreeNode, build_tree
 from ..formatting import shape_str
-from .banners import Banner, ReloadBanner
+from .banners import Banner, PrefixBanner, ReloadBanner
 from .compare import FILE_FILTER, Comparisons
 from .editing import Editor
 from .exports import Exports
 from .file_watch import FileWatch
 from .recent import RecentFiles
 from .shortcuts import ShortcutsDialog, shortcut_rows
-from .side_panels import HealthPanel, MetadataPanel
+from .side_panels import HealthPanel, LargestPanel, MetadataPanel
 from .status_line import StatusLine
 from .tensor_panel import ModulePanel, TensorPanel
 from .text import elide, message_box, plain_label, printable, window_title
@@ -123,6 +124,8 @@ class MainWindow(QMainWindow):
         elif what == SCANNED and self.doc.scan_report is not None:
             report = self.doc.scan_report
             self.model.set_findings(report.findings)
+            if self.flagged_action.isChecked():
+                self.proxy.set_flagged_only(True)  # the new findings decide what is shown
             self.health_panel.show_report(report)
             self.scan_done.emit(report)
         elif what == CLOSED:
@@ -209,6 +212,7 @@ class MainWindow(QMainWindow):
         self.tensor_panel = TensorPanel()
         self.tensor_panel.values.page_requested.connect(self._request_page)
         self.tensor_panel.force_requested.connect(self.compute_anyway)
+        self.tensor_panel.heatmap.slice_requested.connect(self._request_slice)
         self.module_panel = ModulePanel()
         self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -219,20 +223,28 @@ class MainWindow(QMainWindow):
         self.metadata_panel = MetadataPanel()
         self.health_panel = HealthPanel()
         self.health_panel.tensor_activated.connect(self.select_key)
+        self.largest_panel = LargestPanel()
+        self.largest_panel.tensor_activated.connect(self.select_key)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.inspector, "Inspector")
         self.tabs.addTab(self.metadata_panel, "Metadata")
         self.tabs.addTab(self.health_panel, "Health")
+        self.tabs.addTab(self.largest_panel, "Largest")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([560, 720])
+        # a smaller window shrinks both sides (2:3), not the inspector alone
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([520, 760])
         central = QWidget()
         cl = QVBoxLayout(central)
         cl.setContentsMargins(6, 6, 6, 0)
         cl.addWidget(self.banner)
+        self.prefix_banner = PrefixBanner()  # "Strip module." in one click: Edit > Strip prefix
+        self.prefix_banner.strip_requested.connect(lambda: self.editor.op_actions["strip"].trigger())
+        cl.addWidget(self.prefix_banner)
         cl.addWidget(self.reload_banner)
         cl.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -267,6 +279,9 @@ class MainWindow(QMainWindow):
         self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
         self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
         self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
+        self.flagged_action = self._action("Show only &flagged", self.proxy.set_flagged_only, "Ctrl+Shift+F", view_menu)
+        self.flagged_action.setCheckable(True)  # tensors the health scan found something in
+        self._action("&Largest tensors", lambda: self.tabs.setCurrentWidget(self.largest_panel), "Ctrl+L", view_menu)
         theme_menu = view_menu.addMenu("&Theme")
         self.theme_actions = theme_actions(theme_menu, self.set_theme)  # a radio group
         help_menu = self.menuBar().addMenu("&Help")
@@ -402,6 +417,8 @@ class MainWindow(QMainWindow):
         self.model.set_root(TreeNode("", ""))
         self.inspector.setCurrentWidget(self.empty)
         self.banner.hide()
+        self.prefix_banner.hide()
+        self.largest_panel.list.clear()
         self.metadata_panel.tree.clear()
         self.health_panel.list.clear()
         self.status.clear()
@@ -446,6 +463,8 @@ class MainWindow(QMainWindow):
         self.model.set_aliases(training_summary(ckpt).param_names)
         self.model.set_root(root)
         self.banner.show_for(ckpt)
+        self.prefix_banner.show_for(ckpt)
+        self.largest_panel.show_checkpoint(ckpt)
         self.metadata_panel.show_checkpoint(ckpt)
         self.status.show_checkpoint(ckpt)
         depth = 2 if root.n_tensors <= 2000 else 1
@@ -523,6 +542,26 @@ class MainWindow(QMainWindow):
         """The inspector's "Compute anyway": the refused tensor, past the work limits."""
         if self.tensor_panel.entry is not None:
             self._inspect(self.tensor_panel.entry, force=True)
+
+    def _request_slice(self, spec: tuple[int, int, dict[int, int]] | None) -> None:
+        """The heatmap's dim choosers picked a slice: compute it in a worker (None: the default view)."""
+        entry = self.tensor_panel.entry
+        if spec is None:
+            self.runner.cancel("heatmap")
+            return
+        if self.ckpt is None or entry is None:
+            return
+        ckpt, key = self.ckpt, entry.key
+        rows, cols, fixed = spec
+
+        def done(hm) -> None:
+            if self.tensor_panel.entry is entry:
+                self.tensor_panel.heatmap.show_slice(hm, spec)
+
+        def work(progress, cancel):
+            return slice_heatmap(ckpt, key, rows, cols, fixed, cancel=cancel)
+
+        self.runner.start("heatmap", work, "Heatmap", on_done=done)
 
     def _request_page(self, start: int) -> None:
         entry = self.tensor_panel.entry
@@ -606,6 +645,8 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         clip = QGuiApplication.clipboard()
         menu.addAction("Copy key", lambda: clip.setText(node.path))
+        sd_key = self.ckpt.state_dict_key if self.ckpt is not None else None
+        menu.addAction('Copy as sd["…"]', lambda: clip.setText(python_access(node.path, sd_key)))
         if node.entry is not None:
             entry = node.entry
             menu.addAction("Copy shape", lambda: clip.setText(shape_str(entry.shape)))

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLa
 from ..core.checkpoint import Checkpoint
 from ..core.scan import ScanReport
 from ..core.summary import lightning_view, training_summary
-from ..formatting import human_bytes, plural
+from ..formatting import human_bytes, plural, shape_str
 from .text import plain_label, printable, tooltip
 from .tree_model import severity_icon
 
@@ -192,3 +192,45 @@ class HealthPanel(QWidget):
             self.summary.setText(f"{len(report.stats):,} tensors scanned: {counts}.")
         else:
             self.summary.setText(f"{len(report.stats):,} tensors scanned: no problems found.")
+
+
+LARGEST = 200  # rows of the largest-tensors view: the ones that matter for size are at the top
+
+
+class LargestPanel(QWidget):
+    """Every tensor in one flat list, largest first; activating a row selects that tensor."""
+
+    tensor_activated = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.summary = plain_label()
+        self.list = _CappedTree(["Tensor", "Shape", "Dtype", "Size"])
+        self.list.setRootIsDecorated(False)
+        self.list.setAlternatingRowColors(True)
+        self.list.itemActivated.connect(
+            lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list)
+
+    def show_checkpoint(self, ckpt: Checkpoint) -> None:
+        """List the largest tensors of ``ckpt`` (by bytes, then by key)."""
+        self.list.clear()
+        entries = sorted(ckpt.tensors.values(), key=lambda e: (-e.nbytes, e.key))
+        total = sum(e.nbytes for e in entries) or 1
+        for e in entries[:LARGEST]:
+            size = f"{human_bytes(e.nbytes)} ({e.nbytes / total:.1%})"
+            item = _item(self.list, [printable(e.key), shape_str(e.shape), e.dtype_name, size])
+            item.setData(0, Qt.ItemDataRole.UserRole, e.key)
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.list.fit_columns()
+        more = f" (the {LARGEST:,} largest shown)" if len(entries) > LARGEST else ""
+        self.summary.setText(f"{len(entries):,} tensors, largest first{more}.")
+
+    def keys(self) -> list[str]:
+        """The listed keys in order, for tests."""
+        items = [self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount())]
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items if item is not None]

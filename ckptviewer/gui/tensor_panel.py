@@ -15,12 +15,14 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -72,9 +74,20 @@ def _title(text: str) -> ElidedLabel:
     return label
 
 
-def _plot() -> pg.PlotWidget:
-    """A plot that Tab passes over: it has no keyboard controls, and a focus frame on it would say otherwise."""
-    plot = pg.PlotWidget()
+class IntegerAxis(pg.AxisItem):
+    """An axis of whole numbers (counts, element indices): never a tick at 0.5 of a count or a row."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        whole = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal, size) if spacing >= 1]
+        return whole or [(1.0, 0.0)]
+
+
+def _plot(**integer_axes: str) -> pg.PlotWidget:
+    """A plot that Tab passes over: it has no keyboard controls, and a focus frame on it would say otherwise.
+
+    ``integer_axes`` names the axes (left=..., bottom=...) that count whole things.
+    """
+    plot = pg.PlotWidget(axisItems={side: IntegerAxis(side) for side in integer_axes})
     plot.setMenuEnabled(False)
     plot.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
     return plot
@@ -131,7 +144,7 @@ class HistogramView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = _plot()
+        self.plot = _plot(left="count")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "value")
         self.plot.setLabel("left", "count")
@@ -182,11 +195,18 @@ class HistogramView(QWidget):
 
 
 class HeatmapView(QWidget):
-    """out_channels x rest, diverging colours centred on zero, NaN/Inf in magenta."""
+    """A 2-D view (diverging colours centred on zero, NaN/Inf in magenta), or a line for 1-D tensors.
+
+    A tensor with more than two dims is shown as out × everything else by default; the
+    rows/columns choosers pick any two dims (the others at a chosen index) and ask the
+    window, by :attr:`slice_requested`, for that slice.
+    """
+
+    slice_requested = Signal(object)  # (rows_dim, cols_dim, {dim: index}); None: the default view
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = _plot()
+        self.plot = _plot(left="row", bottom="column")
         item = self.plot.getPlotItem()
         item.invertY(True)  # row 0 (first output channel) on top, like a matrix
         item.setLabel("left", "output channel")
@@ -198,30 +218,161 @@ class HeatmapView(QWidget):
         self.cmap = pg.colormap.get("CET-D1")
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=self.cmap, interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=item)
-        self.note = QLabel()
+        self.line_plot = _plot(bottom="index")
+        self.line_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.line_plot.setLabel("bottom", "index")
+        self.line_plot.setLabel("left", "value")
+        self.line = pg.PlotDataItem(pen=pg.mkPen(HIST_PEN, width=1.5), connect="finite")
+        self.line_bad = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen(NAN_COLOR[:3], width=2), brush=None)
+        self.line_plot.addItem(self.line)
+        self.line_plot.addItem(self.line_bad)
+        self.note = ElidedLabel()
         self.note.setStyleSheet("color: #8a8a8a;")
-        self.placeholder = QLabel("Heatmaps are drawn for 2-D weights and conv kernels.")
+        self.note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.placeholder = QLabel("Heatmaps are drawn for 2-D and larger weights; 1-D tensors as a line.")
+        self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #8a8a8a;")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.line_plot)
+        self.title = _section("Heatmap")
         bar = QHBoxLayout()
-        bar.addWidget(_section("Heatmap"))
-        bar.addStretch(1)
-        bar.addWidget(self.note)
+        bar.addWidget(self.title)
+        bar.addWidget(self.note, 1)
+        self.rows_combo = QComboBox()
+        self.cols_combo = QComboBox()
+        for combo, tip in ((self.rows_combo, "Dim shown down the heatmap"), (self.cols_combo, "Dim shown across")):
+            combo.setToolTip(tip)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(9)
+            combo.activated.connect(self._on_dims)
+        self.fixed_box = QHBoxLayout()
+        self.fixed_box.setContentsMargins(0, 0, 0, 0)
+        self.fixed: dict[int, QSpinBox] = {}
+        self.dims_bar = QWidget()
+        db = QHBoxLayout()
+        db.setContentsMargins(0, 0, 0, 0)
+        db.addWidget(QLabel("rows"))
+        db.addWidget(self.rows_combo)
+        db.addWidget(QLabel("cols"))
+        db.addWidget(self.cols_combo)
+        db.addStretch(1)
+        self.fixed_box.addStretch(1)
+        two_rows = QVBoxLayout(self.dims_bar)  # the other dims' indices on a line of their own: room on a small screen
+        two_rows.setContentsMargins(0, 0, 0, 0)
+        two_rows.setSpacing(2)
+        two_rows.addLayout(db)
+        two_rows.addLayout(self.fixed_box)
+        # the choosers never widen the window: on a narrow pane they are cut, not the tree
+        self.dims_bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+        self.dims_bar.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.dims_bar)
         layout.addWidget(self.stack)
+        self._shape: tuple[int, ...] = ()
+        self._default: tuple[object, tuple[str, str]] | None = None
 
-    def set_heatmap(self, hm) -> None:
+    # --- the tensor -------------------------------------------------------------------------
+
+    def set_tensor(self, shape: tuple[int, ...]) -> None:
+        """A new tensor: dim choosers for more than two dims (the default view selected)."""
+        self._shape = tuple(shape)
+        self._default = None
+        many = len(shape) > 2
+        self.dims_bar.setVisible(many)
+        if not many:
+            return
+        for combo in (self.rows_combo, self.cols_combo):
+            combo.blockSignals(True)
+            combo.clear()
+        self.cols_combo.addItem("the rest, flattened", -1)
+        for d, size in enumerate(shape):
+            self.rows_combo.addItem(f"dim {d} ({size:,})", d)
+            self.cols_combo.addItem(f"dim {d} ({size:,})", d)
+        self.rows_combo.setCurrentIndex(0)
+        self.cols_combo.setCurrentIndex(0)
+        for combo in (self.rows_combo, self.cols_combo):
+            combo.blockSignals(False)
+        self._fill_fixed()
+
+    def _fill_fixed(self) -> None:
+        """One index box for each dim that is neither rows nor columns (none while flattened)."""
+        while self.fixed_box.count() > 1:  # the trailing stretch stays
+            taken = self.fixed_box.takeAt(0)
+            w = taken.widget() if taken is not None else None
+            if w is not None:
+                w.deleteLater()
+        self.fixed = {}
+        rows, cols = self.rows_combo.currentData(), self.cols_combo.currentData()
+        self.rows_combo.setEnabled(cols != -1)  # flattened: rows are dim 0, as the default view
+        if cols == -1:
+            return
+        for d, size in enumerate(self._shape):
+            if d in (rows, cols):
+                continue
+            box = QSpinBox()
+            box.setRange(0, max(size - 1, 0))
+            box.setPrefix(f"dim {d} = ")
+            box.setToolTip(f"Index along dim {d} (0 to {size - 1:,})")
+            box.setKeyboardTracking(False)
+            box.valueChanged.connect(lambda _v: self._on_dims())
+            self.fixed[d] = box
+            self.fixed_box.insertWidget(self.fixed_box.count() - 1, box)
+
+    def _on_dims(self, *_args) -> None:
+        rows, cols = self.rows_combo.currentData(), self.cols_combo.currentData()
+        if cols == rows:  # the same dim twice: columns move to the next dim
+            cols = (rows + 1) % len(self._shape)
+            self.cols_combo.blockSignals(True)
+            self.cols_combo.setCurrentIndex(self.cols_combo.findData(cols))
+            self.cols_combo.blockSignals(False)
+        if set(self.fixed) != {d for d in range(len(self._shape)) if d not in (rows, cols)} or cols == -1:
+            self._fill_fixed()
+        if cols == -1:
+            if self._default is not None:
+                self.set_heatmap(*self._default)  # type: ignore[arg-type]
+            self.slice_requested.emit(None)
+            return
+        self.slice_requested.emit(self.chosen())
+
+    def chosen(self) -> tuple[int, int, dict[int, int]] | None:
+        """(rows_dim, cols_dim, {other dim: index}) as chosen; None for the default view."""
+        rows, cols = self.rows_combo.currentData(), self.cols_combo.currentData()
+        if not self.dims_bar.isVisible() or cols is None or cols == -1:
+            return None
+        return rows, cols, {d: box.value() for d, box in self.fixed.items()}
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def show_default(self, hm, axes: tuple[str, str] = ("", "")) -> None:
+        """The report's heatmap (out × rest), remembered for when the choosers go back to it."""
+        self._default = (hm, axes)
+        self.set_heatmap(hm, axes)
+
+    def show_slice(self, hm, spec: tuple[int, int, dict[int, int]]) -> None:
+        """A chosen slice, titled by its dims (dropped if the choice changed meanwhile)."""
+        if spec != self.chosen():
+            return
+        rows, cols, fixed = spec
+        where = ", ".join(f"dim {d} = {i}" for d, i in sorted(fixed.items()))
+        self.set_heatmap(hm, (f"dim {rows}", f"dim {cols}"), f" at {where}" if where else "")
+
+    def set_heatmap(self, hm, axes: tuple[str, str] = ("", ""), where: str = "") -> None:
+        """Draw ``hm`` (None: the placeholder) with row and column titles ``axes``."""
+        self.title.setText("Heatmap")
         if hm is None:
             self.stack.setCurrentWidget(self.placeholder)
             self.note.setText("")
             self.image.clear()
             self.nan_overlay.clear()
             return
+        item = self.plot.getPlotItem()
+        item.setLabel("left", axes[0] or "row")
+        item.setLabel("bottom", axes[1] or "column")
         img = hm.image
         bad = ~np.isfinite(img)
         finite = img[~bad]
@@ -233,16 +384,31 @@ class HeatmapView(QWidget):
         overlay[bad] = NAN_COLOR
         self.nan_overlay.setImage(overlay, levels=None)
         # keep original coordinates: one image pixel covers row_step x col_step elements
-        for item in (self.image, self.nan_overlay):
-            item.setRect(0, 0, hm.cols, hm.rows)
-        self.plot.getPlotItem().autoRange()
-        note = f"{hm.rows:,} × {hm.cols:,}"
+        for image in (self.image, self.nan_overlay):
+            image.setRect(0, 0, hm.cols, hm.rows)
+        item.autoRange()
+        note = f"{hm.rows:,} × {hm.cols:,}{where}"
         if hm.downsampled:
             note += f", shown as {img.shape[0]} × {img.shape[1]} block means"
         if bad.any():
             note += f"; {int(bad.sum())} blocks with NaN/Inf in magenta"
         self.note.setText(note)
         self.stack.setCurrentWidget(self.plot)
+
+    def set_line(self, line) -> None:
+        """A 1-D tensor's values as a line; NaN/Inf points marked in magenta on the axis."""
+        self.title.setText("Line")
+        bad = ~np.isfinite(line.y)
+        self.line.setData(line.x, line.y)
+        self.line_bad.setData(line.x[bad], np.zeros(int(bad.sum())))
+        self.line_plot.getPlotItem().autoRange()
+        note = f"{line.n:,} values"
+        if line.step > 1:
+            note += f", shown as {len(line.x):,} block means"
+        if bad.any():
+            note += f"; {int(bad.sum())} with NaN/Inf (×)"
+        self.note.setText(note)
+        self.stack.setCurrentWidget(self.line_plot)
 
 
 class ValuesView(QWidget):
@@ -267,6 +433,11 @@ class ValuesView(QWidget):
         self.start.valueChanged.connect(lambda v: self.page_requested.emit(int(v)))
         self.prev = QPushButton("◀")
         self.next = QPushButton("▶")
+        self.first_bad = QPushButton("First NaN/Inf")
+        self.first_bad.setToolTip("Page to the first NaN or Inf of this tensor")
+        self.first_bad.clicked.connect(self._to_first_bad)
+        self.first_bad.hide()
+        self._first_bad: int | None = None
         for b in (self.prev, self.next):
             b.setFixedWidth(32)
         self.prev.clicked.connect(lambda: self.start.setValue(max(0, self.start.value() - PAGE)))
@@ -274,6 +445,7 @@ class ValuesView(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(_section("Values"))
         bar.addStretch(1)
+        bar.addWidget(self.first_bad)
         bar.addWidget(self.prev)
         bar.addWidget(self.start)
         bar.addWidget(self.next)
@@ -281,6 +453,17 @@ class ValuesView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table)
+
+    def set_first_bad(self, index: int | None) -> None:
+        """Offer "First NaN/Inf" when the tensor has one (at flat ``index``)."""
+        self._first_bad = index
+        self.first_bad.setVisible(index is not None)
+
+    def _to_first_bad(self) -> None:
+        if self._first_bad is not None:
+            self.start.setValue(float(self._first_bad))  # requests the page that starts there
+            self.table.setFocus()
+            self.table.setCurrentCell(0, 1)
 
     def reset(self, numel: int) -> None:
         self.start.blockSignals(True)
@@ -363,6 +546,8 @@ class TensorPanel(QWidget):
         self.stats.set_rows([])
         self.histogram.clear()
         self.heatmap.set_heatmap(None)
+        self.heatmap.set_tensor(entry.shape)
+        self.values.set_first_bad(None)
         self.values.reset(entry.numel)
         self.values.set_values([], [])
         self._set_notice("")
@@ -383,8 +568,12 @@ class TensorPanel(QWidget):
         self.stats.set_rows(stats_rows(report.stats))
         h = report.histogram
         self.histogram.set_histogram(h.edges, h.counts, h.n_nan, h.n_inf)
-        self.heatmap.set_heatmap(report.heatmap)
+        if report.line is not None:
+            self.heatmap.set_line(report.line)
+        else:
+            self.heatmap.show_default(report.heatmap, report.axes)
         self.values.set_values(report.indices, report.values)
+        self.values.set_first_bad(report.first_bad)
 
 
 class ModulePanel(QWidget):

@@ -120,6 +120,10 @@ class TreeModel(NodeModel):
             if node is not None and node is not self._root:
                 self.dataChanged.emit(self.index_of(node, 0), self.index_of(node, len(HEADERS) - 1))
 
+    def flagged(self, path: str) -> bool:
+        """Whether the health scan found something in the tensor at ``path``."""
+        return path in self._findings
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
         # called thousands of times per paint: plain-int roles and cached row texts keep
         # a repaint of the visible rows in the low milliseconds
@@ -198,6 +202,7 @@ class TreeFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._needle = ""
         self._key_matches = key_matcher("")
+        self._flagged_only = False
         self.setRecursiveFilteringEnabled(True)  # parents of matches stay visible
         self.setSortRole(SORT_ROLE)
 
@@ -210,16 +215,23 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
         refilter(self, change)
 
+    def set_flagged_only(self, on: bool) -> None:
+        """Show only tensors with health findings (and their modules), on top of the text filter."""
+        refilter(self, lambda: setattr(self, "_flagged_only", on))
+
     def matches_nothing(self) -> bool:
         """A filter is set and no row passes it (the window says "no matches")."""
-        return bool(self._needle) and self.rowCount() == 0
+        return (bool(self._needle) or self._flagged_only) and self.rowCount() == 0
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if not self._needle:
+        if not self._needle and not self._flagged_only:
             return True
         model: TreeModel = self.sourceModel()  # type: ignore[assignment]
+        node = model.node(source_parent).children[source_row]
+        if self._flagged_only and not (node.entry is not None and model.flagged(node.path)):
+            return False  # a module stays only as the parent of a flagged tensor (recursive filtering)
         # a node's path holds its ancestors' names: matching "layer1" keeps layer1's subtree
-        return self._matches(model.node(source_parent).children[source_row])
+        return not self._needle or self._matches(node)
 
     def _matches(self, node: TreeNode) -> bool:
         needle = self._needle

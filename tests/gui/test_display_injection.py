@@ -14,7 +14,7 @@ import struct
 import torch
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QInputDialog, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWidget
 
 from ckptviewer.gui.diff_view import DiffWindow
 from ckptviewer.gui.tabs import TabbedWindow
@@ -260,14 +260,13 @@ def test_tabs_recent_files_and_the_compare_chooser(qtbot, tmp_path):
     assert single_line(shell.windowHandle().title()) and "[*]x.pth" in shell.windowHandle().title()
     check_screen()
 
-    def chooser(dialog):
-        assert isinstance(dialog, QInputDialog)
-        labels = [w for w in check_screen() if isinstance(w, QLabel) and w.window() is dialog]
-        assert labels and all(lb.textFormat() == Qt.TextFormat.PlainText for lb in labels)
-
-    done = on_modal(chooser)
-    first.choose_compare()  # offers the other tab; its question names this file
-    assert done
+    # File ▸ Compare with ▸ offers the other tab by its file name: one line, "&" no mnemonic, a plain tooltip
+    shell.tabs.setCurrentWidget(second)
+    menu = second.comparisons.menu
+    menu.aboutToShow.emit()
+    entry = next(a for a in menu.actions() if "verified" in a.text())
+    assert "safe && verified" in entry.text() and single_line(entry.text())
+    check_tooltip(entry.toolTip())
 
 
 # --- the comparison window ------------------------------------------------------------------

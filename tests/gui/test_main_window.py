@@ -77,10 +77,10 @@ def test_selecting_tensors_and_modules(qtbot, window, demo_checkpoint):
     assert stat_value(window, "NaN") == f"{n_nan:,}"
     assert f"NaN {n_nan:,}" in window.tensor_panel.histogram.nonfinite.text()
     assert "magenta" in window.tensor_panel.heatmap.note.text()
-    # a 1-D tensor: no heatmap
+    # a 1-D tensor: a line instead of a heatmap
     with qtbot.waitSignal(window.report_shown, timeout=OPEN_TIMEOUT):
         window.select_key("model.module.layer2.0.bias")
-    assert window.tensor_panel.heatmap.stack.currentWidget() is window.tensor_panel.heatmap.placeholder
+    assert window.tensor_panel.heatmap.stack.currentWidget() is window.tensor_panel.heatmap.line_plot
     # a module: aggregate counts and a bar per child
     window.tree.setCurrentIndex(window.proxy.mapFromSource(window.model.index_for_path("model.module")))
     assert window.inspector.currentWidget() is window.module_panel

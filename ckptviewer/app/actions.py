@@ -6,15 +6,16 @@ from ..core.edits import OPERATIONS
 from ..core.recipe import replayable
 from .document import Document
 
-ALWAYS = ("open", "open_folder", "new_tab", "quit", "about", "filter", "theme")
+ALWAYS = ("open", "open_folder", "new_tab", "quit", "about", "theme")
 
 
-def enabled(doc: Document, busy_saving: bool = False) -> dict[str, bool]:
+def enabled(doc: Document, busy_saving: bool = False, tabs: int = 1) -> dict[str, bool]:
     """Action name -> whether it is enabled. Every action of the window is listed.
 
     An action is enabled exactly when it can act: edits need an open checkpoint whose
     model state_dict was found (or any tensors, for extract/drop/cast), Save needs unsaved
-    edits, the recipe needs edits, undo/redo need their stacks.
+    edits, the recipe needs edits, undo/redo need their stacks. ``tabs`` is how many
+    documents the window shows: closing an empty tab acts only when others remain.
     """
     ckpt = doc.ckpt
     is_open = ckpt is not None
@@ -23,10 +24,14 @@ def enabled(doc: Document, busy_saving: bool = False) -> dict[str, bool]:
     state = {name: True for name in ALWAYS}
     state.update(
         reload=doc.path is not None,
-        close=doc.path is not None,
+        close=doc.path is not None or tabs > 1,
         compare=is_open,
         export_csv=has_tensors,
         expand=is_open,
+        collapse=is_open,
+        filter=is_open,  # the filter and the tree it filters are shown only with a checkpoint
+        flagged=is_open,
+        largest=has_tensors,
         save=is_open and doc.modified and not busy_saving,
         save_as=is_open and not busy_saving,
         export_recipe=ckpt is not None and replayable(ckpt) is None,

@@ -82,6 +82,12 @@ class Document:
     def redo_label(self) -> str | None:
         return self.redo_stack[-1].label if self.redo_stack else None
 
+    @property
+    def shown_as(self) -> Path | None:
+        """The file that names the document in tabs and titles: where it was last saved (Save As
+        makes the working copy that file, as in any editor), else the file opened."""
+        return self.output if self.output is not None else self.path
+
     def describe(self) -> str:
         """How to name what is shown: the file, or the working copy of it."""
         if self.path is None:

@@ -51,6 +51,7 @@ from .file_watch import FileWatch
 from .recent import RecentFiles
 from .shortcuts import ShortcutsDialog, shortcut_rows
 from .side_panels import HealthPanel, LargestPanel, MetadataPanel
+from .start_page import StartPage
 from .status_line import StatusLine
 from .tensor_panel import ModulePanel, TensorPanel
 from .text import elide, message_box, plain_label, printable, window_title
@@ -90,6 +91,8 @@ class MainWindow(QMainWindow):
         self.doc.changed.connect(self._on_document)
         self.update_actions()
         self._warm_up()
+        # after the warm-up: grabbing panels a hidden stack page holds crashes Qt later
+        self.central_stack.setCurrentWidget(self.start_page)
         self._restore_layout()
         self.set_theme(str(self.settings.value("theme", "system")))
         self.file_watch = FileWatch(self, self.reload_banner.show)  # a reload is offered, never forced
@@ -130,12 +133,15 @@ class MainWindow(QMainWindow):
             self.scan_done.emit(report)
         elif what == CLOSED:
             self._show_nothing()
+            self.start_page.show_welcome()
+        self.central_stack.setCurrentWidget(self.start_page if self.doc.ckpt is None else self.checkpoint_view)
         self._update_title()
         self.update_actions()
 
     def update_actions(self) -> None:
         """Enable exactly the actions that can act now (app.actions decides, for every action)."""
-        state = enabled(self.doc, busy_saving=self.runner.is_running("save"))
+        tabs = self.shell.tabs.count() if self.shell is not None else 1
+        state = enabled(self.doc, busy_saving=self.runner.is_running("save"), tabs=tabs)
         for name, action in self.named_actions().items():
             action.setEnabled(state.get(name, True))
         self.editor.refresh()
@@ -143,7 +149,9 @@ class MainWindow(QMainWindow):
     def named_actions(self) -> dict[str, QAction]:
         """This window's actions by their name in :func:`ckptviewer.app.actions.enabled`."""
         named = {"open": self.open_action, "reload": self.reload_action, "compare": self.compare_action,
-                 "export_csv": self.export_csv_action, "close": self.close_action}  # fmt: skip
+                 "export_csv": self.export_csv_action, "close": self.close_action, "filter": self.filter_action,
+                 "expand": self.expand_action, "collapse": self.collapse_action, "flagged": self.flagged_action,
+                 "largest": self.largest_action}  # fmt: skip
         return {**named, **self.editor.named_actions()}
 
     def _update_title(self) -> None:
@@ -247,7 +255,14 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.prefix_banner)
         cl.addWidget(self.reload_banner)
         cl.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.checkpoint_view = central
+        # no checkpoint: the ways to open one (or the one opening) instead of empty panes
+        self.start_page = StartPage(self.runner, lambda: self.recent.paths(), self.choose_file, self.choose_folder,
+                                    self.open_somewhere)  # fmt: skip
+        self.central_stack = QStackedWidget()
+        self.central_stack.addWidget(central)
+        self.central_stack.addWidget(self.start_page)
+        self.setCentralWidget(self.central_stack)
 
     def _action(self, text: str, slot, shortcut: Any = None, menu: QMenu | None = None) -> QAction:
         action = QAction(text, self)
@@ -272,16 +287,18 @@ class MainWindow(QMainWindow):
         export_csv = self.exports.choose_stats_csv
         self.export_csv_action = self._action("Export &statistics to CSV…", export_csv, None, file_menu)
         file_menu.addSeparator()
-        self.close_action = self._action("&Close", self.close_file, "Ctrl+W", file_menu)
-        self._action("&Quit", self.close, "Ctrl+Q", file_menu)
+        close_text = "&Close Tab" if self.shell is not None else "&Close"
+        self.close_action = self._action(close_text, self.close_document, "Ctrl+W", file_menu)
+        self.quit_action = self._action("&Quit", self.quit_app, "Ctrl+Q", file_menu)
         self.editor.build_menus(file_menu, self.menuBar().addMenu("&Edit"))
         view_menu = self.menuBar().addMenu("&View")
-        self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
-        self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
-        self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
+        self.filter_action = self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
+        self.expand_action = self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
+        self.collapse_action = self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
         self.flagged_action = self._action("Show only &flagged", self.proxy.set_flagged_only, "Ctrl+Shift+F", view_menu)
         self.flagged_action.setCheckable(True)  # tensors the health scan found something in
-        self._action("&Largest tensors", lambda: self.tabs.setCurrentWidget(self.largest_panel), "Ctrl+L", view_menu)
+        show_largest = lambda: self.tabs.setCurrentWidget(self.largest_panel)  # noqa: E731
+        self.largest_action = self._action("&Largest tensors", show_largest, "Ctrl+L", view_menu)
         theme_menu = view_menu.addMenu("&Theme")
         self.theme_actions = theme_actions(theme_menu, self.set_theme)  # a radio group
         help_menu = self.menuBar().addMenu("&Help")
@@ -396,15 +413,29 @@ class MainWindow(QMainWindow):
 
         def failed(message: str, details: str) -> None:
             self.status.file_label.setText("Could not open the file")
+            self.start_page.show_welcome()
             self.report_error(message, details)
             if self.doc.ckpt is not None:  # the document is unchanged: say so in the status bar
                 self.status.show_checkpoint(self.doc.ckpt)
 
         self.runner.start("open", work, f"Opening {printable(path.name)}", on_done=done, on_error=failed)
+        if self.doc.ckpt is None:  # nothing shown yet: the centre says what is opening, at once
+            self.start_page.show_loading(path)
 
     def reload(self) -> None:
         if self.path is not None:
             self.open_file(self.path, trust=self.trusted, keep_key=self.current_key())
+
+    def close_document(self) -> None:
+        """File ▸ Close (Ctrl+W): this tab in the tabbed window, else the file; unsaved edits ask first."""
+        if self.shell is not None:
+            self.shell.close_tab(self.shell.tabs.indexOf(self))
+        else:
+            self.close_file()
+
+    def quit_app(self) -> None:
+        """File ▸ Quit (Ctrl+Q): the whole window (the tabbed one asks once about every unsaved tab)."""
+        (self.shell if self.shell is not None else self).close()
 
     def close_file(self) -> None:
         if not self.editor.confirm_discard():

@@ -1,9 +1,15 @@
-"""The application window: one document per tab.
+"""The application window: one document per tab, laid out the usual way.
 
-Each tab is a :class:`MainWindow` (its own file, working copy, undo stack, workers,
-menus and status bar) embedded as a widget. The shell only manages tabs: opening a file
-while one is already shown opens a new tab, closing a tab asks first if its edits are not
-saved, and "Compare with…" offers the other open tabs.
+Each tab is a :class:`MainWindow` (its own file, working copy, undo stack, workers and
+status bar) embedded as a widget. The shell shows ONE menu bar and toolbar at the top,
+then the document tab strip, then the page: every page still builds its own menus and
+toolbar, but its menu bar stays hidden and the shell's bar shows the current page's menus
+(its toolbar moves up into the shell). A hidden menu bar's actions take no shortcuts, so
+Ctrl+S, Ctrl+Z, F5... act on the current tab only.
+
+Closing a tab asks first if its edits are not saved; Quit asks once about every unsaved
+tab. A tab made to open a file that then fails (or is cancelled) goes away again, its
+error shown by the tab that stays. "Compare with…" offers the other open tabs.
 """
 
 from __future__ import annotations
@@ -11,11 +17,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QToolBar
 
 from .main_window import MainWindow
-from .text import elide, mnemonic_safe, tooltip, window_title
+from .text import elide, message_box, mnemonic_safe, tooltip, window_title
 
 
 class TabbedWindow(QMainWindow):
@@ -25,12 +31,16 @@ class TabbedWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("ckptviewer", "ckptviewer")
         self.device = device
+        self._hosted: MainWindow | None = None  # the page whose menus and toolbar the shell shows
+        self._toolbars: dict[MainWindow, list[QToolBar]] = {}
+        self._opening: set[MainWindow] = set()  # tabs made to open a file: closed again if it never opens
+        self._quit_after_saving = False  # Quit ▸ Save All: quit once every tab is saved
         self.tabs = QTabWidget()
         self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
-        self.tabs.currentChanged.connect(lambda _i: self._retitle())
+        self.tabs.currentChanged.connect(self._on_current_changed)
         self.setCentralWidget(self.tabs)
         self.setWindowTitle("ckptviewer")
         self.resize(1280, 820)
@@ -40,20 +50,33 @@ class TabbedWindow(QMainWindow):
         self.new_tab()
 
     def pages(self) -> list[MainWindow]:
+        """Every tab's window, in tab order."""
         return [self.tabs.widget(i) for i in range(self.tabs.count())]  # type: ignore[misc]
 
     @property
     def current(self) -> MainWindow:
+        """The window of the tab shown."""
         return self.tabs.currentWidget()  # type: ignore[return-value]
 
     def new_tab(self, path: str | os.PathLike | None = None) -> MainWindow:
         """A new, empty tab (opening ``path`` in it if given), made current."""
         page = MainWindow(settings=self.settings, device=self.device, shell=self)
         page.setWindowFlags(Qt.WindowType.Widget)
+        page.menuBar().setVisible(False)  # its menus are shown in the shell's menu bar
+        self._toolbars[page] = [
+            tb for tb in page.findChildren(QToolBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+            if page.toolBarArea(tb) != Qt.ToolBarArea.NoToolBarArea
+        ]  # fmt: skip
         page.windowTitleChanged.connect(lambda _t, p=page: self._retitle(p))
         page.editor.changed.connect(lambda p=page: self._retitle(p))
+        page.opened.connect(lambda _c, p=page: self._opening.discard(p))
+        page.error_reported.connect(lambda _m, p=page: self._open_ended(p, failed=True))
+        page.runner.cancelled.connect(lambda slot, p=page: self._open_ended(p) if slot == "open" else None)
+        page.editor.saved.connect(lambda _r: self._saved())
         self.tabs.setCurrentIndex(self.tabs.addTab(page, "New tab"))
+        self._update_actions()
         if path is not None:
+            self._opening.add(page)
             page.open_file(path)
         return page
 
@@ -78,29 +101,140 @@ class TabbedWindow(QMainWindow):
         page = self.tabs.widget(index)
         if page is None or not page.close():
             return False
-        self.tabs.removeTab(index)
+        self._remove(page)  # type: ignore[arg-type]
+        return True
+
+    # --- hosting the current page's menus and toolbar ------------------------------------
+
+    def _on_current_changed(self, _index: int) -> None:
+        self._host(self.current)
+        self._retitle()
+
+    def _host(self, page: MainWindow | None) -> None:
+        """Show ``page``'s menus in the shell's menu bar and its toolbar above the tab strip."""
+        previous = self._hosted
+        if previous is not None and previous is not page:
+            for tb in self._toolbars.get(previous, []):
+                self.removeToolBar(tb)
+                tb.setParent(previous)  # back to its page (hidden), deleted with it
+        bar = self.menuBar()
+        bar.clear()  # removes the previous page's menus from the bar; the page still owns them
+        self._hosted = page
+        if page is None:
+            return
+        bar.addActions(page.menuBar().actions())
+        if previous is not page:
+            for tb in self._toolbars.get(page, []):
+                self.addToolBar(tb)
+                tb.show()
+
+    # --- closing ----------------------------------------------------------------------
+
+    def _remove(self, page: MainWindow) -> None:
+        """Take ``page``'s tab away (it has been closed); there is always one tab."""
+        self._opening.discard(page)
+        if page is self._hosted:
+            self._host(None)
+        self.tabs.removeTab(self.tabs.indexOf(page))
+        self._toolbars.pop(page, None)
         page.deleteLater()
         if self.tabs.count() == 0:
             self.new_tab()
-        return True
+        self._update_actions()
+
+    def _open_ended(self, page: MainWindow, failed: bool = False) -> None:
+        """An open in ``page`` failed or was cancelled: a tab made for it goes away (next turn
+        of the event loop: the runner is still delivering the outcome)."""
+        if failed:
+            self._quit_after_saving = False  # a failed save keeps the window: nothing to quit after
+        QTimer.singleShot(0, lambda: self._drop_if_dead(page))
+
+    def _drop_if_dead(self, page: MainWindow) -> None:
+        if page not in self._opening or page.path is not None or page.runner.is_running("open"):
+            return
+        if self.tabs.count() == 1:  # the only tab stays, as the empty window
+            self._opening.discard(page)
+            return
+        box = page.last_error
+        error = (box.text(), box.detailedText()) if box is not None and box.isVisible() else None
+        if box is not None:
+            box.close()
+        page.close()
+        self._remove(page)
+        if error is not None:  # shown again by the tab that stays (the failed one is gone)
+            self.current.report_error(*error)
+
+    def closeEvent(self, event) -> None:
+        """Quit: one question about every tab with unsaved edits, then every tab closes."""
+        unsaved = [p for p in self.pages() if p.editor.modified and p.editor.ask_before_discard]
+        if unsaved and not self._confirm_quit(unsaved):
+            event.ignore()
+            return
+        for page in self.pages():
+            page.editor.ask_before_discard = False  # asked once, above
+            page.close()
+        self.settings.setValue("shell/geometry", self.saveGeometry())
+        super().closeEvent(event)
+
+    def _confirm_quit(self, unsaved: list[MainWindow]) -> bool:
+        """True to quit now (edits discarded); Save All starts saving and quits once saved."""
+        names = [elide(p.doc.shown_as.name if p.doc.shown_as else "New tab", 60) for p in unsaved]
+        listed = "\n".join(f"  • {n}" for n in names[:12]) + (
+            f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
+        )
+        buttons = QMessageBox.StandardButton
+        many = len(unsaved) > 1
+        text = f"{len(unsaved)} tabs have edits that are not saved." if many else f"{names[0]} has unsaved edits."
+        box = message_box(
+            self, QMessageBox.Icon.Question, "Quit ckptviewer", text,
+            f"{listed}\n\nSave them before quitting?" if many else "Save them before quitting?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save,
+        )  # fmt: skip
+        box.button(buttons.Save).setText("Save All" if many else "Save")
+        box.button(buttons.Discard).setText("Discard and Quit")
+        self.quit_dialog = box
+        box.exec()
+        answer = box.standardButton(box.clickedButton()) if box.clickedButton() else buttons.Cancel
+        if answer == buttons.Save:
+            self._save_all(unsaved)
+            return False
+        return answer == buttons.Discard
+
+    def _save_all(self, unsaved: list[MainWindow]) -> None:
+        self._quit_after_saving = True
+        for page in unsaved:
+            self.tabs.setCurrentWidget(page)  # a Save As dialog then shows over its own tab
+            page.editor.save()
+            if not page.runner.is_running("save"):  # its Save As dialog was cancelled: stay
+                self._quit_after_saving = False
+                return
+
+    def _saved(self) -> None:
+        if self._quit_after_saving and not any(p.editor.modified or p.runner.is_running("save") for p in self.pages()):
+            self._quit_after_saving = False
+            QTimer.singleShot(0, self.close)
+
+    # --- titles and states --------------------------------------------------------------
+
+    def _update_actions(self) -> None:
+        """Closing a tab depends on how many there are: every page's actions follow."""
+        for page in self.pages():
+            page.update_actions()
 
     def _retitle(self, page: MainWindow | None = None) -> None:
         for p in [page] if page is not None else self.pages():
             i = self.tabs.indexOf(p)
-            if i >= 0:
-                # a file name: one line, short, and "&" is not a mnemonic
-                name = mnemonic_safe(elide(p.path.name, 60)) if p.path is not None else "New tab"
-                self.tabs.setTabText(i, name + (" •" if p.editor.modified else ""))
-                self.tabs.setTabToolTip(i, tooltip(p.path) if p.path is not None else "")
+            if i < 0:
+                continue
+            shown, opened = p.doc.shown_as, p.doc.path
+            # a file name: one line, short, and "&" is not a mnemonic
+            name = mnemonic_safe(elide(shown.name, 60)) if shown is not None else "New tab"
+            self.tabs.setTabText(i, name + (" •" if p.editor.modified else ""))
+            tip = str(shown) if shown is not None else ""
+            if shown is not None and opened is not None and shown != opened:
+                tip += f"\nedited from {opened}"  # Save As: the tab is the new file now
+            self.tabs.setTabToolTip(i, tooltip(tip))
         current = self.current
-        title = window_title(elide(current.path.name)) if current is not None and current.path is not None else None
+        shown = current.doc.shown_as if current is not None else None
+        title = window_title(elide(shown.name)) if shown is not None else None
         self.setWindowTitle(f"{title} — ckptviewer" if title else "ckptviewer")
-
-    def closeEvent(self, event) -> None:
-        for index in reversed(range(self.tabs.count())):
-            page = self.tabs.widget(index)
-            if page is not None and not page.close():
-                event.ignore()  # the user kept a tab with unsaved edits
-                return
-        self.settings.setValue("shell/geometry", self.saveGeometry())
-        super().closeEvent(event)

@@ -320,8 +320,8 @@ class MainWindow(QMainWindow):
         self.device_combo.currentIndexChanged.connect(self._on_device_changed)
         bar.addWidget(self.device_combo)
         bar.addSeparator()
-        bar.addAction(self._action("Expand all", self.tree.expandAll))
-        bar.addAction(self._action("Collapse all", self.tree.collapseAll))
+        bar.addAction(self.expand_action)  # the View menu's: enabled alike, only with a checkpoint
+        bar.addAction(self.collapse_action)
         self.addToolBar(bar)
 
     def _restore_layout(self) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -181,15 +182,18 @@ class StartPage(QStackedWidget):
         for row, p in enumerate(paths):
             path = Path(p)
             # the name is the file's text: no mnemonic, one line, cut; the full path in a tooltip
-            button = QPushButton(mnemonic_safe(elide(path.name, 60)))
-            button.setFlat(True)
+            button = QToolButton()
+            button.setText(mnemonic_safe(elide(path.name, 60)))
+            button.setAutoRaise(True)  # flat until hovered, in the theme's own text colour (light and dark)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.setStyleSheet("QPushButton { text-align: left; padding: 3px 6px; color: palette(link); }")
+            font = button.font()
+            font.setUnderline(True)  # reads as a link
+            button.setFont(font)
             button.setToolTip(tooltip(p))
             button.clicked.connect(lambda _=False, p=p: self.open_path(p))
             folder = _muted(plain_label(elide(path.parent, 70)))
             folder.setToolTip(tooltip(p))
-            self.recent_grid.addWidget(button, row, 0)
+            self.recent_grid.addWidget(button, row, 0, Qt.AlignmentFlag.AlignLeft)
             self.recent_grid.addWidget(folder, row, 1)
             button.show()  # now, not on the layout's queued show: the entries are clickable at once
             folder.show()

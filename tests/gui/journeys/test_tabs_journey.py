@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QToolBar
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QMessageBox, QToolBar
 
 from tests.gui.journeys.conftest import (
     TIMEOUT,
@@ -204,3 +204,36 @@ def test_save_as_retitles_the_tab(qtbot, shell, tmp_path):
     assert shell.tabs.tabText(0) == "clean.pth"
     assert shell.windowTitle().startswith("clean.pth")
     assert "ddp.pth" in shell.tabs.tabToolTip(0)  # where the working copy came from
+
+
+def test_quit_save_all_saves_every_tab_then_quits(qtbot, shell, tmp_path):
+    a, b = tmp_path / "alpha.pth", tmp_path / "beta.pth"
+    ddp_checkpoint(a, 0)
+    ddp_checkpoint(b, 1)
+    open_file(qtbot, shell, a)
+    strip_prefix(qtbot, shell)
+    open_file(qtbot, shell, b)
+    strip_prefix(qtbot, shell)
+    pages = shell.pages()
+    out_a, out_b = tmp_path / "alpha.clean.pth", tmp_path / "beta.clean.pth"
+
+    save_all = Answerer(qtbot, "Save All")
+    # each unsaved tab without a file of its own asks where to save, over its own tab
+    typed: list[str] = []
+
+    def type_next(dialog) -> None:  # one file dialog after the other: alpha's, then beta's
+        path = str((out_a, out_b)[len(typed)])
+        typed.append(path)
+        edit = dialog.findChild(QLineEdit, "fileNameEdit")
+        edit.setText(path)
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+        if len(typed) < 2:
+            when_modal(qtbot, type_next, QFileDialog)
+
+    when_modal(qtbot, type_next, QFileDialog)
+    keys(qtbot, shell, "Ctrl+Q")
+    qtbot.waitUntil(lambda: not shell.isVisible(), timeout=TIMEOUT)
+    save_all.timer.stop()
+    assert len(save_all.asked) == 1
+    assert typed == [str(out_a), str(out_b)]
+    assert out_a.exists() and out_b.exists() and not any(p.doc.modified for p in pages)

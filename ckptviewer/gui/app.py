@@ -58,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ckptviewer")
     app.setOrganizationName("ckptviewer")
@@ -71,13 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     files = [f for f in (args.file, args.other) if f]
     if not args.screenshot and not args.other and hand_off(files):
         return 0  # a running ckptviewer took the file(s) and came to the front
-    if args.screenshot:  # one plain window, exactly 1280x800: no tabs, no single instance
-        window = MainWindow(device=args.device)
-        if args.select:
-            window.opened.connect(lambda _ckpt: window.select_key(args.select))
-        return _screenshot(app, window, args)
-    from .excepthook import install
     from .tabs import TabbedWindow
+
+    if args.screenshot:  # the window as users see it (menu bar, tab strip), 1280x800, no single instance
+        shell = TabbedWindow(device=args.device)
+        if args.select:
+            shell.current.opened.connect(lambda _ckpt: shell.current.select_key(args.select))
+        return _screenshot(app, shell, shell.current, args)
+    from .excepthook import install
 
     shell = TabbedWindow(device=args.device)
     install(lambda message, details: shell.current.report_error(message, details))
@@ -104,8 +103,8 @@ def _open_handed(shell, paths: list[str]) -> None:
     shell.activateWindow()
 
 
-def _screenshot(app, window, args) -> int:
-    """Open the file, wait for the tree, statistics, plots and scan, grab the window."""
+def _screenshot(app, window, page, args) -> int:
+    """Open the file in ``page``, wait for the tree, statistics, plots and scan, grab ``window``."""
     from PySide6.QtCore import QTimer
 
     status = {"code": 1}
@@ -136,10 +135,10 @@ def _screenshot(app, window, args) -> int:
         print(f"ckptviewer: error: {message}", file=sys.stderr)
         app.quit()
 
-    window.report_shown.connect(on_report)
-    window.scan_done.connect(on_scan)
-    window.error_reported.connect(on_error)
-    window.open_file(args.file, trust=args.trust)
+    page.report_shown.connect(on_report)
+    page.scan_done.connect(on_scan)
+    page.error_reported.connect(on_error)
+    page.open_file(args.file, trust=args.trust)
     QTimer.singleShot(int(args.timeout * 1000), app.quit)
     app.exec()
     window.close()

@@ -37,6 +37,10 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.Mid, QColor(80, 80, 80)), (QPalette.ColorRole.PlaceholderText, QColor(140, 140, 140)),
     ):  # fmt: skip
         p.setColor(role, color)
+    # setColor(role) sets every group: disabled text must be set again, or it looks enabled
+    dimmed = QColor(120, 120, 120)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, dimmed)
     return p
 
 

@@ -154,7 +154,15 @@ def press_button(dialog: QWidget, text: str) -> None:
 
 
 def press_keys(widget: QWidget, sequence: str) -> None:
-    """Type a shortcut ("Ctrl+W") into ``widget`` as a key press."""
+    """Type a shortcut ("Ctrl+W") into ``widget`` as a key press.
+
+    Its window is activated first: after a modal dialog closes, the offscreen platform
+    leaves no active window, and window shortcuts only fire in the active one.
+    """
+    window = widget.window()
+    if QApplication.activeWindow() is not window:
+        window.activateWindow()
+        QTest.qWaitForWindowActive(window, 1000)
     seq = QKeySequence(sequence)
     combo = seq[0]
     QTest.keyClick(widget, combo.key(), combo.keyboardModifiers())

@@ -57,3 +57,18 @@ def test_theme_menu_is_a_radio_group(qtbot, shell, tmp_path):
     entries[1].trigger()
     assert [a.isChecked() for a in entries] == [False, True, False]
     assert shell.settings.value("theme") == "light"
+
+
+def test_dark_disabled_entries_look_disabled(qtbot, shell):
+    """In dark, a disabled toolbar or menu entry (Reload with nothing open) is drawn dimmed."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    trigger(shell, "View", "Theme", "Dark")
+    assert not menu_action(shell, "File", "Reload").isEnabled()
+    palette = QApplication.palette()
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        on = palette.color(QPalette.ColorGroup.Active, role).lightness()
+        off = palette.color(QPalette.ColorGroup.Disabled, role).lightness()
+        assert off < on - 60, role
+    trigger(shell, "View", "Theme", "Light")

@@ -18,7 +18,7 @@ from .formats.sniff import SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, chec
 from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
 from .formats.trusted import load_trusted
-from .progress import CancelToken, ProgressFn, cancel_scope, check, gc_paused, report
+from .progress import CancelToken, ProgressFn, cancel_scope, check, gc_paused, report, step_scope
 
 _READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
 
@@ -82,7 +82,8 @@ def _open(
     check(cancel)
     report(progress, 1, 3, "Unpickling")
     with gc_paused():
-        loaded = _read_folder(folder, trust) if folder is not None else _read(path, size, fmt, trust)
+        with step_scope(progress, 1, 3):  # shard by shard, for folders
+            loaded = _read_folder(folder, trust) if folder is not None else _read(path, size, fmt, trust)
         check(cancel)
         report(progress, 2, 3, "Indexing")
         try:

@@ -95,6 +95,39 @@ def check_current() -> None:
         cancel.raise_if_cancelled()
 
 
+_STEP: contextvars.ContextVar[Callable[[int, int, str], None] | None] = contextvars.ContextVar(
+    "ckptviewer_step", default=None
+)
+STEP_UNITS = 1000  # a phase's share of the bar, in units, so sub-steps stay determinate
+
+
+@contextlib.contextmanager
+def step_scope(progress: ProgressFn | None, phase: int, phases: int) -> Iterator[None]:
+    """Let deep code report its own steps as the ``phase``-th of ``phases`` parts of ``progress``.
+
+    A reader that loops over shards calls :func:`report_step` without holding the
+    callback; its i-of-n lands inside this phase's share of the bar.
+    """
+
+    def step(done: int, total: int, message: str) -> None:
+        if progress is not None and total > 0:
+            inside = min(done, total) * STEP_UNITS // total
+            progress(Progress(phase * STEP_UNITS + inside, phases * STEP_UNITS, message))
+
+    token = _STEP.set(step)
+    try:
+        yield
+    finally:
+        _STEP.reset(token)
+
+
+def report_step(done: int, total: int, message: str = "") -> None:
+    """Report ``done`` of ``total`` sub-steps to the enclosing :func:`step_scope`, if any."""
+    step = _STEP.get()
+    if step is not None:
+        step(done, total, message)
+
+
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small objects.

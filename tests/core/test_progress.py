@@ -114,3 +114,20 @@ def test_a_cancelled_npy_export_leaves_no_file(tmp_path):
     seen = []
     export_npy(ckpt, "w", out, progress=seen.append)
     assert seen[-1].done == seen[-1].total == 12 << 20
+
+
+def test_a_sharded_folder_reports_each_shard_inside_the_reading_phase(tmp_path):
+    weight_map = {}
+    for s in range(4):
+        name = f"model-0000{s + 1}-of-00004.safetensors"
+        save_file({f"l{s}.{i}": torch.ones(3) for i in range(3)}, tmp_path / name)
+        weight_map.update({f"l{s}.{i}": name for i in range(3)})
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    seen = []
+    open_checkpoint(tmp_path, progress=seen.append)
+    shards = [p for p in seen if p.message.startswith("Reading shard")]
+    assert [p.message for p in shards] == [f"Reading shard {i} of 4" for i in range(1, 5)]
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions)  # the bar never goes back
+    assert all(1 / 3 <= p.fraction < 2 / 3 for p in shards)  # inside the reading phase
+    assert seen[-1].fraction == 1.0

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError, NotACheckpointError
-from ..progress import check_current
+from ..progress import check_current, report_step
 from . import Loaded
 from .sniff import SAFETENSORS, TORCH_LEGACY, TORCH_ZIP, sniff
 
@@ -146,8 +146,9 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
     closers: list[Callable[[], None]] = []
     found: dict[str, Any] = {}
     try:
-        for shard, keys in shards.items():
+        for i, (shard, keys) in enumerate(shards.items()):
             check_current()
+            report_step(i, len(shards), f"Reading shard {i + 1} of {len(shards)}")
             _merge_shard(folder, shard, keys, readers, result, found, closers)
     except BaseException:
         for c in closers:

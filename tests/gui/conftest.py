@@ -28,3 +28,21 @@ def open_and_wait(qtbot, window: MainWindow, path, *, scan: bool = True) -> None
     signals = [window.opened, window.report_shown] + ([window.scan_done] if scan else [])
     with qtbot.waitSignals(signals, timeout=OPEN_TIMEOUT, order="none"):
         window.open_file(path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Once a test has run (passed or failed), closing its windows asks nothing.
+
+    pytest-qt closes the test's widgets before fixtures tear down; a failed test that
+    left unsaved edits would otherwise wait forever on "Save changes?" that nobody answers.
+    """
+    try:
+        return (yield)
+    finally:
+        from PySide6.QtWidgets import QApplication
+
+        for widget in QApplication.topLevelWidgets():
+            for page in [widget, *widget.findChildren(MainWindow)]:
+                if isinstance(page, MainWindow):
+                    page.editor.ask_before_discard = False

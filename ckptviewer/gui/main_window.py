@@ -162,83 +162,14 @@ class MainWindow(QMainWindow):
     # --- construction -------------------------------------------------------------------
 
     def _build_views(self) -> None:
-        self.model = TreeModel()
-        self.proxy = TreeFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.tree = LayerTreeView()
-        self.tree.setModel(self.proxy)
-        self.tree.setUniformRowHeights(True)  # lets a 20,000-row tree scroll without measuring rows
-        self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # file order until a header is clicked
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.tree.customContextMenuRequested.connect(self._tree_menu)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 84), (2, 76), (PARAMS, 84), (SIZE, 74)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, width)
-        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
-
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText(
-            "Filter: key, glob or regex, dtype, shape (Ctrl+F)   e.g.  *.bias  se.*bias  bfloat16  3x3"
-        )
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._on_filter)
-        # Esc belongs to the filter only while it has the focus (a dialog's Esc stays the dialog's)
-        self.clear_filter_action = QAction("Clear the filter (in the filter)", self.filter)
-        self.clear_filter_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self.clear_filter_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.clear_filter_action.triggered.connect(self.clear_filter)
-        self.filter.addAction(self.clear_filter_action)
-        self.no_matches = plain_label()
-        self.no_matches.setStyleSheet("color: #b45309;")
-        # a long filter text cannot widen the window
-        self.no_matches.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.no_matches.hide()
-        self._selected_path: str | None = None  # the row the user chose, kept across filtering
-        self._filtering = False
+        self._build_tree()
+        self._build_filter()
         self.banner = Banner()
         self.banner.trust_requested.connect(self.ask_trust)
         self.reload_banner = ReloadBanner()
         self.reload_banner.reload_requested.connect(self.reload)
-
-        self.edit_label = plain_label()
-        self.edit_label.setStyleSheet("color: #b45309; font-weight: 600;")
-        self.edit_label.hide()
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(6, 6, 0, 6)
-        ll.addWidget(self.edit_label)
-        ll.addWidget(self.filter)
-        ll.addWidget(self.no_matches)
-        ll.addWidget(self.tree)
-
-        self.tensor_panel = TensorPanel()
-        self.tensor_panel.values.page_requested.connect(self._request_page)
-        self.tensor_panel.force_requested.connect(self.compute_anyway)
-        self.tensor_panel.heatmap.slice_requested.connect(self._request_slice)
-        self.module_panel = ModulePanel()
-        self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #8a8a8a; font-size: 15px;")
-        self.inspector = QStackedWidget()
-        for w in (self.empty, self.tensor_panel, self.module_panel):
-            self.inspector.addWidget(w)
-        self.metadata_panel = MetadataPanel()
-        self.health_panel = HealthPanel()
-        self.health_panel.tensor_activated.connect(self.select_key)
-        self.largest_panel = LargestPanel()
-        self.largest_panel.tensor_activated.connect(self.select_key)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.inspector, "Inspector")
-        self.tabs.addTab(self.metadata_panel, "Metadata")
-        self.tabs.addTab(self.health_panel, "Health")
-        self.tabs.addTab(self.largest_panel, "Largest")
-
+        left = self._build_left()
+        self._build_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
@@ -263,6 +194,88 @@ class MainWindow(QMainWindow):
         self.central_stack.addWidget(central)
         self.central_stack.addWidget(self.start_page)
         self.setCentralWidget(self.central_stack)
+
+    def _build_tree(self) -> None:
+        """The layer tree: model, filter proxy, view and its columns."""
+        self.model = TreeModel()
+        self.proxy = TreeFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.tree = LayerTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)  # lets a 20,000-row tree scroll without measuring rows
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # file order until a header is clicked
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._tree_menu)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 84), (2, 76), (PARAMS, 84), (SIZE, 74)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
+        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    def _build_filter(self) -> None:
+        """The filter line (Esc clears it while it has the focus) and its "no matches" line."""
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(
+            "Filter: key, glob or regex, dtype, shape (Ctrl+F)   e.g.  *.bias  se.*bias  bfloat16  3x3"
+        )
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._on_filter)
+        # Esc belongs to the filter only while it has the focus (a dialog's Esc stays the dialog's)
+        self.clear_filter_action = QAction("Clear the filter (in the filter)", self.filter)
+        self.clear_filter_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.clear_filter_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.clear_filter_action.triggered.connect(self.clear_filter)
+        self.filter.addAction(self.clear_filter_action)
+        self.no_matches = plain_label()
+        self.no_matches.setStyleSheet("color: #b45309;")
+        # a long filter text cannot widen the window
+        self.no_matches.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.no_matches.hide()
+        self._selected_path: str | None = None  # the row the user chose, kept across filtering
+        self._filtering = False
+
+    def _build_left(self) -> QWidget:
+        """The left pane: the edits line, the filter and the tree."""
+        self.edit_label = plain_label()
+        self.edit_label.setStyleSheet("color: #b45309; font-weight: 600;")
+        self.edit_label.hide()
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(6, 6, 0, 6)
+        ll.addWidget(self.edit_label)
+        ll.addWidget(self.filter)
+        ll.addWidget(self.no_matches)
+        ll.addWidget(self.tree)
+        return left
+
+    def _build_tabs(self) -> None:
+        """The right pane: Inspector (tensor or module), Metadata, Health and Largest tabs."""
+        self.tensor_panel = TensorPanel()
+        self.tensor_panel.values.page_requested.connect(self._request_page)
+        self.tensor_panel.force_requested.connect(self.compute_anyway)
+        self.tensor_panel.heatmap.slice_requested.connect(self._request_slice)
+        self.module_panel = ModulePanel()
+        self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #8a8a8a; font-size: 15px;")
+        self.inspector = QStackedWidget()
+        for w in (self.empty, self.tensor_panel, self.module_panel):
+            self.inspector.addWidget(w)
+        self.metadata_panel = MetadataPanel()
+        self.health_panel = HealthPanel()
+        self.health_panel.tensor_activated.connect(self.select_key)
+        self.largest_panel = LargestPanel()
+        self.largest_panel.tensor_activated.connect(self.select_key)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.inspector, "Inspector")
+        self.tabs.addTab(self.metadata_panel, "Metadata")
+        self.tabs.addTab(self.health_panel, "Health")
+        self.tabs.addTab(self.largest_panel, "Largest")
 
     def _action(self, text: str, slot, shortcut: Any = None, menu: QMenu | None = None) -> QAction:
         action = QAction(text, self)

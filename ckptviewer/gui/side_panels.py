@@ -152,15 +152,16 @@ class MetadataPanel(QWidget):
         return items[0] if items else None
 
 
-class HealthPanel(QWidget):
-    """Findings of the health scan; activating a row selects that tensor."""
+class _TensorList(QWidget):
+    """A one-line summary over a flat list of tensors; activating a row (its key in
+    UserRole of column 0) emits :attr:`tensor_activated`."""
 
     tensor_activated = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, headers: list[str], summary: str = "", parent=None) -> None:
         super().__init__(parent)
-        self.summary = plain_label("Scanning starts when a file is opened.")
-        self.list = _CappedTree(["Tensor", "Problem", "Details"])
+        self.summary = plain_label(summary)
+        self.list = _CappedTree(headers)
         self.list.setRootIsDecorated(False)
         self.list.itemActivated.connect(
             lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
@@ -169,6 +170,13 @@ class HealthPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.list)
+
+
+class HealthPanel(_TensorList):
+    """Findings of the health scan; activating a row selects that tensor."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(["Tensor", "Problem", "Details"], "Scanning starts when a file is opened.", parent)
 
     def show_scanning(self) -> None:
         self.list.clear()
@@ -197,24 +205,12 @@ class HealthPanel(QWidget):
 LARGEST = 200  # rows of the largest-tensors view: the ones that matter for size are at the top
 
 
-class LargestPanel(QWidget):
+class LargestPanel(_TensorList):
     """Every tensor in one flat list, largest first; activating a row selects that tensor."""
 
-    tensor_activated = Signal(str)
-
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.summary = plain_label()
-        self.list = _CappedTree(["Tensor", "Shape", "Dtype", "Size"])
-        self.list.setRootIsDecorated(False)
+        super().__init__(["Tensor", "Shape", "Dtype", "Size"], parent=parent)
         self.list.setAlternatingRowColors(True)
-        self.list.itemActivated.connect(
-            lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
-        )
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.list)
 
     def show_checkpoint(self, ckpt: Checkpoint) -> None:
         """List the largest tensors of ``ckpt`` (by bytes, then by key)."""

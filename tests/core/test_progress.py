@@ -67,14 +67,20 @@ def test_a_cancel_inside_open_stops_it(many, at):
     assert token.asked == at  # stopped at the first question after the cancel
 
 
-def test_a_cancel_between_shards_stops_and_closes_what_was_mapped(tmp_path):
+def sharded(folder: Path, per_shard: int) -> Path:
+    """A Hugging Face folder of four safetensors shards and its index; returns the index."""
     weight_map = {}
     for s in range(4):
         name = f"model-0000{s + 1}-of-00004.safetensors"
-        save_file({f"l{s}.{i}": torch.ones(3) for i in range(10)}, tmp_path / name)
-        weight_map.update({f"l{s}.{i}": name for i in range(10)})
-    index = tmp_path / "model.safetensors.index.json"
+        save_file({f"l{s}.{i}": torch.ones(3) for i in range(per_shard)}, folder / name)
+        weight_map.update({f"l{s}.{i}": name for i in range(per_shard)})
+    index = folder / "model.safetensors.index.json"
     index.write_text(json.dumps({"weight_map": weight_map}))
+    return index
+
+
+def test_a_cancel_between_shards_stops_and_closes_what_was_mapped(tmp_path):
+    index = sharded(tmp_path, 10)
     assert len(open_checkpoint(index).tensors) == 40
     token = CountingToken(at=4)
     with pytest.raises(Cancelled):
@@ -117,12 +123,7 @@ def test_a_cancelled_npy_export_leaves_no_file(tmp_path):
 
 
 def test_a_sharded_folder_reports_each_shard_inside_the_reading_phase(tmp_path):
-    weight_map = {}
-    for s in range(4):
-        name = f"model-0000{s + 1}-of-00004.safetensors"
-        save_file({f"l{s}.{i}": torch.ones(3) for i in range(3)}, tmp_path / name)
-        weight_map.update({f"l{s}.{i}": name for i in range(3)})
-    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    sharded(tmp_path, 3)
     seen = []
     open_checkpoint(tmp_path, progress=seen.append)
     shards = [p for p in seen if p.message.startswith("Reading shard")]

@@ -168,6 +168,28 @@ def press_keys(widget: QWidget, sequence: str) -> None:
     QTest.keyClick(widget, combo.key(), combo.keyboardModifiers())
 
 
+def open_file(qtbot, shell: TabbedWindow, path: str | os.PathLike):
+    """File ▸ Open with the path typed into the dialog; returns the tab once it shows the file."""
+    answer_file_dialog(qtbot, path)
+    trigger(shell, "File", "Open")
+    qtbot.waitUntil(lambda: shell.current.path == path and shell.current.ckpt is not None, timeout=TIMEOUT)
+    return shell.current
+
+
+def strip_prefix(qtbot, shell: TabbedWindow) -> None:
+    """Edit ▸ Strip prefix, then Apply once the preview is ready; waits for the new working copy."""
+    page = shell.current
+    before = page.ckpt
+    trigger(shell, "Edit", "Strip prefix")
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QDialog), timeout=TIMEOUT)
+    dialog = QApplication.activeModalWidget()
+    qtbot.waitUntil(
+        lambda: any(b.text() == "Apply" and b.isEnabled() for b in dialog.buttons.buttons()), timeout=TIMEOUT
+    )
+    press_button(dialog, "Apply")
+    qtbot.waitUntil(lambda: page.ckpt is not before, timeout=TIMEOUT)
+
+
 def shoot(window: QWidget, name: str) -> list[Path]:
     """Save ``window`` at both sizes in both themes under $CKPT_SCREENSHOTS (nothing when unset)."""
     folder = os.environ.get("CKPT_SCREENSHOTS")

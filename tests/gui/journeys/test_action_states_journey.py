@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from tests.gui.journeys.conftest import (
     TIMEOUT,
@@ -23,6 +23,7 @@ from tests.gui.journeys.conftest import (
     answer_file_dialog,
     menu_action,
     press_button,
+    strip_prefix,
     trigger,
     when_modal,
 )
@@ -102,16 +103,9 @@ def check(shell, facts: Facts, step: str) -> None:
 
 
 def apply_strip(qtbot, shell) -> None:
-    page = shell.current
-    before = page.ckpt
-    trigger(shell, "Edit", "Strip prefix")
-    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QDialog), timeout=TIMEOUT)
-    dialog = QApplication.activeModalWidget()
-    qtbot.waitUntil(
-        lambda: any(b.text() == "Apply" and b.isEnabled() for b in dialog.buttons.buttons()), timeout=TIMEOUT
-    )
-    press_button(dialog, "Apply")
-    qtbot.waitUntil(lambda: page.ckpt is not before and page.scan_report is not None, timeout=TIMEOUT)
+    """Edit ▸ Strip prefix ▸ Apply, then wait for the new copy's health scan."""
+    strip_prefix(qtbot, shell)
+    qtbot.waitUntil(lambda: shell.current.scan_report is not None, timeout=TIMEOUT)
 
 
 def test_every_action_enabled_exactly_when_it_can_act(qtbot, shell, tmp_path):

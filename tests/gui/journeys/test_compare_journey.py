@@ -30,6 +30,7 @@ from tests.gui.journeys.conftest import (
     TIMEOUT,
     answer_file_dialog,
     menu_action,
+    open_file,
     press_button,
     press_keys,
     shoot,
@@ -63,14 +64,6 @@ def pair(tmp_path):
     torch.save(base.state_dict(), a)
     torch.save(tuned.state_dict(), b)
     return a, b
-
-
-def open_file(qtbot, shell, path):
-    """File ▸ Open with the path typed into the dialog; returns the tab showing it."""
-    answer_file_dialog(qtbot, path)
-    trigger(shell, "File", "Open")
-    qtbot.waitUntil(lambda: shell.current.path == path and shell.current.ckpt is not None, timeout=TIMEOUT)
-    return shell.current
 
 
 def comparison(qtbot, page, act) -> DiffWindow:

@@ -7,7 +7,6 @@ window's state is read only to assert. The saved file must load into the real mo
 
 from __future__ import annotations
 
-import pytest
 import torch
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from torch import nn
@@ -90,14 +89,6 @@ def modal(qtbot, kind=QDialog):
 
 def apply_button(dialog):
     return next(b for b in dialog.buttons.buttons() if b.text() == "Apply")
-
-
-@pytest.fixture(autouse=True)
-def _no_question_at_teardown(shell):
-    """A failed journey leaves unsaved edits: closing must not wait for an answer nobody gives."""
-    yield
-    for page in shell.pages():
-        page.editor.ask_before_discard = False
 
 
 def test_strip_undo_redo_save_as_and_reopen(qtbot, shell, tmp_path):

@@ -12,15 +12,17 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QMessageBox, QToolBar
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QToolBar
 
 from tests.gui.journeys.conftest import (
     TIMEOUT,
     answer_file_dialog,
     menu_action,
+    open_file,
     press_button,
     press_keys,
     shoot,
+    strip_prefix,
     trigger,
     when_modal,
 )
@@ -31,30 +33,9 @@ def ddp_checkpoint(path, seed: int) -> None:
     torch.save({"module.fc.weight": torch.randn(4, 3), "module.fc.bias": torch.randn(4)}, path)
 
 
-def open_file(qtbot, shell, path) -> None:
-    """File ▸ Open, the path typed into the file dialog; waits until it is shown."""
-    answer_file_dialog(qtbot, path)
-    trigger(shell, "File", "Open")
-    qtbot.waitUntil(lambda: shell.current.path == path and shell.current.ckpt is not None, timeout=TIMEOUT)
-
-
 def click_tab(shell, index: int) -> None:
     bar = shell.tabs.tabBar()
     QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, bar.tabRect(index).center())
-
-
-def strip_prefix(qtbot, shell) -> None:
-    """Edit ▸ Strip prefix, then Apply once the preview is ready."""
-    page = shell.current
-    before = page.ckpt
-    trigger(shell, "Edit", "Strip prefix")
-    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QDialog), timeout=TIMEOUT)
-    dialog = QApplication.activeModalWidget()
-    qtbot.waitUntil(
-        lambda: any(b.text() == "Apply" and b.isEnabled() for b in dialog.buttons.buttons()), timeout=TIMEOUT
-    )
-    press_button(dialog, "Apply")
-    qtbot.waitUntil(lambda: page.ckpt is not before, timeout=TIMEOUT)
 
 
 class Answerer:

@@ -8,7 +8,6 @@ menu actions, typed text and dialog buttons.
 
 from __future__ import annotations
 
-import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -30,14 +29,6 @@ class Backbone(nn.Module):
         self.bn1 = nn.BatchNorm2d(8)
         self.blocks = nn.Sequential(*[nn.Linear(8, 8) for _ in range(12)])
         self.fc = nn.Linear(8, classes)
-
-
-@pytest.fixture(autouse=True)
-def _no_question_at_teardown(shell):
-    """A failed journey leaves unsaved edits: closing must not wait for an answer nobody gives."""
-    yield
-    for page in shell.pages():
-        page.editor.ask_before_discard = False
 
 
 def field(dialog: QDialog, label: str) -> QLineEdit:

@@ -96,7 +96,7 @@ def empty_file(tmp: Path) -> Path:
 _MAGIC_FIRST_BYTES = set(b"PG%7\x80\x89\xff\x1f\xfd(\x93\x7fB")
 
 
-def random_bytes(tmp: Path, size: int = 4096) -> Path:
+def random_bytes(tmp: Path, size: int = 4096, name: str = "random.pth") -> Path:
     """``os.urandom`` data; a draw that happens to start like a known format is redrawn.
 
     About 1 in 256 draws has ``{`` at offset 8 and would be read as a safetensors header,
@@ -106,7 +106,7 @@ def random_bytes(tmp: Path, size: int = 4096) -> Path:
         data = os.urandom(size)
         if data[0] not in _MAGIC_FIRST_BYTES and data[8:9] != b"{":
             break
-    path = tmp / "random.pth"
+    path = tmp / name
     path.write_bytes(data)
     return path
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.badfiles import random_bytes
 from tests.core.test_diff import Classifier, OtherNet, assert_metrics, reference, state, train_smallnet
 from tests.models import SmallNet, ddp_state_dict, training_checkpoint
 
@@ -105,7 +106,7 @@ class Runs:
         torch.save(self.want["huge_a"], d / "huge_a.pth")
         torch.save(self.want["huge_b"], d / "huge_b.pth")
 
-        (d / "garbage.pth").write_bytes(os.urandom(4096))
+        random_bytes(d, name="garbage.pth")  # never starts like a known format
         self.futures: dict[str, Future] = {
             name: pool.submit(ckpt, "diff", *(str(d / a) if a.endswith(".pth") else a for a in args))
             for name, args in RUNS.items()

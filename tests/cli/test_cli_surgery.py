@@ -24,6 +24,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from tests.badfiles import random_bytes
 from tests.core.test_surgery import (
     assert_bit_equal,
     assert_same_state,
@@ -147,7 +148,7 @@ class Runs:
         torch.save(self.enc, d / "enc.pth")
         torch.save(self.bb, d / "bb.pth")
 
-        (d / "garbage.pth").write_bytes(os.urandom(4096))
+        random_bytes(d, name="garbage.pth")  # never starts like a known format
         torch.save({"model": self.want["plain"], "extra": Untrusted()}, d / "with_object.pth")
         (self.out / "existing.pth").write_bytes(b"previous contents")
 

@@ -4,7 +4,8 @@ Exit status: 0 success, 1 bad or unreadable input (one line on stderr, never a
 traceback), 2 bad usage; ``scan --fail-on`` exits 3 when it finds problems; ``diff`` and
 ``compat`` follow diff(1) (0 same/compatible, 1 different, 2 trouble).
 
-- :mod:`.inspection`: info, tree, stats, scan;
+- :mod:`.inspection`: info, tree, stats;
+- :mod:`.scan`: scan;
 - :mod:`.surgery`: the edit operations (generated from the core registry), convert, compat;
 - :mod:`.diff`: diff;
 - :mod:`.output`: what they share (escaped text, JSON, tables, progress).
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Callable
 
 from .. import __version__
-from . import diff, inspection, surgery
+from . import diff, inspection, scan, surgery
 from .output import SafeStream, fail
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     inspection.add_commands(command)
+    scan.add_command(command)
     diff.add_command(sub)
     surgery.add_commands(sub)
     return parser

@@ -1,4 +1,4 @@
-"""`ckpt info`, `tree`, `stats` and `scan`: looking into one checkpoint."""
+"""`ckpt info`, `tree` and `stats`: looking into one checkpoint."""
 
 from __future__ import annotations
 
@@ -7,27 +7,20 @@ import json
 from typing import Any
 
 from ..core.summary import info_document
-from ..formatting import human_bytes, human_count, number, plural, shape_str
+from ..formatting import human_bytes, human_count, number, shape_str
 from .output import FORCE_HELP, emit_json, open_input, progress_line, table
 
-EXIT_OK, EXIT_FINDINGS = 0, 3
+EXIT_OK = 0
 
 
 def add_commands(command: Any) -> None:
-    """Register info, tree, stats and scan (``command(name, help, run)`` makes a subparser)."""
+    """Register info, tree and stats (``command(name, help, run)`` makes a subparser)."""
     command("info", "format, totals, metadata and every tensor of a checkpoint", _info)
     tree = command("tree", "the module hierarchy with parameter counts and sizes", _tree)
     tree.add_argument("--depth", type=int, default=None, metavar="N", help="show N levels below the root")
     stats = command("stats", "min/max/mean/std/l2 and NaN/Inf/zero counts per tensor", _stats)
     stats.add_argument("--keys", nargs="+", metavar="GLOB", help="only tensors whose key matches a glob")
     stats.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
-    scan = command("scan", "health scan: NaN/Inf, all-zero, constant, extreme values, bad BatchNorm", _scan)
-    scan.add_argument("--extreme", type=float, default=1e4, metavar="X", help="flag magnitudes above X (1e4)")
-    scan.add_argument("--force-compute", action="store_true", help=FORCE_HELP)
-    scan.add_argument(
-        "--fail-on", choices=("error", "warning", "info"), default=None,
-        help="exit 3 if a finding of this severity or worse is found (for CI)",
-    )  # fmt: skip
 
 
 def _open(args: argparse.Namespace) -> Any:
@@ -147,7 +140,7 @@ def _tree(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- stats and scan ----------------------------------------------------------------------
+# --- stats ----------------------------------------------------------------------
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -171,25 +164,3 @@ def _no_match(patterns: list[str]):
     from ..core.errors import CheckpointError
 
     return CheckpointError(f"no tensor key matches {' '.join(patterns)}")
-
-
-def _scan(args: argparse.Namespace) -> int:
-    from ..core.scan import SEVERITY_ORDER, scan
-
-    with _open(args) as ckpt:
-        report = scan(ckpt, extreme=args.extreme, progress=progress_line("scan"), force=args.force_compute)
-        if args.json:
-            emit_json({"path": str(ckpt.path), **report.to_json()})
-        else:
-            for f in report.findings:
-                print(f"{f.severity.upper():8s} {f.key}: {f.message}")
-            counts = report.to_json()["counts"]
-            found = ", ".join(
-                plural(counts[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
-            )
-            print(f"{plural(len(report.stats), 'tensor')} scanned: {found}")
-        if args.fail_on is not None:
-            worst = SEVERITY_ORDER[args.fail_on]
-            if any(SEVERITY_ORDER[f.severity] <= worst for f in report.findings):
-                return EXIT_FINDINGS
-    return EXIT_OK

@@ -199,7 +199,7 @@ def test_apply_with_only_defaults(ddp, name):
     if name == "cast":
         assert new.tensors["module.encoder.weight"].dtype == torch.bfloat16
         assert new.tensors["module.bn.num_batches_tracked"].dtype == torch.int64
-        assert report.summary == "8 tensors cast to bfloat16"
+        assert report.summary == "8 of 9 model tensors cast to bfloat16, 1 not floating point"
     else:
         assert report.summary == "9 of 9 keys renamed"
 
@@ -237,7 +237,7 @@ def test_apply_with_invalid_values_raises_edit_error(ddp):
         OPERATIONS["rename"].apply(ddp, {"pattern": "(", "repl": ""})
     with pytest.raises(EditError, match="unsupported dtype 'int8'"):
         OPERATIONS["cast"].apply(ddp, {"dtype": "int8"})
-    with pytest.raises(EditError, match=r"extract: no tensor key matches nothing\.\*$"):
+    with pytest.raises(EditError, match=r"^extract: nothing to extract: --keys 'nothing\.\*' matched no tensor key$"):
         OPERATIONS["extract"].apply(ddp, {"keys": ["nothing.*"]})
 
 
@@ -269,7 +269,7 @@ def test_apply_results_carry_the_tensors_they_should(ddp, plain):
 
     new, report = OPERATIONS["extract"].apply(ddp, CASES["extract"][0])
     assert torch.equal(new.tensor("encoder.bias"), ddp.tensor("module.encoder.bias"))
-    assert report.summary == "4 of 9 tensors kept"
+    assert report.summary == "4 of 9 tensors kept, 5 removed"
 
 
 def test_values_override_defaults_and_check_params_reach_the_edit(ddp):
@@ -286,8 +286,9 @@ def test_graft_list_and_check_params_reach_the_edit(ddp, plain):
     new, report = graft.apply(ddp, values, plain)
     assert report.record.pairs == (("module.encoder.bias", "bn.bias"),)
     assert report.changed == ["module.encoder.bias"]
-    assert [s["key"] for s in report.skipped] == ["bn.weight", "bn.running_mean", "bn.running_var",
-                                                  "bn.num_batches_tracked"]  # fmt: skip
+    assert [s["key"] for s in report.skipped if s["reason"] == "excluded"] == [
+        "bn.weight", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]  # fmt: skip
+    assert {s["reason"] for s in report.skipped} == {"excluded", "not included"}
     assert torch.equal(new.tensor("module.encoder.bias"), plain.tensor("bn.bias"))
     assert torch.equal(new.tensor("module.encoder.weight"), ddp.tensor("module.encoder.weight"))
 
@@ -297,7 +298,7 @@ def test_graft_list_and_check_params_reach_the_edit(ddp, plain):
     assert [m["key"] for m in info.value.report.mismatches] == ["encoder.weight"]
     new, report = graft.apply(ddp, {**values, "skip_mismatched": True}, plain)
     assert report.record.pairs == (("module.encoder.bias", "bn.bias"),)
-    assert report.summary.endswith("1 mismatched kept from the target")
+    assert report.summary.startswith("9 target tensors: 1 taken from plain.pth, 1 kept (shape/dtype differs in the ")
     with pytest.raises(EditError, match="a prefix map looks like SRC=DST"):
         graft.apply(ddp, {"maps": ["bad"]}, plain)
 

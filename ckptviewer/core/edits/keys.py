@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from ...formatting import plural
 from ..assemble import derive
 from ..checkpoint import Checkpoint
 from ..errors import CheckpointError
@@ -89,7 +90,16 @@ def _rewrite_keys(
         root = replace_at(ckpt.root, path, new_sd)
     report.record = KeyRewrite(tuple(path), tuple(mapping), tuple(meta_mapping), weights_only)
     report.bytes_before = report.bytes_after = tensor_bytes(new_sd.values())
-    report.summary = f"{len(report.renamed)} of {len(sd)} keys renamed" + (", weights only" if weights_only else "")
+    n = report.count("model_keys", len(sd), renamed=len(report.renamed), unchanged=len(sd) - len(report.renamed))
+    report.summary = f"{n['renamed']:,} of {plural(n['total'], 'key')} renamed" + (
+        f", {n['unchanged']:,} unchanged" if n["renamed"] and n["unchanged"] else ""
+    )
+    if weights_only:
+        t = report.count("tensors", ckpt.n_tensors, kept=ckpt.n_tensors - len(report.removed),
+                         left_out=len(report.removed))  # fmt: skip
+        report.summary += ", weights only" + (
+            f" ({plural(t['left_out'], 'tensor')} outside the model left out)" if t["left_out"] else ""
+        )
     return derive(ckpt, root, report), report
 
 
@@ -110,10 +120,18 @@ def strip(ckpt: Checkpoint, prefix: str | None = None, *, weights_only: bool = F
 
     params = {"prefixes": prefixes, "weights_only": weights_only}
     new, report = _rewrite_keys(ckpt, "strip", params, fn, weights_only)
+    keys = report.counts["model_keys"]
     if not prefixes:
         report.warnings.append("no wrapper prefix (module., _orig_mod.) found: keys unchanged")
-    elif prefix and len(report.renamed) < len(model_state(ckpt)[1]):
-        report.warnings.append(f"{len(model_state(ckpt)[1]) - len(report.renamed)} keys do not start with {prefix!r}")
+    elif prefix and not keys["renamed"]:
+        report.no_match("prefix", "--prefix", prefix, "model key")
+        if not report.removed:  # weights only still leaves the rest out: that is a change
+            report.refuse_if_unmatched("strip")
+    elif prefix and keys["unchanged"]:
+        unchanged = keys["unchanged"]
+        report.warnings.append(
+            f"{plural(unchanged, 'key')} {'does' if unchanged == 1 else 'do'} not start with {prefix!r}"
+        )
     return new, report
 
 
@@ -131,4 +149,12 @@ def rename(ckpt: Checkpoint, pattern: str, repl: str) -> tuple[Checkpoint, EditR
         rx.sub(repl, "probe.key")
     except (re.error, IndexError) as exc:
         raise EditError(f"invalid rename pattern or replacement: {exc}") from None
-    return _rewrite_keys(ckpt, "rename", {"pattern": pattern, "repl": repl}, lambda k: rx.sub(repl, k))
+    _, sd = model_state(ckpt)
+    hits = sum(1 for k in sd if isinstance(k, str) and rx.search(key_name(k)))
+    new, report = _rewrite_keys(ckpt, "rename", {"pattern": pattern, "repl": repl}, lambda k: rx.sub(repl, k))
+    if not hits:
+        report.no_match("pattern", "--pattern", pattern, "model key")
+        report.refuse_if_unmatched("rename")
+    elif not report.renamed:  # it matched, and the replacement gives every key its own name back
+        report.warnings.append(f"--pattern {pattern!r} matched {plural(hits, 'key')}, but no name changes")
+    return new, report

@@ -28,8 +28,10 @@ class EditReport:
     changed: list[str] = field(default_factory=list)
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
-    unmatched: list[dict[str, str]] = field(default_factory=list)  # {"param", "pattern"} that matched nothing
+    unmatched: list[dict[str, str]] = field(default_factory=list)  # {"param", "pattern", "message"}: selected nothing
     warnings: list[str] = field(default_factory=list)
+    # what the summary counts: {group: {"total": n, part: n, ...}}, the parts summing to the total
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
     bytes_before: int = 0
     bytes_after: int = 0
     record: Any = None  # KeyRewrite | Extraction | Removal | Conversion | Graft | None
@@ -39,6 +41,38 @@ class EditReport:
         del doc["record"]
         doc["renamed"] = [{"from": a, "to": b} for a, b in self.renamed]
         return doc
+
+    def no_match(self, param: str, option: str, pattern: str, among: str = "key") -> None:
+        """Record that the user's ``pattern`` (parameter ``param``, CLI ``option``) selected nothing.
+
+        A pattern that selects nothing is usually a typo ("fc*" for "fc.*", "head." for
+        "heads."): it is said, never guessed around. The warning speaks the CLI's words;
+        the window shows the field's label instead (``gui.edit_dialogs.window_words``).
+        """
+        message = f"{option} {pattern!r} matched no {among}"
+        self.unmatched.append({"param": param, "pattern": pattern, "message": message})
+        self.warnings.append(message)
+
+    def count(self, group: str, total: int, **parts: int) -> dict[str, int]:
+        """Record a ``group`` of ``total`` things split into ``parts`` (which must add up)."""
+        if sum(parts.values()) != total:  # a report that does not add up is a bug here, not a user error
+            raise AssertionError(f"{self.op}: {group} parts {parts} do not add up to {total}")
+        self.counts[group] = {"total": total, **parts}
+        return self.counts[group]
+
+    def refuse_if_unmatched(self, what: str) -> None:
+        """Refuse an edit that would change nothing because a pattern matched nothing.
+
+        The rule for every operation: a pattern that matches nothing is a warning and the
+        edit goes on; but when the edit then changes nothing at all, the pattern was
+        surely a typo and writing an identical copy would hide it, so the edit is refused
+        (the CLI exits 1 and writes nothing; the dialog's Apply stays off). An edit that
+        changes nothing for another reason (no wrapper prefix to strip, tensors already
+        in the dtype) succeeds with a warning: the copy is what was asked for.
+        """
+        if self.unmatched:
+            said = "; ".join(u["message"] for u in self.unmatched)
+            raise EditError(f"{self.op.replace('_', '-')}: nothing to {what}: {said}", self)
 
 
 class EditError(CheckpointError):

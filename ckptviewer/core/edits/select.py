@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 
+from ...formatting import plural
 from ..assemble import derive
 from ..checkpoint import Checkpoint
 from ..index import is_tensor
@@ -50,16 +52,35 @@ def extract(ckpt: Checkpoint, globs: list[str], reroot: str | None = None) -> tu
         pairs.append((key, new))
         if new != key:
             report.renamed.append((key, new))
+    unmatched_globs(report, "keys", globs, ckpt.tensors, "tensor key")
     if not out:
+        report.refuse_if_unmatched("extract")
         raise EditError(f"extract: no tensor key matches {' '.join(globs)}", report)
-    if outside:
-        report.warnings.append(f"{outside} matching keys do not start with {reroot!r} and keep their full name")
+    if reroot and outside == len(out):
+        report.no_match("reroot", "--reroot", reroot, "kept key")
+    elif outside:
+        report.warnings.append(
+            f"{plural(outside, 'kept key')} {'does' if outside == 1 else 'do'} not start with {reroot!r} "
+            "and keep their full name"
+        )
     report.removed = [k for k in ckpt.tensors if not matches(k, globs)]
     report.bytes_before = tensor_bytes(e.source for e in ckpt.tensors.values())
     report.bytes_after = tensor_bytes(out.values())
-    report.summary = f"{len(out)} of {ckpt.n_tensors} tensors kept"
+    n = report.count("tensors", ckpt.n_tensors, kept=len(out), removed=len(report.removed))
+    report.summary = f"{n['kept']:,} of {plural(n['total'], 'tensor')} kept, {n['removed']:,} removed"
     report.record = Extraction(tuple(pairs))
     return derive(ckpt, out, report), report
+
+
+def unmatched_globs(report: EditReport, param: str, globs: list[str], keys: Iterable[str], among: str) -> None:
+    """Say which of ``globs`` (the ``--param`` option) match none of ``keys``."""
+    left = list(dict.fromkeys(globs))  # each glob said once, in the order typed
+    for key in keys:
+        left = [g for g in left if not fnmatch.fnmatchcase(key, g)]
+        if not left:
+            return
+    for glob in left:
+        report.no_match(param, "--" + param, glob, among)
 
 
 def drop(ckpt: Checkpoint, globs: list[str]) -> tuple[Checkpoint, EditReport]:
@@ -92,14 +113,19 @@ def drop(ckpt: Checkpoint, globs: list[str]) -> tuple[Checkpoint, EditReport]:
         )
 
     root = walk(ckpt.root, "")
+    # a glob also counts as matched when it names what a broader glob already dropped
+    # ("optimizer" and "optimizer.state.*"): the walk does not go inside a dropped entry
+    unmatched_globs(report, "keys", globs, [*paths, *ckpt.tensors], "key")
     if not report.removed and not report.changed:
+        report.refuse_if_unmatched("drop")
         raise EditError(f"drop: nothing matches {' '.join(globs)}", report)
     report.bytes_before = tensor_bytes(e.source for e in ckpt.tensors.values())
     report.record = Removal(tuple(paths))
     new = derive(ckpt, root, report)
     report.bytes_after = tensor_bytes(e.source for e in new.tensors.values())
-    report.summary = f"{len(report.removed)} tensors dropped" + (
-        f" and {len(report.changed)} other values" if report.changed else ""
+    n = report.count("tensors", ckpt.n_tensors, dropped=len(report.removed), kept=ckpt.n_tensors - len(report.removed))
+    report.summary = f"{n['dropped']:,} of {plural(n['total'], 'tensor')} dropped, {n['kept']:,} kept" + (
+        f"; {plural(len(report.changed), 'other value')} dropped" if report.changed else ""
     )
     return new, report
 
@@ -111,19 +137,18 @@ def cast(ckpt: Checkpoint, dtype: str | torch.dtype, globs: list[str] | None = N
         raise EditError(f"cast: unsupported dtype {dtype!r}; use one of {', '.join(FLOAT_DTYPES)}")
     selected = set(k for k in ckpt.tensors if matches(k, globs)) if globs else set(ckpt.model_keys() or ckpt.tensors)
     report = EditReport("cast", {"dtype": str(target).removeprefix("torch."), "keys": list(globs or [])})
-    by_id = {id(e.source): e for k, e in ckpt.tensors.items() if k in selected}
-    skipped_types: set[str] = set()
+    unmatched_globs(report, "keys", globs or [], ckpt.tensors, "tensor key")
+    # what happens to each selected tensor, decided by its key (in the checkpoint's order)
+    not_float = [k for k, e in ckpt.tensors.items() if k in selected and not e.dtype.is_floating_point]
+    already = [k for k, e in ckpt.tensors.items() if k in selected and e.dtype == target]
+    report.changed = [
+        k for k, e in ckpt.tensors.items() if k in selected and e.dtype.is_floating_point and e.dtype != target
+    ]
+    by_id = {id(ckpt.tensors[k].source) for k in report.changed}
 
     def convert(v: Any) -> Any:
-        entry = by_id.get(id(v))
-        if entry is None:
+        if id(v) not in by_id:
             return v
-        if not entry.dtype.is_floating_point:
-            skipped_types.add(entry.dtype_name)
-            return v
-        if entry.dtype == target:
-            return v
-        report.changed.append(entry.key)
         base = v.base if isinstance(v, CastTensor) else v
         return base if base.dtype == target else CastTensor(base, target)
 
@@ -136,12 +161,27 @@ def cast(ckpt: Checkpoint, dtype: str | torch.dtype, globs: list[str] | None = N
         new_items = [(k, walk(v)) for k, v in items]
         return rebuild(obj, new_items) if any(a[1] is not b[1] for a, b in zip(new_items, items)) else obj
 
+    name = report.params["dtype"]
+    total = sum(k in selected for k in ckpt.tensors)
+    n = report.count(
+        "selected_tensors", total, cast=len(report.changed), already=len(already), not_float=len(not_float)
+    )
+    if not report.changed:
+        report.refuse_if_unmatched("cast")
     root = walk(ckpt.root)
-    if skipped_types:
-        report.warnings.append(f"left as they are (not floating point): {', '.join(sorted(skipped_types))}")
-    report.record = Conversion(tuple(report.changed), report.params["dtype"])
+    if not_float:
+        types = sorted({ckpt.tensors[k].dtype_name for k in not_float})
+        report.warnings.append(f"left as they are (not floating point): {', '.join(types)}")
+    if not report.changed:
+        report.warnings.append(f"nothing to cast: every selected floating-point tensor is already {name}")
+    report.record = Conversion(tuple(report.changed), name)
     new = derive(ckpt, root, report)
     report.bytes_before = sum(ckpt.tensors[k].nbytes for k in selected)
     report.bytes_after = sum(new.tensors[k].nbytes for k in selected if k in new.tensors)
-    report.summary = f"{len(report.changed)} tensors cast to {report.params['dtype']}"
+    what = "model tensor" if not globs and ckpt.model_keys() else "selected tensor"
+    parts = [f"{n['already']:,} already {name}" if n["already"] else "",
+             f"{n['not_float']:,} not floating point" if n["not_float"] else ""]  # fmt: skip
+    report.summary = f"{n['cast']:,} of {plural(n['total'], what)} cast to {name}" + "".join(
+        f", {p}" for p in parts if p
+    )
     return new, report

@@ -3,8 +3,10 @@ and after real optimizer steps; every metric is checked against a float64 refere
 computed here from the tensors that were saved.
 
 The reference follows the module's definitions: metrics over the elements that are finite
-on both sides, ``rel_l2 = ||b - a|| / ||a||``, ``frac_changed`` = elements that differ
-(a NaN on both sides at the same place does not) / all elements.
+on both sides, ``rel_change = ||b - a|| / max(||a||, ||b||)`` (0 when both are zero), the
+legacy ``rel_l2 = ||b - a|| / ||a||`` (None where a is zero), ``frac_changed`` = elements
+that differ (a NaN on both sides at the same place does not) / all elements. Module and
+total relative change: the same formula over sums of squares, floating-point tensors only.
 """
 
 from __future__ import annotations
@@ -22,16 +24,22 @@ from torch import nn
 from ckptviewer.core import Cancelled, CancelToken, open_checkpoint
 from ckptviewer.core.diff import (
     CHANGED,
+    DIFFERENT,
     IDENTICAL,
     MISMATCHED,
     ONLY_A,
     ONLY_B,
+    SAME,
+    SAME_WITHIN_TOL,
     WITHIN_TOL,
     DiffReport,
+    TensorDiff,
     diff,
     diff_tree,
     export_csv,
     export_json,
+    layers,
+    verdict,
 )
 from ckptviewer.core.stats import CHUNK
 from tests.models import SmallNet, ddp_state_dict, training_checkpoint
@@ -120,14 +128,28 @@ def reference(a: torch.Tensor, b: torch.Tensor) -> dict:
     return {
         "max_abs": float(d.abs().max()) if d.numel() else 0.0,
         "mean_abs": float(d.abs().mean()) if d.numel() else None,
-        "rel_l2": math.sqrt(d2 / a2) if a2 > 0 else (0.0 if d2 == 0 else math.inf),
+        "rel_l2": math.sqrt(d2 / a2) if a2 > 0 else (0.0 if d2 == 0 else None),
+        "rel_change": math.sqrt(d2 / max(a2, b2)) if max(a2, b2) > 0 else 0.0,
         "cosine": float(xs @ ys) / math.sqrt(a2 * b2) if a2 > 0 and b2 > 0 else None,
         "frac_changed": int(differs.sum()) / x.numel(),
         "new_nan": int((y.isnan() & ~x.isnan()).sum()),
         "new_inf": int((y.isinf() & ~x.isinf()).sum()),
         "a2": a2,
+        "b2": b2,
         "d2": d2,
     }
+
+
+def total_reference(a: dict, b: dict, keys: list[str]) -> float:
+    """Relative change over ``keys``: sqrt(sum ||b-a||^2 / max(sum ||a||^2, sum ||b||^2)), float64."""
+    refs = [reference(a[k], b[k]) for k in keys]
+    a2, b2, d2 = (math.fsum(r[f] for r in refs) for f in ("a2", "b2", "d2"))
+    return math.sqrt(d2 / max(a2, b2)) if max(a2, b2) > 0 else 0.0
+
+
+def floating(sd: dict) -> list[str]:
+    """The keys of floating-point tensors (the scope of every relative change)."""
+    return [k for k, v in sd.items() if v.is_floating_point() or v.is_complex()]
 
 
 def assert_metrics(row, a: torch.Tensor, b: torch.Tensor, rel: float = 1e-5) -> None:
@@ -141,10 +163,15 @@ def assert_metrics(row, a: torch.Tensor, b: torch.Tensor, rel: float = 1e-5) -> 
     key = get("key")
     assert get("frac_changed") == pytest.approx(ref["frac_changed"], rel=1e-12), f"{key}: frac_changed"
     for k in ("max_abs", "mean_abs", "rel_l2"):
-        if isinstance(row, dict) and ref[k] is not None and not math.isfinite(ref[k]):
-            assert get(k) is None, f"{key}: {k} (JSON has no Inf)"
+        if ref[k] is None:
+            assert get(k) is None, f"{key}: {k} is undefined"
         else:
             assert get(k) == pytest.approx(ref[k], rel=rel, abs=1e-12), f"{key}: {k}"
+    if get("integer"):
+        assert get("rel_change") is None, f"{key}: an integer tensor has no relative change"
+    else:
+        assert get("rel_change") == pytest.approx(ref["rel_change"], rel=rel, abs=1e-12), f"{key}: rel_change"
+    assert get("new_from_zero") == (ref["a2"] == 0 and ref["b2"] > 0), f"{key}: new_from_zero"
     if ref["cosine"] is None:
         assert get("cosine") is None, f"{key}: cosine"
     else:
@@ -195,14 +222,18 @@ def test_optimizer_steps_metrics_match_a_float64_reference(tmp_path):
         assert r.outside_tol == int((a != b).sum()), key
     # a ReLU net under Adam: some elements get no gradient at all and keep their bits
     assert any(0 < r.frac_changed < 1 for r in rep.rows)
-    # num_batches_tracked: int64 0 -> 3; no norm to be relative to
+    # num_batches_tracked: int64 0 -> 3, compared exactly, with its values; no relative change
     nbt = by_key["bn1.num_batches_tracked"]
-    assert (nbt.max_abs, nbt.frac_changed, nbt.rel_l2, nbt.cosine) == (3.0, 1.0, math.inf, None)
+    assert nbt.integer and (nbt.a_value, nbt.b_value) == (0, 3)
+    assert (nbt.max_abs, nbt.frac_changed, nbt.rel_l2, nbt.rel_change, nbt.cosine) == (3.0, 1.0, None, None, None)
     assert nbt.to_json()["rel_l2"] is None
 
-    refs = [reference(before[k], after[k]) for k in before]
-    want_total = math.sqrt(sum(r["d2"] for r in refs) / sum(r["a2"] for r in refs))
+    # the headline: floating-point tensors only (the counter's 0 -> 3 would swamp it)
+    want_total = total_reference(before, after, floating(before))
     assert rep.total_rel_change == pytest.approx(want_total, rel=1e-6)
+    assert rep.n_measured == len(before) - 1
+    with_counter = total_reference(before, after, list(before))
+    assert with_counter > 3 * want_total  # counting the counter would say four times what moved
     doc = rep.to_json()
     json.dumps(doc, allow_nan=False)
     assert doc["same"] is False and doc["counts"][CHANGED] == len(before)
@@ -226,7 +257,7 @@ def test_a_tensor_changed_only_after_its_first_chunks_still_matches_the_referenc
     assert r.frac_changed == pytest.approx(100 * 64 / emb.weight.numel())
     assert_metrics(r, before["weight"], after["weight"])
     ref = reference(before["weight"], after["weight"])
-    assert rep.total_rel_change == pytest.approx(math.sqrt(ref["d2"] / ref["a2"]), rel=1e-5)
+    assert rep.total_rel_change == pytest.approx(ref["rel_change"], rel=1e-5)
 
 
 def test_values_beyond_float32_squares_still_give_finite_metrics(tmp_path):
@@ -238,7 +269,7 @@ def test_values_beyond_float32_squares_still_give_finite_metrics(tmp_path):
     rep = diff_objects(tmp_path, {"optimizer.state.0.exp_avg_sq": a}, {"optimizer.state.0.exp_avg_sq": b})
     (r,) = rep.rows
     assert_metrics(r, a, b)
-    assert rep.total_rel_change == pytest.approx(reference(a, b)["rel_l2"], rel=1e-6)
+    assert rep.total_rel_change == pytest.approx(reference(a, b)["rel_change"], rel=1e-6)
     json.dumps(rep.to_json(), allow_nan=False)
 
 
@@ -470,13 +501,9 @@ def test_frozen_backbone_is_identical_and_modules_show_where_training_happened(t
     mods = rep.modules()
     assert list(mods) == ["backbone", "backbone.0", "backbone.1", "backbone.3", "head"]
     assert all(mods[m] == 0.0 for m in mods if m.startswith("backbone"))
-    head = [reference(before[k], after[k]) for k in ("head.weight", "head.bias")]
     assert mods["head"] > 0
-    assert mods["head"] == pytest.approx(math.sqrt(sum(r["d2"] for r in head) / sum(r["a2"] for r in head)), rel=1e-6)
-    everything = [reference(before[k], after[k]) for k in before]
-    assert rep.total_rel_change == pytest.approx(
-        math.sqrt(sum(r["d2"] for r in everything) / sum(r["a2"] for r in everything)), rel=1e-6
-    )
+    assert mods["head"] == pytest.approx(total_reference(before, after, ["head.weight", "head.bias"]), rel=1e-6)
+    assert rep.total_rel_change == pytest.approx(total_reference(before, after, list(before)), rel=1e-6)
     assert 0 < rep.total_rel_change < mods["head"]
 
 
@@ -574,3 +601,226 @@ def test_exports_write_the_json_document_and_one_csv_row_per_key(tmp_path):
     assert float(table["w"]["max_abs"]) == 1.0 and table["w"]["within_tol"] == "False"
     assert table["gone"]["b_shape"] == "" and table["new"]["status"] == ONLY_B
     assert not list(tmp_path.glob(".*.part"))
+
+
+# ---------------------------------------------------------------- one meaning for relative change
+
+
+class ConvBNNet(nn.Module):
+    """Three conv + BatchNorm stages and a classifier whose bias starts at zero."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8))
+        self.stage1 = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8))
+        self.stage2 = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16))
+        self.fc = nn.Linear(16, 5)
+        nn.init.zeros_(self.fc.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for stage in (self.stem, self.stage1, self.stage2):
+            x = stage(x).relu()
+        return self.fc(x.mean((2, 3)))
+
+
+def train_convbn(model: ConvBNNet, steps: int = 4) -> ConvBNNet:
+    """Real SGD steps in train mode: weights, BatchNorm statistics and counters all move."""
+    gen = torch.Generator().manual_seed(12)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    model.train()
+    for _ in range(steps):
+        x = torch.randn(4, 3, 8, 8, generator=gen)
+        target = torch.randint(0, 5, (4,), generator=gen)
+        opt.zero_grad()
+        F.cross_entropy(model(x), target).backward()
+        opt.step()
+    return model
+
+
+def prefixed(keys: list[str], module: str) -> list[str]:
+    return [k for k in keys if k.startswith(module + ".")]
+
+
+def test_headline_modules_and_layers_are_over_floating_point_tensors_only(tmp_path):
+    torch.manual_seed(13)
+    model = ConvBNNet()
+    before = state(model)
+    after = state(train_convbn(model))
+    floats = floating(before)
+    assert len(floats) == len(before) - 3  # three num_batches_tracked
+    rep = diff_objects(tmp_path, before, after)
+
+    assert rep.total_rel_change == pytest.approx(total_reference(before, after, floats), rel=1e-6)
+    assert rep.n_measured == len(floats)
+    assert (
+        rep.headline() == f"total relative change {rep.total_rel_change:.3g} over {len(floats)} floating-point tensors"
+    )
+
+    # every module aggregate against float64, over its floating-point tensors only
+    mods = rep.modules()
+    want_modules = {".".join(k.split(".")[:i]) for k in floats for i in range(1, k.count(".") + 1)}
+    assert set(mods) == want_modules
+    for module, value in mods.items():
+        assert value == pytest.approx(total_reference(before, after, prefixed(floats, module)), rel=1e-6), module
+    # a BatchNorm layer reads what its statistics and affine parameters did, not its counter's 0 -> 4
+    bn = "stage1.1"
+    assert mods[bn] == pytest.approx(total_reference(before, after, prefixed(floats, bn)), rel=1e-6)
+    assert total_reference(before, after, prefixed(list(before), bn)) > 3 * mods[bn]
+
+    # the chart's layers carry the same figures
+    tree = diff_tree(rep)
+    chart = {n.path: n.rel_change for n in layers(tree)}
+    assert list(chart) == ["stem.0", "stem.1", "stage1.0", "stage1.1", "stage2.0", "stage2.1", "fc"]
+    for path, value in chart.items():
+        assert value == pytest.approx(mods[path], rel=1e-12), path
+    assert tree.find("stem.1.num_batches_tracked").rel_change is None
+    assert tree.find("stem.1").measured_worst == CHANGED
+
+    # the counters, reported apart with their values
+    (group,) = rep.counters()
+    nbt = [k for k in before if k.endswith("num_batches_tracked")]
+    assert group.name == "num_batches_tracked" and [r.key for r in group.rows] == nbt
+    assert group.text() == "num_batches_tracked 0 -> 4 in 3 layers"
+    doc = rep.to_json()
+    assert doc["counters"] == [{"name": "num_batches_tracked", "keys": nbt, "changed": 3, "a_values": [0, 0, 0],
+                                "b_values": [4, 4, 4], "text": "num_batches_tracked 0 -> 4 in 3 layers"}]  # fmt: skip
+    assert doc["n_measured"] == len(floats)
+    assert doc["total_rel_change"] == rep.total_rel_change
+    changed = {c["key"]: c for c in doc["changed"]}
+    assert changed[nbt[0]]["integer"] is True and changed[nbt[0]]["rel_change"] is None
+    assert (changed[nbt[0]]["a_value"], changed[nbt[0]]["b_value"]) == (0, 4)
+
+    # the zero-initialised bias: new from zero, 1 and not a ratio over nothing
+    bias = rows(rep)["fc.bias"]
+    assert before["fc.bias"].abs().sum() == 0 and after["fc.bias"].abs().sum() > 0
+    assert bias.new_from_zero and bias.rel_change == 1.0 and bias.rel_l2 is None and bias.cosine is None
+    assert changed["fc.bias"]["new_from_zero"] is True
+    for key in floats:
+        assert_metrics(rows(rep)[key], before[key], after[key])
+    json.dumps(doc, allow_nan=False)
+
+
+def test_relative_change_where_a_is_zero(tmp_path):
+    gen = torch.Generator().manual_seed(14)
+    w = torch.randn(6, 4, generator=gen)
+    born = torch.randn(4, generator=gen)
+    a = {"zero.w": torch.zeros(5), "signed.w": torch.zeros(5), "born.b": torch.zeros(4), "grow.w": w,
+         "flip.w": w.clone()}  # fmt: skip
+    b = {"zero.w": torch.zeros(5), "signed.w": -torch.zeros(5), "born.b": born, "grow.w": 3 * w, "flip.w": -w}
+    rep = diff_objects(tmp_path, a, b)
+    r = rows(rep)
+    # both zero: nothing moved, 0 (bit-equal, or equal in value with -0.0)
+    assert r["zero.w"].status == IDENTICAL and r["zero.w"].rel_change == 0.0
+    assert r["signed.w"].status == CHANGED and r["signed.w"].verdict == WITHIN_TOL
+    assert r["signed.w"].rel_change == 0.0 and not r["signed.w"].new_from_zero
+    # from all zero to non-zero: 1, flagged
+    assert r["born.b"].new_from_zero and r["born.b"].rel_change == 1.0 and r["born.b"].rel_l2 is None
+    # bounded by 2: ||3w - w|| / ||3w|| = 2/3, ||-w - w|| / ||w|| = 2
+    assert r["grow.w"].rel_change == pytest.approx(2 / 3, rel=1e-6) and not r["grow.w"].new_from_zero
+    assert r["flip.w"].rel_change == pytest.approx(2.0, rel=1e-6)
+    for key in a:
+        if r[key].status == CHANGED:
+            assert_metrics(r[key], a[key], b[key])
+    mods = rep.modules()
+    assert mods["zero"] == 0.0 and mods["signed"] == 0.0 and mods["born"] == 1.0
+    assert rep.total_rel_change == pytest.approx(total_reference(a, b, list(a)), rel=1e-6)
+    # zeros against zeros only: 0, and the verdict says the values are equal
+    zeros = diff_objects(
+        tmp_path, {"w": torch.zeros(3), "v": torch.zeros(2)}, {"w": -torch.zeros(3), "v": torch.zeros(2)}
+    )
+    assert zeros.total_rel_change == 0.0
+    assert zeros.verdict.kind == SAME_WITHIN_TOL and zeros.verdict.exit_status == 0
+    assert zeros.verdict.text == "same values (exact): 2 tensors, 1 identical, 1 equal in value"
+
+
+def test_mismatched_and_one_sided_rows_carry_no_number(tmp_path):
+    import csv
+
+    torch.manual_seed(7)
+    old = state(SmallNet())
+    torch.manual_seed(7)
+    new = state(OtherNet())
+    rep = diff_objects(tmp_path, old, new)
+    unmeasured = [r for r in rep.rows if r.status in (MISMATCHED, ONLY_A, ONLY_B)]
+    assert {r.status for r in unmeasured} == {MISMATCHED, ONLY_A, ONLY_B}
+    metrics = ("max_abs", "mean_abs", "rel_l2", "rel_change", "cosine", "frac_changed", "new_nan", "new_inf",
+               "outside_tol", "a_value", "b_value")  # fmt: skip
+    for r in unmeasured:
+        doc = r.to_json()
+        assert all(doc[m] is None for m in metrics), doc
+        assert not r.new_from_zero and not r.measured
+    assert rows(rep)["fc.weight"].numel is None  # two sizes, none of them "the" count
+    assert rows(rep)["proj.weight"].numel == 64  # one side: its count
+    with export_csv(rep, tmp_path / "d.csv").open(newline="") as f:
+        table = {row["key"]: row for row in csv.DictReader(f)}
+    for r in unmeasured:
+        assert all(table[r.key][m] == "" for m in metrics), table[r.key]
+    # modules with nothing measured have no relative change, not 0
+    tree = diff_tree(rep)
+    for path in ("fc", "proj", "bn1"):
+        assert tree.find(path).rel_change is None, path
+        assert path not in rep.modules()
+    assert rep.total_rel_change == 0.0  # conv1 and blocks: identical
+    assert rep.n_measured == len(keys(rep, IDENTICAL))
+    # only unmeasured keys: no headline figure at all
+    none = diff_objects(tmp_path, {"w": torch.ones(2)}, {"w": torch.ones(3), "x": torch.ones(1)})
+    assert none.total_rel_change is None and none.to_json()["total_rel_change"] is None
+    assert none.headline() == "total relative change: none (no floating-point tensors compared)"
+    assert diff_tree(none).rel_change is None
+
+
+def test_integer_and_bool_tensors_are_reported_apart_as_counters(tmp_path):
+    gen = torch.Generator().manual_seed(15)
+    w = torch.randn(8, 8, generator=gen)
+    a = {"l1.num_batches_tracked": torch.tensor(2), "l1.weight": w, "l2.num_batches_tracked": torch.tensor(2),
+         "l3.num_batches_tracked": torch.tensor(5), "step": torch.tensor(10),
+         "mask.keep": torch.ones(6, dtype=torch.bool), "ids": torch.arange(4)}  # fmt: skip
+    b = {k: v.clone() for k, v in a.items()}
+    b["l1.weight"] = w + 1e-4
+    for layer in ("l1", "l2", "l3"):
+        b[f"{layer}.num_batches_tracked"] = torch.tensor(7)
+    b["mask.keep"][2] = False
+    rep = diff_objects(tmp_path, a, b, atol=1e9)  # forgives any float change, never an integer one
+    texts = [g.text() for g in rep.counters()]
+    assert texts == ["num_batches_tracked 2..5 -> 7 in 3 layers (3 of 3 changed)", "step 10 (unchanged)",
+                     "mask.keep changed", "ids identical"]  # fmt: skip
+    r = rows(rep)
+    assert r["l1.weight"].within_tol and not r["l1.weight"].integer
+    assert all(r[k].integer for k in a if k != "l1.weight")
+    assert (r["l3.num_batches_tracked"].a_value, r["l3.num_batches_tracked"].b_value) == (5, 7)
+    assert (r["step"].status, r["step"].a_value, r["step"].b_value) == (IDENTICAL, 10, 10)
+    assert r["mask.keep"].status == CHANGED and r["mask.keep"].a_value is None and r["mask.keep"].outside_tol == 1
+    assert not r["l2.num_batches_tracked"].within_tol and r["l2.num_batches_tracked"].outside_tol == 1
+    assert rep.verdict.kind == DIFFERENT and not rep.same
+    # the headline and the modules see the float weight only
+    assert rep.n_measured == 1 and list(rep.modules()) == ["l1"]
+    assert rep.total_rel_change == pytest.approx(reference(w, b["l1.weight"])["rel_change"], rel=1e-6)
+    doc = rep.to_json()
+    assert [g["name"] for g in doc["counters"]] == ["num_batches_tracked", "step", "keep", "ids"]
+    assert doc["counters"][0]["a_values"] == [2, 2, 5] and doc["counters"][0]["b_values"] == [7, 7, 7]
+    assert doc["counters"][2]["a_values"] is None  # a mask has no single value
+    # the counters alone differ: exit 1 even though every float is within tolerance
+    assert doc["same"] is False and doc["verdict"] == DIFFERENT
+
+
+def test_verdict_is_a_function_of_the_rows_and_the_tolerance():
+    def row(key: str, status: str, outside: int = 0, new_nan: int = 0) -> TensorDiff:
+        measured = status in (IDENTICAL, CHANGED)
+        return TensorDiff(key, key, key, status, outside_tol=outside if measured else None,
+                          new_nan=new_nan if measured else None)  # fmt: skip
+
+    same = [row("a", IDENTICAL), row("b", IDENTICAL)]
+    v = verdict(same, 0.0, 0.0)
+    assert (v.kind, v.same, v.exit_status, v.text) == (SAME, True, 0, "same (exact): 2 tensors, 2 identical")
+    within = [*same, row("c", CHANGED)]
+    v = verdict(within, 1e-3, 0.0)
+    assert (v.kind, v.exit_status) == (SAME_WITHIN_TOL, 0)
+    assert v.text == "same within tolerance (atol 0.001, rtol 0): 3 tensors, 2 identical, 1 within tolerance"
+    assert verdict(within, 0.0, 0.0).text == "same values (exact): 3 tensors, 2 identical, 1 equal in value"
+    v = verdict([*within, row("d", CHANGED, outside=3)], 0.0, 0.01)
+    assert (v.kind, v.exit_status) == (DIFFERENT, 1)
+    assert v.text == "different (atol 0, rtol 0.01): 4 tensors, 2 identical, 1 changed, 1 within tolerance"
+    assert verdict([row("e", CHANGED, new_nan=1)], 1e9, 1e9).kind == DIFFERENT  # a NaN that appeared
+    for status, words in ((MISMATCHED, "1 mismatched"), (ONLY_A, "1 only in A"), (ONLY_B, "1 only in B")):
+        v = verdict([*same, row("x", status)], 1.0, 1.0)
+        assert v.kind == DIFFERENT and v.text == f"different (atol 1, rtol 1): 3 tensors, 2 identical, {words}"

@@ -51,6 +51,15 @@ def number(v: object, digits: int = 5) -> str:
     return str(v)
 
 
+def elide_middle(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis in the middle (a key's start
+    and its last parts both say something: ``model.encoder.lay…3.attn.q_proj.weight``)."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
+
+
 def plural(n: int, word: str) -> str:
     """plural(1, 'error') -> '1 error'; plural(3, 'error') -> '3 errors'."""
     return f"{n:,} {word}" + ("" if n == 1 else "s")

@@ -73,3 +73,35 @@ def lightning_checkpoint(model: nn.Module) -> dict:
         "lr_schedulers": [{"step_size": 30, "gamma": 0.1, "last_epoch": 7}],
         "hyper_parameters": {"lr": 0.1, "hidden": 8},
     }
+
+
+def lightning_loops(batches: int = 700, epochs: int = 7) -> dict:
+    """The ``loops`` entry Lightning 2.x writes: ~70 progress counters over four loops."""
+
+    def progress(total: int, current: int, *, started: bool = True) -> dict:
+        fields = ("ready", "completed", "started", "processed") if started else ("ready", "completed")
+        return {"total": dict.fromkeys(fields, total), "current": dict.fromkeys(fields, current)}
+
+    per_epoch = batches // max(epochs, 1)
+    batch = {**progress(batches, per_epoch), "is_last_batch": True}
+    optim = {
+        "optimizer": {"step": progress(batches, per_epoch, started=False), "zero_grad": progress(batches, per_epoch)}
+    }
+    return {
+        "fit_loop": {
+            "state_dict": {},
+            "epoch_loop.state_dict": {"_batches_that_stepped": batches},
+            "epoch_loop.batch_progress": batch,
+            "epoch_loop.scheduler_progress": progress(epochs, 1, started=False),
+            "epoch_loop.automatic_optimization.state_dict": {},
+            "epoch_loop.automatic_optimization.optim_progress": optim,
+            "epoch_loop.manual_optimization.state_dict": {},
+            "epoch_loop.manual_optimization.optim_step_progress": progress(0, 0, started=False),
+            "epoch_loop.val_loop.state_dict": {},
+            "epoch_loop.val_loop.batch_progress": dict(batch),
+            "epoch_progress": progress(epochs, 1),
+        },
+        "validate_loop": {"state_dict": {}, "batch_progress": {**progress(0, 0), "is_last_batch": False}},
+        "test_loop": {"state_dict": {}, "batch_progress": {**progress(0, 0), "is_last_batch": False}},
+        "predict_loop": {"state_dict": {}, "batch_progress": progress(0, 0)},
+    }

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable
 
 from .. import __version__
@@ -46,7 +47,12 @@ def _run(args: argparse.Namespace) -> int:
 
     trouble = getattr(args, "trouble", EXIT_BAD_INPUT)  # diff and compat: 2, as diff(1)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            if not os.environ.get("CKPT_DEBUG"):
+                # torch's own notices (sparse CSR "in beta", TypedStorage deprecation, ...) are
+                # about our calls, not the user's file: they would only bury the output
+                warnings.simplefilter("ignore")
+            return args.run(args)
     except CheckpointError as exc:
         fail(str(exc))
     except (Cancelled, KeyboardInterrupt):

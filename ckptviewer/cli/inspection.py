@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from ..core.summary import info_document
-from ..formatting import human_bytes, human_count, number, shape_str
+from ..core.summary import flavor_text, info_document
+from ..formatting import elide_middle, human_bytes, human_count, number, plural, printable, shape_str
 from .output import FORCE_HELP, emit_json, open_input, progress_line, table
 
 EXIT_OK = 0
@@ -15,7 +15,12 @@ EXIT_OK = 0
 
 def add_commands(command: Any) -> None:
     """Register info, tree and stats (``command(name, help, run)`` makes a subparser)."""
-    command("info", "format, totals, metadata and every tensor of a checkpoint", _info)
+    info = command("info", "format, totals, metadata and every tensor of a checkpoint", _info)
+    info.add_argument(
+        "--all",
+        action="store_true",
+        help="show every metadata line (Lightning's loops.* counters are one line otherwise)",
+    )
     tree = command("tree", "the module hierarchy with parameter counts and sizes", _tree)
     tree.add_argument("--depth", type=int, default=None, metavar="N", help="show N levels below the root")
     stats = command("stats", "min/max/mean/std/l2 and NaN/Inf/zero counts per tensor", _stats)
@@ -37,10 +42,13 @@ def _info(args: argparse.Namespace) -> int:
             emit_json(info)
             return EXIT_OK
         saved = ", ".join(info["saved_on"]) or "unknown"
-        print(f"{ckpt.path}  [{info['format']}]  saved on {saved}, opened on {info['device']}")
+        kind = flavor_text(ckpt)
         print(
-            f"{human_count(info['n_tensors'])} tensors, {human_count(info['n_elements'])} elements, "
-            f"{human_bytes(info['total_bytes'])}; {human_count(info['n_parameters'])} model parameters"
+            f"{ckpt.path}  [{info['format']}]{f' {kind},' if kind else ''} saved on {saved}, opened on {info['device']}"
+        )
+        print(
+            f"{plural(info['n_tensors'], 'tensor')}, {plural(info['n_elements'], 'element')}, "
+            f"{human_bytes(info['total_bytes'])}; {plural(info['n_parameters'], 'model parameter')}"
         )
         if info["state_dict_key"] is not None:
             where = repr(info["state_dict_key"]) if info["state_dict_key"] else "the root"
@@ -52,12 +60,16 @@ def _info(args: argparse.Namespace) -> int:
         if info["metadata"]:
             print()
             print("metadata:")
-            for line in _metadata_lines(info["metadata"]):
+            for line in _metadata_lines(info["metadata"], collapse=() if args.all else COLLAPSED):
                 print(f"  {line}")
         print()
+        tensors = info["tensors"]
+        hidden = [] if args.all else [t for t in tensors if t["key"].split(".", 1)[0] in COLLAPSED]
         rows = [[t["key"], shape_str(t["shape"]), t["dtype"], human_count(t["numel"]), human_bytes(t["nbytes"])]
-                for t in info["tensors"]]  # fmt: skip
+                for t in tensors if t not in hidden]  # fmt: skip
         table(rows, ["key", "shape", "dtype", "numel", "size"], right={3, 4})
+        if hidden:
+            print(f"(and {plural(len(hidden), 'loop-state tensor')} under loops.*; --all to list them)")
     return EXIT_OK
 
 
@@ -71,13 +83,21 @@ def _print_safety(ckpt: Any) -> None:
         print(f"NOT EXECUTED (shown as placeholders; use --trust only if you trust the file): {', '.join(blocked)}")
 
 
-def _metadata_lines(meta: Any, prefix: str = "", limit: int = 200) -> list[str]:
+# top-level metadata entries shown as one line unless --all: Lightning's loop progress
+# counters (`loops.fit_loop.epoch_loop.batch_progress.total.ready`, ...) run to ~80 lines
+COLLAPSED = ("loops",)
+PATH_WIDTH = 100  # metadata paths (Lightning callback names hold whole reprs) cut in the middle
+
+
+def _metadata_lines(meta: Any, prefix: str = "", limit: int = 200, collapse: tuple[str, ...] = ()) -> list[str]:
     lines: list[str] = []
 
     def visit(value: Any, path: str) -> None:
         if len(lines) >= limit:
             return
-        if isinstance(value, dict) and value and not _is_leafish(value):
+        if path in collapse:
+            lines.append(f"{path}: {_collapsed(value)} (--all to show)")
+        elif isinstance(value, dict) and value and not _is_leafish(value):
             for k, v in value.items():
                 visit(v, f"{path}.{k}" if path else str(k))
         elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
@@ -85,12 +105,29 @@ def _metadata_lines(meta: Any, prefix: str = "", limit: int = 200) -> list[str]:
                 visit(v, f"{path}.{i}")
         else:
             text = _leaf_text(value)
-            lines.append(f"{path or '(root)'}: {text if len(text) <= 100 else text[:97] + '...'}")
+            where = elide_middle(printable(path or "(root)"), PATH_WIDTH)
+            lines.append(f"{where}: {text if len(text) <= 100 else text[:97] + '...'}")
 
     visit(meta, prefix)
     if len(lines) >= limit:
         lines.append("... (more in --json)")
     return lines
+
+
+def _collapsed(value: Any) -> str:
+    """'78 counters in fit_loop, validate_loop, test_loop, predict_loop' for a loops dict."""
+    n = 0
+    stack = [value]
+    while stack:  # iterative: metadata nesting is bounded, but a walk needs no recursion
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        else:
+            n += 1
+    names = ", ".join(printable(k) for k in list(value)[:6]) if isinstance(value, dict) else ""
+    return plural(n, "counter") + (f" in {names}" if names else "")
 
 
 def _leaf_text(value: Any) -> str:
@@ -135,7 +172,7 @@ def _tree(args: argparse.Namespace) -> int:
                 stack.extend((c, depth + 1) for c in reversed(node.children))
         table(rows, ["name", "shape", "dtype", "params", "elements", "size"], right={3, 4, 5})
         print()
-        print(f"{human_count(root.n_tensors)} tensors, {human_count(root.n_params)} parameters, "
+        print(f"{plural(root.n_tensors, 'tensor')}, {plural(root.n_params, 'parameter')}, "
               f"{human_bytes(ckpt.total_bytes)}")  # fmt: skip
     return EXIT_OK
 
@@ -154,9 +191,13 @@ def _stats(args: argparse.Namespace) -> int:
         if args.json:
             emit_json({"path": str(ckpt.path), "device": str(ckpt.device), "tensors": [s.to_json() for s in results]})
             return EXIT_OK
-        rows = [[s.key, human_count(s.numel), number(s.min), number(s.max), number(s.mean), number(s.std),
-                 number(s.l2), str(s.n_nan), str(s.n_inf), str(s.n_zero)] for s in results]  # fmt: skip
+        complex_keys = {e.key for e in entries if e.dtype.is_complex}
+        rows = [[s.key + (" |z|" if s.key in complex_keys else ""), human_count(s.numel), number(s.min),
+                 number(s.max), number(s.mean), number(s.std), number(s.l2), str(s.n_nan), str(s.n_inf),
+                 str(s.n_zero)] for s in results]  # fmt: skip
         table(rows, ["key", "numel", "min", "max", "mean", "std", "l2", "nan", "inf", "zero"], right=set(range(1, 10)))
+        if complex_keys:
+            print(f"|z|: {plural(len(complex_keys), 'complex tensor')}, statistics of the magnitudes |z| of the values")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ..formatting import printable
+from ..formatting import elide_middle, printable
 
 FORCE_HELP = (
     "compute even tensors whose logical size dwarfs their stored data (overlapping strides, huge sparse shapes)"
@@ -62,13 +62,39 @@ def progress_line(label: str) -> Callable | None:
     return show
 
 
-WIDEST = 100
+WIDEST = 100  # the widest a column gets
+KEY_WIDTH = 80  # the key column's width when the terminal's is unknown (output piped to a file)
 
 
-def table(rows: list[list[str]], header: list[str], right: set[int]) -> None:
-    """Aligned columns; ``right`` holds the indices of right-aligned (numeric) columns."""
-    # a column is as wide as its longest cell up to WIDEST: one long key must not pad every row
+def _screen_width() -> int | None:
+    """Columns of the terminal stdout writes to (or ``$COLUMNS``); None when piped."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if not raw_stream(sys.stdout).isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def table(rows: list[list[str]], header: list[str], right: set[int], elide: int | None = 0) -> None:
+    """Aligned columns; ``right`` holds the indices of right-aligned (numeric) columns.
+
+    Cells are shown :func:`printable` (escaped before measuring, so a key holding control
+    characters cannot misalign its row). The ``elide`` column (the key, by default) is cut
+    in the middle to what the terminal leaves it, or to :data:`KEY_WIDTH` when piped: one long
+    key must not push every other column off the screen.
+    """
+    header = [printable(c) for c in header]
+    rows = [[printable(c) for c in r] for r in rows]
     widths = [min(WIDEST, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
+    if elide is not None:
+        screen = _screen_width()
+        others = sum(w + 2 for i, w in enumerate(widths) if i != elide)
+        room = max(24, screen - others) if screen else KEY_WIDTH
+        widths[elide] = min(widths[elide], room)
+        rows = [[elide_middle(c, widths[elide]) if i == elide else c for i, c in enumerate(r)] for r in rows]
 
     def line(r: list[str]) -> str:
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..formatting import plural
 from .checkpoint import BUFFER, PARAMETER, Checkpoint
 
 EPOCH_KEYS = ("epoch", "epochs", "cur_epoch", "current_epoch")
@@ -119,6 +120,24 @@ LIGHTNING_FIELDS = ("epoch", "global_step", "pytorch-lightning_version", "hyper_
                     "lr_schedulers", "callbacks", "loops")  # fmt: skip
 
 
+FLAVOR_TEXT = {
+    "lightning": "PyTorch Lightning checkpoint",
+    "training-checkpoint": "training checkpoint",
+    "whole-model": "whole pickled model",
+    "ddp": "DDP state_dict",
+}
+
+
+def flavor_text(ckpt: Checkpoint) -> str | None:
+    """What the file holds, in words ("PyTorch Lightning checkpoint (2.4.0)"), where known."""
+    text = FLAVOR_TEXT.get(ckpt.flavor or "")
+    meta = ckpt.metadata if isinstance(ckpt.metadata, dict) else {}
+    version = meta.get("pytorch-lightning_version")
+    if text and ckpt.flavor == "lightning" and isinstance(version, str):
+        text += f" ({version[:20]})"
+    return text
+
+
 def lightning_view(ckpt: Checkpoint) -> dict[str, Any] | None:
     """The parts of a PyTorch Lightning checkpoint a user looks at, or None if it is not one."""
     meta = ckpt.metadata if isinstance(ckpt.metadata, dict) else {}
@@ -130,7 +149,7 @@ def lightning_view(ckpt: Checkpoint) -> dict[str, Any] | None:
         if name in meta:
             view[name] = meta[name]
         elif tensors:
-            view[name] = f"{tensors} tensors"
+            view[name] = plural(tensors, "tensor")
     return view
 
 

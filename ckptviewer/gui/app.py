@@ -47,10 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.install_desktop or args.uninstall_desktop:
         from .. import desktop
+        from ..formatting import plural
 
         done = desktop.install() if args.install_desktop else desktop.uninstall()
         verb = "installed" if args.install_desktop else "removed"
-        print(f"{verb} {len(done)} files under {desktop.data_home()}")
+        print(f"{verb} {plural(len(done), 'file')} under {desktop.data_home()}")
         return 0
     if args.screenshot and not args.file:
         print("ckptviewer: --screenshot needs a FILE", file=sys.stderr)

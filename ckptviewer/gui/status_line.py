@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QPushButton, QStatusBar
 
 from ..core import Checkpoint
-from ..formatting import human_bytes, human_count
+from ..formatting import human_bytes, plural
 from .progress import ProgressIndicator
 from .text import elide, plain_label, printable
 from .workers import TaskRunner
@@ -51,7 +51,7 @@ class StatusLine:
         saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
         self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {ckpt.device}")
         self.totals_label.setText(
-            f"{human_count(ckpt.n_tensors)} tensors · {human_count(ckpt.n_parameters)} parameters · "
+            f"{plural(ckpt.n_tensors, 'tensor')} · {plural(ckpt.n_parameters, 'model parameter')} · "
             f"{human_bytes(ckpt.total_bytes)}"
         )
 

@@ -35,7 +35,7 @@ from ..core.checkpoint import TensorEntry
 from ..core.inspect import PAGE, TensorReport
 from ..core.stats import TensorStats
 from ..core.tree import TreeNode
-from ..formatting import human_bytes, human_count, number, shape_str
+from ..formatting import human_bytes, human_count, number, plural, shape_str
 from .text import ElidedLabel, elide, esc, plain_label, printable
 
 HIST_BRUSH = QColor(66, 133, 244, 150)
@@ -601,8 +601,8 @@ class ModulePanel(QWidget):
         self.title.setText(f"{title}  ({printable(cls)})" if cls else title)
         dtypes = esc(", ".join(f"{k} {human_count(v)}" for k, v in node.dtypes.most_common()))
         self.summary.setText(
-            f"{human_count(node.n_tensors)} tensors · {human_count(node.n_params)} parameters · "
-            f"{human_count(node.n_buffers)} buffer elements · {human_count(node.n_elements)} elements · "
+            f"{plural(node.n_tensors, 'tensor')} · {plural(node.n_params, 'parameter')} · "
+            f"{plural(node.n_buffers, 'buffer element')} · {plural(node.n_elements, 'element')} · "
             f"{human_bytes(node.nbytes)}<br><span style='color:#8a8a8a'>dtypes: {dtypes}</span>"
         )
         kids = node.children[:60]

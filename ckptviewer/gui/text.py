@@ -25,16 +25,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QSizePolicy, QWidget
 
-from ..formatting import printable
+from ..formatting import elide_middle, printable
 
 
 def elide(s: object, limit: int = 120) -> str:
     """:func:`printable`, cut to ``limit`` characters with an ellipsis in the middle."""
-    s = printable(s)
-    if len(s) <= limit:
-        return s
-    head = (limit - 1) * 2 // 3
-    return s[:head] + "…" + s[len(s) - (limit - 1 - head) :]
+    return elide_middle(printable(s), limit)
 
 
 def esc(s: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,11 @@ import torch
 CKPT = Path(sys.executable).parent / "ckpt"
 
 
-def ckpt(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def ckpt(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``ckpt`` (``env`` adds to the environment; COLUMNS is unset unless given)."""
     exe = [str(CKPT)] if CKPT.exists() else [sys.executable, "-m", "ckptviewer"]
-    return subprocess.run([*exe, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CKPT_DEBUG")} | (env or {})
+    return subprocess.run([*exe, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=full)
 
 
 def test_info_json_follows_the_contract_on_the_gpu_training_checkpoint(data_dir):

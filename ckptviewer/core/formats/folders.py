@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...formatting import plural
 from ..errors import CheckpointError, NotACheckpointError
 from ..progress import check_current, report_step
 from . import Loaded
@@ -193,7 +194,7 @@ def _merge_shard(
     path = folder / shard
     if not _is_file(path):
         shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
-        result.warnings.append(f"shard {shard} is missing: {len(keys)} tensors not shown ({shown})")
+        result.warnings.append(f"shard {shard} is missing: {plural(len(keys), 'tensor')} not shown ({shown})")
         return
     loaded = load_file(path, readers, folder)
     if loaded.close:
@@ -203,7 +204,7 @@ def _merge_shard(
         result.warnings.append(f"shard {shard} holds no state_dict")
     missing = [k for k in keys if k not in root]
     if missing:
-        result.warnings.append(f"shard {shard} lacks {len(missing)} keys its index names, e.g. {missing[0]}")
+        result.warnings.append(f"shard {shard} lacks {plural(len(missing), 'key')} its index names, e.g. {missing[0]}")
     found.update(root)
     result.locations |= loaded.locations
     result.unsafe_globals |= loaded.unsafe_globals

@@ -44,15 +44,20 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
 
     Mismatches, exclusions, patterns that matched nothing and source keys with no place
     in the target come before the (often hundreds of) keys that simply change. A refused
-    edit changes nothing: only its problems are listed.
+    edit changes nothing: only its problems are listed. Core words (``--exclude``) are
+    given as the dialog's field labels.
     """
+    fields = OPERATIONS[report.op].params if report.op in OPERATIONS else ()
+    labels = {f.name: f.label for f in fields}
     rows: list[tuple[str, str, str]] = []
     rows += [(m["key"], f"mismatch: {m['source_shape']} {m['source_dtype']} vs target {m['target_shape']} "
               f"{m['target_dtype']}", "error") for m in report.mismatches]  # fmt: skip
+    rows += [(u["pattern"], f"“{labels.get(u['param'], u['param'])}” pattern matched nothing", "warning")
+             for u in report.unmatched]  # fmt: skip
     excluded = [s for s in report.skipped if s["reason"] == "excluded"]
     rows += [(s["key"], "excluded (the target's tensor is kept)", "warning") for s in excluded]
-    rows += [(u["pattern"], f"{u['param']} pattern matches no source key", "warning") for u in report.unmatched]
-    rows += [(s["key"], f"not grafted: {s['reason']}", "muted") for s in report.skipped if s not in excluded]
+    rows += [(s["key"], window_words(f"not grafted: {s['reason']}", fields), "muted")
+             for s in report.skipped if s not in excluded]  # fmt: skip
     if refused:
         return rows
     rows += [(a, f"→ {b}", "") for a, b in report.renamed]
@@ -66,20 +71,17 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
 
 
 def headline(report: EditReport) -> str:
-    """The preview's one-line summary; a graft counts what matters (copied, excluded, mismatched)."""
-    if report.op != "graft":
-        return report.summary
-    excluded = [s for s in report.skipped if s["reason"] == "excluded"]
-    patterns = ", ".join(report.params.get("exclude") or [])
-    parts = [
-        f"{len(report.changed)} tensor{'s' if len(report.changed) != 1 else ''} copied",
-        f"{len(excluded)} excluded" + (f" ({patterns})" if excluded and patterns else ""),
-        f"{len(report.mismatches)} mismatched" + (" (target's kept)" if report.mismatches else ""),
-    ]
-    others = len(report.skipped) - len(excluded)
-    if others:
-        parts.append(f"{others} not in the target")
-    return " · ".join(parts)
+    """The preview's one-line summary: the core report's own, so that the dialog, the CLI and
+    the status bar after Apply count the same things in the same words."""
+    return report.summary
+
+
+def report_text(report: EditReport, fields: tuple[Param, ...] = ()) -> str:
+    """The report in one plain line for the status bar after Apply: summary, then warnings."""
+    fields = fields or (OPERATIONS[report.op].params if report.op in OPERATIONS else ())
+    said = [f"{report.op.replace('_', ' ')}: {report.summary}"]
+    said += [f"warning: {w}" for w in report.warnings]
+    return window_words(" · ".join(said), fields)
 
 
 def window_words(message: str, fields: tuple[Param, ...]) -> str:
@@ -219,8 +221,9 @@ class EditDialog(QDialog):
         text = f"<b>{esc(elide(window_words(headline(report), self.fields), 300))}</b>"
         if report.bytes_before != report.bytes_after:
             text += f" · tensor bytes {human_bytes(report.bytes_before)} → {human_bytes(report.bytes_after)}"
-        for w in report.warnings:
-            text += f"<br><span style='color:#ef6c00'>{esc(elide(window_words(w, self.fields), 300))}</span>"
+        for w in report.warnings:  # before Apply, in the dialog: the same warnings the CLI prints
+            text += (f"<br><span style='color:#ef6c00'><b>Warning:</b> "
+                     f"{esc(elide(window_words(w, self.fields), 300))}</span>")  # fmt: skip
         self.summary.setText(text)
         self._fill(report_rows(report))
         self._set_ok(True)

@@ -25,7 +25,7 @@ from ..core.export import atomic_write
 from ..core.recipe import recipe, replayable
 from ..core.save import save
 from ..core.tree import TreeNode, build_tree
-from .edit_dialogs import CompatDialog, EditDialog, Refusal
+from .edit_dialogs import CompatDialog, EditDialog, Refusal, report_text
 from .text import elide, message_box, printable
 from .workers import TaskRunner
 
@@ -150,6 +150,11 @@ class Editor(QObject):
         self.recipe_action.setStatusTip(f"No recipe: {why}" if why else "A torch-only script that replays the edits")
         self.undo_action.setText(f"&Undo {doc.undo_label}" if doc.undo_label else "&Undo")
         self.redo_action.setText(f"&Redo {doc.redo_label}" if doc.redo_label else "&Redo")
+        # what undo takes back and redo does again, in the report's words (status bar on hover)
+        undone = doc.ckpt.history[-1] if doc.ckpt is not None and doc.undo_stack and doc.ckpt.history else None
+        redone = doc.redo_stack[-1].ckpt.history[-1] if doc.redo_stack and doc.redo_stack[-1].ckpt.history else None
+        self.undo_action.setStatusTip(elide(f"Undo {report_text(undone)}", 400) if undone else "")
+        self.redo_action.setStatusTip(elide(f"Redo {report_text(redone)}", 400) if redone else "")
         self.w.edit_label.setVisible(doc.n_edits > 0)
         self.w.edit_label.setText(
             f"Working copy: {doc.n_edits} edit{'s' if doc.n_edits != 1 else ''}"
@@ -213,7 +218,8 @@ class Editor(QObject):
         if dialog.base is not self.doc.ckpt:
             return  # the working copy changed under the dialog (undo, another edit): its preview is stale
         self.doc.apply(new, root, report.op.replace("_", " "))
-        self.w.statusBar().showMessage(elide(f"{report.op}: {report.summary}", 300), 8000)
+        # the report after Apply: the preview's summary and warnings, in the same words
+        self.w.statusBar().showMessage(elide(report_text(report, dialog.fields), 400), 15_000)
 
     def graft_from(self, source_path: str | os.PathLike) -> None:
         """Open ``source_path`` (safely, in a worker), then show the graft dialog (``dialog_ready``)."""

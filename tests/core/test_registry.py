@@ -288,7 +288,7 @@ def test_graft_list_and_check_params_reach_the_edit(ddp, plain):
     assert report.changed == ["module.encoder.bias"]
     assert [s["key"] for s in report.skipped if s["reason"] == "excluded"] == [
         "bn.weight", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]  # fmt: skip
-    assert {s["reason"] for s in report.skipped} == {"excluded", "not included"}
+    assert {s["reason"] for s in report.skipped} == {"excluded", "not in --include"}
     assert torch.equal(new.tensor("module.encoder.bias"), plain.tensor("bn.bias"))
     assert torch.equal(new.tensor("module.encoder.weight"), ddp.tensor("module.encoder.weight"))
 

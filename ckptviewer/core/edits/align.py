@@ -104,7 +104,7 @@ def graft(
             report.skipped.append({"key": s_norm, "reason": "not a tensor"})
             continue
         if include and not matches(s_norm, include):
-            report.skipped.append({"key": s_norm, "reason": "not included"})
+            report.skipped.append({"key": s_norm, "reason": "not in --include"})
             source_fate["not_included"] += 1
             if t_norm in fate:
                 land(t_norm, "kept_not_included")
@@ -183,15 +183,15 @@ def _graft_summary(tc: dict[str, int], sc: dict[str, int], source_name: str) -> 
     target_parts = [
         (tc["taken"], f"taken from {source_name}"),
         (tc["kept_mismatched"], "kept (shape/dtype differs in the source)"),
-        (tc["kept_excluded"], "kept (excluded by --exclude)"),
-        (tc["kept_not_included"], "kept (outside --include)"),
+        (tc["kept_excluded"], "kept (excluded)"),
+        (tc["kept_not_included"], "kept (not in --include)"),
         (tc["kept_missing"], "kept (not in the source)"),
     ]
     source_parts = [
         (sc["taken"], "taken"),
         (sc["mismatched"], "not taken (shape/dtype differs)"),
-        (sc["excluded"], "excluded by --exclude"),
-        (sc["not_included"], "outside --include"),
+        (sc["excluded"], "excluded"),
+        (sc["not_included"], "not in --include"),
         (sc["no_place"], "with no place in the target"),
         (sc["collides"], "on a target key already taken"),
     ]

@@ -8,7 +8,8 @@ window's state is read only to assert. The saved file must load into the real mo
 from __future__ import annotations
 
 import torch
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox
 from torch import nn
 
 from tests.gui.journeys.conftest import (
@@ -87,6 +88,14 @@ def modal(qtbot, kind=QDialog):
     return found[0]
 
 
+def field(dialog: QDialog, label: str) -> QLineEdit:
+    """The input a form labels ``label``, as a person finds it."""
+    for lab in dialog.findChildren(QLabel):
+        if lab.text().rstrip(":") == label and lab.buddy() is not None:
+            return lab.buddy()  # type: ignore[return-value]
+    raise AssertionError(f"no field {label!r}")
+
+
 def apply_button(dialog):
     return next(b for b in dialog.buttons.buttons() if b.text() == "Apply")
 
@@ -155,3 +164,52 @@ def test_strip_undo_redo_save_as_and_reopen(qtbot, shell, tmp_path):
     fresh.load_state_dict(torch.load(out, weights_only=True), strict=True)
     for k, v in model.state_dict().items():
         assert torch.equal(fresh.state_dict()[k], v), k
+
+
+def test_extract_pattern_that_matches_nothing_is_said_before_and_after_apply(qtbot, shell, tmp_path):
+    """Edit ▸ Extract subtree with typed globs: one that matches nothing alone is refused in
+    the dialog; next to one that matches it is a visible warning, and the report after
+    Apply (status bar, Undo's tip) says the same."""
+    torch.manual_seed(0)
+    model = Net()
+    src = tmp_path / "net.pth"
+    torch.save(model.state_dict(), src)
+    keys = list(model.state_dict())
+    head = [k for k in keys if k.startswith("fc.")]
+
+    answer_file_dialog(qtbot, src)
+    trigger(shell, "File", "Open")
+    qtbot.waitUntil(lambda: shell.current.ckpt is not None, timeout=TIMEOUT)
+    page = shell.current
+    opened = page.ckpt
+
+    trigger(shell, "Edit", "Extract subtree")
+    dialog = modal(qtbot)
+    apply = apply_button(dialog)
+    globs = field(dialog, "Keys (globs)")
+    globs.setFocus()
+    QTest.keyClicks(globs, "classifier.*")  # the head of another model: nothing here
+    qtbot.waitUntil(lambda: "Cannot apply" in dialog.summary.text(), timeout=TIMEOUT)
+    said = dialog.summary.text()
+    assert "nothing to extract: “Keys (globs)” &#x27;classifier.*&#x27; matched no tensor key" in said, said
+    assert not apply.isEnabled() and dialog.summary.isVisible()
+    assert dialog.rows() == [("classifier.*", "“Keys (globs)” pattern matched nothing")]
+
+    QTest.keyClicks(globs, " fc.*")
+    qtbot.waitUntil(apply.isEnabled, timeout=TIMEOUT)
+    said = dialog.summary.text()
+    assert said.startswith(f"<b>{len(head)} of {len(keys)} tensors kept, {len(keys) - len(head)} removed</b>"), said
+    warning = "Warning:</b> “Keys (globs)” &#x27;classifier.*&#x27; matched no tensor key"
+    assert warning in said and dialog.summary.isVisible()
+    dialog.resize(1024, 640)
+    QApplication.processEvents()
+    dialog.grab().save(str(tmp_path / "extract-warning.png"))
+    shoot(dialog, "extract-warning")
+
+    press_button(dialog, "Apply")
+    qtbot.waitUntil(lambda: page.ckpt is not opened, timeout=TIMEOUT)
+    assert list(page.ckpt.tensors) == head
+    report = page.statusBar().currentMessage()
+    assert report == (f"extract: {len(head)} of {len(keys)} tensors kept, {len(keys) - len(head)} removed · "
+                      "warning: “Keys (globs)” 'classifier.*' matched no tensor key")  # fmt: skip
+    assert menu_action(shell, "Edit", "Undo extract").statusTip() == f"Undo {report}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 from torch import nn
 
-from tests.gui.journeys.conftest import TIMEOUT, answer_file_dialog, press_button, shoot, trigger
-from tests.gui.journeys.test_edit_journey import expect, modal
+from tests.gui.journeys.conftest import TIMEOUT, answer_file_dialog, menu_action, press_button, shoot, trigger
+from tests.gui.journeys.test_edit_journey import expect, field, modal
 
 CHECKBOX = "Keep the target's tensor where shapes differ"
 
@@ -29,14 +29,6 @@ class Backbone(nn.Module):
         self.bn1 = nn.BatchNorm2d(8)
         self.blocks = nn.Sequential(*[nn.Linear(8, 8) for _ in range(12)])
         self.fc = nn.Linear(8, classes)
-
-
-def field(dialog: QDialog, label: str) -> QLineEdit:
-    """The input a form labels ``label``, as a person finds it."""
-    for lab in dialog.findChildren(QLabel):
-        if lab.text().rstrip(":") == label and lab.buddy() is not None:
-            return lab.buddy()  # type: ignore[return-value]
-    raise AssertionError(f"no field {label!r}")
 
 
 def texts(dialog: QDialog) -> str:
@@ -79,19 +71,32 @@ def test_graft_pretrained_backbone_into_a_fresh_head(qtbot, shell, tmp_path):
     assert len(rows) == 2  # a refusal changes nothing: only its problems are listed
     shoot(dialog, "graft-refused")
 
+    # the user leaves out the head under two names, one of them from another model ("head.*"):
+    # the one that matches nothing is a warning, before Apply, and the graft can still go on
     exclude = field(dialog, "Exclude (globs)")
     exclude.setFocus()
-    QTest.keyClicks(exclude, "fc.*")
+    QTest.keyClicks(exclude, "fc.* head.*")
     qtbot.waitUntil(apply.isEnabled, timeout=TIMEOUT)
-    assert dialog.summary.text().startswith(f"<b>{n - 2} tensors copied · 2 excluded (fc.*) · 0 mismatched")
+    said = dialog.summary.text()
+    assert said.startswith(f"<b>{n} target tensors: {n - 2} taken from imagenet.pth, 2 kept (excluded); "
+                           f"{n} source tensors: {n - 2} taken, 2 excluded</b>")  # fmt: skip
+    assert dialog.summary.isVisible()
+    assert "Warning:</b> “Exclude (globs)” &#x27;head.*&#x27; matched no source key" in said, said
+    assert "fc.*" not in said.split("Warning")[1]  # the pattern that did match is not warned about
     rows = dialog.rows()
-    assert [r[0] for r in rows[:2]] == ["fc.weight", "fc.bias"] and "excluded" in rows[0][1]
+    assert rows[0] == ("head.*", "“Exclude (globs)” pattern matched nothing")  # what needs a look first
+    assert [r[0] for r in rows[1:3]] == ["fc.weight", "fc.bias"] and "excluded" in rows[1][1]
     assert ("blocks.3.weight", "grafted from the source") in rows
     shoot(dialog, "graft")
 
     press_button(dialog, "Apply")
     qtbot.waitUntil(lambda: page.ckpt is not opened, timeout=TIMEOUT)
     expect(shell, undo=True, redo=False, save=True)
+    # the report after Apply says the same as the preview did, warning included
+    report = page.statusBar().currentMessage()
+    assert report.startswith(f"graft: {n} target tensors: {n - 2} taken from imagenet.pth, 2 kept (excluded)"), report
+    assert "warning: “Exclude (globs)” 'head.*' matched no source key" in report, report
+    assert "Exclude (globs)” 'head.*'" in menu_action(shell, "Edit", "Undo graft").statusTip()
 
     # compatibility with the pretrained file: the working copy is named, the head differs,
     # and no key map is suggested (none would make more keys load)

@@ -46,16 +46,18 @@ NAN_COLOR = (255, 0, 200, 255)  # magenta: impossible to miss on a blue-white-re
 STAT_NAMES = ("elements", "min", "max", "mean", "std", "L2 norm", "NaN", "Inf", "zeros")
 
 
-def stats_rows(s: TensorStats) -> list[tuple[str, str]]:
-    """Label/value rows of the statistics table."""
+def stats_rows(s: TensorStats, magnitudes: bool = False) -> list[tuple[str, str]]:
+    """Label/value rows of the statistics table; ``magnitudes``: a complex tensor's, which
+    are statistics of |z| and say so."""
     finite = s.n_finite
     zero_pct = f" ({s.n_zero / finite:.1%})" if finite else ""
+    z = " |z|" if magnitudes else ""
     return [
         ("elements", human_count(s.numel)),
-        ("min", number(s.min, 6)),
-        ("max", number(s.max, 6)),
-        ("mean", number(s.mean, 6)),
-        ("std", number(s.std, 6)),
+        ("min" + z, number(s.min, 6)),
+        ("max" + z, number(s.max, 6)),
+        ("mean" + z, number(s.mean, 6)),
+        ("std" + z, number(s.std, 6)),
         ("L2 norm", number(s.l2, 6)),
         ("NaN", human_count(s.n_nan)),
         ("Inf", human_count(s.n_inf)),
@@ -565,7 +567,7 @@ class TensorPanel(QWidget):
     def show_report(self, report: TensorReport) -> None:
         self.subtitle.setText(self._subtitle)
         self._set_notice(" ".join(n.split(": ", 1)[-1] for n in report.notes))
-        self.stats.set_rows(stats_rows(report.stats))
+        self.stats.set_rows(stats_rows(report.stats, magnitudes=report.entry.dtype.is_complex))
         h = report.histogram
         self.histogram.set_histogram(h.edges, h.counts, h.n_nan, h.n_inf)
         if report.line is not None:

@@ -18,7 +18,18 @@ import pytest
 import torch
 
 from tests.badfiles import random_bytes
-from tests.core.test_diff import Classifier, OtherNet, assert_metrics, reference, state, train_smallnet
+from tests.core.test_diff import (
+    Classifier,
+    ConvBNNet,
+    OtherNet,
+    assert_metrics,
+    floating,
+    reference,
+    state,
+    total_reference,
+    train_convbn,
+    train_smallnet,
+)
 from tests.models import SmallNet, ddp_state_dict, training_checkpoint
 
 CKPT = Path(sys.executable).parent / "ckpt"
@@ -41,6 +52,10 @@ RUNS: dict[str, list[str]] = {
     "arch": ["old.pth", "other.pth"],
     "arch_json": ["old.pth", "other.pth", "--json"],
     "bf16_rtol": ["plain.pth", "bf16.pth", "--rtol", "1e-2"],
+    "bf16_rtol_json": ["plain.pth", "bf16.pth", "--rtol", "1e-2", "--json"],
+    "convbn": ["cb_init.pth", "cb_trained.pth"],
+    "convbn_json": ["cb_init.pth", "cb_trained.pth", "--json"],
+    "help": ["--help"],
     "bf16_exact": ["plain.pth", "bf16.pth"],
     "map": ["enc.pth", "bb.pth", "--map", "encoder.=backbone.", "--map", "head.=classifier."],
     "nomap": ["enc.pth", "bb.pth"],
@@ -84,6 +99,13 @@ class Runs:
         train["model"] = ddp_state_dict(trained, d / "pg")
         torch.save(train, d / "train.pth")
         torch.save(self.want["train_plain"], d / "train_plain.pth")
+
+        torch.manual_seed(13)
+        cb = ConvBNNet()
+        self.want["cb_init"] = state(cb)
+        self.want["cb_trained"] = state(train_convbn(cb))
+        torch.save(self.want["cb_init"], d / "cb_init.pth")
+        torch.save(self.want["cb_trained"], d / "cb_trained.pth")
 
         torch.manual_seed(7)
         self.want["old"] = state(SmallNet())
@@ -162,6 +184,20 @@ def test_json_changed_entries_match_a_float64_reference(runs):
         assert_metrics(c, init[c["key"]], trained[c["key"]])
     nbt = next(c for c in doc["changed"] if c["key"] == "bn1.num_batches_tracked")
     assert nbt["rel_l2"] is None and nbt["cosine"] is None and nbt["max_abs"] == 3.0  # 0 -> 3: no norm to divide by
+    # an integer counter: compared exactly, its values given, outside every relative change
+    assert nbt["integer"] is True and nbt["rel_change"] is None and (nbt["a_value"], nbt["b_value"]) == (0, 3)
+    (counter,) = doc["counters"]
+    assert counter == {"name": "num_batches_tracked", "keys": ["bn1.num_batches_tracked"], "changed": 1,
+                       "a_values": [0], "b_values": [3], "text": "bn1.num_batches_tracked 0 -> 3"}  # fmt: skip
+    floats = floating(init)
+    assert doc["total_rel_change"] == pytest.approx(total_reference(init, trained, floats), rel=1e-6)
+    assert doc["n_measured"] == len(floats) == len(init) - 1
+    # bn1's bias and running mean start at zero: new from zero, relative change 1
+    born = {c["key"] for c in doc["changed"] if c["new_from_zero"] and not c["integer"]}
+    assert born == {"bn1.bias", "bn1.running_mean"}
+    assert all(c["rel_change"] == 1.0 and c["rel_l2"] is None for c in doc["changed"] if c["key"] in born)
+    assert (doc["verdict"], doc["same"]) == ("different", False)
+    assert doc["verdict_text"] == f"different (exact): {len(init)} tensors, {len(init)} changed"
 
 
 def test_json_lists_only_a_only_b_and_mismatched_for_different_architectures(runs):
@@ -181,10 +217,60 @@ def test_json_lists_only_a_only_b_and_mismatched_for_different_architectures(run
 
 def test_human_output_for_different_architectures(runs):
     out = runs.run("arch", 1).stdout
-    assert out.startswith("DIFFERENT (exact):")
-    assert "mismatched: fc.weight  A 4x8 float32  B 10x8 float32" in out
+    n_same = len([k for k in runs.want["old"] if k.startswith(("conv1.", "blocks."))])
+    assert out.splitlines()[0] == (
+        f"different (exact): {n_same + 9} tensors, {n_same} identical, 2 mismatched, 5 only in A, 2 only in B"
+    )
+    # conv1 and blocks were compared (identical: 0); the mismatched fc was not
+    assert out.splitlines()[1] == f"total relative change 0 over {n_same} floating-point tensors"
+    # mismatched rows in the table: shapes, a note, and blank metric cells (never 0)
+    table = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line.startswith("fc.")}
+    assert table["fc.weight"] == ["fc.weight", "4x8", "->", "10x8", "mismatched"]
+    assert table["fc.bias"] == ["fc.bias", "4", "->", "10", "mismatched"]
     assert "only in A (5): bn1.weight, bn1.bias, bn1.running_mean" in out
     assert "only in B (2): proj.weight, proj.bias" in out
+    assert "counters:" not in out  # num_batches_tracked is only in A: not compared
+
+
+def test_human_output_says_the_headline_the_counters_and_new_from_zero(runs):
+    init, trained = runs.want["cb_init"], runs.want["cb_trained"]
+    out = runs.run("convbn", 1).stdout
+    lines = out.splitlines()
+    floats = floating(init)
+    assert lines[0] == f"different (exact): {len(init)} tensors, {len(init)} changed"
+    want = total_reference(init, trained, floats)
+    assert lines[1].startswith("total relative change ") and lines[1].endswith(
+        f" over {len(floats)} floating-point tensors"
+    )
+    assert float(lines[1].split()[3]) == pytest.approx(want, rel=2e-3)  # printed with 3 significant digits
+    assert lines[2] == "counters: num_batches_tracked 0 -> 4 in 3 layers"
+    table = {line.split()[0]: line for line in lines[4:]}
+    assert not any(k.endswith("num_batches_tracked") for k in table)  # reported apart, not in the table
+    # the zero-initialised fc bias, and each BatchNorm's bias and running mean
+    born = {k for k, line in table.items() if line.rstrip().endswith("new from zero")}
+    batch_norms = ("stem.1", "stage1.1", "stage2.1")
+    assert born == {"fc.bias"} | {f"{bn}.{p}" for bn in batch_norms for p in ("bias", "running_mean")}
+    for key in born:
+        assert table[key].split()[2] == "1", table[key]  # relative change 1, not a ratio over nothing
+    doc = runs.json("convbn_json", 1)
+    assert doc["verdict_text"] == lines[0]
+
+
+@pytest.mark.parametrize(("text", "json_run", "code"), [("ddp", "ddp_json", 0), ("arch", "arch_json", 1),
+                                                          ("bf16_rtol", "bf16_rtol_json", 0),
+                                                          ("convbn", "convbn_json", 1)])  # fmt: skip
+def test_the_verdict_line_json_and_exit_status_agree(runs, text, json_run, code):
+    first = runs.run(text, code).stdout.splitlines()[0]
+    doc = runs.json(json_run, code)
+    assert doc["verdict_text"] == first
+    assert doc["same"] is (code == 0) and doc["verdict"] in (
+        ("same", "within_tolerance") if code == 0 else ("different",)
+    )
+
+
+def test_help_defines_relative_change(runs):
+    out = runs.run("help", 0).stdout
+    assert "||B - A|| / max(||A||, ||B||)" in out and "new from zero" in out and "counters:" in out
 
 
 # ---------------------------------------------------------------- alignment
@@ -193,7 +279,7 @@ def test_human_output_for_different_architectures(runs):
 def test_ddp_state_dict_is_the_same_as_the_plain_one(runs):
     out = runs.run("ddp", 0).stdout
     n = len(runs.want["plain"])
-    assert out.startswith(f"SAME (exact): {n} identical tensors, 0 changed, 0 mismatched")
+    assert out.startswith(f"same (exact): {n} tensors, {n} identical\n")
     assert "aligned by removing 'module.' from A" in out
     doc = runs.json("ddp_json", 0)
     assert_contract(doc)
@@ -214,7 +300,8 @@ def test_training_checkpoint_with_a_ddp_model_aligns_with_the_plain_state_dict(r
 
 def test_prefix_maps_align_encoder_with_backbone(runs):
     out = runs.run("map", 0).stdout
-    assert out.startswith(f"SAME (exact): {len(runs.want['bb'])} identical tensors")
+    n = len(runs.want["bb"])
+    assert out.startswith(f"same (exact): {n} tensors, {n} identical\n")
     out = runs.run("nomap", 1).stdout
     assert "only in A (8): encoder.0.weight" in out and "only in B (8): backbone.0.weight" in out
 
@@ -224,11 +311,14 @@ def test_prefix_maps_align_encoder_with_backbone(runs):
 
 def test_bfloat16_is_the_same_within_rtol_and_different_exactly(runs):
     out = runs.run("bf16_rtol", 0).stdout
-    assert out.startswith("SAME (atol 0, rtol 0.01):")
-    # the counts agree with SAME: the changed tensors are said to be within tolerance
-    assert "changed (" in out.splitlines()[0] and "within tolerance)" in out.splitlines()[0]
+    n = len(runs.want["plain"])
+    # the counts agree with the verdict: the changed tensors are said to be within tolerance
+    assert (
+        out.splitlines()[0]
+        == f"same within tolerance (atol 0, rtol 0.01): {n} tensors, 1 identical, {n - 1} within tolerance"
+    )
     out = runs.run("bf16_exact", 1).stdout
-    assert out.startswith("DIFFERENT (exact):")
+    assert out.startswith(f"different (exact): {n} tensors, 1 identical, {n - 1} changed\n")
     assert "float32->bfloat16" in out
     rows = [line.split() for line in out.splitlines() if line.startswith("blocks.0.weight ")]
     assert rows, out
@@ -251,7 +341,7 @@ def test_values_beyond_float32_squares_give_valid_json(runs):
     (c,) = doc["changed"]
     a, b = runs.want["huge_a"]["exp_avg_sq"], runs.want["huge_b"]["exp_avg_sq"]
     assert c["rel_l2"] == pytest.approx(reference(a, b)["rel_l2"], rel=1e-6)
-    assert doc["total_rel_change"] == pytest.approx(reference(a, b)["rel_l2"], rel=1e-6)
+    assert doc["total_rel_change"] == pytest.approx(reference(a, b)["rel_change"], rel=1e-6)
 
 
 # ---------------------------------------------------------------- trouble

@@ -303,6 +303,58 @@ def test_graft_list_and_check_params_reach_the_edit(ddp, plain):
         graft.apply(ddp, {"maps": ["bad"]}, plain)
 
 
+# every parameter that selects keys, with values in which ``pattern`` matches nothing on
+# ddp.pth (graft: from plain.pth); "warned" when the rest of the values still change
+# something, "refused" when the pattern was all there was to act on
+PATTERNS: dict[tuple[str, str], tuple[dict, str, str]] = {
+    ("strip", "prefix"): ({"prefix": "ddp."}, "ddp.", "refused"),
+    ("extract", "keys"): ({"keys": ["module.head.*", "module.classifier.*"]}, "module.classifier.*", "warned"),
+    ("extract", "reroot"): ({"keys": ["module.head.*"], "reroot": "model."}, "model.", "warned"),
+    ("graft", "maps"): ({"maps": ["decoder.=encoder."]}, "decoder.=encoder.", "warned"),
+    ("graft", "include"): ({"include": ["head.*", "classifier.*"]}, "classifier.*", "warned"),
+    ("graft", "exclude"): ({"exclude": ["classifier.*"]}, "classifier.*", "warned"),
+    ("rename", "pattern"): ({"pattern": r"^module\.classifier\.", "repl": "x."}, r"^module\.classifier\.", "refused"),
+    ("drop", "keys"): ({"keys": ["module.head.*", "module.classifier.*"]}, "module.classifier.*", "warned"),
+    ("cast", "keys"): ({"keys": ["module.head.*", "module.classifier.*"]}, "module.classifier.*", "warned"),
+}
+NOT_PATTERNS = {("add_prefix", "prefix"), ("rename", "repl")}  # text that is written, not matched
+
+
+def test_every_text_or_list_param_is_known_as_a_pattern_or_not():
+    """A new parameter must be decided on: does a value that selects nothing deserve a warning?"""
+    typed = {(op.name, p.name) for op in OPERATIONS.values() for p in op.params if p.kind in (TEXT, LIST)}
+    assert typed == set(PATTERNS) | NOT_PATTERNS
+
+
+@pytest.mark.parametrize("case", list(PATTERNS), ids=lambda c: f"{c[0]}-{c[1]}")
+def test_a_pattern_that_matches_nothing_is_named_in_the_report(ddp, plain, case):
+    name, param = case
+    values, pattern, outcome = PATTERNS[case]
+    op = OPERATIONS[name]
+    option = next(p.option for p in op.params if p.name == param)
+    said = f"{option} {pattern!r} matched no "
+    if outcome == "refused":
+        with pytest.raises(EditError, match="nothing to ") as info:
+            apply(op, ddp, plain, values)
+        report = info.value.report
+        assert said in str(info.value) and "\n" not in str(info.value)
+    else:
+        new, report = apply(op, ddp, plain, values)
+        assert new.history[-1] is report
+    assert [(u["param"], u["pattern"]) for u in report.unmatched] == [(param, pattern)]
+    assert [w for w in report.warnings if "matched no" in w] == [report.unmatched[0]["message"]]
+    assert report.unmatched[0]["message"].startswith(said)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_patterns_that_match_leave_no_warning(ddp, plain, name):
+    _, report = apply(OPERATIONS[name], ddp, plain, CASES[name][0])
+    assert report.unmatched == []
+    assert not [w for w in report.warnings if "matched no" in w]
+    for group, parts in report.counts.items():  # and what the report counts adds up
+        assert sum(n for k, n in parts.items() if k != "total") == parts["total"], (name, group, parts)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_apply_under_a_cancelled_token_raises_cancelled(ddp, plain, name):
     op = OPERATIONS[name]

@@ -9,9 +9,11 @@ compared bit for bit. Source files are hashed before and after: surgery never wr
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -621,6 +623,235 @@ def test_graft_names_patterns_that_match_nothing(tmp_path):
     ]
     assert report.warnings == ["--exclude 'fx.*' matched no source key"]
     assert [s["key"] for s in report.skipped] == ["fc.w"] and report.changed == ["a.w"]
+
+
+# ---------------------------------------------------------------- warnings and counts that add up
+
+
+def tensor_keys(obj, prefix: str = "") -> list[str]:
+    """Dotted keys of every tensor in a torch.save'd structure, found by walking it here."""
+    if isinstance(obj, torch.Tensor):
+        return [prefix]
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    return [k for key, v in items for k in tensor_keys(v, f"{prefix}.{key}" if prefix else str(key))]
+
+
+def assert_counts_add_up(report) -> None:
+    for group, parts in report.counts.items():
+        assert parts["total"] == sum(n for k, n in parts.items() if k != "total"), (report.op, group, parts)
+
+
+def test_every_report_counts_what_its_summary_says_on_a_training_checkpoint(tmp_path, train_file):
+    src, ck = train_file
+    every = tensor_keys(ck)  # the figures below are counted from the saved dict, not by ckptviewer
+    model = list(ck["model"])
+    optimizer = [k for k in every if k.startswith("optimizer.")]
+    floats = [k for k in model if ck["model"][k].is_floating_point()]
+    blocks = [k for k in model if re.match(r"blocks\.\d+\.", k)]
+    kept = [k for k in every if fnmatch.fnmatchcase(k, "model.fc.*") or fnmatch.fnmatchcase(k, "model.blocks.1*")]
+    with open_cpu(src) as ckpt:
+        reports = {
+            "rename": rename(ckpt, r"^blocks\.(\d+)\.", r"layers.\1.")[1],
+            "extract": extract(ckpt, ["model.fc.*", "model.blocks.1*"])[1],
+            "drop": drop(ckpt, ["optimizer"])[1],
+            "cast": cast(ckpt, "bfloat16")[1],
+        }
+    for report in reports.values():
+        assert_counts_add_up(report)
+        assert report.unmatched == []
+    n, b = len(model), len(blocks)
+    assert reports["rename"].counts == {"model_keys": {"total": n, "renamed": b, "unchanged": n - b}}
+    assert reports["rename"].summary == f"{b} of {n} keys renamed, {n - b} unchanged"
+    e, k = len(every), len(kept)
+    assert reports["extract"].counts == {"tensors": {"total": e, "kept": k, "removed": e - k}}
+    assert reports["extract"].summary == f"{k} of {e} tensors kept, {e - k} removed"
+    o = len(optimizer)
+    assert reports["drop"].counts == {"tensors": {"total": e, "dropped": o, "kept": e - o}}
+    assert reports["drop"].summary == f"{o} of {e} tensors dropped, {e - o} kept"
+    f = len(floats)
+    assert reports["cast"].counts == {"selected_tensors": {"total": n, "cast": f, "already": 0, "not_float": n - f}}
+    assert reports["cast"].summary == f"{f} of {n} model tensors cast to bfloat16, {n - f} not floating point"
+
+
+def test_strip_prefix_that_matches_nothing_warns_or_is_refused(tmp_path, train_file):
+    src, ck = train_file
+    n = len(ck["model"])
+    with open_cpu(src) as ckpt:
+        with pytest.raises(EditError, match=r"^strip: nothing to strip: --prefix 'encoder\.' matched no model key$"):
+            strip(ckpt, "encoder.")
+        new, report = strip(ckpt, "encoder.", weights_only=True)  # the optimizer is still left out: a change
+        assert "--prefix 'encoder.' matched no model key" in report.warnings
+        e = len(tensor_keys(ck))
+        assert report.counts == {"model_keys": {"total": n, "renamed": 0, "unchanged": n},
+                                 "tensors": {"total": e, "kept": n, "left_out": e - n}}  # fmt: skip
+        assert report.summary == f"0 of {n} keys renamed, weights only ({e - n} tensors outside the model left out)"
+        assert save(new, tmp_path / "weights.pth").verified
+    assert list(torch.load(tmp_path / "weights.pth", weights_only=True)) == list(ck["model"])
+
+
+def test_cast_counts_tensors_already_in_the_dtype_and_a_no_op_cast_succeeds(tmp_path):
+    sd = {"a": torch.randn(3), "b": torch.randn(3).bfloat16(), "c": torch.arange(3), "d": torch.randn(2, 2)}
+    torch.save(sd, tmp_path / "mixed.pth")
+    with open_cpu(tmp_path / "mixed.pth") as ckpt:
+        _, report = cast(ckpt, "bfloat16", ["*"])
+        assert report.counts == {"selected_tensors": {"total": 4, "cast": 2, "already": 1, "not_float": 1}}
+        assert report.summary == "2 of 4 selected tensors cast to bfloat16, 1 already bfloat16, 1 not floating point"
+        assert report.changed == ["a", "d"]
+        _, warned = cast(ckpt, "bfloat16", ["a", "head.*"])
+        assert warned.warnings == ["--keys 'head.*' matched no tensor key"] and warned.changed == ["a"]
+        with pytest.raises(EditError, match=r"^cast: nothing to cast: --keys 'head\.\*' matched no tensor key$"):
+            cast(ckpt, "bfloat16", ["head.*"])
+        new, same = cast(ckpt, "bfloat16", ["b"])  # already bfloat16: a faithful copy, said so
+        assert same.changed == [] and same.warnings == ["nothing to cast: every selected floating-point tensor is "
+                                                        "already bfloat16"]  # fmt: skip
+        assert save(new, tmp_path / "same.pth").verified
+    assert_same_state(torch.load(tmp_path / "same.pth", weights_only=True), sd)
+
+
+def test_drop_and_extract_name_each_glob_that_matches_nothing(train_file):
+    src, _ = train_file
+    with open_cpu(src) as ckpt:
+        _, report = drop(ckpt, ["model.fc.*", "model.head.*"])
+        assert report.unmatched == [{"param": "keys", "pattern": "model.head.*",
+                                     "message": "--keys 'model.head.*' matched no key"}]  # fmt: skip
+        assert report.removed == ["model.fc.weight", "model.fc.bias"]
+        # a glob inside what a broader one drops did match something: no warning
+        _, nested = drop(ckpt, ["optimizer", "optimizer.state.*"])
+        assert nested.warnings == [] and nested.unmatched == []
+        _, rerooted = extract(ckpt, ["model.fc.*"], reroot="backbone.")
+        assert rerooted.warnings == ["--reroot 'backbone.' matched no kept key"]
+        assert [new for _, new in rerooted.record.pairs] == ["model.fc.weight", "model.fc.bias"]
+
+
+def test_rename_pattern_that_matches_nothing_is_refused(train_file):
+    src, _ = train_file
+    with open_cpu(src) as ckpt:
+        with pytest.raises(
+            EditError, match=r"^rename: nothing to rename: --pattern '\^head\\\\\.' matched no model key"
+        ):
+            rename(ckpt, r"^head\.", "classifier.")
+        _, same = rename(ckpt, r"^(fc)\.", r"\1.")  # it matches; the names come back unchanged
+        assert same.renamed == [] and same.warnings == ["--pattern '^(fc)\\\\.' matched 2 keys, but no name changes"]
+
+
+class TinyResNet(nn.Module):
+    """A resnet-like CNN: stem, two stages of basic blocks (one with a downsample), classifier."""
+
+    def __init__(self, classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+
+        def block(cin: int, cout: int, down: bool) -> nn.Module:
+            b = nn.Module()
+            b.conv1, b.bn1 = nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout)
+            b.conv2, b.bn2 = nn.Conv2d(cout, cout, 3, bias=False), nn.BatchNorm2d(cout)
+            if down:
+                b.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            return b
+
+        self.layer1 = nn.Sequential(block(8, 8, False), block(8, 8, False))
+        self.layer2 = nn.Sequential(block(8, 16, True), block(16, 16, False))
+        self.fc = nn.Linear(16, classes)
+
+
+class SpeechNet(nn.Module):
+    """Another architecture that happens to name one BatchNorm like a ResNet stem (bn1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frontend = nn.Conv1d(1, 8, 5)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.rnn = nn.GRU(8, 8, num_layers=2)
+        self.proj = nn.Linear(8, 32)
+        self.ctc = nn.Linear(32, 29)
+
+
+def test_graft_from_an_unrelated_model_warns_with_the_overlap_figures(tmp_path):
+    target_sd, source_sd = plain_state(TinyResNet()), plain_state(SpeechNet())
+    torch.save(target_sd, tmp_path / "resnet.pth")
+    torch.save(source_sd, tmp_path / "speech.pth")
+    shared = [k for k in target_sd if k in source_sd]
+    assert shared == ["bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"]
+    n_t, n_s, m = len(target_sd), len(source_sd), len(shared)
+    pct = 100 * m / n_t
+    assert abs(pct - round(pct)) > 0.01  # no tie to round: the figure below is unambiguous
+    with open_cpu(tmp_path / "resnet.pth") as tgt, open_cpu(tmp_path / "speech.pth") as src:
+        new, report = graft(tgt, src)
+        assert save(new, tmp_path / "out.pth").verified
+    assert report.warnings == [
+        f"only {m} of {n_t} target tensors ({round(pct)}%) have a match in the source; "
+        f"{n_s - m} source tensors have no place in the target — are these the same architecture?"
+    ]
+    assert report.counts == {
+        "target_tensors": {"total": n_t, "taken": m, "kept_mismatched": 0, "kept_excluded": 0,
+                           "kept_not_included": 0, "kept_missing": n_t - m},
+        "source_tensors": {"total": n_s, "taken": m, "mismatched": 0, "excluded": 0, "not_included": 0,
+                           "no_place": n_s - m, "collides": 0},
+    }  # fmt: skip
+    assert report.summary == (f"{n_t} target tensors: {m} taken from speech.pth, {n_t - m} kept (not in the source); "
+                              f"{n_s} source tensors: {m} taken, {n_s - m} with no place in the target")  # fmt: skip
+    got = torch.load(tmp_path / "out.pth", weights_only=True)
+    for k in target_sd:
+        assert_bit_equal(got[k], source_sd[k] if k in shared else target_sd[k], k)
+
+
+def test_graft_between_related_models_does_not_warn(tmp_path):
+    torch.manual_seed(0)
+    a, b = plain_state(TinyResNet()), plain_state(TinyResNet())
+    stage = {k: v for k, v in b.items() if k.startswith("layer1.")}  # one stage: a small part of the target
+    torch.save(a, tmp_path / "a.pth")
+    torch.save(b, tmp_path / "b.pth")
+    torch.save(stage, tmp_path / "stage.pth")
+    with (
+        open_cpu(tmp_path / "a.pth") as tgt,
+        open_cpu(tmp_path / "b.pth") as same,
+        open_cpu(tmp_path / "stage.pth") as part,
+    ):
+        _, whole = graft(tgt, same)
+        _, partial = graft(tgt, part)  # every source tensor has its place: no warning
+        _, selected = graft(tgt, same, include=["layer2.*"])  # a few layers chosen: no warning
+    assert whole.warnings == partial.warnings == selected.warnings == []
+    assert whole.counts["target_tensors"]["taken"] == len(a)
+    assert partial.counts["target_tensors"] == {"total": len(a), "taken": len(stage), "kept_mismatched": 0,
+                                                "kept_excluded": 0, "kept_not_included": 0,
+                                                "kept_missing": len(a) - len(stage)}  # fmt: skip
+    picked = sum(k.startswith("layer2.") for k in b)
+    assert selected.counts["source_tensors"]["not_included"] == len(b) - picked
+    assert selected.summary.startswith(f"{len(a)} target tensors: {picked} taken from b.pth, "
+                                       f"{len(a) - picked} kept (not in --include); ")  # fmt: skip
+
+
+def test_graft_counts_add_up_with_maps_include_exclude_and_mismatches(tmp_path):
+    sd_src, sd_tgt = plain_state(trained_smallnet()), plain_state(trained_smallnet())
+    source = {f"encoder.{k}": v for k, v in sd_src.items()}
+    source["encoder.fc.weight"] = torch.zeros(10, 8)  # another head: a shape mismatch
+    target = {f"backbone.{k}": v for k, v in sd_tgt.items()}
+    torch.save(source, tmp_path / "source.pth")
+    torch.save(target, tmp_path / "target.pth")
+    with open_cpu(tmp_path / "target.pth") as tgt, open_cpu(tmp_path / "source.pth") as src:
+        _, report = graft(tgt, src, maps=[("encoder.", "backbone.")], include=["encoder.blocks.*", "encoder.fc.*"],
+                          exclude=["encoder.blocks.1*"], skip_mismatched=True)  # fmt: skip
+    blocks = [k for k in source if k.startswith("encoder.blocks.")]
+    excluded = [k for k in blocks if fnmatch.fnmatchcase(k, "encoder.blocks.1*")]
+    outside = [k for k in source if not k.startswith(("encoder.blocks.", "encoder.fc."))]
+    taken = len(blocks) - len(excluded) + 1  # fc.bias still fits
+    assert report.counts["source_tensors"] == {"total": len(source), "taken": taken, "mismatched": 1,
+                                               "excluded": len(excluded), "not_included": len(outside),
+                                               "no_place": 0, "collides": 0}  # fmt: skip
+    assert report.counts["target_tensors"] == {"total": len(target), "taken": taken, "kept_mismatched": 1,
+                                               "kept_excluded": len(excluded), "kept_not_included": len(outside),
+                                               "kept_missing": 0}  # fmt: skip
+    assert_counts_add_up(report)
+    assert report.warnings == []
+
+
+def test_graft_names_a_map_that_matches_nothing(tmp_path, plain_file):
+    src, sd = plain_file
+    with open_cpu(src) as tgt, open_cpu(src) as same:
+        _, report = graft(tgt, same, maps=[("encoder.", "backbone.")])
+    assert report.warnings == ["--map 'encoder.=backbone.' matched no source key"]
+    assert report.counts["target_tensors"]["taken"] == len(sd)
 
 
 # ---------------------------------------------------------------- 6. transfer learning end to end

@@ -23,6 +23,7 @@ The ``broken_*`` builders damage a trained file in one known way each.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -117,17 +118,20 @@ def _train(model: nn.Module, trained: bool, ema: nn.Module | None = None) -> tor
 
 
 def cnn_model(trained: bool = True) -> nn.Module:
-    """:class:`ConvBN`, trained ``STEPS`` steps or fresh."""
-    torch.manual_seed(SEED)
-    model = ConvBN()
-    _train(model, trained)
-    return model
+    """:class:`ConvBN`, trained ``STEPS`` steps or fresh (a new copy each call)."""
+    return copy.deepcopy(_cached(ConvBN, trained))
 
 
 def lm_model(trained: bool = True) -> nn.Module:
-    """:class:`TinyLM`, trained ``STEPS`` steps or fresh."""
+    """:class:`TinyLM`, trained ``STEPS`` steps or fresh (a new copy each call)."""
+    return copy.deepcopy(_cached(TinyLM, trained))
+
+
+@functools.cache
+def _cached(cls: type, trained: bool) -> nn.Module:
+    """Each model is trained once per process; callers damage copies."""
     torch.manual_seed(SEED)
-    model = TinyLM()
+    model = cls()
     _train(model, trained)
     return model
 

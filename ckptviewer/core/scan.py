@@ -1,42 +1,59 @@
-"""Health scan: find tensors a user should look at before training on or shipping them.
+"""Health scan: what a user should know about a checkpoint before training on or shipping it.
 
-One statistics pass over the checkpoint; each tensor can raise findings:
+Severities mean one thing each:
 
-* ``nan`` / ``inf`` (error): non-finite values, counted;
-* ``bn_running_var`` (error): a BatchNorm ``running_var`` with a value <= 0;
-* ``all_zero`` (warning): every value is zero (dead layer, or never trained);
-* ``extreme`` (warning): a floating value whose magnitude exceeds ``extreme``;
-* ``constant`` (info): every value equal and non-zero (fresh init of a norm layer, or stuck);
-* ``mostly_zero`` (info): at least ``mostly_zero`` of the values are zero.
+* **error** — this model will produce NaN or garbage (NaN/Inf weights, float16 overflow,
+  BatchNorm ``running_var`` <= 0, a tensor orders of magnitude above its siblings: random
+  bytes in a corrupted shard, unreadable model data);
+* **warning** — likely a training or conversion problem: look before using the file
+  (an all-zero weight matrix, dead output channels, two layers bit-identical, huge
+  weights, BatchNorm statistics never updated, a LoRA B left at zero, NaN in the
+  optimizer state, a tensor not scanned);
+* **info** — worth knowing, nothing to fix by itself (the model looks untrained, an
+  optimizer step counter at 0, a mostly-zero matrix).
+
+Only model weights and buffers are judged as weights (:mod:`.roles`): optimizer state
+has its own rules, and callbacks, loops, schedulers and metrics (Lightning's
+``kth_value = inf``) are not judged. Initial values (BatchNorm 1/0/0/1, LayerNorm 1/0,
+zero biases, LoRA B at zero, zero ``pos_embed``/``cls_token``) raise no per-tensor finding;
+a model at its initial values gets one ``untrained`` info on its root (``ckpt.state_dict_key``,
+``""`` for the whole file). Every finding carries ``why``: one sentence on why it matters.
+docs/SCAN.md lists every kind.
+
+One statistics pass per tensor (:func:`.stats.entry_stats`, the same as ``ckpt stats``);
+the rules in :mod:`.scan_rules` read a tensor again only where its statistics say a
+second look can find something.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from .checkpoint import Checkpoint, TensorEntry
+from .checkpoint import Checkpoint
 from .errors import CheckpointError
 from .limits import WorkLimitError
 from .progress import CancelToken, ProgressFn
 from .progress import report as report_progress
+from .roles import MODEL, tensor_roles
+from .scan_rules import (
+    ERROR,
+    INFO,
+    KINDS,
+    SEVERITY_MEANING,
+    SEVERITY_ORDER,
+    WARNING,
+    Finding,
+    checkpoint_findings,
+    finding,
+    tensor_findings,
+)
 from .stats import TensorStats, entry_stats
 from .tree import split_key
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-
-
-@dataclass
-class Finding:
-    """One problem with one tensor."""
-
-    key: str
-    kind: str
-    severity: str
-    message: str
-
-    def to_json(self) -> dict:
-        return asdict(self)
+__all__ = [
+    "ERROR", "INFO", "KINDS", "SEVERITY_MEANING", "SEVERITY_ORDER", "WARNING", "Finding", "ScanReport", "scan",
+    "worst_by_path",
+]  # fmt: skip
 
 
 @dataclass
@@ -45,10 +62,15 @@ class ScanReport:
 
     findings: list[Finding] = field(default_factory=list)
     stats: dict[str, TensorStats] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # key -> model | optimizer | other
 
     @property
     def n_errors(self) -> int:
         return sum(f.severity == ERROR for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity."""
+        return {s: sum(f.severity == s for f in self.findings) for s in SEVERITY_ORDER}
 
     def by_key(self) -> dict[str, list[Finding]]:
         out: dict[str, list[Finding]] = {}
@@ -57,8 +79,7 @@ class ScanReport:
         return out
 
     def to_json(self) -> dict:
-        counts = {s: sum(f.severity == s for f in self.findings) for s in SEVERITY_ORDER}
-        return {"n_scanned": len(self.stats), "counts": counts, "findings": [f.to_json() for f in self.findings]}
+        return {"n_scanned": len(self.stats), "counts": self.counts(), "findings": [f.to_json() for f in self.findings]}
 
 
 def scan(
@@ -75,12 +96,14 @@ def scan(
     A tensor that cannot be read, or whose logical size dwarfs its stored data (refused
     unless ``force``), is reported as a finding and the scan goes on.
     """
-    report = ScanReport()
+    report = ScanReport(roles=tensor_roles(ckpt))
     entries = list(ckpt.tensors.values())
     total = sum(e.nbytes for e in entries)
     done = 0
+    per_tensor: list[Finding] = []
     for entry in entries:
         itemsize = entry.dtype.itemsize
+        role = report.roles[entry.key]
 
         def advance(n: int, _key: str = entry.key, _size: int = itemsize) -> None:
             nonlocal done
@@ -89,57 +112,32 @@ def scan(
 
         try:
             s = entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force)
+            report.stats[entry.key] = s
+            per_tensor += tensor_findings(entry, role, s, extreme=extreme, mostly_zero=mostly_zero, cancel=cancel)
         except WorkLimitError as exc:
-            report.findings.append(Finding(entry.key, "not_scanned", WARNING, str(exc).split(": ", 1)[-1]))
-            continue
+            per_tensor.append(finding(entry.key, "not_scanned", str(exc).split(": ", 1)[-1]))
         except CheckpointError as exc:
-            report.findings.append(Finding(entry.key, "unreadable", ERROR, str(exc)))
-            continue
-        report.stats[entry.key] = s
-        report.findings.extend(findings_for(entry, s, extreme=extreme, mostly_zero=mostly_zero))
+            per_tensor.append(finding(entry.key, "unreadable", str(exc), ERROR if role == MODEL else WARNING))
+    across = checkpoint_findings(ckpt, report.roles, report.stats, per_tensor, cancel)
     report_progress(progress, total, total, "Done")
-    report.findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])
+    # checkpoint-level findings first within a severity, then tensors in file order
+    report.findings = sorted(across + per_tensor, key=lambda f: SEVERITY_ORDER[f.severity])
     return report
 
 
-def findings_for(
-    entry: TensorEntry, s: TensorStats, *, extreme: float = 1e4, mostly_zero: float = 0.99
-) -> list[Finding]:
-    """Findings for one tensor from its statistics."""
-    out: list[Finding] = []
-    key = entry.key
-
-    def add(kind: str, severity: str, message: str) -> None:
-        out.append(Finding(key, kind, severity, message))
-
-    if s.n_nan:
-        add("nan", ERROR, f"{s.n_nan:,} NaN of {s.numel:,} values")
-    if s.n_inf:
-        add("inf", ERROR, f"{s.n_inf:,} Inf of {s.numel:,} values")
-    finite = s.n_finite
-    if finite == 0 or s.min is None:
-        return out
-    if entry.name == "running_var" and s.min <= 0:
-        add("bn_running_var", ERROR, f"BatchNorm running_var has values <= 0 (min {s.min:.4g})")
-    if s.n_zero == finite and finite > 1:
-        add("all_zero", WARNING, "all values are zero")
-    elif s.n_zero >= mostly_zero * finite and finite > 1:
-        add("mostly_zero", INFO, f"{s.n_zero / finite:.1%} of the values are zero")
-    elif s.min == s.max and finite > 1:
-        add("constant", INFO, f"all values equal {s.min:.6g}")
-    if entry.dtype.is_floating_point or entry.dtype.is_complex:
-        peak = max(abs(s.min), abs(s.max))
-        if peak > extreme:
-            add("extreme", WARNING, f"largest magnitude {peak:.4g} exceeds {extreme:g}")
-    return out
-
-
 def worst_by_path(findings: list[Finding]) -> dict[str, str]:
-    """Tensor key or module path -> the worst severity of the findings at or below it."""
+    """Tensor key or module path -> the worst severity of the findings at or below it.
+
+    Errors and warnings mark every module above them; an info marks only its own path,
+    so a note (a fresh model's "untrained") never paints a trail of dots up the tree.
+    """
     marks: dict[str, str] = {}
     for f in findings:
         parts = split_key(f.key)
-        for i in range(len(parts), 0, -1):
+        lowest = len(parts) if f.severity == INFO else 1
+        for i in range(len(parts), lowest - 1, -1):
+            if i == 0:
+                break
             path = ".".join(parts[:i])
             old = marks.get(path)
             if old is None or SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[old]:

@@ -1,7 +1,9 @@
 """The comparison window: aligned tree, per-layer change chart, and A/B views of a tensor.
 
 Opening both files, diffing and per-tensor views all run in a TaskRunner; this module
-only draws core's DiffReport, DiffNode tree and PairView.
+only draws core's DiffReport, DiffNode tree and PairView. The verdict, the headline and
+the counters line are core's sentences (the ones ``ckpt diff`` prints), and every relative
+change is core's ||B−A|| / max(||A||, ||B||) over floating-point tensors.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from ..core.checkpoint import Checkpoint
 from ..core.diff import (
     CHANGED,
     COMPARED,
+    DIFFERENT,
     IDENTICAL,
     MISMATCHED,
     ONLY_A,
@@ -58,12 +61,14 @@ from ..core.diff import (
     WITHIN_TOL,
     DiffNode,
     DiffReport,
+    TensorDiff,
     diff,
     diff_tree,
     export_csv,
     export_json,
     inspect_pair,
     layers,
+    within_label,
 )
 from ..formatting import number, shape_str
 from .node_model import NodeModel, refilter
@@ -72,7 +77,9 @@ from .tensor_panel import HeatmapView
 from .text import elide, esc, printable, tooltip, window_title
 from .workers import TaskRunner
 
-DASH = "—"  # a metric that was not measured (mismatched or one-sided keys), never 0
+DASH = "—"  # a metric that was not measured (mismatched, one-sided or integer keys), never 0
+NEW_FROM_ZERO = "new from zero"
+REL_AXIS = "‖B−A‖ / max(‖A‖, ‖B‖)"
 STATUS_COLORS = {
     IDENTICAL: QColor("#8a8a8a"), WITHIN_TOL: QColor("#2e7d32"), CHANGED: QColor("#1565c0"),
     MISMATCHED: QColor("#c62828"), ONLY_A: QColor("#e65100"), ONLY_B: QColor("#6a1b9a"),
@@ -85,8 +92,16 @@ FILTERS = ("All", "Changed only", "Mismatched only", "Hide identical")
 
 def status_label(verdict: str, exact: bool) -> str:
     """How a row's verdict reads: a changed tensor equal in value under exact comparison
-    (another dtype, -0.0 vs 0.0) is "equal values", not "within tolerance"."""
-    return "equal values" if verdict == WITHIN_TOL and exact else STATUS_LABELS[verdict]
+    (another dtype, -0.0 vs 0.0) is "equal in value", not "within tolerance"."""
+    return within_label(exact) if verdict == WITHIN_TOL else STATUS_LABELS[verdict]
+
+
+def row_label(r: TensorDiff, exact: bool) -> str:
+    """A tensor row's status: its verdict, or "new from zero" for a changed floating-point
+    tensor that was all zero in A (its relative change is 1 by definition)."""
+    if r.verdict == CHANGED and r.new_from_zero and not r.integer:
+        return NEW_FROM_ZERO
+    return status_label(r.verdict, exact)
 
 
 def module_status(counts: dict[str, int], worst: str, exact: bool) -> str:
@@ -128,7 +143,7 @@ class DiffModel(NodeModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             if r is not None:
-                return tooltip(f"{printable(r.key)}: {status_label(r.verdict, self.exact)}\n"
+                return tooltip(f"{printable(r.key)}: {row_label(r, self.exact)}\n"
                                f"A: {shape_str(r.a_shape or [])} {r.a_dtype or DASH}\n"
                                f"B: {shape_str(r.b_shape or [])} {r.b_dtype or DASH}")  # fmt: skip
             lines = [f"{n} {status_label(v, self.exact)}" for v, n in node.counts.items()]
@@ -140,8 +155,7 @@ class DiffModel(NodeModel):
         if col == 0:
             return printable(node.name)
         if col == 1:
-            return status_label(r.verdict, self.exact) if r is not None else module_status(node.counts, node.worst,
-                                                                                           self.exact)  # fmt: skip
+            return row_label(r, self.exact) if r is not None else module_status(node.counts, node.worst, self.exact)
         if col == 2:
             return DASH if node.rel_change is None else number(node.rel_change, 3)
         if r is None:
@@ -198,8 +212,10 @@ def tick_step(widths: Sequence[float], px_per_item: float, gap: float) -> int:
 
 
 class LayerChart(pg.PlotWidget):
-    """Relative change per layer, in model order; clicking a bar selects the layer, hovering
-    names it. Labels are thinned to what fits (recomputed on resize and zoom)."""
+    """Relative change per layer (floating-point tensors), in model order; clicking a bar
+    selects the layer, hovering names it. A layer with nothing measured (only mismatched,
+    one-sided or integer tensors) gets no bar but a cross on the axis: never a 0 bar.
+    Labels are thinned to what fits (recomputed on resize and zoom)."""
 
     layer_clicked = Signal(str)
     GAP = 12.0  # pixels between two labels
@@ -208,11 +224,14 @@ class LayerChart(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMenuEnabled(False)
-        self.setLabel("left", "‖B−A‖ / ‖A‖")
+        self.setLabel("left", "relative change")
         self.showGrid(y=True, alpha=0.2)
         self.bars: pg.BarGraphItem | None = None
+        self.unmeasured = pg.ScatterPlotItem(symbol="x", size=9)  # layers with no relative change
+        self.addItem(self.unmeasured)
         self.paths: list[str] = []
         self.values: list[float | None] = []
+        self.notes: list[str] = []  # per layer: what is below it, for the hover text
         self.log = False
         self.tick_font = QFont(self.font())
         self.getAxis("bottom").setStyle(tickFont=self.tick_font)  # the font the labels are measured in
@@ -226,17 +245,25 @@ class LayerChart(pg.PlotWidget):
         """Draw one bar per layer (coloured by its verdict) and label what fits."""
         self.paths = [n.path for n in nodes]
         self.values = [n.rel_change for n in nodes]
+        self.notes = [module_status(n.counts, n.worst, exact=False) for n in nodes]
         self.log = log
         if self.bars is not None:
             self.removeItem(self.bars)
-        measured = [v or 0.0 for v in self.values]
-        floor = min([v for v in measured if v > 0] or [1e-12]) / 10
-        heights = [math.log10(max(v, floor)) - math.log10(floor) for v in measured] if log else measured
-        brushes = [pg.mkBrush(STATUS_COLORS[n.worst if n.worst in (CHANGED, WITHIN_TOL) else IDENTICAL])
-                   for n in nodes]  # fmt: skip
+        positive = [v for v in self.values if v is not None and v > 0]
+        floor = min(positive or [1e-12]) / 10
+        heights = [
+            0.0 if v is None else (math.log10(max(v, floor)) - math.log10(floor) if log else v) for v in self.values
+        ]
+        # coloured by what the measured (floating-point) tensors did: a counter alone does not paint a bar
+        brushes = [pg.mkBrush(STATUS_COLORS[n.measured_worst if n.measured_worst in (CHANGED, WITHIN_TOL) else
+                                            IDENTICAL]) for n in nodes]  # fmt: skip
         self.bars = pg.BarGraphItem(x=list(range(len(nodes))), height=heights, width=0.8, brushes=brushes)
         self.addItem(self.bars)
-        self.setLabel("left", "‖B−A‖ / ‖A‖ (log)" if log else "‖B−A‖ / ‖A‖")  # short: fits a short chart
+        missing = [i for i, v in enumerate(self.values) if v is None]
+        self.unmeasured.setData(x=missing, y=[0.0] * len(missing),
+                                pen=[pg.mkPen(STATUS_COLORS[nodes[i].worst], width=2) for i in missing],
+                                brush=None)  # fmt: skip
+        self.setLabel("left", "relative change (log)" if log else "relative change")  # short: fits a short chart
         self.getPlotItem().autoRange()
         self.fit_labels()
 
@@ -271,7 +298,10 @@ class LayerChart(pg.PlotWidget):
             QToolTip.hideText()
             return
         value = self.values[i]
-        text = f"{printable(self.paths[i])}\nrelative change {DASH if value is None else number(value, 4)}"
+        if value is None:
+            text = f"{printable(self.paths[i])}\nrelative change {DASH}: nothing measured ({self.notes[i]})"
+        else:
+            text = f"{printable(self.paths[i])}\nrelative change {number(value, 4)} ({REL_AXIS})"
         QToolTip.showText(QCursor.pos(), tooltip(text), self)
 
 
@@ -499,7 +529,12 @@ class DiffWindow(QMainWindow):
         cl = QVBoxLayout(chart_box)
         cl.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("<b>Relative change per layer</b> (click a bar; hover to name it)"))
+        title = QLabel(f"<b>Relative change per layer</b> {REL_AXIS}, floating-point tensors")
+        title.setToolTip(
+            "Integer and bool tensors (num_batches_tracked, counters) are compared exactly and listed as counters "
+            "above, not drawn here. Click a bar to select its layer; hover to name it."
+        )
+        bar.addWidget(title)
         bar.addStretch(1)
         bar.addWidget(self.log)
         cl.addLayout(bar)
@@ -629,31 +664,19 @@ class DiffWindow(QMainWindow):
     def _show(self) -> None:
         rep = self.report
         assert rep is not None and self.tree_root is not None
-        counts = rep.verdict_counts
         exact = not (rep.atol or rep.rtol)
-        tol = "exact" if exact else f"atol {rep.atol:g}, rtol {rep.rtol:g}"
-        if not rep.same:
-            verdict = "<b style='color:#c62828'>different</b>"
-        elif counts[IDENTICAL] == len(rep.rows):
-            verdict = "<b style='color:#2e7d32'>same model</b>, every tensor identical"
-        else:
-            # the rows say the same: every changed tensor is shown "within tolerance"
-            within = "equal in value" if exact else "within tolerance"
-            verdict = f"<b style='color:#2e7d32'>same model</b>, every change {within}"
-        chips = " · ".join(
-            f"<span style='color:{STATUS_COLORS[v].name()}'>{n} {status_label(v, exact)}</span>"
-            for v, n in counts.items()
-            if n
-        )
-        aligned = ""
+        # core's sentences, word for word what `ckpt diff` prints (file names escaped)
+        verdict = rep.verdict
+        colour = "#c62828" if verdict.kind == DIFFERENT else "#2e7d32"
+        lines = [f"<b style='color:{colour}'>{esc(verdict.text)}</b>", esc(rep.headline())]
+        groups = rep.counters()
+        if groups:
+            lines.append(esc("counters: " + "; ".join(g.text() for g in groups)))
         if rep.a_prefix or rep.b_prefix:
             a_p, b_p = rep.a_prefix or DASH, rep.b_prefix or DASH
-            aligned = f"<br>aligned by removing <code>{esc(a_p)}</code> from A, <code>{esc(b_p)}</code> from B"
+            lines.append(f"aligned by removing <code>{esc(a_p)}</code> from A, <code>{esc(b_p)}</code> from B")
         a_name, b_name = esc(elide(self.a_name, 80)), esc(elide(self.b_name, 80))
-        self.summary.setText(
-            f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}<br>{verdict} ({tol}) · {chips} · "
-            f"total relative change {number(rep.total_rel_change, 3)}{aligned}"
-        )
+        self.summary.setText(f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}<br>" + "<br>".join(lines))
         for action in (self.export_csv_action, self.export_json_action):
             action.setEnabled(True)
         current = self.current_path()
@@ -713,15 +736,20 @@ class DiffWindow(QMainWindow):
             return
         a_side = f"{shape_str(r.a_shape)} {r.a_dtype}" if r.a_shape is not None else DASH
         b_side = f"{shape_str(r.b_shape)} {r.b_dtype}" if r.b_shape is not None else DASH
-        rows += [("status", status_label(r.verdict, exact)), ("A", a_side), ("B", b_side)]
+        rows += [("status", row_label(r, exact)), ("A", a_side), ("B", b_side)]
+        if r.integer and r.status in COMPARED:
+            rows.append(("kind", "integer: compared exactly, not in relative change"))
+            if r.a_value is not None:
+                rows.append(("values", f"{r.a_value} → {r.b_value}"))
         if r.status in COMPARED:
             identical = r.status == IDENTICAL
-            outside = f"{r.outside_tol:,} ({r.outside_tol / max(r.numel, 1):.2%})"
+            outside = f"{r.outside_tol or 0:,} ({(r.outside_tol or 0) / max(r.numel or 0, 1):.2%})"
             rows += [("max |a−b|", "0" if identical else number(r.max_abs, 6)),
                      ("mean |a−b|", "0" if identical else number(r.mean_abs, 6)),
                      ("cosine", number(r.cosine, 8) if r.cosine is not None else ("1" if identical else DASH)),
                      ("changed elements", f"{(r.frac_changed or 0.0):.2%}"),
-                     ("outside tolerance", outside), ("new NaN / Inf", f"{r.new_nan} / {r.new_inf}")]  # fmt: skip
+                     ("outside tolerance", outside), ("new NaN / Inf", f"{r.new_nan} / {r.new_inf}"),
+                     ("new from zero", "yes (A all zero)" if r.new_from_zero else "no")]  # fmt: skip
         else:
             rows += [(name, DASH) for name in ("max |a−b|", "mean |a−b|", "cosine", "changed elements",
                                                "outside tolerance", "new NaN / Inf")]  # fmt: skip

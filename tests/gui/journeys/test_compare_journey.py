@@ -151,6 +151,8 @@ def test_compare_with_a_file_export_tolerance_and_mismatch(qtbot, shell, tmp_pat
     for key in ("head.weight", "head.bias"):
         assert rows[key][1] == "mismatched" and rows[key][2:] == [DASH] * 4, rows[key]
     assert rows["fc.weight"][1] == "changed" and rows["conv1.weight"][1] == "identical"
+    chart = dict(zip(window.chart.paths, window.chart.values))
+    assert chart["head"] is None and chart["conv1"] == 0.0 and chart["fc"] > 0  # the resized head: no bar, not 0
     assert rows["hidden.weight"][1] == "changed"  # exact: 1e-5 is a change
     assert "different" in window.summary.text()
 
@@ -165,8 +167,12 @@ def test_compare_with_a_file_export_tolerance_and_mismatch(qtbot, shell, tmp_pat
         assert (cells[1] == "within tolerance") == r.within_tol, key
         assert (cells[1] == "changed") == (r.status == "changed" and not r.within_tol), key
     counts = window.report.verdict_counts
-    assert f"{counts['within_tol']} within tolerance" in window.summary.text()
-    assert f"{counts['changed']} changed" in window.summary.text() and "different" in window.summary.text()
+    n = len(window.report.rows)
+    # the verdict counts the rows as they read: within tolerance apart from changed
+    assert (
+        f"different (atol 0.001, rtol 0): {n} tensors, {counts['identical']} identical, {counts['changed']} changed, "
+        f"{counts['within_tol']} within tolerance, 2 mismatched" in window.summary.text()
+    )
     assert window.model.headerData(5, Qt.Orientation.Horizontal) == "Outside tol."
 
     # exports: CSV and the `ckpt diff --json` document, each through its menu entry
@@ -245,7 +251,9 @@ def test_working_copy_against_the_original_on_disk(qtbot, shell, tmp_path):
     assert window.b is page.ckpt and window.a is page.ckpt.opened  # the edited copy against the file as opened
     assert "working copy of ddp.pth (1 edit)" in window.summary.text() and "ddp.pth (on disk)" in window.summary.text()
     assert "working copy" in window.windowTitle()
-    assert window.report.same and "same model" in window.summary.text() and "module." in window.summary.text()
+    n = len(sd)
+    assert window.report.same and f"same (exact): {n} tensors, {n} identical" in window.summary.text()
+    assert "module." in window.summary.text()
     assert window.report.counts["identical"] == len(sd)
 
     recomputed(qtbot, window, lambda: trigger(window, "View", "Swap A and B"))

@@ -171,7 +171,7 @@ class DiffModel(NodeModel):
             return DASH if r.cosine is None else number(r.cosine, 6)
         if self.exact:
             return f"{(r.frac_changed or 0.0):.1%}"
-        return f"{r.outside_tol / max(r.numel, 1):.1%}"
+        return f"{(r.outside_tol or 0) / max(r.numel or 0, 1):.1%}"  # compared rows: both are set
 
 
 class DiffFilter(QSortFilterProxyModel):

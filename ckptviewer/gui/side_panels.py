@@ -172,15 +172,28 @@ class _TensorList(QWidget):
         layout.addWidget(self.list)
 
 
+CHECKPOINT = "(checkpoint)"  # how a finding about the whole file names its place
+
+
 class HealthPanel(_TensorList):
-    """Findings of the health scan; activating a row selects that tensor."""
+    """Findings of the health scan, worst first; activating a row selects that tensor (or module).
+
+    Every row's tooltip holds the finding and why it matters; the lines under the list give
+    the current row's whole message and why.
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(["Tensor", "Problem", "Details"], "Scanning starts when a file is opened.", parent)
+        self.why = plain_label("")
+        self.why.setWordWrap(True)
+        self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.layout().addWidget(self.why)
+        self.list.currentItemChanged.connect(lambda item, _old: self._show_why(item))
 
     def show_scanning(self) -> None:
         self.list.clear()
-        self.summary.setText("Scanning every tensor for NaN/Inf, dead and extreme values…")
+        self.why.clear()
+        self.summary.setText("Scanning every tensor for NaN/Inf, overflow, corrupted, dead and duplicated weights…")
 
     def show_report(self, report: ScanReport) -> None:
         self.list.clear()
@@ -188,18 +201,30 @@ class HealthPanel(_TensorList):
         for f in report.findings:
             if f.severity not in icons:
                 icons[f.severity] = severity_icon(f.severity)
-            item = _item(self.list, [printable(f.key), f.kind.replace("_", " "), printable(f.message)])
+            where = printable(f.key) if f.key else CHECKPOINT
+            item = _item(self.list, [where, f.kind.replace("_", " "), printable(f.message)])
+            detail = f"{f.severity}: {printable(f.message)}\n\nWhy it matters: {f.why}"
+            for col in range(3):
+                item.setToolTip(col, tooltip(f"{where}\n{detail}"))
             item.setIcon(0, icons[f.severity])
             item.setData(0, Qt.ItemDataRole.UserRole, f.key)
+            item.setData(1, Qt.ItemDataRole.UserRole, f"{printable(f.message)}\nWhy it matters: {f.why}")
         self.list.fit_columns()
-        c = report.to_json()["counts"]
+        c = report.counts()
+        scanned = plural(len(report.stats), "tensor")
         if report.findings:
             counts = ", ".join(
                 plural(c[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
             )
-            self.summary.setText(f"{len(report.stats):,} tensors scanned: {counts}.")
+            self.summary.setText(f"{scanned} scanned: {counts}.")
+            self.list.setCurrentItem(self.list.topLevelItem(0))
         else:
-            self.summary.setText(f"{len(report.stats):,} tensors scanned: no problems found.")
+            self.summary.setText(f"{scanned} scanned: no problems found.")
+            self.why.clear()
+
+    def _show_why(self, item: QTreeWidgetItem | None) -> None:
+        """The current row's whole message (the Details cell may be cut) and why it matters."""
+        self.why.setText(item.data(1, Qt.ItemDataRole.UserRole) if item is not None else "")
 
 
 LARGEST = 200  # rows of the largest-tensors view: the ones that matter for size are at the top

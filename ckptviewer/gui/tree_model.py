@@ -192,6 +192,8 @@ class TreeModel(NodeModel):
             lines.append(f"{human_count(node.n_tensors)} tensors, {human_count(node.n_params)} parameters")
         for f in self._findings.get(node.path, []):
             lines.append(f"{f.severity}: {printable(f.message)}")
+            if f.why:
+                lines.append(f"    why: {f.why}")
         return tooltip("\n".join(lines))  # keys are file text: never rendered as markup
 
 

@@ -10,7 +10,9 @@ The checkpoint is written, opened with ``open_checkpoint`` (tensors are memory-m
 and both sides read the same mapped tensors (``ckpt.tensor(key)``); one untimed warm-up
 pass of each pulls the file into memory, then N timed passes of each; the best counts.
 Our numbers are then checked against a float64 reference on every tensor, so the speed
-is not bought with wrong numbers. Not a pass/fail test: it always exits 0.
+is not bought with wrong numbers. The health scan (``core.scan.scan``), which is the same
+statistics pass plus its rules, is timed in the same run: its time over
+``checkpoint_stats``' is printed (target: at most 1.1x). Not a pass/fail test: it always exits 0.
 
 Usage: python bench/bench_stats.py [--quick] [--dir DIR] [--repeats N]
 """
@@ -27,12 +29,14 @@ import torch
 from _measure import GIB, Contention, parse_args, scratch, start, verdict
 
 from ckptviewer.core import open_checkpoint
+from ckptviewer.core.scan import scan
 from ckptviewer.core.stats import checkpoint_stats
 
 TOTAL_BYTES = 1 * GIB
 N_TENSORS = 16
 THREADS = 2
 MIN_SPEEDUP = 3.0
+MAX_SCAN_RATIO = 1.1  # the scan is the statistics pass plus rules: it may not cost a second pass
 ACCURACY = 1e-5  # max mean err and std err of ours against float64
 NAN_TENSOR = 5  # index of the tensor that gets NaNs
 NAN_EVERY = 10_000  # about one NaN per this many elements
@@ -121,6 +125,15 @@ def report_speed(total: int, times: dict[str, list[float]], repeats: int, quick_
     print(f"for reference, vs the NaN-aware naive loop: {aware / ours:.2f}x (no target)")
 
 
+def report_scan(t_stats: list[float], t_scan: list[float], report, quick_note: str) -> None:
+    """The health scan's time over the statistics pass it is built on, timed back to back."""
+    ratio = min(t_scan) / min(t_stats)
+    print(f"\nhealth scan vs checkpoint_stats (best of {len(t_scan)} each, same run): "
+          f"{min(t_scan):.3f}s vs {min(t_stats):.3f}s = {ratio:.2f}x  (target <= {MAX_SCAN_RATIO}x)  "
+          f"{verdict(ratio <= MAX_SCAN_RATIO)}{quick_note}")  # fmt: skip
+    print(f"  scan found: {report.counts()}, {[(f.key, f.kind) for f in report.findings]}")
+
+
 def report_accuracy(ckpt, keys: list[str], nan_key: str, ours: list, torch32: list) -> None:
     """Ours and torch's float32 reductions (``torch32``, NaN-aware) against float64, every tensor."""
     print("\naccuracy vs a float64 reference over the finite values, every tensor; for comparison the")
@@ -186,7 +199,12 @@ def main(argv: list[str] | None = None) -> int:
                 "naive made NaN-aware (reference, no target)": t_aware,
             }
             report_speed(total, times, args.repeats, note)
+            with Contention() as scan_load:
+                t_stats, _ = timed(lambda: checkpoint_stats(ckpt), args.repeats)
+                t_scan, scan_res = timed(lambda: scan(ckpt), args.repeats)
+            report_scan(t_stats, t_scan, scan_res, note)
             print(load.line())
+            print(scan_load.line())
 
             i = keys.index(nan_key)
             o, n = ours_res[i], naive_res[i]

@@ -166,10 +166,10 @@ class _TensorList(QWidget):
         self.list.itemActivated.connect(
             lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
         )
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.list)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(4, 4, 4, 4)
+        self.box.addWidget(self.summary)
+        self.box.addWidget(self.list)
 
 
 CHECKPOINT = "(checkpoint)"  # how a finding about the whole file names its place
@@ -187,7 +187,7 @@ class HealthPanel(_TensorList):
         self.why = plain_label("")
         self.why.setWordWrap(True)
         self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.layout().addWidget(self.why)
+        self.box.addWidget(self.why)
         self.list.currentItemChanged.connect(lambda item, _old: self._show_why(item))
 
     def show_scanning(self) -> None:
@@ -217,7 +217,9 @@ class HealthPanel(_TensorList):
                 plural(c[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
             )
             self.summary.setText(f"{scanned} scanned: {counts}.")
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+            first = self.list.topLevelItem(0)
+            if first is not None:
+                self.list.setCurrentItem(first)
         else:
             self.summary.setText(f"{scanned} scanned: no problems found.")
             self.why.clear()

@@ -523,7 +523,8 @@ def _initial_values(
         ]  # fmt: skip
         affine_initial = {
             m for m in stats_initial
-            if (not present(m, "weight") or all_equal(get(m, "weight"), 1))
+            # weight 0 too: ResNet's zero_init_residual starts the last BatchNorm of each block at 0
+            if (not present(m, "weight") or all_equal(get(m, "weight"), 1) or all_zero(get(m, "weight")))
             and (not present(m, "bias") or all_zero(get(m, "bias")))
         }  # fmt: skip
         if len(affine_initial) == len(bn):

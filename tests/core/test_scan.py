@@ -168,6 +168,13 @@ def test_batchnorm_statistics_never_updated_while_weights_trained(tmp_path):
     assert _found(_scan(tmp_path, sd)) == {("bn2.running_var", "bn_stats_initial", "warning")}
 
 
+def test_a_fresh_resnet_with_zero_init_residual_is_only_untrained(tmp_path):
+    model = cal.ConvBN()
+    torch.nn.init.zeros_(model.bn2.weight)  # torchvision's zero_init_residual=True
+    report = _scan(tmp_path, model.state_dict())
+    assert _found(report) == {("", "untrained", "info")}
+
+
 def test_one_lora_b_left_at_zero_while_the_others_trained(tmp_path):
     from safetensors.torch import load_file
 

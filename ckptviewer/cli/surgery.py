@@ -2,11 +2,15 @@
 (:data:`~ckptviewer.core.edits.OPERATIONS`: strip, add-prefix, extract, graft, rename,
 drop, cast), plus convert and compat. Each opens its input(s) safely, applies the edit,
 writes the output atomically (never over any input) and prints a report (``--json`` for
-machines)."""
+machines). The edit's warnings (a pattern that matched nothing, a graft between
+checkpoints that barely overlap) are ``ckpt: warning: ...`` lines on stderr; an edit that
+would change nothing because its pattern matched nothing is refused by the core (exit 1,
+nothing written)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..core.edits import OPERATIONS, Operation
@@ -86,6 +90,9 @@ def _run(args: argparse.Namespace, edit: Any) -> int:
         check_output(ckpt, Path(args.output), args.force)
         saved = save(new, args.output, force=args.force, progress=progress_line("save"),
                      force_compute=args.force_compute)  # fmt: skip
+    # warnings go to stderr, one escaped line each (SafeStream), also with --json on stdout;
+    # only once the command has succeeded, so that a refusal stays one line
+    warn([*report.warnings, *(saved.warnings if saved else [])])
     if args.json:
         doc = {"input": str(ckpt.path), "output": args.output, "edit": report.to_json(),
                "saved": saved.to_json() if saved else None}  # fmt: skip
@@ -108,19 +115,21 @@ def _print_report(report: Any, saved: Any, output: str) -> None:
     for m in report.mismatches:
         print(f"  kept from target (mismatch): {m['key']} {m['source_shape']} vs {m['target_shape']}")
     if report.skipped:
-        print(f"  {plural(len(report.skipped), 'source key')} not grafted (--json lists them)")
-    for w in report.warnings:
-        print(f"  warning: {w}")
+        print(f"  {plural(len(report.skipped), 'source key')} not grafted (--json lists them with the reason)")
     if report.bytes_before != report.bytes_after:
         print(f"  tensor bytes: {human_bytes(report.bytes_before)} -> {human_bytes(report.bytes_after)}")
     if saved is None:
         print("dry run: nothing written")
         return
-    for w in saved.warnings:
-        print(f"  warning: {w}")
     check = "verified bit for bit" if saved.verified else "NOT verified"
     size = human_bytes(saved.file_bytes)
     print(f"wrote {output} ({saved.format}, {plural(saved.n_tensors, 'tensor')}, {size}), {check}")
+
+
+def warn(warnings: list[str]) -> None:
+    """Each warning as one ``ckpt: warning: ...`` line on stderr (escaped by SafeStream)."""
+    for w in warnings:
+        print(f"ckpt: warning: {w}", file=sys.stderr)
 
 
 def _convert(args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ from torch import nn
 
 from tests.badfiles import random_bytes
 from tests.core.test_surgery import (
+    SpeechNet,
+    TinyResNet,
     assert_bit_equal,
     assert_same_state,
     assert_same_tree,
@@ -87,6 +89,10 @@ JOBS: dict[str, list[str]] = {
         "--exclude 'encoder.blocks.1*' -o OUT/mapped.pth"
     ],
     "graft_json": ["graft SRC/plain.pth --from SRC/ddp.pth --include 'blocks.*' -o OUT/graft_json.pth --json"],
+    "graft_typo": ["graft SRC/plain.pth --from SRC/ddp.pth --exclude 'fc.*' --exclude 'head.*' -o OUT/typo.pth"],
+    "graft_unrelated": ["graft SRC/resnet.pth --from SRC/speech.pth -o OUT/unrelated.pth"],
+    "drop_typo_json": ["drop SRC/plain.pth --keys 'fc.*' 'head\x1b[2J.*' -o OUT/drop_typo.pth --json"],
+    "extract_nothing": ["extract SRC/plain.pth --keys 'head.*' -o OUT/nothing.pth"],
     "compat_ok": ["compat SRC/ddp.pth SRC/plain.pth"],
     "compat_not": ["compat SRC/enc.pth SRC/bb.pth"],
     "compat_bad": ["compat SRC/garbage.pth SRC/plain.pth"],
@@ -151,6 +157,10 @@ class Runs:
         random_bytes(d, name="garbage.pth")  # never starts like a known format
         torch.save({"model": self.want["plain"], "extra": Untrusted()}, d / "with_object.pth")
         (self.out / "existing.pth").write_bytes(b"previous contents")
+
+        self.want["resnet"], self.want["speech"] = plain_state(TinyResNet()), plain_state(SpeechNet())
+        torch.save(self.want["resnet"], d / "resnet.pth")
+        torch.save(self.want["speech"], d / "speech.pth")
 
         tl = d / "transfer"
         tl.mkdir()
@@ -320,7 +330,12 @@ def test_graft_skip_mismatched_lists_and_keeps_target_tensors(runs):
 
 def test_graft_with_map_include_exclude(runs):
     r = runs.ok("graft_map")
-    assert "graft: 18 tensors grafted from enc.pth, 14 target tensors kept" in r.stdout
+    assert (
+        "graft: 32 target tensors: 18 taken from enc.pth, 6 kept (excluded), 6 kept (not in --include), "
+        "2 kept (not in the source); "
+        "32 source tensors: 18 taken, 6 excluded, 8 not in --include"
+    ) in r.stdout
+    assert r.stderr == ""  # every pattern matched something: no warning
     grafted = {f"backbone.blocks.{i}.{p}" for i in (0, *range(2, 10)) for p in ("weight", "bias")}
     got = torch.load(runs.out / "mapped.pth", weights_only=True)
     assert list(got) == list(runs.bb)
@@ -336,6 +351,62 @@ def test_graft_json_report(runs):
     doc = json.loads(r.stdout)
     assert doc["edit"]["op"] == "graft" and len(doc["edit"]["changed"]) == 24
     assert "_source" not in doc["edit"]["params"] and doc["saved"]["verified"] is True
+
+
+def assert_written_and_verified(r: subprocess.CompletedProcess, path: Path) -> None:
+    """The output is under its name, written atomically (no temporary left) and verified."""
+    assert path.exists() and not list(path.parent.glob(f".{path.name}.*")), sorted(path.parent.iterdir())
+    assert "verified bit for bit" in r.stdout, r.stdout
+
+
+def test_graft_with_a_pattern_that_matches_nothing_warns_on_stderr_and_succeeds(runs):
+    r = runs.ok("graft_typo")
+    assert r.stderr == "ckpt: warning: --exclude 'head.*' matched no source key\n"
+    assert "32 target tensors: 30 taken from ddp.pth, 2 kept (excluded); " in r.stdout
+    assert "warning" not in r.stdout  # warnings go to stderr only
+    assert_written_and_verified(r, runs.out / "typo.pth")
+    got = torch.load(runs.out / "typo.pth", weights_only=True)
+    SmallNet().load_state_dict(got, strict=True)
+    for k, v in runs.want["plain"].items():
+        assert_bit_equal(got[k], v, k)  # ddp.pth holds the same model: fc kept, the rest equal anyway
+
+
+def test_graft_from_an_unrelated_model_warns_with_the_overlap(runs):
+    r = runs.ok("graft_unrelated")
+    t, s = runs.want["resnet"], runs.want["speech"]
+    shared = [k for k in t if k in s]
+    m, pct = len(shared), round(100 * len(shared) / len(t))
+    assert r.stderr == (
+        f"ckpt: warning: only {m} of {len(t)} target tensors ({pct}%) have a match in the source; "
+        f"{len(s) - m} source tensors have no place in the target — are these the same architecture?\n"
+    )
+    assert_written_and_verified(r, runs.out / "unrelated.pth")
+    got = torch.load(runs.out / "unrelated.pth", weights_only=True)
+    for k in t:
+        assert_bit_equal(got[k], s[k] if k in shared else t[k], k)
+
+
+def test_drop_json_reports_the_unmatched_glob_and_stderr_says_it_escaped(runs):
+    r = runs.ok("drop_typo_json")
+    assert "\x1b" not in r.stderr and r.stderr.count("\n") == 1, repr(r.stderr)
+    assert r.stderr == "ckpt: warning: --keys 'head\\x1b[2J.*' matched no key\n"
+    doc = json.loads(r.stdout)
+    edit = doc["edit"]
+    assert edit["unmatched"] == [{"param": "keys", "pattern": "head\x1b[2J.*",
+                                  "message": "--keys 'head\\x1b[2J.*' matched no key"}]  # fmt: skip
+    assert edit["warnings"] == [edit["unmatched"][0]["message"]]
+    n = len(runs.want["plain"])
+    assert edit["counts"] == {"tensors": {"total": n, "dropped": 2, "kept": n - 2}}
+    assert doc["saved"]["verified"] is True and doc["saved"]["n_tensors"] == n - 2
+    got = torch.load(runs.out / "drop_typo.pth", weights_only=True)
+    assert list(got) == [k for k in runs.want["plain"] if not k.startswith("fc.")]
+
+
+def test_a_pattern_that_leaves_nothing_to_do_is_an_error_and_writes_nothing(runs):
+    (r,) = runs.result("extract_nothing")
+    assert_one_line_error(r, "extract: nothing to extract: --keys 'head.*' matched no tensor key")
+    assert r.stdout == ""
+    assert not (runs.out / "nothing.pth").exists() and not list(runs.out.glob(".nothing.pth.*"))
 
 
 # ---------------------------------------------------------------- compat
@@ -364,7 +435,7 @@ def test_transfer_learning_through_the_cli(runs):
     strip_r, graft_r, compat_result, compat_stripped = runs.result("transfer")
     for r in (strip_r, graft_r):
         assert r.returncode == 0 and "verified bit for bit" in r.stdout, r.stderr
-    assert "14 tensors grafted" in graft_r.stdout
+    assert "16 target tensors: 14 taken from t_stripped.pth, 2 kept (excluded); " in graft_r.stdout
     assert compat_result.returncode == 0 and compat_result.stdout.startswith("compatible"), compat_result.stdout
     assert compat_stripped.returncode == 1
     assert "shape mismatch: fc.weight source [1000, 32] vs target [10, 32]" in compat_stripped.stdout

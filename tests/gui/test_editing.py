@@ -147,3 +147,28 @@ def test_refusals_speak_the_windows_words():
         "see Edit ▸ Check compatibility with…)"
     )
     assert "--map" not in window_words("--map 'x' is not SRC=DST", fields)
+
+
+def test_graft_preview_warns_when_the_models_barely_overlap(qtbot, window, tmp_path):
+    from tests.core.test_surgery import SpeechNet, TinyResNet
+
+    target_sd, source_sd = TinyResNet().state_dict(), SpeechNet().state_dict()
+    torch.save(target_sd, tmp_path / "resnet.pth")
+    torch.save(source_sd, tmp_path / "speech.pth")
+    shared = [k for k in target_sd if k in source_sd]
+    m, n_t, n_s = len(shared), len(target_sd), len(source_sd)
+    open_and_wait(qtbot, window, tmp_path / "resnet.pth")
+    with qtbot.waitSignal(window.editor.dialog_ready, timeout=OPEN_TIMEOUT) as ready:
+        window.editor.graft_from(tmp_path / "speech.pth")
+    dialog = preview(qtbot, window, ready.args[0])
+    said = dialog.summary.text()
+    assert dialog.outcome is not None and dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+    assert (
+        f"Warning:</b> only {m} of {n_t} target tensors ({round(100 * m / n_t)}%) have a match in the source; "
+        f"{n_s - m} source tensors have no place in the target — are these the same architecture?"
+    ) in said, said
+    assert said.startswith(f"<b>{n_t} target tensors: {m} taken from speech.pth, {n_t - m} kept (not in the source);")
+    assert dialog.summary.isVisible()
+    dialog.resize(1024, 640)
+    dialog.grab().save(str(tmp_path / "overlap.png"))
+    dialog.reject()

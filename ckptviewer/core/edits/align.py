@@ -143,9 +143,7 @@ def graft(
 
     # the counts the summary states, each group adding up to its total
     t_fate = Counter(fate.values())
-    tc = report.count(
-        "target_tensors", len(t_tensors), **{k: t_fate[k] for k in sorted(rank, key=rank.get, reverse=True)}
-    )
+    tc = report.count("target_tensors", len(t_tensors), **{k: t_fate[k] for k in sorted(rank, key=lambda k: -rank[k])})
     sc = report.count("source_tensors", len(s_tensors), **{k: source_fate[k] for k in
                       ("taken", "mismatched", "excluded", "not_included", "no_place", "collides")})  # fmt: skip
     _say_unmatched(report, s_keys, maps, include, exclude)

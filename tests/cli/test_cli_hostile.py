@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def inputs(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dcp.save({"model": {"w": torch.arange(4.0)}}, checkpoint_id=base / "dcp")
-    torch.save({EVIL: torch.ones(3), "b": torch.arange(2.0)}, base / "evil.pth")  # the scan names EVIL
+    torch.save({EVIL: torch.tensor([1.0, math.nan, 3.0]), "b": torch.arange(2.0)}, base / "evil.pth")  # scan names EVIL
     torch.save({"w": torch.ones(2)}, base / f"name{EVIL.replace('/', '_')}.pth")
     return base
 

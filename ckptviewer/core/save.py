@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from ..formatting import plural
 from .checkpoint import Checkpoint
 from .dtypes import UNSAVABLE
 from .errors import CheckpointError
@@ -280,7 +281,7 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
     chosen = set(keys)
     rep.left_out = [k for k in ckpt.tensors if k not in chosen]
     if rep.left_out:
-        rep.warnings.append(f"{len(rep.left_out)} tensors outside the model state_dict are not written")
+        rep.warnings.append(f"{plural(len(rep.left_out), 'tensor')} outside the model state_dict not written")
     names = {k: k[len(prefix) :] if k.startswith(prefix) else k for k in keys}
     header: dict[str, Any] = {}
     offset = 0
@@ -307,7 +308,7 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
     total = offset
     rep.n_tensors, rep.nbytes = len(keys), total
     if rep.shared_copies:
-        rep.warnings.append(f"{len(rep.shared_copies)} tensors shared storage; safetensors stores them as copies")
+        rep.warnings.append(f"{plural(len(rep.shared_copies), 'tensor')} shared storage; safetensors stores them as copies")
     done = 0
     with atomic_write(out, before_replace=lambda tmp: finish(tmp, intended)) as f:
         f.write(struct.pack("<Q", len(raw)))

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.edits import OPERATIONS, EditReport, Param
-from ..formatting import human_bytes
+from ..formatting import human_bytes, plural
 from .text import elide, esc, plain_label, printable, tooltip
 from .workers import TaskRunner
 
@@ -271,8 +271,8 @@ class CompatDialog(QDialog):
         target = Path(report.target)
         head = QLabel(
             f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{'Compatible' if ok else 'Not compatible'}</b>"
-            f" — {report.matched} keys match · {len(report.missing)} missing · {len(report.unexpected)} unexpected"
-            f" · {len(report.mismatched)} shape mismatches<br>"
+            f" — {plural(report.matched, 'key')} {'matches' if report.matched == 1 else 'match'} · {len(report.missing)} missing · {len(report.unexpected)} unexpected"
+            f" · {len(report.mismatched)} shape mismatch{'' if len(report.mismatched) == 1 else 'es'}<br>"
             f"<span style='color:#8a8a8a'>load_state_dict(strict=True) of {esc(elide(report.source, 200))} "
             f"into the model of {esc(elide(target.name, 120))}</span>"
         )

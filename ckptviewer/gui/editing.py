@@ -25,6 +25,7 @@ from ..core.export import atomic_write
 from ..core.recipe import recipe, replayable
 from ..core.save import save
 from ..core.tree import TreeNode, build_tree
+from ..formatting import plural
 from .edit_dialogs import CompatDialog, EditDialog, Refusal, report_text
 from .text import elide, message_box, printable
 from .workers import TaskRunner
@@ -305,7 +306,7 @@ class Editor(QObject):
         if ckpt is self.doc.ckpt:  # what was saved is still what is shown
             self.doc.saved(path)
         check = "verified" if report.verified else "NOT verified"
-        self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({report.n_tensors} tensors, {check})", 10_000)
+        self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({plural(report.n_tensors, 'tensor')}, {check})", 10_000)
         self.saved.emit(report)
 
     def choose_recipe(self) -> None:

@@ -251,7 +251,7 @@ class LargestPanel(_TensorList):
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.list.fit_columns()
         more = f" (the {LARGEST:,} largest shown)" if len(entries) > LARGEST else ""
-        self.summary.setText(f"{len(entries):,} tensors, largest first{more}.")
+        self.summary.setText(f"{plural(len(entries), 'tensor')}, largest first{more}.")
 
     def keys(self) -> list[str]:
         """The listed keys in order, for tests."""

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QTreeView
 from ..core.keymatch import key_matcher
 from ..core.scan import Finding, worst_by_path
 from ..core.tree import TreeNode
-from ..formatting import human_bytes, human_count, shape_str
+from ..formatting import human_bytes, human_count, plural, shape_str
 from .node_model import NodeModel, refilter
 from .text import printable, tooltip
 
@@ -166,8 +166,8 @@ class TreeModel(NodeModel):
             return shape_str(e.shape) if e is not None else ""
         if col == DTYPE:
             return node.dtype_text
-        if col == PARAMS:
-            return human_count(node.n_params or node.n_elements)
+        if col == PARAMS:  # model parameters only, as `ckpt info` counts: optimizer state is not the model
+            return human_count(node.n_params) if node.n_params else ""
         return human_bytes(node.nbytes)
 
     def _sort_key(self, node: TreeNode, col: int) -> Any:
@@ -178,7 +178,7 @@ class TreeModel(NodeModel):
         if col == DTYPE:
             return node.dtype_text
         if col == PARAMS:
-            return node.n_params or node.n_elements
+            return node.n_params
         return node.nbytes
 
     def _tooltip(self, node: TreeNode) -> str:
@@ -189,7 +189,7 @@ class TreeModel(NodeModel):
             if e.shared_with:
                 lines.append(f"shares storage with {printable(e.shared_with)}")
         else:
-            lines.append(f"{human_count(node.n_tensors)} tensors, {human_count(node.n_params)} parameters")
+            lines.append(f"{plural(node.n_tensors, 'tensor')}, {plural(node.n_params, 'parameter')}")
         for f in self._findings.get(node.path, []):
             lines.append(f"{f.severity}: {printable(f.message)}")
             if f.why:

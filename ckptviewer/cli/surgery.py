@@ -150,8 +150,10 @@ def _compat(args) -> int:
         emit_json(rep.to_json())
     else:
         verdict = "compatible" if rep.compatible else "NOT compatible"
-        print(f"{verdict}: {plural(rep.matched, 'key')} {'matches' if rep.matched == 1 else 'match'}; {len(rep.missing)} missing, {len(rep.unexpected)} unexpected, "
-              f"{len(rep.mismatched)} shape mismatch{'' if len(rep.mismatched) == 1 else 'es'}")  # fmt: skip
+        match = "matches" if rep.matched == 1 else "match"
+        shapes = f"{len(rep.mismatched)} shape mismatch" + ("" if len(rep.mismatched) == 1 else "es")
+        print(f"{verdict}: {plural(rep.matched, 'key')} {match}; {len(rep.missing)} missing, "
+              f"{len(rep.unexpected)} unexpected, {shapes}")  # fmt: skip
         for label, keys in (("missing in source", rep.missing), ("unexpected (not in target)", rep.unexpected)):
             if keys:
                 print(f"  {label}: {', '.join(keys[:10])}" + (" ..." if len(keys) > 10 else ""))

@@ -308,7 +308,8 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
     total = offset
     rep.n_tensors, rep.nbytes = len(keys), total
     if rep.shared_copies:
-        rep.warnings.append(f"{plural(len(rep.shared_copies), 'tensor')} shared storage; safetensors stores them as copies")
+        shared = plural(len(rep.shared_copies), "tensor")
+        rep.warnings.append(f"{shared} shared storage; safetensors stores them as copies")
     done = 0
     with atomic_write(out, before_replace=lambda tmp: finish(tmp, intended)) as f:
         f.write(struct.pack("<Q", len(raw)))

@@ -269,10 +269,12 @@ class CompatDialog(QDialog):
         self.resize(680, 480)
         ok = report.compatible
         target = Path(report.target)
+        match = "matches" if report.matched == 1 else "match"
+        shapes = f"{len(report.mismatched)} shape mismatch" + ("" if len(report.mismatched) == 1 else "es")
         head = QLabel(
             f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{'Compatible' if ok else 'Not compatible'}</b>"
-            f" — {plural(report.matched, 'key')} {'matches' if report.matched == 1 else 'match'} · {len(report.missing)} missing · {len(report.unexpected)} unexpected"
-            f" · {len(report.mismatched)} shape mismatch{'' if len(report.mismatched) == 1 else 'es'}<br>"
+            f" — {plural(report.matched, 'key')} {match} · {len(report.missing)} missing"
+            f" · {len(report.unexpected)} unexpected · {shapes}<br>"
             f"<span style='color:#8a8a8a'>load_state_dict(strict=True) of {esc(elide(report.source, 200))} "
             f"into the model of {esc(elide(target.name, 120))}</span>"
         )

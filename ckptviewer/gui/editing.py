@@ -306,7 +306,8 @@ class Editor(QObject):
         if ckpt is self.doc.ckpt:  # what was saved is still what is shown
             self.doc.saved(path)
         check = "verified" if report.verified else "NOT verified"
-        self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({plural(report.n_tensors, 'tensor')}, {check})", 10_000)
+        saved = plural(report.n_tensors, "tensor")
+        self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({saved}, {check})", 10_000)
         self.saved.emit(report)
 
     def choose_recipe(self) -> None:

@@ -32,7 +32,8 @@ def test_parameters_column_counts_the_model_not_the_optimizer(qtbot, shell, tmp_
     page = open_through_menu(qtbot, shell, path, scan=False)
 
     proxy = page.proxy
-    column = next(c for c in range(proxy.columnCount()) if proxy.headerData(c, Qt.Orientation.Horizontal) == "Parameters")
+    headers = [proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(proxy.columnCount())]
+    column = headers.index("Parameters")
     shown = {proxy.index(r, 0).data(): proxy.index(r, column).data() for r in range(proxy.rowCount())}
     assert shown["model"] == "21", shown  # the same figure `ckpt info` gives
     assert shown["optimizer"] == "", shown  # optimizer state holds no model parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot and not args.file:
         print("ckptviewer: --screenshot needs a FILE", file=sys.stderr)
         return 2
+    from .display import NO_DISPLAY_MESSAGE, has_display
+
+    if not has_display():
+        if not args.screenshot:  # Qt would abort inside QApplication with a misleading hint
+            print(NO_DISPLAY_MESSAGE, file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
+    if not args.screenshot and not args.other:
+        # first, before QApplication, pyqtgraph and torch: a second launch is done in a blink
+        from .single_instance import hand_off
+
+        if hand_off([args.file] if args.file else []):
+            return 0  # a running ckptviewer took the file and came to the front
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -65,11 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("ckptviewer")
     app.setWindowIcon(app_icon())
     configure_plots()
-    from .single_instance import InstanceServer, hand_off
-
-    files = [f for f in (args.file, args.other) if f]
-    if not args.screenshot and not args.other and hand_off(files):
-        return 0  # a running ckptviewer took the file(s) and came to the front
+    from .single_instance import InstanceServer
     from .tabs import TabbedWindow
 
     if args.screenshot:  # the window as users see it (menu bar, tab strip), 1280x800, no single instance

@@ -1,9 +1,12 @@
-"""One ckptviewer per user: a second launch hands its files to the running window.
+"""One ckptviewer per user and display: a second launch hands its files to the running window.
 
-The first instance listens on a per-user local socket (QLocalServer). A later launch
-(double-clicking another checkpoint) connects, sends the absolute paths as one JSON line,
-waits for "ok" and exits; the running window opens them and comes to the front. A socket
-left by a crashed instance is detected (nobody answers) and replaced.
+The first instance listens on a local socket (QLocalServer) named after the user and the
+display (gui/display.py), so a launch on display :94 never hands its file to a window on :93
+that its user cannot see. A later launch (double-clicking another checkpoint) connects, sends
+the absolute paths as one JSON line, waits for "ok" and exits; the running window opens them
+and comes to the front. That path imports QtCore and QtNetwork only (no torch, no pyqtgraph,
+no QApplication) so it takes a fraction of a second. A socket left by an instance that was
+killed (SIGTERM, SIGKILL, a crash) is detected (nobody answers) and replaced.
 """
 
 from __future__ import annotations
@@ -15,16 +18,28 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from .display import display_tag
+
 TIMEOUT_MS = 1500
 
 
 def server_name() -> str:
-    """Per user (and overridable, for tests and side-by-side installs)."""
+    """Per user and display (and overridable, for tests and side-by-side installs)."""
     override = os.environ.get("CKPTVIEWER_INSTANCE")
     if override:
         return override
     user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    return f"ckptviewer-{user}"
+    tag = display_tag()
+    return f"ckptviewer-{user}-{tag}" if tag else f"ckptviewer-{user}"
+
+
+def answers(name: str) -> bool:
+    """True if a live instance listens on ``name`` (a killed one's socket refuses the connection)."""
+    sock = QLocalSocket()
+    sock.connectToServer(name)
+    alive = sock.waitForConnected(TIMEOUT_MS)
+    sock.abort()
+    return alive
 
 
 def hand_off(paths: list[str], name: str | None = None) -> bool:
@@ -55,8 +70,9 @@ class InstanceServer(QObject):
         self.name = name or server_name()
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        if not self.server.listen(self.name):
-            # a crashed instance left its socket behind (nobody answered us): take it over
+        if not self.server.listen(self.name) and not answers(self.name):
+            # a killed instance left its socket behind (nobody answers on it): take it over;
+            # a live one keeps it (two launches at once: the other one won the race)
             QLocalServer.removeServer(self.name)
             self.server.listen(self.name)
         self.server.newConnection.connect(self._connection)
@@ -70,6 +86,7 @@ class InstanceServer(QObject):
         if sock is None:
             return
         sock.readyRead.connect(lambda s=sock: self._read(s))
+        sock.disconnected.connect(sock.deleteLater)  # a liveness probe (answers()) leaves at once
 
     def _read(self, sock: QLocalSocket) -> None:
         if not sock.canReadLine():

@@ -2,8 +2,9 @@
 
 Linux (freedesktop): the .desktop entry, the MIME types and the icon go under
 ``$XDG_DATA_HOME`` (default ``~/.local/share``); the databases are refreshed when their
-tools exist; ``xdg-mime`` makes ckptviewer the default application. Everything written is
-listed in a manifest, so ``uninstall`` removes exactly that. Windows: per-user file
+tools exist; ``xdg-mime`` makes ckptviewer the default application. A step skipped because
+its tool is missing (or that failed) is reported with what it means, never silently dropped.
+Everything written is listed in a manifest, so ``uninstall`` removes exactly that. Windows: per-user file
 associations under ``HKCU\\Software\\Classes``. macOS: see the README.
 """
 
@@ -44,8 +45,11 @@ def _launcher() -> str:
     return f"{sys.executable} -m ckptviewer.gui.app"
 
 
-def install(base: Path | None = None, run_tools: bool = True) -> list[Path]:
-    """Register the desktop entry, MIME types and icons for this user; return the files written."""
+def install(base: Path | None = None, run_tools: bool = True, notes: list[str] | None = None) -> list[Path]:
+    """Register the desktop entry, MIME types and icons for this user; return the files written.
+
+    Each step skipped or failed is appended to ``notes`` as one sentence: what, why, what it means.
+    """
     if sys.platform == "win32":
         return _install_windows()
     base = base or data_home()
@@ -66,12 +70,12 @@ def install(base: Path | None = None, run_tools: bool = True) -> list[Path]:
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps([str(p) for p in written], indent=1))
     if run_tools:
-        _refresh(base, default=True)
+        (notes if notes is not None else []).extend(_refresh(base, default=True))
     return written
 
 
-def uninstall(base: Path | None = None, run_tools: bool = True) -> list[Path]:
-    """Remove exactly what :func:`install` wrote (per its manifest); return what was removed."""
+def uninstall(base: Path | None = None, run_tools: bool = True, notes: list[str] | None = None) -> list[Path]:
+    """Remove exactly what :func:`install` wrote (per its manifest); return what was removed; ``notes``: as install."""
     if sys.platform == "win32":
         return _uninstall_windows()
     base = base or data_home()
@@ -90,7 +94,7 @@ def uninstall(base: Path | None = None, run_tools: bool = True) -> list[Path]:
     except OSError:
         pass
     if run_tools:
-        _refresh(base, default=False)
+        (notes if notes is not None else []).extend(_refresh(base, default=False))
     return removed
 
 
@@ -99,7 +103,20 @@ def _quote(command: str) -> str:
     return " ".join(f'"{part}"' if " " in part else part for part in command.split(" "))
 
 
-def _refresh(base: Path, default: bool) -> None:
+# what is lost when a tool is missing or fails, and where the tool comes from
+_SKIPPED = {
+    "update-mime-database": "the MIME database was not refreshed, so file managers may not yet recognise "
+    "checkpoint files (package shared-mime-info)",
+    "update-desktop-database": "the desktop entry's file types were not cached; most desktops still find it "
+    "after logging in again (package desktop-file-utils)",
+    "gtk-update-icon-cache": "the icon cache was not refreshed; the icon may appear only after logging in again",
+    "xdg-mime": "ckptviewer was not made the default opener of checkpoint files; choose it in your file "
+    "manager's Open With (package xdg-utils)",
+}
+
+
+def _refresh(base: Path, default: bool) -> list[str]:
+    """Run the freedesktop tools that exist; one note for each one skipped or failed."""
     tools = [
         ["update-mime-database", str(base / "mime")],
         ["update-desktop-database", str(base / "applications")],
@@ -107,9 +124,21 @@ def _refresh(base: Path, default: bool) -> None:
     ]
     if default:
         tools.append(["xdg-mime", "default", f"{APP_ID}.desktop", *MIME_TYPES])
+    notes = []
     for cmd in tools:
-        if shutil.which(cmd[0]):
-            subprocess.run(cmd, capture_output=True, timeout=60, check=False)
+        tool = cmd[0]
+        if not shutil.which(tool):
+            notes.append(f"skipped {tool} (not found): {_SKIPPED[tool]}")
+            continue
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            notes.append(f"{tool} failed ({e}): {_SKIPPED[tool]}")
+            continue
+        if done.returncode != 0:
+            said = (done.stderr.strip().splitlines() or [""])[0][:200]
+            notes.append(f"{tool} failed (exit {done.returncode}{': ' + said if said else ''}): {_SKIPPED[tool]}")
+    return notes
 
 
 def _install_windows() -> list[Path]:  # pragma: no cover - exercised on Windows only

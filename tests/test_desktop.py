@@ -55,3 +55,49 @@ def test_command_line_flags(tmp_path):
     assert r.returncode == 0 and (Path(tmp_path) / "applications" / "ckptviewer.desktop").is_file(), r.stderr
     r = subprocess.run([*run, "--uninstall-desktop"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and not (Path(tmp_path) / "applications" / "ckptviewer.desktop").exists()
+
+
+def test_install_without_the_freedesktop_tools_says_what_it_skipped_and_why(tmp_path):
+    bare = tmp_path / "bin"  # a PATH with none of xdg-mime, update-*-database, gtk-update-icon-cache
+    bare.mkdir()
+    env = {**os.environ, "PATH": str(bare), "XDG_DATA_HOME": str(tmp_path / "share"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
+    run = [sys.executable, "-m", "ckptviewer.gui.app"]
+    r = subprocess.run([*run, "--install-desktop"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "share" / "applications" / "ckptviewer.desktop").is_file()  # the files are still written
+    notes = r.stderr.splitlines()
+    assert len(notes) == 4, r.stderr
+    said = dict(zip(["update-mime-database", "update-desktop-database", "gtk-update-icon-cache", "xdg-mime"], notes))
+    for tool, line in said.items():
+        assert line.startswith(f"ckptviewer: skipped {tool} (not found): "), line
+    assert "not made the default opener" in said["xdg-mime"] and "xdg-utils" in said["xdg-mime"]
+    assert "MIME database was not refreshed" in said["update-mime-database"]
+    r = subprocess.run([*run, "--uninstall-desktop"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "xdg-mime" not in r.stderr  # removing never sets a default
+    assert len(r.stderr.splitlines()) == 3, r.stderr
+
+
+def test_install_runs_the_tools_it_finds_and_reports_one_that_fails(tmp_path, monkeypatch):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    calls = tmp_path / "calls.txt"
+    for name, code in [("xdg-mime", 0), ("update-desktop-database", 3)]:
+        script = tools / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\necho "no database here" >&2\nexit {code}\n')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    notes: list[str] = []
+    desktop.install(tmp_path / "share", notes=notes)
+    ran = calls.read_text().splitlines()
+    assert f"xdg-mime default ckptviewer.desktop {' '.join(desktop.MIME_TYPES)}" in ran
+    assert not any("xdg-mime" in note for note in notes)  # found and succeeded: nothing to say
+    failed = [note for note in notes if note.startswith("update-desktop-database failed")]
+    assert failed == [
+        "update-desktop-database failed (exit 3: no database here): the desktop entry's file types were not cached; "
+        "most desktops still find it after logging in again (package desktop-file-utils)"
+    ]
+    assert {note.split(" ")[1] for note in notes if note.startswith("skipped")} == {
+        "update-mime-database",
+        "gtk-update-icon-cache",
+    }

@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--install-desktop", action="store_true", help="register ckptviewer as the opener of checkpoints")
     p.add_argument("--uninstall-desktop", action="store_true", help="remove exactly what --install-desktop added")
     p.add_argument("--timeout", type=float, default=120, help=argparse.SUPPRESS)
+    # measuring start-up: print when FILE's layer tree was first painted (and with --select, its statistics)
+    p.add_argument("--quit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -50,21 +52,28 @@ def main(argv: list[str] | None = None) -> int:
         from .. import desktop
         from ..formatting import plural
 
-        done = desktop.install() if args.install_desktop else desktop.uninstall()
+        notes: list[str] = []
+        done = desktop.install(notes=notes) if args.install_desktop else desktop.uninstall(notes=notes)
         verb = "installed" if args.install_desktop else "removed"
         print(f"{verb} {plural(len(done), 'file')} under {desktop.data_home()}")
+        for note in notes:  # what was not done, and what that means
+            print(f"ckptviewer: {note}", file=sys.stderr)
         return 0
     if args.screenshot and not args.file:
         print("ckptviewer: --screenshot needs a FILE", file=sys.stderr)
         return 2
+    if args.quit_after_first_paint and not args.file:
+        print("ckptviewer: --quit-after-first-paint needs a FILE", file=sys.stderr)
+        return 2
+    headless = bool(args.screenshot or args.quit_after_first_paint)  # no display needed, no single instance
     from .display import NO_DISPLAY_MESSAGE, has_display
 
     if not has_display():
-        if not args.screenshot:  # Qt would abort inside QApplication with a misleading hint
+        if not headless:  # Qt would abort inside QApplication with a misleading hint
             print(NO_DISPLAY_MESSAGE, file=sys.stderr)
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
-    if not args.screenshot and not args.other:
+    if not headless and not args.other:
         # first, before QApplication, pyqtgraph and torch: a second launch is done in a blink
         from .single_instance import hand_off
 
@@ -82,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     from .single_instance import InstanceServer
     from .tabs import TabbedWindow
 
+    if args.quit_after_first_paint:
+        return _first_paint(app, TabbedWindow(device=args.device), args)
     if args.screenshot:  # the window as users see it (menu bar, tab strip), 1280x800, no single instance
         shell = TabbedWindow(device=args.device)
         if args.select:
@@ -155,6 +166,60 @@ def _screenshot(app, window, page, args) -> int:
     window.close()
     if status["code"] == 0:
         print(out)
+    return status["code"]
+
+
+def _first_paint(app, shell, args) -> int:
+    """--quit-after-first-paint: open FILE and print when its layer tree was first painted.
+
+    Seconds count from the start of the process. With --select KEY it goes on until KEY's
+    statistics are shown and also prints when the compute engine (torch) was in.
+    """
+    from PySide6.QtCore import QTimer
+
+    from . import engine
+
+    page = shell.current
+    status = {"code": 1, "painted": False}
+
+    def loaded(module: str) -> str:
+        return "yes" if module in sys.modules else "no"
+
+    def finish() -> None:
+        status["code"] = 0
+        app.quit()
+
+    def on_painted() -> None:
+        if status["painted"] or page.doc.tree is None or page.model.root is not page.doc.tree:
+            return  # the start page, or a tree not yet the file's
+        status["painted"] = True
+        print(f"first-paint-s={engine.process_seconds():.3f}")
+        print(f"loaded-at-first-paint: torch={loaded('torch')} pyqtgraph={loaded('pyqtgraph')}", flush=True)
+        if args.select is None:
+            finish()
+
+    def on_report(key: str) -> None:
+        if status["painted"] and key == args.select:
+            ready = engine.ready_at if engine.ready_at is not None else float("nan")
+            print(f"torch-ready-s={ready:.3f}")
+            print(f"stats-s={engine.process_seconds():.3f}", flush=True)
+            finish()
+
+    def on_error(message: str) -> None:
+        print(f"ckptviewer: error: {message}", file=sys.stderr)
+        app.quit()
+
+    page.tree.painted.connect(on_painted)
+    page.report_shown.connect(on_report)
+    page.error_reported.connect(on_error)
+    if args.select:
+        page.opened.connect(lambda _ckpt: page.select_key(args.select))
+    shell.show()
+    page.open_file(args.file, trust=args.trust)
+    QTimer.singleShot(int(args.timeout * 1000), app.quit)
+    app.exec()
+    shell.close()
+    engine.join(60)  # a background import must not be cut off by the interpreter's exit
     return status["code"]
 
 

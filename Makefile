@@ -1,8 +1,11 @@
 # `make run` and `make test` work on a fresh machine: they create .venv and install first.
 PYTHON ?= python3
 VENV   ?= .venv
-# pinned CPU build (a local wheel on the dev machines); override: make TORCH=torch==2.x
+# pinned torch (a local CPU wheel on the dev machines, else pip's index: on Linux PyPI's is the
+# ~5.7 GB CUDA build); override: make TORCH=torch==2.x, and for the CPU-only build from PyTorch's
+# own index: make TORCH_INDEX=https://download.pytorch.org/whl/cpu (README: "Before you install")
 TORCH  ?= torch==2.13.0
+TORCH_INDEX ?=
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(subst =,_,$(TORCH))
 DEMO   := demo/demo_checkpoint.pth
@@ -13,15 +16,17 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q "$(TORCH)" $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)")
 	$(BIN)/python -m pip install -q -e ".[test,dev]"
 	rm -f $(VENV)/.installed-*
-	touch $@
+	touch "$@"
 
+# without a display ckptviewer says so in one line (and how to proceed) and exits 2: that line
+# stays the last word instead of make's "Error 2"
 run: install
 	$(BIN)/python -m ckptviewer.demo demo
 	$(BIN)/ckpt tree $(DEMO) --depth 2
-	$(BIN)/ckptviewer $(DEMO)
+	@echo "$(BIN)/ckptviewer $(DEMO)"; $(BIN)/ckptviewer $(DEMO) || test $$? -eq 2
 
 screenshot: install
 	$(BIN)/python -m ckptviewer.demo demo

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# forced, not defaulted: a shell's empty QT_QPA_PLATFORM, or xcb over SSH without a display,
+# would make Qt abort the whole run ("Fatal Python error: Aborted")
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 from pathlib import Path
 

@@ -52,16 +52,16 @@ def has_display(env: dict[str, str] | None = None, platform: str | None = None) 
 
 
 def display_tag(env: dict[str, str] | None = None) -> str:
-    """A short file-name-safe name for where windows appear: the headless platform, or the displays.
+    """A short file-name-safe name for where windows appear: the headless platform and the displays.
 
-    Two launches share it exactly when a window of one would be seen by the user of the other.
+    Two launches share it exactly when a window of one would be seen by the user of the other:
+    the same DISPLAY and WAYLAND_DISPLAY, and the same headless plugin if one was asked for (an
+    offscreen window is seen by nobody, so a launch on the desktop never hands its file to one).
     """
     env = dict(os.environ) if env is None else env
-    headless = [name for name in _platforms(env) if name in HEADLESS_PLATFORMS]
-    if headless:  # an offscreen window is seen by nobody, whatever DISPLAY says
-        tag = headless[0]
-    else:
-        tag = "-".join(f"{var[0].lower()}{env[var]}" for var in ("WAYLAND_DISPLAY", "DISPLAY") if env.get(var))
+    headless = [name for name in _platforms(env) if name in HEADLESS_PLATFORMS][:1]
+    displays = [f"{var[0].lower()}{env[var]}" for var in ("WAYLAND_DISPLAY", "DISPLAY") if env.get(var)]
+    tag = "-".join(headless + displays)
     tag = re.sub(r"[^A-Za-z0-9_.-]", "_", tag)
     if len(tag) > 40:  # a local socket's path must stay short (108 bytes on Linux)
         tag = tag[:31] + "-" + hashlib.sha1(tag.encode()).hexdigest()[:8]

@@ -21,15 +21,19 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from .display import display_tag
 
 TIMEOUT_MS = 1500
+# once connected, a live instance is there (a killed one's socket refuses at once): give it time
+# to answer even while busy (opening a file, importing torch) rather than open a second window
+ANSWER_TIMEOUT_MS = 15_000
 
 
-def server_name() -> str:
-    """Per user and display (and overridable, for tests and side-by-side installs)."""
-    override = os.environ.get("CKPTVIEWER_INSTANCE")
+def server_name(env: dict[str, str] | None = None) -> str:
+    """Per user and display (and overridable, for tests and side-by-side installs); ``env``: os.environ."""
+    env = dict(os.environ) if env is None else env
+    override = env.get("CKPTVIEWER_INSTANCE")
     if override:
         return override
-    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    tag = display_tag()
+    user = os.getuid() if hasattr(os, "getuid") else env.get("USERNAME", "user")
+    tag = display_tag(env)
     return f"ckptviewer-{user}-{tag}" if tag else f"ckptviewer-{user}"
 
 
@@ -51,9 +55,9 @@ def hand_off(paths: list[str], name: str | None = None) -> bool:
     message = json.dumps({"open": [str(Path(p).resolve()) for p in paths]}) + "\n"
     sock.write(message.encode())
     sock.flush()
-    if sock.bytesToWrite() and not sock.waitForBytesWritten(TIMEOUT_MS):
+    if sock.bytesToWrite() and not sock.waitForBytesWritten(ANSWER_TIMEOUT_MS):
         return False
-    if not sock.bytesAvailable() and not sock.waitForReadyRead(TIMEOUT_MS):
+    if not sock.bytesAvailable() and not sock.waitForReadyRead(ANSWER_TIMEOUT_MS):
         return False
     answer = bytes(sock.readAll().data()).strip()
     sock.disconnectFromServer()

@@ -1,4 +1,8 @@
-"""The checkpoint core: opening, indexing, statistics. Pure Python and torch; no Qt."""
+"""The checkpoint core: opening, indexing, statistics. Pure Python and torch; no Qt.
+
+Importing it imports no torch: listing a checkpoint needs none (see :mod:`.dtype_names`);
+the modules that compute import torch themselves.
+"""
 
 from .checkpoint import Checkpoint, TensorEntry
 from .errors import CheckpointError, DeviceError, NotACheckpointError

@@ -9,9 +9,7 @@ edited root, sharing the opened checkpoint's files.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .checkpoint import (
     BUFFER,
@@ -24,14 +22,18 @@ from .checkpoint import (
     locate_state_dict,
     wrapper_prefixes,
 )
+from .dtype_names import itemsize
 from .errors import CheckpointError
 from .formats import Loaded
 from .index import walk
 from .lazy import CastTensor, DeferredTensor, LazyTensor
 from .progress import check_current, gc_paused
 
+if TYPE_CHECKING:
+    import torch
 
-def assemble(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> Checkpoint:
+
+def assemble(path: Path, loaded: Loaded, device: str, trust: bool) -> Checkpoint:
     """The Checkpoint of what a reader found: tensors named and located, the model found."""
     found = walk(loaded.root)
     entries: dict[str, TensorEntry] = {}
@@ -83,7 +85,7 @@ def assemble(path: Path, loaded: Loaded, device: torch.device, trust: bool) -> C
         unsafe_globals=sorted(loaded.unsafe_globals),
         blocked_globals=sorted(loaded.blocked_globals),
         warnings=warnings,
-        device=device,
+        device_name=str(device),
         trusted=trust,
         root=loaded.root,
         _close=loaded.close,
@@ -107,7 +109,7 @@ def derive(ckpt: Checkpoint, root: Any, report: Any) -> Checkpoint:
         files=list(opened.files),
     )
     with gc_paused():
-        new = assemble(ckpt.path, loaded, ckpt.device, ckpt.trusted)
+        new = assemble(ckpt.path, loaded, ckpt.device_name, ckpt.trusted)
     new.history = (*ckpt.history, report)
     new.origin = opened
     new.companions = ckpt.companions
@@ -118,10 +120,11 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
     if isinstance(value, CastTensor):
         base = _entry(path, key, value.base)
         storage_key = f"cast:{value.dtype}:{base.storage_key}:{_view_of(value.base)}"
-        return TensorEntry(key, value.shape, value.dtype, storage_key, value.numel * value.dtype.itemsize, None, value)
+        nbytes = value.numel * itemsize(value.dtype_name)
+        return TensorEntry(key, value.shape, value.dtype_name, storage_key, nbytes, None, value)
     if isinstance(value, DeferredTensor):
-        nbytes = value.numel * value.dtype.itemsize
-        return TensorEntry(key, tuple(value.shape), value.dtype, f"deferred:{id(value):x}", nbytes, None, value)
+        nbytes = value.numel * itemsize(value.dtype_name)
+        return TensorEntry(key, tuple(value.shape), value.dtype_name, f"deferred:{id(value):x}", nbytes, None, value)
     if isinstance(value, LazyTensor):
         ref = value.storage
         if value.extent() > ref.numel:
@@ -131,7 +134,7 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
             )
         # record names ("0", "1", ...) repeat in every file: a graft mixes two files
         storage_key = f"{id(ref.source):x}/{ref.key}" + (f"@{ref.byte_offset}" if ref.byte_offset else "")
-        return TensorEntry(key, value.shape, value.dtype, storage_key, ref.nbytes, ref.location, value)
+        return TensorEntry(key, value.shape, value.dtype_name, storage_key, ref.nbytes, ref.location, value)
     t = value
     try:
         storage = t.untyped_storage()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from .dtype_names import itemsize, name_of, torch_dtype
 from .lazy import DeferredTensor, LazyTensor
+
+if TYPE_CHECKING:
+    import torch
 
 # Candidate keys for the model state_dict inside a training checkpoint, most likely first.
 STATE_DICT_KEYS = (
@@ -31,7 +33,7 @@ class TensorEntry:
 
     key: str
     shape: tuple[int, ...]
-    dtype: torch.dtype
+    dtype_name: str  # a torch.dtype is accepted and stored by name
     storage_key: str  # tensors with the same storage_key share memory
     storage_nbytes: int
     location: str | None  # where it was saved (cuda:0, cpu), when the file says
@@ -42,12 +44,14 @@ class TensorEntry:
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
+        self.dtype_name = name_of(self.dtype_name)
         self.numel = math.prod(self.shape)
-        self.nbytes = self.numel * self.dtype.itemsize
+        self.nbytes = self.numel * itemsize(self.dtype_name)
 
     @property
-    def dtype_name(self) -> str:
-        return dtype_name(self.dtype)
+    def dtype(self) -> torch.dtype:
+        """The torch.dtype (imports torch: for code that computes; listing uses dtype_name)."""
+        return torch_dtype(self.dtype_name)
 
     @property
     def name(self) -> str:
@@ -64,8 +68,8 @@ class TensorEntry:
                 "numel": self.numel, "nbytes": self.nbytes}  # fmt: skip
 
 
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
+def dtype_name(dtype: torch.dtype | str) -> str:
+    return name_of(dtype)
 
 
 @dataclass(eq=False)
@@ -82,7 +86,7 @@ class Checkpoint:
     unsafe_globals: list[str]
     blocked_globals: list[str]
     warnings: list[str]
-    device: torch.device
+    device_name: str  # where statistics are computed: "cpu", "cuda", "cuda:1" (str of the torch.device)
     trusted: bool
     root: Any
     _close: Any = None
@@ -99,6 +103,13 @@ class Checkpoint:
         for c in self.companions:
             out += c.input_files()
         return out
+
+    @property
+    def device(self) -> torch.device:
+        """The torch.device statistics are computed on (imports torch)."""
+        import torch
+
+        return torch.device(self.device_name)
 
     @property
     def modified(self) -> bool:

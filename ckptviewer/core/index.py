@@ -15,15 +15,17 @@ import math
 import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from .dtype_names import torch_if_loaded
 from .errors import CheckpointError
-from .lazy import TENSOR_TYPES, StorageRef
+from .lazy import DeferredTensor, LazyTensor, StorageRef
 from .placeholders import Opaque
 from .progress import check_current
 from .structure import key_name, safe_repr
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_DEPTH = 200
 MAX_LIST_METADATA = 256
@@ -55,7 +57,10 @@ class Walk:
 
 
 def is_tensor(value: Any) -> bool:
-    return isinstance(value, TENSOR_TYPES)
+    if isinstance(value, (LazyTensor, DeferredTensor)):
+        return True
+    torch = torch_if_loaded()  # a torch.Tensor exists only once torch is loaded
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def walk(root: Any) -> Walk:
@@ -126,7 +131,8 @@ class _Walker:
     def _visit_object(self, value: Any, path: list[str], depth: int, active: set[int]) -> Any:
         if isinstance(value, Opaque):
             return self._visit_opaque(value, path, depth, active)
-        if isinstance(value, torch.nn.Module):
+        torch = torch_if_loaded()  # a real module (trusted mode) exists only once torch is loaded
+        if torch is not None and isinstance(value, torch.nn.Module):
             return self._visit_real_module(value, path)
         if isinstance(value, Mapping):
             return self._visit_mapping(value, path, depth, active)
@@ -258,10 +264,12 @@ def _scalar(value: Any) -> Any:
         return value if len(value) <= MAX_STRING else value[:MAX_STRING] + f"... ({len(value)} characters)"
     if isinstance(value, (bytes, bytearray)):
         return {"__bytes__": len(value)}
-    if isinstance(value, (torch.dtype, torch.device, torch.memory_format, torch.layout)):
-        return str(value).removeprefix("torch.")
-    if isinstance(value, torch.Size):
-        return list(value)
+    torch = torch_if_loaded()  # torch's own values exist only once torch is loaded
+    if torch is not None:
+        if isinstance(value, (torch.dtype, torch.device, torch.memory_format, torch.layout)):
+            return str(value).removeprefix("torch.")
+        if isinstance(value, torch.Size):
+            return list(value)
     if isinstance(value, complex):
         return {"real": _float(value.real), "imag": _float(value.imag)}
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):

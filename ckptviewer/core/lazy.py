@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import torch
+from .dtype_names import itemsize, name_of, torch_dtype, torch_if_loaded
+
+if TYPE_CHECKING:
+    import torch
 
 
 class StorageSource(Protocol):
@@ -36,15 +39,23 @@ class StorageRef:
     """One storage record of a checkpoint: where its bytes are and what they hold."""
 
     key: str
-    dtype: torch.dtype
+    dtype_name: str  # a torch.dtype is accepted and stored by name
     numel: int
     location: str | None
     source: StorageSource
     byte_offset: int = 0  # legacy files: a storage view into a larger root storage
 
+    def __post_init__(self) -> None:
+        self.dtype_name = name_of(self.dtype_name)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The torch.dtype (imports torch)."""
+        return torch_dtype(self.dtype_name)
+
     @property
     def nbytes(self) -> int:
-        return self.numel * _itemsize(self.dtype)
+        return self.numel * itemsize(self.dtype_name)
 
     def load(self) -> torch.UntypedStorage:
         """The whole storage."""
@@ -59,10 +70,18 @@ class LazyTensor:
     offset: int
     shape: tuple[int, ...]
     stride: tuple[int, ...]
-    dtype: torch.dtype
+    dtype_name: str  # a torch.dtype is accepted and stored by name
     requires_grad: bool = False
     is_parameter: bool = False
     subclass: str | None = None
+
+    def __post_init__(self) -> None:
+        self.dtype_name = name_of(self.dtype_name)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The torch.dtype (imports torch)."""
+        return torch_dtype(self.dtype_name)
 
     @property
     def numel(self) -> int:
@@ -70,7 +89,7 @@ class LazyTensor:
 
     @property
     def nbytes(self) -> int:
-        return self.numel * _itemsize(self.dtype)
+        return self.numel * itemsize(self.dtype_name)
 
     def extent(self) -> int:
         """Elements of the storage this tensor reaches, from the storage's start."""
@@ -83,7 +102,7 @@ class LazyTensor:
 
     def byte_span(self) -> tuple[int, int]:
         """The bytes of its storage this tensor reaches: ``start:stop``."""
-        size = self.dtype.itemsize
+        size = itemsize(self.dtype_name)
         return self.offset * size, self.extent() * size
 
     def materialize(self) -> torch.Tensor:
@@ -92,6 +111,8 @@ class LazyTensor:
         Only the bytes the tensor reaches are asked for: a one-element view of a huge
         storage reads one element, whatever the format.
         """
+        import torch
+
         from .errors import CheckpointError
 
         start, stop = self.byte_span()
@@ -120,10 +141,6 @@ def settable_stride(shape: tuple[int, ...], stride: tuple[int, ...]) -> tuple[in
     raise CheckpointError(f"torch cannot represent a tensor of shape {list(shape)[:8]} (strides overflow)")
 
 
-def _itemsize(dtype: torch.dtype) -> int:
-    return dtype.itemsize
-
-
 def contiguous_stride(shape: tuple[int, ...]) -> tuple[int, ...]:
     """Row-major strides for ``shape``."""
     stride = []
@@ -138,6 +155,10 @@ class DeferredTensor:
     """A tensor known by shape and dtype whose data is produced on demand (cast, DCP shards)."""
 
     dtype: torch.dtype
+
+    @property
+    def dtype_name(self) -> str:
+        return name_of(self.dtype)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -167,8 +188,14 @@ class CastTensor(DeferredTensor):
         return math.prod(self.shape)
 
     def materialize(self) -> torch.Tensor:
+        import torch
+
         base = self.base.detach() if isinstance(self.base, torch.Tensor) else self.base.materialize()
         return base.to(self.dtype)
 
 
-TENSOR_TYPES = (LazyTensor, DeferredTensor, torch.Tensor)
+def tensor_types() -> tuple[type, ...]:
+    """The tensor kinds a checkpoint's tree may hold: torch.Tensor only once torch is loaded
+    (no torch tensor can exist before that)."""
+    torch = torch_if_loaded()
+    return (LazyTensor, DeferredTensor) if torch is None else (LazyTensor, DeferredTensor, torch.Tensor)

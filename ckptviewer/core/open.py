@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .assemble import assemble
 from .checkpoint import Checkpoint
 from .errors import CheckpointError, DeviceError, NotACheckpointError
 from .formats import Loaded
-from .formats.dcp import DCP, load_dcp
 from .formats.folders import PEFT, folder_kind, load_hf_sharded, load_peft, load_single
 from .formats.safetensors_file import load_safetensors
 from .formats.sniff import SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, check_path, sniff
 from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
-from .formats.trusted import load_trusted
 from .progress import CancelToken, ProgressFn, cancel_scope, check, gc_paused, report, step_scope
+
+if TYPE_CHECKING:
+    import torch
+
+DCP = "dcp"  # folder_kind's name for a torch.distributed.checkpoint folder
 
 _READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Turn ``auto``/``cpu``/``cuda``/``cuda:N`` into a device that exists, or raise."""
+    import torch
+
     name = str(device).strip().lower()
     if name == "auto":
         return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
@@ -46,8 +50,34 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     raise DeviceError(f"device {name!r} is not supported: use auto, cpu, cuda or cuda:N")
 
 
+def resolve_device_name(device: str | torch.device = "auto") -> str:
+    """``str(resolve_device(device))``, without importing torch where the answer needs none.
+
+    ``cpu`` is always ``cpu``; ``auto`` is ``cpu`` on a machine without any GPU device node
+    (torch cannot see a GPU there either). Otherwise torch is asked.
+    """
+    name = str(device).strip().lower()
+    if name == "cpu" or (name == "auto" and not _gpu_device_nodes()):
+        return "cpu"
+    return str(resolve_device(device))
+
+
+def _gpu_device_nodes() -> bool:
+    """Whether this machine shows a device node a GPU build of torch could use (NVIDIA,
+    AMD ROCm, WSL's GPU); without one ``torch.cuda.is_available()`` is False."""
+    if os.name != "posix":
+        return True  # no cheap answer elsewhere: ask torch
+    dev = Path("/dev")
+    try:
+        return any(n.startswith("nvidia") or n in ("kfd", "dxg") for n in os.listdir(dev))
+    except OSError:
+        return True
+
+
 def available_devices() -> list[str]:
     """Devices a user can pick: auto, cpu and each CUDA device present."""
+    import torch
+
     cuda = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     return ["auto", "cpu", *cuda]
 
@@ -68,12 +98,10 @@ def open_checkpoint(
     Raises :class:`CheckpointError` with a one-line message on any bad input.
     """
     with cancel_scope(cancel):
-        return _open(Path(path), resolve_device(device), trust, progress, cancel)
+        return _open(Path(path), resolve_device_name(device), trust, progress, cancel)
 
 
-def _open(
-    path: Path, dev: torch.device, trust: bool, progress: ProgressFn | None, cancel: CancelToken | None
-) -> Checkpoint:
+def _open(path: Path, dev: str, trust: bool, progress: ProgressFn | None, cancel: CancelToken | None) -> Checkpoint:
     report(progress, 0, 3, f"Reading {path.name}")
     folder = folder_kind(path) if path.is_dir() or path.name.endswith(".index.json") else None
     if folder is None:
@@ -101,6 +129,8 @@ def _open(
 
 def _read(path: Path, size: int, fmt: str, trust: bool) -> Loaded:
     if trust:
+        from .formats.trusted import load_trusted  # torch.load: imports torch
+
         return load_trusted(path, size, fmt)
     if fmt == TORCH_TAR:
         raise NotACheckpointError(f"{path}: an old tar-format torch checkpoint (torch < 0.4); open it with --trust")
@@ -115,6 +145,8 @@ def _read(path: Path, size: int, fmt: str, trust: bool) -> Loaded:
 def _read_folder(folder: tuple[str, Path], trust: bool) -> Loaded:
     kind, file = folder
     if kind == DCP:
+        from .formats.dcp import load_dcp  # its metadata names torch's dtypes: it needs torch
+
         return load_dcp(file, _READERS)
     if kind == "single":
         return _read(file, file.stat().st_size, sniff(file), trust) if trust else load_single(file, _READERS)

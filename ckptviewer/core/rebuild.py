@@ -23,13 +23,14 @@ import math
 import pathlib
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .dtypes import QUANTIZED
+from .dtype_names import ITEMSIZE, QUANTIZED, name_of, torch_if_loaded
 from .lazy import LazyTensor, StorageRef, contiguous_stride
 from .limits import MAX_NESTING, LimitError, current_budget
+
+if TYPE_CHECKING:
+    import torch
 
 # bytes charged per element a constructor makes: what CPython really allocates for it
 POINTER = 8  # a reference in a list or tuple
@@ -86,7 +87,7 @@ _END = object()
 
 
 def _dims(values: Any, what: str) -> tuple[int, ...]:
-    if not isinstance(values, (tuple, list, torch.Size)):
+    if not isinstance(values, (tuple, list)):  # torch.Size is a tuple
         raise pickle.UnpicklingError(f"tensor record with a malformed {what}")
     out = tuple(values)
     if len(out) > 64 or not all(type(v) is int and 0 <= v < 1 << 62 for v in out):
@@ -100,18 +101,22 @@ def lazy(storage: Any, offset: Any, size: Any, stride: Any, dtype: Any = None) -
     """A LazyTensor over ``storage``, or an error if the layout cannot fit a real storage."""
     if not isinstance(storage, StorageRef):
         raise pickle.UnpicklingError("tensor record without a storage")
-    if dtype is not None and not isinstance(dtype, torch.dtype):
-        raise pickle.UnpicklingError("tensor record with an invalid dtype")
+    if dtype is not None:
+        # a dtype argument is torch's own object (find_class loads torch for it): kept by name
+        torch = torch_if_loaded()
+        if torch is None or not isinstance(dtype, torch.dtype) or name_of(dtype) not in ITEMSIZE:
+            raise pickle.UnpicklingError("tensor record with an invalid dtype")
+        dtype = name_of(dtype)
     shape = _dims(size, "shape")
     strides = _dims(stride, "stride") if stride is not None else contiguous_stride(shape)
     if len(strides) != len(shape) or type(offset) is not int or not 0 <= offset < 1 << 62:
         raise pickle.UnpicklingError(f"tensor record with an impossible layout {list(shape)[:8]}")
-    return LazyTensor(storage, offset, shape, strides, dtype or storage.dtype)
+    return LazyTensor(storage, offset, shape, strides, dtype or storage.dtype_name)
 
 
 def plain(t: LazyTensor) -> LazyTensor:
     """A dense tensor record; a quantized dtype needs its quantizer (_rebuild_qtensor)."""
-    if t.dtype in QUANTIZED:
+    if t.dtype_name in QUANTIZED:
         raise pickle.UnpicklingError("a quantized tensor record without its quantizer")
     return t
 
@@ -128,7 +133,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
 
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
     t = plain(lazy(storage, storage_offset, size, stride, dtype=dtype))
-    if t.dtype.itemsize != storage.dtype.itemsize and storage.dtype != torch.uint8:
+    if ITEMSIZE[t.dtype_name] != ITEMSIZE[storage.dtype_name] and storage.dtype_name != "uint8":
         raise pickle.UnpicklingError("tensor record whose dtype does not match its storage")
     t.requires_grad = bool(requires_grad)
     return t
@@ -139,7 +144,8 @@ def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, state=None
         data.is_parameter = True
         data.requires_grad = bool(requires_grad)
         return data
-    if isinstance(data, torch.Tensor):
+    torch = torch_if_loaded()  # a real tensor exists only once torch is loaded
+    if torch is not None and isinstance(data, torch.Tensor):
         return torch.nn.Parameter(data, requires_grad=bool(requires_grad))
     raise pickle.UnpicklingError("a parameter record without a tensor")
 
@@ -151,9 +157,11 @@ def _rebuild_from_type_v2(func, new_type, args, state):
         raise pickle.UnpicklingError("malformed tensor subclass record (its function is not a tensor rebuilder)")
     result = func(*args)
     if isinstance(result, LazyTensor):
-        if new_type is torch.nn.Parameter:
+        # torch.Tensor / Parameter as arguments are torch's own classes (find_class loaded torch)
+        torch = torch_if_loaded()
+        if torch is not None and new_type is torch.nn.Parameter:
             result.is_parameter = True
-        elif new_type is not torch.Tensor:
+        elif torch is None or new_type is not torch.Tensor:
             result.subclass = getattr(new_type, "ckpt_global", None) or getattr(new_type, "__qualname__", "?")
     return result
 
@@ -163,6 +171,8 @@ def _rebuild_from_type_v2(func, new_type, args, state):
 
 def _real(value: Any, what: str) -> torch.Tensor:
     """A LazyTensor argument as a real CPU tensor (memory-mapped where the format allows)."""
+    import torch
+
     if isinstance(value, torch.Tensor) and value.layout == torch.strided and not value.is_quantized:
         return value
     if not isinstance(value, LazyTensor):
@@ -181,18 +191,20 @@ def check_fits(t: LazyTensor) -> None:
 
 
 def _index_tensor(value: Any, what: str, dims: int) -> torch.Tensor:
+    import torch
+
     t = _real(value, what)
     if t.dtype not in (torch.int64, torch.int32) or t.dim() != dims:
         raise pickle.UnpicklingError(f"sparse tensor record with malformed {what}")
     return t
 
 
-SPARSE_LAYOUTS = (torch.sparse_coo, torch.sparse_csr, torch.sparse_csc, torch.sparse_bsr, torch.sparse_bsc)
-
-
 def _rebuild_sparse_tensor(layout: Any, data: Any) -> torch.Tensor:
     """A sparse tensor whose indices were checked against its size before it is built."""
-    if layout not in SPARSE_LAYOUTS or not isinstance(data, tuple):
+    import torch
+
+    sparse_layouts = (torch.sparse_coo, torch.sparse_csr, torch.sparse_csc, torch.sparse_bsr, torch.sparse_bsc)
+    if layout not in sparse_layouts or not isinstance(data, tuple):
         raise pickle.UnpicklingError("sparse tensor record with an unknown layout")
     if layout == torch.sparse_coo:
         if len(data) not in (3, 4):
@@ -221,19 +233,23 @@ def _rebuild_sparse_tensor(layout: Any, data: Any) -> torch.Tensor:
 
 
 def _dim_of(value: Any) -> int:
+    import torch
+
     return len(value.shape) if isinstance(value, (LazyTensor, torch.Tensor)) else -1
 
 
 def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, requires_grad, backward_hooks):
     """A quantized tensor; its layout is checked against the storage before torch allocates."""
+    import torch
+
     t = lazy(storage, storage_offset, size, stride)
     check_fits(t)
-    if t.dtype not in QUANTIZED:
+    if t.dtype_name not in QUANTIZED:
         raise pickle.UnpicklingError("quantized tensor record over a storage that is not quantized")
     if not isinstance(quantizer_params, tuple) or not quantizer_params:
         raise pickle.UnpicklingError("quantized tensor record without quantizer parameters")
     params = tuple(_real(p, "quantizer parameter") if isinstance(p, LazyTensor) else p for p in quantizer_params)
-    _check_quantizer(params, t.dtype)
+    _check_quantizer(params, t.dtype_name)
     typed = torch.storage.TypedStorage(wrap_storage=storage.load(), dtype=t.dtype, _internal=True)
     from torch._utils import _rebuild_qtensor as rebuild
 
@@ -243,13 +259,15 @@ def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, re
         raise pickle.UnpicklingError(f"quantized tensor record refused: {_first_line(exc)}") from None
 
 
-_QRANGE = {torch.qint8: (-128, 127), torch.quint8: (0, 255), torch.qint32: (-(1 << 31), (1 << 31) - 1),
-           torch.quint4x2: (0, 15), torch.quint2x4: (0, 3)}  # fmt: skip
+_QRANGE = {"qint8": (-128, 127), "quint8": (0, 255), "qint32": (-(1 << 31), (1 << 31) - 1),
+           "quint4x2": (0, 15), "quint2x4": (0, 3)}  # fmt: skip
 
 
-def _check_quantizer(params: tuple, dtype: torch.dtype) -> None:
+def _check_quantizer(params: tuple, dtype: str) -> None:
     """Scales finite and positive, integer zero points within the dtype's range (torch's
     kernels refuse or misbehave otherwise, long after the file was listed)."""
+    import torch
+
     lo, hi = _QRANGE[dtype]
     scheme = params[0]
     if scheme == torch.per_tensor_affine and len(params) == 3:
@@ -270,6 +288,8 @@ def _check_quantizer(params: tuple, dtype: torch.dtype) -> None:
 
 
 def _numbers(value: Any) -> list:
+    import torch
+
     if isinstance(value, torch.Tensor):
         if value.layout != torch.strided or value.dim() != 1 or value.numel() > 1 << 24:
             raise pickle.UnpicklingError("quantized tensor record with malformed parameters")
@@ -281,6 +301,8 @@ def _numbers(value: Any) -> list:
 
 def _rebuild_nested_tensor(buffer, sizes, strides, storage_offsets):
     """A nested tensor whose components were checked to lie inside its buffer."""
+    import torch
+
     buf = _real(buffer, "nested buffer")
     sz, st, off = (_index_tensor(v, "nested layout", d) for v, d in ((sizes, 2), (strides, 2), (storage_offsets, 1)))
     if buf.dim() != 1 or sz.shape != st.shape or off.shape[0] != sz.shape[0]:
@@ -295,6 +317,8 @@ def _rebuild_nested_tensor(buffer, sizes, strides, storage_offsets):
 
 
 def _rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
+    import torch
+
     if not isinstance(dtype, torch.dtype):
         raise pickle.UnpicklingError("meta tensor record with an invalid dtype")
     shape, strides = _dims(size, "shape"), _dims(stride, "stride")
@@ -305,6 +329,8 @@ def _rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
 
 def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
     # torch would move the tensor to `device` (maybe cuda): keep it on the CPU
+    import torch
+
     if not isinstance(dtype, torch.dtype):
         raise pickle.UnpicklingError("tensor record with an invalid dtype")
     t = _real(data, "device tensor")
@@ -313,6 +339,8 @@ def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
 
 
 def _rebuild_device_tensor_from_numpy(data, dtype, device, requires_grad):
+    import torch
+
     array = data.value if isinstance(data, NumpyArray) else None
     if array is None or not isinstance(dtype, torch.dtype):
         raise pickle.UnpicklingError("malformed tensor-from-numpy record")
@@ -452,12 +480,16 @@ def _path(cls: type, name: str) -> Callable:
 
 
 def _torch_size(*args: Any) -> torch.Size:
+    import torch
+
     if len(args) != 1:
         raise pickle.UnpicklingError("torch.Size record with odd arguments")
     return torch.Size(_dims(args[0], "torch.Size"))
 
 
 def _torch_device(*args: Any) -> torch.device:
+    import torch
+
     if not 1 <= len(args) <= 2 or not all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in args):
         raise pickle.UnpicklingError("torch.device record with odd arguments")
     if isinstance(args[0], str) and len(args[0]) > 64:

@@ -5,7 +5,7 @@ The index names tensors with :func:`key_name`, edits and saves walk containers w
 very same functions (its source is generated from this module), so the keys a user sees,
 the structure an edit writes and the script that replays it cannot drift apart.
 
-The functions use only the standard library and torch: the recipe runs without ckptviewer.
+The functions use only the standard library (and torch once loaded): the recipe runs without ckptviewer.
 """
 
 from __future__ import annotations
@@ -15,18 +15,17 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-
 from .progress import check_current
 
-SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), torch.dtype, torch.device, pathlib.PurePath)
+SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), pathlib.PurePath)
 
 
 def safe_repr(value: Any, limit: int = 200) -> str:
     """repr() of simple values only: a repr of an arbitrary object can take minutes or recurse."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
         return f"<integer of {value.bit_length()} bits>"
-    if isinstance(value, SAFE_REPR_TYPES):
+    kind = type(value)  # torch's dtype and device classes, by name: this module imports no torch
+    if isinstance(value, SAFE_REPR_TYPES) or (kind.__module__ == "torch" and kind.__name__ in ("dtype", "device")):
         return repr(value)[:limit]
     if isinstance(value, (tuple, frozenset)) and len(value) <= 8:
         return "(" + ", ".join(safe_repr(v, limit // 4) for v in value) + ")"

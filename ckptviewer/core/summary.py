@@ -183,7 +183,7 @@ def info_document(ckpt: Checkpoint) -> dict[str, Any]:
         "unsafe_globals": ckpt.unsafe_globals,
         "blocked_globals": ckpt.blocked_globals,
         "trusted": ckpt.trusted,
-        "device": str(ckpt.device),
+        "device": ckpt.device_name,
         "metadata": ckpt.metadata,
         "optimizer": optimizer,
         "warnings": ckpt.warnings,

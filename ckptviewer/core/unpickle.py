@@ -27,6 +27,11 @@ plain reference cycles are checked once.
 
 Globals outside torch's weights-only allowlist are collected in ``unsafe_globals``;
 those that became placeholders (and so were not executed) also in ``blocked_globals``.
+
+torch is not imported to list a checkpoint: the allowlist is held as names
+(:data:`ALLOWED_NAMES`), storage classes as dtype names, and tensor records become
+:class:`LazyTensor` descriptors. torch is imported only when a pickle names one of torch's
+own values (a dtype, ``torch.Size``, a qscheme ...), which must then be the real object.
 """
 
 from __future__ import annotations
@@ -42,8 +47,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import torch
-
+from .dtype_names import STORAGE_DTYPES
 from .limits import MAX_NESTING, Budget, LimitError, budget_scope, check_graph
 from .placeholders import Opaque, new_placeholder
 from .rebuild import (
@@ -58,12 +62,56 @@ from .rebuild import (
     guard_scope,
 )
 
+# torch's weights-only allowlist (what ``torch.load(weights_only=True)`` accepts), by name:
+# tests/core/test_listing_without_torch.py checks it equals the installed torch's own
+ALLOWED_NAMES = frozenset({
+    "_codecs.encode", "builtins.bytearray", "builtins.complex", "builtins.set", "collections.Counter",
+    "collections.OrderedDict", "torch.Size", "torch.Tensor", "torch.device", "torch.nn.parameter.Parameter",
+    "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout",
+    "torch.storage.TypedStorage", "torch.storage.UntypedStorage",
+    *(f"torch._utils._rebuild_{n}" for n in (
+        "device_tensor_from_cpu_tensor", "device_tensor_from_numpy", "meta_tensor_no_storage", "nested_tensor",
+        "parameter", "parameter_with_state", "qtensor", "sparse_tensor", "tensor", "tensor_v2", "tensor_v3",
+        "wrapper_subclass")),
+    *(f"torch.{n}" for n in (
+        "bfloat16", "bits16", "bits1x8", "bits2x4", "bits4x2", "bits8", "bool", "complex128", "complex32",
+        "complex64", "float16", "float32", "float4_e2m1fn_x2", "float64", "float8_e4m3fn", "float8_e4m3fnuz",
+        "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "int1", "int16", "int2", "int3", "int32", "int4", "int5",
+        "int6", "int64", "int7", "int8", "qint32", "qint8", "quint2x4", "quint4x2", "quint8", "uint1", "uint16",
+        "uint2", "uint3", "uint32", "uint4", "uint5", "uint6", "uint64", "uint7", "uint8",
+        "per_channel_affine", "per_channel_affine_float_qparams", "per_channel_symmetric", "per_tensor_affine",
+        "per_tensor_symmetric")),
+    *(f"torch.{n}Storage" for n in (
+        "BFloat16", "Bool", "Byte", "Char", "ComplexDouble", "ComplexFloat", "Double", "Float", "Half", "Int", "Long",
+        "QInt32", "QInt8", "QUInt2x4", "QUInt4x2", "QUInt8", "Short")),
+    *(f"torch.cuda.{n}Storage" for n in (
+        "BFloat16", "Bool", "Byte", "Char", "ComplexDouble", "ComplexFloat", "Double", "Float", "Half", "Int", "Long",
+        "Short")),
+    *(f"{m}.{n}Tensor" for m in ("torch", "torch.cuda") for n in (
+        "BFloat16", "Bool", "Byte", "Char", "Double", "Float", "Half", "Int", "Long", "Short")),
+    *(f"{m}.{n}Tensor" for m in ("torch.sparse", "torch.cuda.sparse") for n in (
+        "BFloat16", "Byte", "Char", "Double", "Float", "Half", "Int", "Long", "Short")),
+})  # fmt: skip
+
 
 def _torch_allowlist() -> dict[str, Any]:
-    """torch's weights-only allowlist by name (what ``torch.load(weights_only=True)`` accepts)."""
+    """torch's weights-only allowlist, name -> object (imports torch)."""
     from torch._weights_only_unpickler import _get_allowed_globals
 
     return dict(_get_allowed_globals())
+
+
+_ALLOWED_VALUES: dict[str, Any] = {}
+
+
+def _allowed_value(full: str) -> Any:
+    """The object torch's allowlist holds for ``full`` (a dtype, torch.Size ...): torch is loaded now."""
+    if not _ALLOWED_VALUES:
+        _ALLOWED_VALUES.update(_torch_allowlist())
+    try:
+        return _ALLOWED_VALUES[full]
+    except KeyError:  # a name this torch does not have (ALLOWED_NAMES is checked against it)
+        raise pickle.UnpicklingError(f"{full[:80]} is not in this torch's allowlist") from None
 
 
 def _inert_types() -> dict[str, Any]:
@@ -81,16 +129,16 @@ def _inert_types() -> dict[str, Any]:
     return inert
 
 
-_ALLOWED: dict[str, Any] | None = None  # torch's allowlist
+_READY = False
 _INERT: dict[str, Any] = {}
 _CALLABLE_OK: set[int] = set()  # ids of what REDUCE may call
 _NEWABLE: dict[int, type] = {}  # ids of what NEWOBJ/copyreg may instantiate -> the real type
 _TORCHSCRIPT_HELPERS = {n for n in CALLABLES if n.startswith("torch.jit._pickle.")}
 
 
-def _tables() -> dict[str, Any]:
-    global _ALLOWED
-    if _ALLOWED is None:
+def _tables() -> frozenset[str]:
+    global _READY
+    if not _READY:
         _INERT.update(_inert_types())
         _CALLABLE_OK.update(id(v) for v in CALLABLES.values())
         _CALLABLE_OK.update(id(v) for k, v in _INERT.items() if k != "numpy.ndarray")
@@ -100,8 +148,8 @@ def _tables() -> dict[str, Any]:
             if name in CALLABLES:
                 _NEWABLE[id(CALLABLES[name])] = real
         _NEWABLE[id(argparse.Namespace)] = argparse.Namespace
-        _ALLOWED = _torch_allowlist()
-    return _ALLOWED
+        _READY = True
+    return ALLOWED_NAMES
 
 
 def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
@@ -118,33 +166,31 @@ def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
 
 
 class StorageType:
-    """What ``torch.FloatStorage`` means inside a pickle: a dtype for persistent_load.
+    """What ``torch.FloatStorage`` means inside a pickle: a dtype (by name) for persistent_load.
 
     One left in the unpickled tree (the class saved as a value) becomes the real torch
     class after the load: an output never pickles ckptviewer's own classes.
     """
 
-    __slots__ = ("dtype", "name")
+    __slots__ = ("dtype_name", "name")
 
-    def __init__(self, dtype: torch.dtype, name: str) -> None:
-        self.dtype, self.name = dtype, name
+    def __init__(self, dtype_name: str, name: str) -> None:
+        self.dtype_name, self.name = dtype_name, name
 
 
 def _storage_type(module: str, name: str) -> Any:
     """The dtype carrier for ``torch.FloatStorage``-style names, or None."""
     if module not in ("torch", "torch.cuda", "torch.storage") or not name.endswith("Storage"):
         return None
-    if name == "UntypedStorage":
-        return StorageType(torch.uint8, f"{module}.{name}")
-    try:
-        return StorageType(torch.storage._get_dtype_from_pickle_storage_type(name), f"{module}.{name}")
-    except KeyError:
-        return None
+    dtype = STORAGE_DTYPES.get(name)
+    return StorageType(dtype, f"{module}.{name}") if dtype is not None else None
 
 
 def _storage_class(name: str) -> type:
     """torch's own class for a storage name (torch.load gives a StorageType object, which
     torch.save then writes as a global torch.load refuses: the class itself round-trips)."""
+    import torch
+
     module, _, attr = name.rpartition(".")
     owner = {"torch": torch, "torch.cuda": getattr(torch, "cuda", None), "torch.storage": torch.storage}.get(module)
     real = getattr(owner, attr, None)
@@ -161,11 +207,22 @@ def _torch_enum(module: str, name: str) -> Any:
     """
     if not (module == "torch" or module.startswith("torch.")):
         return None
+    if module in _NO_ENUMS or module.startswith("torch.nn.modules."):  # a whole pickled model's classes
+        return None
+    if "torch" not in sys.modules:
+        # which torch modules are loaded, and what they hold, is what `import torch` leaves:
+        # the answer must not depend on whether something loaded torch before
+        import torch  # noqa: F401
     mod = sys.modules.get(module)
     obj = vars(mod).get(name) if mod is not None else None
     if isinstance(obj, type) and issubclass(obj, enum.Enum):
         return obj
     return None
+
+
+# torch modules that define no enum classes (checked against torch's sources): a pickled
+# nn.Module names them, and listing it needs no torch
+_NO_ENUMS = frozenset({"torch.nn", "torch.nn.modules", "torch.nn.parameter"})
 
 
 def _refuse(what: str) -> pickle.UnpicklingError:
@@ -243,7 +300,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             return CALLABLES[full]
         if full in allowed:
             # dtypes, qschemes, torch.Tensor/Parameter as arguments; never called (see _callable)
-            return allowed[full]
+            return _allowed_value(full)
         if full in self.records:  # read as an inert record, then validated by the format reader
             return self._placeholder(full)
         if full in _INERT:

@@ -16,6 +16,7 @@ def test_listing_a_large_checkpoint_barely_grows_memory(tmp_path):
     torch.save({f"layer{i}.weight": torch.ones(16 * MiB // 4) for i in range(24)}, path)  # 384 MiB
     code = textwrap.dedent(f"""
         import sys
+        import torch  # what importing it costs is not what listing or touching a tensor costs
         from ckptviewer.core import open_checkpoint
         from ckptviewer.core.tree import build_tree
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import bisect
 import fnmatch
 from collections.abc import Iterable
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ...formatting import plural
 from ..assemble import derive
@@ -18,12 +16,11 @@ from ..structure import children, key_name, rebuild
 from .keys import tensor_bytes
 from .report import Conversion, EditError, EditReport, Extraction, Removal
 
-FLOAT_DTYPES = {
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "float64": torch.float64,
-}
+if TYPE_CHECKING:
+    import torch
+
+# names, so that the edit registry (menus, CLI) imports no torch; cast looks the dtype up
+FLOAT_DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 
 def matches(key: str, globs: list[str]) -> bool:
@@ -132,7 +129,9 @@ def drop(ckpt: Checkpoint, globs: list[str]) -> tuple[Checkpoint, EditReport]:
 
 def cast(ckpt: Checkpoint, dtype: str | torch.dtype, globs: list[str] | None = None) -> tuple[Checkpoint, EditReport]:
     """Convert floating tensors (model weights unless ``globs``) to ``dtype``; others untouched."""
-    target = FLOAT_DTYPES.get(dtype) if isinstance(dtype, str) else dtype
+    import torch
+
+    target = (getattr(torch, dtype) if dtype in FLOAT_DTYPES else None) if isinstance(dtype, str) else dtype
     if not isinstance(target, torch.dtype) or not target.is_floating_point:
         raise EditError(f"cast: unsupported dtype {dtype!r}; use one of {', '.join(FLOAT_DTYPES)}")
     selected = set(k for k in ckpt.tensors if matches(k, globs)) if globs else set(ckpt.model_keys() or ckpt.tensors)

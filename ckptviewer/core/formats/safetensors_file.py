@@ -12,22 +12,26 @@ import math
 import struct
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
+from ..dtype_names import itemsize
 from ..errors import CheckpointError
 from ..lazy import LazyTensor, StorageRef, contiguous_stride
 from . import Loaded
 from .sniff import SAFETENSORS
 
+if TYPE_CHECKING:
+    import torch
+
 MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 
+# the header's dtype -> torch's dtype name
 DTYPES = {
-    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-    "U64": torch.uint64, "U32": torch.uint32, "U16": torch.uint16, "U8": torch.uint8,
-    "BOOL": torch.bool, "C64": torch.complex64,
-    "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2,
+    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+    "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+    "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8",
+    "BOOL": "bool", "C64": "complex64",
+    "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2",
 }  # fmt: skip
 
 
@@ -46,6 +50,8 @@ class SafetensorsFile:
         self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
     ) -> torch.UntypedStorage:
         """Bytes ``start:stop`` of ``ref``: a view of the file's private memory map."""
+        import torch
+
         stop = ref.nbytes if stop is None else stop
         if not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: a tensor reaches outside its data")
@@ -54,7 +60,8 @@ class SafetensorsFile:
             if self._file_storage is None:
                 self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, self.size)
         view = self._file_storage[first : first + stop - start]
-        if first % (dtype or ref.dtype).itemsize:  # misaligned for the dtype: give it aligned memory
+        size = dtype.itemsize if dtype is not None else itemsize(ref.dtype_name)
+        if first % size:  # misaligned for the dtype: give it aligned memory
             copy = torch.UntypedStorage(stop - start)
             copy.copy_(view)
             return copy
@@ -89,7 +96,7 @@ def load_safetensors(path: Path, size: int) -> Loaded:
     spans: list[tuple[int, int, str]] = []
     for name, spec in header.items():
         dtype, shape, begin, end = _check_entry(path, name, spec, data_len)
-        ref = StorageRef(f"{begin}:{end}", dtype, (end - begin) // dtype.itemsize, None, source)
+        ref = StorageRef(f"{begin}:{end}", dtype, (end - begin) // itemsize(dtype), None, source)
         root[name] = LazyTensor(ref, 0, shape, contiguous_stride(shape), dtype)
         spans.append((begin, end, name))
     _check_coverage(path, spans, data_len)
@@ -132,7 +139,7 @@ def _check_coverage(path: Path, spans: list[tuple[int, int, str]], data_len: int
         raise CheckpointError(f"{path}: safetensors tensors cover {end} of the file's {data_len} data bytes")
 
 
-def _check_entry(path: Path, name: str, spec: object, data_len: int) -> tuple[torch.dtype, tuple[int, ...], int, int]:
+def _check_entry(path: Path, name: str, spec: object, data_len: int) -> tuple[str, tuple[int, ...], int, int]:
     def bad(why: str) -> CheckpointError:
         return CheckpointError(f"{path}: safetensors header entry {name!r} {why}")
 
@@ -150,7 +157,7 @@ def _check_entry(path: Path, name: str, spec: object, data_len: int) -> tuple[to
     begin, end = offsets
     if not 0 <= begin <= end <= data_len:
         raise bad(f"points at bytes {begin}..{end}, outside the {data_len} data bytes of the file")
-    need = math.prod(shape) * dtype.itemsize
+    need = math.prod(shape) * itemsize(dtype)
     if end - begin != need:
         raise bad(f"says shape {shape} of {spec['dtype']} ({need} bytes) but spans {end - begin} bytes")
     return dtype, tuple(shape), begin, end

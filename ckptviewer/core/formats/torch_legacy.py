@@ -12,16 +12,18 @@ import pickle
 import struct
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from ..dtype_names import itemsize
 from ..errors import CheckpointError
 from ..lazy import StorageRef
 from ..limits import Budget
 from ..unpickle import RestrictedUnpickler, StorageType
 from . import Loaded
 from .sniff import TORCH_LEGACY
+
+if TYPE_CHECKING:
+    import torch
 
 
 class LegacyFile:
@@ -39,6 +41,8 @@ class LegacyFile:
         self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
     ) -> torch.UntypedStorage:
         """Bytes ``start:stop`` of ``ref``, read from the file (this format cannot be mapped in place)."""
+        import torch
+
         stop = ref.nbytes if stop is None else stop
         if not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: a tensor reaches outside its storage {ref.key}")
@@ -73,7 +77,7 @@ def load_legacy(path: Path, size: int) -> Loaded:
         if not _count(numel):
             raise pickle.UnpicklingError("storage record with an impossible size")
         root_key, location = _ascii(root_key), _ascii(location)
-        dtype = storage_type.dtype
+        dtype = storage_type.dtype_name
         root = roots.get(root_key)
         if root is None:
             root = roots[root_key] = StorageRef(root_key, dtype, int(numel), location, source)
@@ -84,13 +88,13 @@ def load_legacy(path: Path, size: int) -> Loaded:
             raise pickle.UnpicklingError("malformed storage view record")
         view_key, offset, view_size = view
         view_key = _ascii(view_key)
-        if dtype != root.dtype:  # offsets count elements of the root's type: one type per storage
+        if dtype != root.dtype_name:  # offsets count elements of the root's type: one type per storage
             raise pickle.UnpicklingError("a storage viewed as another element type")
         if not (_count(offset) and _count(view_size) and offset + view_size <= root.numel):
             raise pickle.UnpicklingError("storage view record reaching outside its storage")
         if view_key not in views:
             views[view_key] = StorageRef(
-                root_key, dtype, int(view_size), location, source, byte_offset=int(offset) * dtype.itemsize
+                root_key, dtype, int(view_size), location, source, byte_offset=int(offset) * itemsize(dtype)
             )
         return views[view_key]
 
@@ -121,7 +125,7 @@ def load_legacy(path: Path, size: int) -> Loaded:
                     f"{path}: storage {key} holds {n} elements but the pickle declares {roots[key].numel}"
                 )
             source.data_offsets[key] = offset + 8
-            offset += 8 + n * roots[key].dtype.itemsize
+            offset += 8 + n * itemsize(roots[key].dtype_name)
         if offset > size:
             raise CheckpointError(f"{path}: storage data runs past the end of the file (truncated file)")
     missing = set(roots) - set(source.data_offsets)

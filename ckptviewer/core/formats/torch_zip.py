@@ -1,9 +1,11 @@
 """Reader for torch.save zip files (PyTorch >= 1.6, any extension).
 
-Only ``data.pkl`` and the zip's central directory (through torch's own C++ zip reader)
-are read to list the file. Storages
-become :class:`~ckptviewer.core.lazy.StorageRef` records; their bytes are served from a
-private memory map of the whole file when a tensor is materialized.
+Only ``data.pkl`` and the zip's central directory (read with Python's zipfile) are read to
+list the file: listing imports no torch. Storages become
+:class:`~ckptviewer.core.lazy.StorageRef` records; their bytes are served from a private
+memory map of the whole file when a tensor is materialized. Before the first byte of data
+is served, torch's own C++ zip reader must read the archive exactly as we did (records,
+sizes, offsets, data.pkl): otherwise the bytes shown could differ from what torch.load reads.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ import struct
 import threading
 import zipfile
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CheckpointError, NotACheckpointError
 from ..lazy import StorageRef
@@ -25,6 +25,9 @@ from ..limits import Budget
 from ..unpickle import RestrictedUnpickler, StorageType
 from . import Loaded
 from .sniff import TORCH_ZIP
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_PICKLE = 1 << 30  # the largest real data.pkl seen is a few tens of MB
 
@@ -72,8 +75,9 @@ class FileWindow(io.RawIOBase):
 class ZipArchive:
     """A torch zip file (or a window of one file holding it): its records and a memory map.
 
-    Records are listed by torch's own zip reader and cross-checked with Python's zipfile
-    (:func:`_stored_entries`); storage bytes come from a private map of the whole file.
+    Records are listed with Python's zipfile (:func:`_stored_entries`); torch's own zip
+    reader checks them before any data is served (:meth:`torch_reader`); storage bytes
+    come from a private map of the whole file.
     """
 
     def __init__(self, path: Path, size: int, base: int = 0) -> None:
@@ -81,22 +85,27 @@ class ZipArchive:
         self.size = size  # bytes of the archive (the window's length)
         self.base = base  # where the archive starts in the file
         self._lock = threading.Lock()
+        self._reader_lock = threading.Lock()
         self._file_storage: torch.UntypedStorage | None = None
         whole = base == 0 and size == os.path.getsize(path)
         self._window = None if whole else FileWindow(path, base, size)
+        self._reader: Any = None  # torch's reader, opened (and checked) before data is read
+        self._closed = False
         try:
-            self._reader = torch._C.PyTorchFileReader(self._window or str(path))
-            records = set(self._reader.get_all_records())
-        except (RuntimeError, UnicodeDecodeError, ValueError):  # miniz errors, record names not UTF-8
-            raise NotACheckpointError(f"{path}: not a readable checkpoint: {self.describe()}") from None
+            self.entries = _stored_entries(path, self._window or path)
+        except CheckpointError:
+            # a zip we cannot read: torch's reader says first what it makes of it (as it
+            # always did), so the refusal is the same whoever reads first
+            self._open_torch_reader()
+            raise
+        records = set(self.entries)
         if "data.pkl" not in records:
             raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: {self.describe()}")
         # torch.jit.save: the same data.pkl and storages, plus compiled code we never run
         self.torchscript = "constants.pkl" in records or any(r.startswith("code/") for r in records)
         self.records = records
-        self.entries = _stored_entries(path, self._window or path, records)
         self.offsets = _Offsets(self)
-        if self.record_bytes("data.pkl") > MAX_PICKLE:
+        if self.entries["data.pkl"].file_size > MAX_PICKLE:
             raise CheckpointError(f"{path}: data.pkl is larger than {MAX_PICKLE >> 20} MiB")
         self.data_pkl = self.read_record("data.pkl")
         self.byteorder = (
@@ -104,21 +113,68 @@ class ZipArchive:
         )
 
     def read_record(self, name: str) -> bytes:
-        try:
-            return bytes(self._reader.get_record(name))
-        except RuntimeError as exc:
-            raise CheckpointError(f"{self.path}: damaged zip record {name!r} ({_first_line(exc)})") from None
-
-    def record_bytes(self, name: str) -> int:
-        """The size of record ``name`` as torch's reader gives it (a damaged record: an error)."""
-        try:
-            return int(self._reader.get_record_size(name))
-        except RuntimeError as exc:
-            raise CheckpointError(f"{self.path}: damaged zip record {name!r} ({_first_line(exc)})") from None
+        """A stored record's bytes, read from the file at its local header's data offset."""
+        info = self.entries[name]
+        start = _data_offset(self, info)
+        if start < 0 or start + info.file_size > self.size:
+            raise CheckpointError(f"{self.path}: damaged zip record {name!r} (its local header is missing)")
+        with open(self.path, "rb") as f:
+            f.seek(self.base + start)
+            data = f.read(info.file_size)
+        if len(data) != info.file_size:
+            raise CheckpointError(f"{self.path}: damaged zip record {name!r} (cut short)")
+        return data
 
     def record_size(self, key: str) -> int | None:
         name = f"data/{key}"
-        return self.record_bytes(name) if name in self.records else None
+        return self.entries[name].file_size if name in self.records else None
+
+    def torch_reader(self) -> Any:
+        """torch's own zip reader, checked once to read this archive as we listed it.
+
+        Called before any data is served: records, their sizes and data.pkl must agree,
+        with the refusals listing used to make when torch's reader came first.
+        """
+        with self._reader_lock:
+            if self._reader is None:
+                if self._closed:
+                    raise CheckpointError(f"{self.path}: the checkpoint was closed")
+                reader = self._open_torch_reader()
+                self._check_agreement(reader)
+                self._reader = reader
+            return self._reader
+
+    def _open_torch_reader(self) -> Any:
+        import torch
+
+        if self._window is not None:
+            self._window.seek(0)  # torch's reader starts where the file object stands
+        try:
+            reader = torch._C.PyTorchFileReader(self._window or str(self.path))
+            records = set(reader.get_all_records())
+        except (RuntimeError, UnicodeDecodeError, ValueError):  # miniz errors, record names not UTF-8
+            raise NotACheckpointError(f"{self.path}: not a readable checkpoint: {self.describe()}") from None
+        if "data.pkl" not in records:
+            raise NotACheckpointError(f"{self.path}: not a PyTorch checkpoint: {self.describe()}")
+        return reader
+
+    def _check_agreement(self, reader: Any) -> None:
+        differ = CheckpointError(
+            f"{self.path}: the zip's records are read differently by different zip readers; refusing it"
+        )
+        if set(reader.get_all_records()) != self.records:
+            raise differ
+        try:
+            for name, info in self.entries.items():
+                read = name in ("data.pkl", "byteorder") or name.startswith("data/")
+                if read and int(reader.get_record_size(name)) != info.file_size:
+                    raise differ
+            if bytes(reader.get_record("data.pkl")) != self.data_pkl:
+                raise differ
+            if "byteorder" in self.records and bytes(reader.get_record("byteorder")) != self.read_record("byteorder"):
+                raise differ
+        except RuntimeError as exc:
+            raise CheckpointError(f"{self.path}: damaged zip record ({_first_line(exc)})") from None
 
     def describe(self) -> str:
         return describe_zip(self._window or self.path)
@@ -131,6 +187,8 @@ class ZipArchive:
         self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
     ) -> torch.UntypedStorage:
         """Bytes ``start:stop`` of ``ref``: a view of the file's private memory map."""
+        import torch  # noqa: F401 - the storage below is torch's
+
         name = f"data/{ref.key}"
         if name not in self.records:
             raise CheckpointError(f"{self.path}: storage record {name} is missing")
@@ -149,6 +207,8 @@ class ZipArchive:
         For data that is used once (DCP chunks copied into their tensor): mapped pages would
         stay resident until the whole map is dropped.
         """
+        import torch
+
         name = f"data/{ref.key}"
         offset = self.offsets[name] + ref.byte_offset
         if name not in self.records or offset + ref.nbytes > self.size or not 0 <= start <= stop <= ref.nbytes:
@@ -165,6 +225,9 @@ class ZipArchive:
         return storage
 
     def _mapped(self) -> torch.UntypedStorage:
+        import torch
+
+        self.torch_reader()  # torch reads this archive as we do, or nothing is served
         with self._lock:
             if self._file_storage is None:
                 # MAP_PRIVATE: pages are read on first touch and never written back
@@ -173,7 +236,8 @@ class ZipArchive:
             return self._file_storage
 
     def close(self) -> None:
-        self._reader = None  # type: ignore[assignment]
+        self._reader = None
+        self._closed = True
         if self._window is not None:
             self._window.close()
 
@@ -193,8 +257,9 @@ class _Offsets:
         offset = self.known.get(name)
         if offset is None:
             archive = self.archive
+            reader = archive.torch_reader()
             try:
-                offset = archive._reader.get_record_offset(name)
+                offset = reader.get_record_offset(name)
             except RuntimeError as exc:
                 raise CheckpointError(f"{archive.path}: damaged zip record {name} ({_first_line(exc)})") from None
             if offset != _data_offset(archive, archive.entries[name]):
@@ -206,7 +271,7 @@ class _Offsets:
         return offset
 
 
-def _stored_entries(path: Path, source: Any, records: set[str]) -> dict[str, zipfile.ZipInfo]:
+def _stored_entries(path: Path, source: Any) -> dict[str, zipfile.ZipInfo]:
     """The zip's records as Python's zipfile reads them; refuse what torch.save never writes.
 
     torch.save stores records uncompressed, each name once. A compressed record would show
@@ -237,8 +302,6 @@ def _stored_entries(path: Path, source: Any, records: set[str]) -> dict[str, zip
         if read and info.compress_size != info.file_size:
             raise CheckpointError(f"{path}: zip record {name!r} has inconsistent sizes; refusing it")
         entries[name] = info
-    if set(entries) != records:
-        raise CheckpointError(f"{path}: the zip's records are read differently by different zip readers; refusing it")
     return entries
 
 
@@ -272,6 +335,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _swapped(storage: torch.UntypedStorage, dtype: torch.dtype) -> torch.UntypedStorage:
+    import torch
+
     copy = torch.UntypedStorage(storage.nbytes())
     copy.copy_(storage)
     copy.byteswap(dtype)
@@ -298,7 +363,7 @@ def load_zip(path: Path, size: int, base: int = 0, budget: Budget | None = None)
         key, location = _ascii(key), _ascii(location)
         ref = storages.get(key)
         if ref is None:
-            ref = StorageRef(key, storage_type.dtype, int(numel), location, archive)
+            ref = StorageRef(key, storage_type.dtype_name, int(numel), location, archive)
             storages[key] = ref
             locations.add(location)
         return ref

@@ -1,0 +1,203 @@
+"""Listing imports no torch (issue #14): `ckpt info`, `ckpt tree` and the window's open.
+
+Each check runs in a child process, which starts without torch: listing every format must
+leave ``torch`` out of ``sys.modules``, and give exactly what the same commands give in a
+process where torch was imported first. The tables that let ckptviewer name dtypes,
+storage classes and torch's allowlist without torch are checked against the installed torch.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from ckptviewer.core import dtype_names
+from ckptviewer.core.open import resolve_device, resolve_device_name
+from ckptviewer.core.unpickle import ALLOWED_NAMES
+from tests.models import SmallNet, lightning_checkpoint, training_checkpoint
+
+ROOT = Path(__file__).parents[2]
+DATA = ROOT / "tests" / "data"
+
+
+def _write_fixtures(folder: Path) -> dict[str, Path]:
+    """One checkpoint of each format ckptviewer lists without torch."""
+    from safetensors.torch import save_file
+
+    model = SmallNet()
+    sd = model.state_dict()
+    out: dict[str, Path] = {}
+    out["zip"] = folder / "state_dict.pth"
+    torch.save(sd, out["zip"])
+    out["legacy"] = folder / "legacy.pth"
+    torch.save(sd, out["legacy"], _use_new_zipfile_serialization=False)
+    out["training"] = folder / "training.pth"
+    torch.save(training_checkpoint(model), out["training"])
+    out["lightning"] = folder / "lightning.ckpt"
+    torch.save(lightning_checkpoint(model), out["lightning"])
+    out["mixed dtypes"] = folder / "mixed.pth"
+    torch.save({"h": torch.ones(3, dtype=torch.float16), "b": torch.ones(2, dtype=torch.bfloat16),
+                "i": torch.arange(4), "flag": torch.tensor([True]), "c": torch.ones(2, dtype=torch.complex64),
+                "view": torch.arange(10.0)[2:5], "shared": sd["fc.weight"], "again": sd["fc.weight"]},
+               out["mixed dtypes"])  # fmt: skip
+    out["safetensors"] = folder / "model.safetensors"
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(out["safetensors"]), metadata={"format": "pt"})
+    hf = out["hf sharded"] = folder / "hf"
+    hf.mkdir()
+    keys = list(sd)
+    weight_map = {}
+    for i, part in enumerate((keys[: len(keys) // 2], keys[len(keys) // 2 :])):
+        name = f"model-0000{i + 1}-of-00002.safetensors"
+        save_file({k: sd[k].contiguous() for k in part}, str(hf / name))
+        weight_map.update(dict.fromkeys(part, name))
+    (hf / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    bin_folder = out["hf bin shards"] = folder / "hf-bin"
+    bin_folder.mkdir()
+    torch.save({k: sd[k] for k in keys[:2]}, bin_folder / "pytorch_model-00001-of-00002.bin")
+    torch.save({k: sd[k] for k in keys[2:]}, bin_folder / "pytorch_model-00002-of-00002.bin")
+    bin_map = {k: f"pytorch_model-0000{1 if i < 2 else 2}-of-00002.bin" for i, k in enumerate(keys)}
+    (bin_folder / "pytorch_model.bin.index.json").write_text(json.dumps({"weight_map": bin_map}))
+    peft = out["peft"] = folder / "adapter"
+    peft.mkdir()
+    lora = {
+        "base_model.model.fc.lora_A.weight": torch.zeros(4, 8),
+        "base_model.model.fc.lora_B.weight": torch.zeros(8, 4),
+    }
+    save_file(lora, str(peft / "adapter_model.safetensors"))
+    (peft / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4, "lora_alpha": 8}))
+    for data in sorted(DATA.glob("*.pth")):
+        out[f"data/{data.name}"] = data
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory) -> dict[str, Path]:
+    return _write_fixtures(tmp_path_factory.mktemp("listing"))
+
+
+# what a child prints: every listing command's output, per file; then whether torch was loaded
+_CHILD = textwrap.dedent("""
+    import contextlib, io, json, sys
+    if sys.argv[1] == "preload":
+        import torch  # noqa: F401
+    from ckptviewer.cli import main
+    from ckptviewer.core import open_checkpoint
+    from ckptviewer.core.tree import build_tree
+
+    out = {}
+    for path in sys.argv[2:]:
+        runs = {}
+        for args in (["info", "--json"], ["tree", "--json"], ["info", "--all"], ["tree"]):
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                status = main([*args, path])
+            runs[" ".join(args)] = [status, buf.getvalue()]
+        with open_checkpoint(path) as ckpt:
+            root = build_tree(ckpt)
+            runs["open"] = [ckpt.format, ckpt.device_name, ckpt.n_tensors, root.n_tensors, ckpt.unsafe_globals,
+                            [(e.key, e.shape, e.dtype_name, e.storage_key.split("/")[-1].split(":")[0], e.shared_with)
+                             for e in ckpt.tensors.values()]]
+        out[path] = runs
+    print(json.dumps({"torch": "torch" in sys.modules, "runs": out}))
+""")
+
+
+def _child(mode: str, paths: list[Path]) -> dict:
+    r = subprocess.run([sys.executable, "-c", _CHILD, mode, *map(str, paths)],
+                       capture_output=True, text=True, timeout=600, cwd=ROOT)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_info_tree_and_open_of_every_format_import_no_torch_and_match_the_torch_path(fixtures):
+    paths = list(fixtures.values())
+    bare = _child("bare", paths)
+    assert bare["torch"] is False, "listing imported torch"
+    preloaded = _child("preload", paths)
+    assert preloaded["torch"] is True
+    for name, path in fixtures.items():
+        got, want = bare["runs"][str(path)], preloaded["runs"][str(path)]
+        assert got.keys() == want.keys()
+        for command in got:
+            assert got[command] == want[command], f"{name}: `{command}` differs with torch loaded"
+        assert got["info --json"][0] == 0 and json.loads(got["info --json"][1])["tensors"], name
+
+
+def test_dcp_folder_lists_and_matches_with_torch(tmp_path):
+    """DCP's .metadata names torch's dtypes as objects: listing it imports torch (stated, not hidden)."""
+    import warnings
+
+    import torch.distributed.checkpoint as dcp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dcp.save({"model": SmallNet().state_dict(), "step": 3}, checkpoint_id=str(tmp_path / "dcp"))
+    bare, preloaded = _child("bare", [tmp_path / "dcp"]), _child("preload", [tmp_path / "dcp"])
+    assert bare["runs"] == preloaded["runs"]
+
+
+def test_a_pickle_naming_a_torch_value_imports_torch_for_it(tmp_path):
+    """torch.Size, dtypes as values: they must be torch's own objects, so torch is loaded then."""
+    path = tmp_path / "with_size.pth"
+    torch.save({"w": torch.ones(2), "shape": torch.Size([2, 3]), "dtype": torch.float16}, path)
+    bare, preloaded = _child("bare", [path]), _child("preload", [path])
+    assert bare["torch"] is True
+    assert bare["runs"] == preloaded["runs"]
+    meta = json.loads(bare["runs"][str(path)]["info --json"][1])["metadata"]
+    assert meta["shape"] == [2, 3] and meta["dtype"] == "float16"
+
+
+def test_reading_tensor_data_after_a_torch_free_listing_checks_the_zip_with_torch(fixtures):
+    code = textwrap.dedent(f"""
+        import sys
+        from ckptviewer.core import open_checkpoint
+        ckpt = open_checkpoint({str(fixtures["zip"])!r})
+        assert "torch" not in sys.modules
+        archive = ckpt.tensors["fc.weight"].source.storage.source
+        assert archive._reader is None  # torch's reader is opened with the first data read
+        t = ckpt.tensor("fc.weight")
+        assert archive._reader is not None
+        print(float(t.double().sum()))
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    want = torch.load(fixtures["zip"], weights_only=True)["fc.weight"].double().sum()
+    assert float(r.stdout) == pytest.approx(float(want))
+
+
+def test_the_allowlist_names_are_torchs_own():
+    from torch._weights_only_unpickler import _get_allowed_globals
+
+    assert set(_get_allowed_globals()) == ALLOWED_NAMES
+
+
+def test_dtype_tables_match_torch():
+    dtypes = {str(v).removeprefix("torch."): v for v in vars(torch).values() if isinstance(v, torch.dtype)}
+    assert set(dtypes) == set(dtype_names.ITEMSIZE)
+    for name, dtype in dtypes.items():
+        assert dtype_names.itemsize(name) == dtype.itemsize, name
+        assert (name in dtype_names.FLOATING) == dtype.is_floating_point, name
+        assert (name in dtype_names.COMPLEX) == dtype.is_complex, name
+        assert dtype_names.torch_dtype(name) is dtype
+    from torch.storage import _get_dtype_from_pickle_storage_type
+
+    for storage, name in dtype_names.STORAGE_DTYPES.items():
+        want = torch.uint8 if storage == "UntypedStorage" else _get_dtype_from_pickle_storage_type(storage)
+        assert dtypes[name] is want, storage
+    assert {n for n in ALLOWED_NAMES if n.startswith("torch.") and n.endswith("Storage")} - {
+        f"{m}.{s}" for m in ("torch", "torch.cuda") for s in dtype_names.STORAGE_DTYPES
+    } == {"torch.storage.TypedStorage", "torch.storage.UntypedStorage"}
+    from ckptviewer.core.dtypes import QUANTIZED
+
+    assert {str(d).removeprefix("torch.") for d in QUANTIZED} == dtype_names.QUANTIZED
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu", "CPU "])
+def test_device_names_without_torch_are_what_torch_says(device):
+    assert resolve_device_name(device) == str(resolve_device(device))

@@ -34,7 +34,13 @@ def server_name(env: dict[str, str] | None = None) -> str:
         return override
     user = os.getuid() if hasattr(os, "getuid") else env.get("USERNAME", "user")
     tag = display_tag(env)
-    return f"ckptviewer-{user}-{tag}" if tag else f"ckptviewer-{user}"
+    name = f"ckptviewer-{user}-{tag}" if tag else f"ckptviewer-{user}"
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        # the user's own 0700 folder: in the shared temp folder another user could take the name
+        # first and swallow our hand-offs
+        return os.path.join(runtime, name)
+    return name
 
 
 def answers(name: str) -> bool:

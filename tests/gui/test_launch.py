@@ -79,6 +79,12 @@ def test_instance_key_names_the_user_and_the_display():
     assert len(long) < 60 and all(c.isalnum() or c in "-_." for c in long)
 
 
+def test_instance_socket_lives_in_the_users_runtime_folder_when_there_is_one(tmp_path):
+    name = server_name({"DISPLAY": ":93", "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert Path(name).parent == tmp_path and Path(name).name == server_name({"DISPLAY": ":93"})
+    assert server_name({"DISPLAY": ":93", "XDG_RUNTIME_DIR": str(tmp_path / "missing")}) == Path(name).name
+
+
 class Launch:
     """Real `ckptviewer FILE` processes on one display (offscreen: nothing is drawn anywhere)."""
 

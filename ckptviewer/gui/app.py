@@ -40,12 +40,6 @@ def app_icon():
     return icon
 
 
-def configure_plots() -> None:
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(antialias=False, background="w", foreground="#333", imageAxisOrder="row-major")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.install_desktop or args.uninstall_desktop:
@@ -87,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("ckptviewer")
     app.setDesktopFileName("ckptviewer")
     app.setWindowIcon(app_icon())
-    configure_plots()
     from .single_instance import InstanceServer
     from .tabs import TabbedWindow
 

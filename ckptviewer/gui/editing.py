@@ -21,11 +21,10 @@ from ..app.document import Document
 from ..core import Checkpoint, open_checkpoint
 from ..core.edits import OPERATIONS, EditError, compat
 from ..core.errors import CheckpointError
-from ..core.export import atomic_write
 from ..core.recipe import recipe, replayable
-from ..core.save import save
 from ..core.tree import TreeNode, build_tree
 from ..formatting import plural
+from . import engine
 from .edit_dialogs import CompatDialog, EditDialog, Refusal, report_text
 from .text import elide, message_box, printable
 from .workers import TaskRunner
@@ -295,10 +294,15 @@ class Editor(QObject):
         if ckpt is None:
             return
         target = Path(path)
-        self.w.runner.start(
-            "save", lambda progress, cancel: save(ckpt, target, force=True, progress=progress, cancel=cancel),
-            f"Saving {printable(target.name)}", on_done=lambda report: self._saved(ckpt, target, report),
-        )  # fmt: skip
+
+        def work(progress, cancel):
+            engine.load()  # saving writes tensors: torch, imported in the background after the first paint
+            from ..core.save import save
+
+            return save(ckpt, target, force=True, progress=progress, cancel=cancel)
+
+        self.w.runner.start("save", work, f"Saving {printable(target.name)}",
+                            on_done=lambda report: self._saved(ckpt, target, report))  # fmt: skip
         self.w.update_actions()
 
     def _saved(self, ckpt: Checkpoint, path: Path, report: Any) -> None:
@@ -330,6 +334,8 @@ class Editor(QObject):
         except CheckpointError as exc:
             self.w.report_error(f"No recipe written: {exc}")
             return None
+        from ..core.export import atomic_write  # torch: in by now, or this waits for the background import
+
         with atomic_write(path, "w") as f:
             f.write(text)
         self.w.statusBar().showMessage(f"Recipe written to {elide(path, 200)}", 8000)

@@ -10,8 +10,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..app.document import Document
-from ..core.export import export_npy, export_stats_csv
-from ..core.stats import checkpoint_stats
+from . import engine
 from .text import elide, printable
 from .workers import TaskRunner
 
@@ -38,9 +37,16 @@ class Exports:
     def export_npy(self, key: str, path: str | os.PathLike) -> None:
         """Tensor ``key`` of the working copy to ``path`` (.npy), in the worker."""
         ckpt = self.doc.ckpt
-        if ckpt is not None:
-            self.runner.start("export", lambda progress, cancel: export_npy(ckpt, key, path, progress=progress,
-                              cancel=cancel), f"Exporting {printable(key)}", on_done=self._exported)  # fmt: skip
+        if ckpt is None:
+            return
+
+        def work(progress, cancel):
+            engine.load()  # torch, imported in the background after the tree was painted
+            from ..core.export import export_npy
+
+            return export_npy(ckpt, key, path, progress=progress, cancel=cancel)
+
+        self.runner.start("export", work, f"Exporting {printable(key)}", on_done=self._exported)
 
     def choose_stats_csv(self) -> None:
         """Ask for a CSV file (next to the checkpoint by default), then export the statistics."""
@@ -58,6 +64,10 @@ class Exports:
             return
 
         def work(progress, cancel):
+            engine.load()
+            from ..core.export import export_stats_csv
+            from ..core.stats import checkpoint_stats
+
             stats = list(report.stats.values()) if report else checkpoint_stats(ckpt, progress=progress, cancel=cancel)
             return export_stats_csv(stats, path)
 

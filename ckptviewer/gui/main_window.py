@@ -8,10 +8,11 @@ class only wires signals and draws results. A failure from any worker reaches
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,15 +35,13 @@ from PySide6.QtWidgets import (
 
 from ..app.actions import enabled
 from ..app.document import CLOSED, EDITED, OPENED, SCANNED, Document
-from ..core import Checkpoint, available_devices, open_checkpoint
+from ..core import Checkpoint, open_checkpoint
 from ..core.checkpoint import TensorEntry
-from ..core.inspect import PAGE, Refused, TensorReport, inspect_or_refuse, slice_heatmap
 from ..core.keymatch import python_access
-from ..core.scan import ScanReport, scan
 from ..core.summary import module_class, training_summary
-from ..core.tensor_display import values_page
 from ..core.tree import TreeNode, build_tree
 from ..formatting import shape_str
+from . import engine
 from .banners import Banner, PrefixBanner, ReloadBanner
 from .compare import FILE_FILTER, Comparisons
 from .editing import Editor
@@ -52,13 +51,20 @@ from .recent import RecentFiles
 from .shortcuts import ShortcutsDialog, shortcut_rows
 from .side_panels import HealthPanel, LargestPanel, MetadataPanel
 from .start_page import StartPage
-from .status_line import StatusLine
-from .tensor_panel import ModulePanel, TensorPanel
+from .status_line import StatusLine, device_name
 from .text import elide, message_box, plain_label, printable, window_title
 from .theme import THEMES, theme_actions
 from .theme import apply as apply_theme
 from .tree_model import NAME, PARAMS, SIZE, LayerTreeView, TreeFilterProxy, TreeModel
 from .workers import TaskRunner
+
+if TYPE_CHECKING:  # the computing core (torch) and the plots (pyqtgraph) load after the tree is painted
+    from ..core.inspect import Refused, TensorReport
+    from ..core.scan import ScanReport
+    from .tensor_panel import ModulePanel, TensorPanel
+
+# the device choices before torch is in (it says which CUDA devices there are)
+FIRST_DEVICES = ("auto", "cpu")
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +74,8 @@ class MainWindow(QMainWindow):
     report_shown = Signal(str)  # key of the tensor whose statistics and plots are drawn
     scan_done = Signal(object)  # ScanReport
     error_reported = Signal(str)
+    plots_ready = Signal()  # pyqtgraph is imported (in the background)
+    engine_ready = Signal()  # torch and the computing core are imported
 
     def __init__(self, settings: QSettings | None = None, device: str = "auto", shell: Any = None) -> None:
         super().__init__()
@@ -80,6 +88,12 @@ class MainWindow(QMainWindow):
         self.comparisons = Comparisons(self, self.report_error)
         self.exports = Exports(self, self.doc, self.runner, self.settings, self._notify)
         self._device = device
+        # the inspector's plot panels (pyqtgraph) are built after the tree's first paint
+        self._tensor_panel: TensorPanel | None = None
+        self._module_panel: ModulePanel | None = None
+        self._tree_painted = False  # the layer tree of a file has been painted once
+        self._pending_show: Callable[[], None] | None = None  # what the inspector shows once it is built
+        self._theme = "system"
         self.setWindowTitle("ckptviewer")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -88,14 +102,17 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.status = StatusLine(self.statusBar(), self.runner)
         self.runner.busy_changed.connect(self._on_busy)
+        self.plots_ready.connect(self._plots_ready)
+        self.engine_ready.connect(self._engine_ready)
         self.doc.changed.connect(self._on_document)
         self.update_actions()
-        self._warm_up()
-        # after the warm-up: grabbing panels a hidden stack page holds crashes Qt later
         self.central_stack.setCurrentWidget(self.start_page)
         self._restore_layout()
         self.set_theme(str(self.settings.value("theme", "system")))
         self.file_watch = FileWatch(self, self.reload_banner.show)  # a reload is offered, never forced
+        # from the importing thread: queued to this one
+        engine.on_plots_ready(self.plots_ready.emit)
+        engine.on_ready(self.engine_ready.emit)
 
     # --- the document ---------------------------------------------------------------------
 
@@ -209,6 +226,7 @@ class MainWindow(QMainWindow):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._tree_menu)
+        self.tree.painted.connect(self._on_tree_painted)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
@@ -255,16 +273,16 @@ class MainWindow(QMainWindow):
 
     def _build_tabs(self) -> None:
         """The right pane: Inspector (tensor or module), Metadata, Health and Largest tabs."""
-        self.tensor_panel = TensorPanel()
-        self.tensor_panel.values.page_requested.connect(self._request_page)
-        self.tensor_panel.force_requested.connect(self.compute_anyway)
-        self.tensor_panel.heatmap.slice_requested.connect(self._request_slice)
-        self.module_panel = ModulePanel()
         self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: #8a8a8a; font-size: 15px;")
+        self.loading = plain_label()  # a selection made before the plot panels are built
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setStyleSheet("color: #8a8a8a; font-size: 15px;")
+        # a long key cannot widen the window
+        self.loading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.inspector = QStackedWidget()
-        for w in (self.empty, self.tensor_panel, self.module_panel):
+        for w in (self.empty, self.loading):
             self.inspector.addWidget(w)
         self.metadata_panel = MetadataPanel()
         self.health_panel = HealthPanel()
@@ -276,6 +294,86 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.metadata_panel, "Metadata")
         self.tabs.addTab(self.health_panel, "Health")
         self.tabs.addTab(self.largest_panel, "Largest")
+
+    @property
+    def tensor_panel(self) -> TensorPanel:
+        """The inspector's tensor panel (built, with pyqtgraph, on first use)."""
+        self._build_panels()
+        assert self._tensor_panel is not None
+        return self._tensor_panel
+
+    @property
+    def module_panel(self) -> ModulePanel:
+        """The inspector's module panel (built, with pyqtgraph, on first use)."""
+        self._build_panels()
+        assert self._module_panel is not None
+        return self._module_panel
+
+    def _build_panels(self) -> None:
+        """The plot panels: importing pyqtgraph takes ~1 s, so not before the tree is painted."""
+        if self._tensor_panel is not None:
+            return
+        from .tensor_panel import ModulePanel, TensorPanel
+
+        tensor_panel, module_panel = TensorPanel(), ModulePanel()
+        tensor_panel.values.page_requested.connect(self._request_page)
+        tensor_panel.force_requested.connect(self.compute_anyway)
+        tensor_panel.heatmap.slice_requested.connect(self._request_slice)
+        self._tensor_panel, self._module_panel = tensor_panel, module_panel
+        self.inspector.addWidget(tensor_panel)
+        self.inspector.addWidget(module_panel)
+        state = self.settings.value("window/tensor_splitter")
+        if state is not None:
+            tensor_panel.splitter.restoreState(state)
+        apply_theme(self._theme, self)  # the new plots in this window's colours
+
+    def _defer_to_first_paint(self, show: Callable[[], None], what: str) -> bool:
+        """Until pyqtgraph is in, keep ``show`` for then (True), saying ``what`` in its place.
+
+        The first paint of the tree starts the import. A window that is not shown paints
+        nothing: it builds the panels at once (False), and so does one once pyqtgraph is in.
+        """
+        if self._tensor_panel is not None or not self.isVisible() or engine.plots_ready():
+            return False
+        self._pending_show = show
+        self.loading.setText(what)
+        self.inspector.setCurrentWidget(self.loading)
+        if not self._tree_painted:
+            QTimer.singleShot(2000, self._after_first_paint)  # should no paint come (a minimised window)
+        return True
+
+    def _on_tree_painted(self) -> None:
+        if self._tree_painted or self.doc.tree is None or self.model.root is not self.doc.tree:
+            return  # the start page, or an empty tree: not yet the file's
+        self._tree_painted = True
+        QTimer.singleShot(0, self._after_first_paint)  # after this paint has reached the screen
+
+    def _after_first_paint(self) -> None:
+        """The tree is on screen: pyqtgraph, then torch, imported in the background."""
+        self._tree_painted = True
+        if not engine.is_ready():
+            self.status.show_engine(False)
+        engine.start()
+        if engine.plots_ready():
+            self._plots_ready()
+
+    def _plots_ready(self) -> None:
+        """pyqtgraph is in: build the plot panels (a tenth of a second) and show what waited for them."""
+        if not self._tree_painted and self._pending_show is None:
+            return  # nothing shown yet that needs them: built on first use
+        self._build_panels()
+        show, self._pending_show = self._pending_show, None
+        if show is not None:
+            show()
+
+    def _engine_ready(self) -> None:
+        """torch is in (UI thread): computing is available, and the CUDA devices are known."""
+        from ..core import available_devices
+
+        self.status.show_engine(True)
+        for name in available_devices():
+            if self.device_combo.findData(name) < 0:
+                self.device_combo.addItem(name, name)
 
     def _action(self, text: str, slot, shortcut: Any = None, menu: QMenu | None = None) -> QAction:
         action = QAction(text, self)
@@ -326,7 +424,8 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addWidget(QLabel(" Device: "))
         self.device_combo = QComboBox()
-        for name in available_devices():
+        # CUDA devices join the list once torch is in; a device asked for on the command line is there at once
+        for name in (*FIRST_DEVICES, *([self._device] if self._device not in FIRST_DEVICES else [])):
             self.device_combo.addItem({"auto": "Auto", "cpu": "CPU"}.get(name, name), name)
         index = self.device_combo.findData(self._device)
         self.device_combo.setCurrentIndex(max(index, 0))
@@ -342,17 +441,14 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None and self.shell is None:  # a tab takes the shell's size
             self.restoreGeometry(geometry)
-        for name, splitter in (
-            ("window/main_splitter", self.splitter),
-            ("window/tensor_splitter", self.tensor_panel.splitter),
-        ):
-            state = self.settings.value(name)
-            if state is not None:
-                splitter.restoreState(state)
+        state = self.settings.value("window/main_splitter")  # the tensor panel's: when it is built
+        if state is not None:
+            self.splitter.restoreState(state)
 
     def set_theme(self, name: str) -> None:
         """Light, dark, or whatever the system uses; remembered."""
         name = name if name in THEMES else "system"
+        self._theme = name
         apply_theme(name, self)
         self.settings.setValue("theme", name)
         for n, action in self.theme_actions.items():
@@ -362,17 +458,8 @@ class MainWindow(QMainWindow):
         if self.shell is None:
             self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/main_splitter", self.splitter.saveState())
-        self.settings.setValue("window/tensor_splitter", self.tensor_panel.splitter.saveState())
-
-    def _warm_up(self) -> None:
-        """Lay out and paint the inspector panels once, offscreen, before any file is open.
-
-        Their first paint loads fonts and builds plot caches (~50 ms); paid here, at
-        start-up, it does not freeze the window when the first tensor appears.
-        """
-        for panel in (self.tensor_panel, self.module_panel):
-            panel.resize(720, 700)
-            panel.grab()
+        if self._tensor_panel is not None:
+            self.settings.setValue("window/tensor_splitter", self._tensor_panel.splitter.saveState())
 
     # --- opening ------------------------------------------------------------------------
 
@@ -517,11 +604,16 @@ class MainWindow(QMainWindow):
         if key is not None:
             self.select_key(key)
         else:
-            self.inspector.setCurrentWidget(self.module_panel)
-            self.module_panel.show_node(root)
+            self._show_module(root)
         self.health_panel.show_scanning()
-        self.runner.start("scan", lambda progress, cancel: scan(ckpt, progress=progress, cancel=cancel), "Scanning",
-                          on_done=lambda report: self.doc.scanned(ckpt, report))  # fmt: skip
+
+        def work(progress, cancel):
+            engine.load()  # waits for the background import of torch
+            from ..core.scan import scan
+
+            return scan(ckpt, progress=progress, cancel=cancel)
+
+        self.runner.start("scan", work, "Scanning", on_done=lambda report: self.doc.scanned(ckpt, report))
 
     # --- selection ----------------------------------------------------------------------
 
@@ -554,26 +646,41 @@ class MainWindow(QMainWindow):
             self._selected_path = node.path
         if node.entry is None:
             self.runner.cancel("tensor")
-            self.module_panel.show_node(node, module_class(self.ckpt, node.path))
-            self.inspector.setCurrentWidget(self.module_panel)
+            self._show_module(node, module_class(self.ckpt, node.path))
             return
         self._inspect(node.entry)
+
+    def _show_module(self, node: TreeNode, cls: str | None = None) -> None:
+        """The module panel for ``node`` (once the panels are built: after the tree's first paint)."""
+        if self._defer_to_first_paint(lambda: self._show_module(node, cls), elide(node.path or "Whole checkpoint")):
+            return
+        self._pending_show = None  # the user's latest choice wins over one kept for the first paint
+        self.module_panel.show_node(node, cls)
+        self.inspector.setCurrentWidget(self.module_panel)
 
     def _inspect(self, entry: TensorEntry, force: bool = False) -> None:
         """Statistics, plots and values of ``entry`` in a worker (``force``: past the work limits)."""
         if self.ckpt is None:
             return
+        if self._defer_to_first_paint(lambda: self._inspect(entry, force), f"Statistics of {elide(entry.key)}…"):
+            return
+        self._pending_show = None  # the user's latest choice wins over one kept for the first paint
         ckpt, key = self.ckpt, entry.key
-        self.tensor_panel.show_pending(entry, str(ckpt.device))
+        self.tensor_panel.show_pending(entry, device_name(ckpt))
         self.inspector.setCurrentWidget(self.tensor_panel)
         known = self.scan_report.stats.get(key) if self.scan_report else None
 
         def work(progress, cancel):
+            engine.load()  # the first selection waits here for the background import of torch
+            from ..core.inspect import inspect_or_refuse
+
             return inspect_or_refuse(ckpt, key, stats=known, progress=progress, cancel=cancel, force=force)
 
         self.runner.start("tensor", work, f"Statistics of {printable(key)}", on_done=self._tensor_ready)
 
     def _tensor_ready(self, result: TensorReport | Refused) -> None:
+        from ..core.inspect import Refused  # in: the worker that made ``result`` imported it
+
         if self.tensor_panel.entry is not result.entry:
             return  # another tensor was selected since
         if isinstance(result, Refused):
@@ -603,6 +710,9 @@ class MainWindow(QMainWindow):
                 self.tensor_panel.heatmap.show_slice(hm, spec)
 
         def work(progress, cancel):
+            engine.load()
+            from ..core.inspect import slice_heatmap
+
             return slice_heatmap(ckpt, key, rows, cols, fixed, cancel=cancel)
 
         self.runner.start("heatmap", work, "Heatmap", on_done=done)
@@ -612,12 +722,15 @@ class MainWindow(QMainWindow):
         if self.ckpt is None or entry is None:
             return
         ckpt, key = self.ckpt, entry.key
-        self.runner.start(
-            "values",
-            lambda progress, cancel: values_page(ckpt.tensor(key), start, PAGE, key),
-            "Values",
-            on_done=lambda page: self.tensor_panel.values.set_values(*page),
-        )
+
+        def work(progress, cancel):
+            engine.load()
+            from ..core.inspect import PAGE
+            from ..core.tensor_display import values_page
+
+            return values_page(ckpt.tensor(key), start, PAGE, key)
+
+        self.runner.start("values", work, "Values", on_done=lambda page: self.tensor_panel.values.set_values(*page))
 
     def _on_filter(self, text: str) -> None:
         self._filtering = True

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.checkpoint import Checkpoint
-from ..core.scan import ScanReport
 from ..core.summary import lightning_view, training_summary
 from ..formatting import human_bytes, plural, shape_str
 from .text import plain_label, printable, tooltip
 from .tree_model import severity_icon
+
+if TYPE_CHECKING:  # the scan computes (torch): reports exist once it is imported
+    from ..core.scan import ScanReport
 
 
 def _text(value: Any) -> str:

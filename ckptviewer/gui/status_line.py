@@ -23,6 +23,12 @@ def rss_bytes() -> int | None:
         return None
 
 
+def device_name(ckpt: Checkpoint) -> str:
+    """The device statistics are computed on, as text (``ckpt.device`` would import torch)."""
+    name = getattr(ckpt, "device_name", None)  # core's listing path names it without torch
+    return str(name if name is not None else ckpt.device)
+
+
 class StatusLine:
     """Fills a window's status bar and follows its runner (progress and Cancel while busy)."""
 
@@ -32,12 +38,14 @@ class StatusLine:
         self.file_label = plain_label()  # names the file and where it was saved: file text
         self.totals_label = plain_label()
         self.memory_label = plain_label()
+        self.engine_label = plain_label()  # while torch loads after the first paint: computing waits
+        self.engine_label.hide()
         self.progress = ProgressIndicator()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: runner.cancel())
         bar.addWidget(self.file_label)
         bar.addWidget(self.totals_label)
-        for widget in (self.progress, self.cancel_button, self.memory_label):
+        for widget in (self.engine_label, self.progress, self.cancel_button, self.memory_label):
             bar.addPermanentWidget(widget)
         self.set_busy(False)
         runner.progress.connect(lambda _slot, p: self.progress.set_progress(p.fraction, runner.label()))
@@ -49,11 +57,23 @@ class StatusLine:
     def show_checkpoint(self, ckpt: Checkpoint) -> None:
         """Format, where it was saved, the device computing on it, and its totals."""
         saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
-        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {ckpt.device}")
+        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {device_name(ckpt)}")
         self.totals_label.setText(
             f"{plural(ckpt.n_tensors, 'tensor')} · {plural(ckpt.n_parameters, 'model parameter')} · "
             f"{human_bytes(ckpt.total_bytes)}"
         )
+
+    def show_engine(self, ready: bool) -> None:
+        """Whether computing (statistics, scan, edits) is available yet: torch loads after the tree is shown."""
+        if not ready:
+            self.engine_label.setText("Loading the compute engine…")
+            self.engine_label.show()
+        elif self.engine_label.isVisibleTo(self.bar):  # said it was loading: now say it is in, briefly
+            self.engine_label.setText("Ready")
+            timer = QTimer(self.engine_label)  # dies with the label: a closed window is never called
+            timer.setSingleShot(True)
+            timer.timeout.connect(self.engine_label.hide)
+            timer.start(3000)
 
     def clear(self) -> None:
         """Nothing is open."""

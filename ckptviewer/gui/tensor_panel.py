@@ -7,6 +7,7 @@ requests (another page of values) for the main window to run in a worker.
 from __future__ import annotations
 
 import cmath
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,11 +33,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.checkpoint import TensorEntry
-from ..core.inspect import PAGE, TensorReport
-from ..core.stats import TensorStats
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, number, plural, shape_str
 from .text import ElidedLabel, elide, esc, plain_label, printable
+from .theme import configure_plots
+
+if TYPE_CHECKING:  # the computing core (torch) loads in the background: the panels only draw its results
+    from ..core.inspect import TensorReport
+    from ..core.stats import TensorStats
+
+configure_plots()  # pyqtgraph's options, before the first plot of this process is built
 
 HIST_BRUSH = QColor(66, 133, 244, 150)
 HIST_PEN = QColor(25, 103, 210)
@@ -44,6 +50,13 @@ NAN_COLOR = (255, 0, 200, 255)  # magenta: impossible to miss on a blue-white-re
 
 
 STAT_NAMES = ("elements", "min", "max", "mean", "std", "L2 norm", "NaN", "Inf", "zeros")
+
+
+def _page() -> int:
+    """Values per page (core.inspect's: imported by then, values exist only once it computed)."""
+    from ..core.inspect import PAGE
+
+    return PAGE
 
 
 def stats_rows(s: TensorStats, magnitudes: bool = False) -> list[tuple[str, str]]:
@@ -442,8 +455,8 @@ class ValuesView(QWidget):
         self._first_bad: int | None = None
         for b in (self.prev, self.next):
             b.setFixedWidth(32)
-        self.prev.clicked.connect(lambda: self.start.setValue(max(0, self.start.value() - PAGE)))
-        self.next.clicked.connect(lambda: self.start.setValue(self.start.value() + PAGE))
+        self.prev.clicked.connect(lambda: self.start.setValue(max(0, self.start.value() - _page())))
+        self.next.clicked.connect(lambda: self.start.setValue(self.start.value() + _page()))
         bar = QHBoxLayout()
         bar.addWidget(_section("Values"))
         bar.addStretch(1)

@@ -7,12 +7,16 @@ same entry in every tab's View ▸ Theme menu.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
+
+if TYPE_CHECKING:  # pyqtgraph (~1 s to import) loads with the first plot: configure_plots()
+    import pyqtgraph as pg
 
 THEMES = ("system", "light", "dark")
 THEME_PROPERTY = "ckptviewer_theme"  # marks the View ▸ Theme actions of every window
@@ -64,8 +68,21 @@ def colors(dark: bool) -> tuple[str, str]:
     return ("#1e1e1e", "#d0d0d0") if dark else ("#ffffff", "#333333")
 
 
+_plot_colors = colors(False)  # the last theme's, for plots built after it was applied
+
+
+def configure_plots() -> None:
+    """Import pyqtgraph with ckptviewer's options and the current theme's colours (before the first plot)."""
+    import pyqtgraph as pg
+
+    background, foreground = _plot_colors
+    pg.setConfigOptions(antialias=False, background=background, foreground=foreground, imageAxisOrder="row-major")
+
+
 def style_plot(view: pg.GraphicsView, background: str, foreground: str) -> None:
     """Restyle one plot widget: background, and every axis (colour bars' included) and legend in it."""
+    import pyqtgraph as pg  # there is a plot: it is imported
+
     view.setBackground(background)
     scene = view.scene()
     if scene is None:
@@ -88,12 +105,15 @@ def apply(theme: str, root: QWidget | None = None) -> bool:
     if isinstance(app, QApplication):
         app.setStyle("Fusion")
         app.setPalette(dark_palette() if dark else app.style().standardPalette())
-    background, foreground = colors(dark)
-    pg.setConfigOptions(background=background, foreground=foreground)
+    global _plot_colors
+    background, foreground = _plot_colors = colors(dark)
+    pg = sys.modules.get("pyqtgraph")  # no plot exists before pyqtgraph is imported: nothing to restyle
+    if pg is not None:
+        pg.setConfigOptions(background=background, foreground=foreground)
     roots = ([root] if root is not None else []) + (app.topLevelWidgets() if isinstance(app, QApplication) else [])
     seen: set[int] = set()
     for top in roots:
-        views = top.findChildren(pg.GraphicsView) + ([top] if isinstance(top, pg.GraphicsView) else [])
+        views = (top.findChildren(pg.GraphicsView) + ([top] if isinstance(top, pg.GraphicsView) else [])) if pg else []
         for view in views:
             if id(view) not in seen:
                 seen.add(id(view))

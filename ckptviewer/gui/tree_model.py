@@ -7,18 +7,20 @@ done by :class:`TreeFilterProxy`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QTreeView
 
 from ..core.keymatch import key_matcher
-from ..core.scan import Finding, worst_by_path
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, plural, shape_str
 from .node_model import NodeModel, refilter
 from .text import printable, tooltip
+
+if TYPE_CHECKING:  # the scan computes (torch): it is imported once findings exist
+    from ..core.scan import Finding
 
 NAME, SHAPE, DTYPE, PARAMS, SIZE = range(5)
 HEADERS = ("Name", "Shape", "Dtype", "Parameters", "Size")
@@ -49,6 +51,8 @@ class LayerTreeView(QTreeView):
     squeezed to a few letters; names are cut in the middle, whole in the tooltip.
     """
 
+    painted = Signal()  # after each paint of the rows (the window's first paint starts the heavy imports)
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setIndentation(14)  # deep Lightning paths: each level costs less width
@@ -57,6 +61,10 @@ class LayerTreeView(QTreeView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit_columns()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        self.painted.emit()
 
     def fit_columns(self) -> None:
         """The number columns at their usual widths, or scaled down so Name keeps NAME_SHARE."""
@@ -109,6 +117,8 @@ class TreeModel(NodeModel):
 
     def set_findings(self, findings: list[Finding]) -> None:
         """Mark tensors with findings, and their modules with the worst below them."""
+        from ..core.scan import worst_by_path
+
         marks = worst_by_path(findings)
         by_key: dict[str, list[Finding]] = {}
         for f in findings:

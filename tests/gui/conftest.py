@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from ckptviewer.gui.app import configure_plots
 from ckptviewer.gui.main_window import MainWindow
+from ckptviewer.gui.theme import configure_plots
 
 OPEN_TIMEOUT = 60_000
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
-
-import torch
 
 from ...formatting import plural
 from ..assemble import derive
@@ -46,10 +45,11 @@ def full_key(ckpt: Checkpoint, key: str) -> str:
 def tensor_bytes(values: Any) -> int:
     """Bytes of the tensors among ``values`` (lazy, cast or real)."""
     total = 0
+    torch = sys.modules.get("torch")  # a real tensor exists only once torch is imported: none imported here
     for v in values:
         if isinstance(v, (LazyTensor, CastTensor)):
             total += v.numel * v.dtype.itemsize
-        elif isinstance(v, torch.Tensor):
+        elif torch is not None and isinstance(v, torch.Tensor):
             total += v.numel() * v.element_size()
     return total
 

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from ckptviewer.gui import theme
-from ckptviewer.gui.app import configure_plots
 from ckptviewer.gui.tabs import TabbedWindow
+from ckptviewer.gui.theme import configure_plots
 
 TIMEOUT = 60_000
 SIZES = {"small": (1024, 640), "large": (1920, 1080)}

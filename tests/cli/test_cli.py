@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ def ckpt(*args: str, timeout: float = 120, env: dict[str, str] | None = None) ->
     exe = [str(CKPT)] if CKPT.exists() else [sys.executable, "-m", "ckptviewer"]
     full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CKPT_DEBUG")} | (env or {})
     return subprocess.run([*exe, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=full)
+
+
+def ckpt_all(*commands: tuple) -> list[subprocess.CompletedProcess]:
+    """Run several ``ckpt`` commands at once (each a tuple of ``ckpt``'s arguments), results in order.
+
+    Each process spends seconds importing torch on one core; started together they overlap
+    instead of queueing, and every result is still checked on its own."""
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        return list(pool.map(lambda command: ckpt(*command), commands))
 
 
 def test_info_json_follows_the_contract_on_the_gpu_training_checkpoint(data_dir):
@@ -53,14 +63,14 @@ def test_info_human_output(data_dir):
 
 
 def test_tree_json_and_depth(data_dir):
-    r = ckpt("tree", data_dir / "ddp_state_dict.pth", "--json", "--depth", "2")
+    r, human = ckpt_all(("tree", data_dir / "ddp_state_dict.pth", "--json", "--depth", "2"),
+                        ("tree", data_dir / "ddp_state_dict.pth", "--depth", "2"))  # fmt: skip
     doc = json.loads(r.stdout)
     module = doc["children"][0]
     assert module["name"] == "module" and module["n_params"] > 0
     assert [c["name"] for c in module["children"]] == ["conv1", "bn1", "layer1", "layer2", "fc"]
     assert all("children" not in c for c in module["children"])
-    human = ckpt("tree", data_dir / "ddp_state_dict.pth", "--depth", "2").stdout
-    assert "layer1" in human and "running_mean" not in human
+    assert "layer1" in human.stdout and "running_mean" not in human.stdout
 
 
 def test_stats_json_with_key_globs(demo_checkpoint):
@@ -83,21 +93,25 @@ def test_stats_glob_matching_nothing_is_an_error(demo_checkpoint):
 
 
 def test_scan_reports_nan_and_fail_on_exit_code(demo_checkpoint, tmp_path):
-    r = ckpt("scan", demo_checkpoint, "--json")
-    assert r.returncode == 0
-    doc = json.loads(r.stdout)
-    assert {"key": "model.module.layer2.0.weight", "kind": "nan"}.items() <= doc["findings"][0].items()
-    assert ckpt("scan", demo_checkpoint, "--fail-on", "error").returncode == 3
     clean = tmp_path / "clean.pth"
     torch.save({"w": torch.randn(5, 5)}, clean)
-    assert ckpt("scan", clean, "--fail-on", "warning").returncode == 0
-    assert "0 errors" in ckpt("scan", clean).stdout
+    r, fail_on_error, clean_gate, clean_human = ckpt_all(
+        ("scan", demo_checkpoint, "--json"),
+        ("scan", demo_checkpoint, "--fail-on", "error"),
+        ("scan", clean, "--fail-on", "warning"),
+        ("scan", clean),
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert {"key": "model.module.layer2.0.weight", "kind": "nan"}.items() <= doc["findings"][0].items()
+    assert fail_on_error.returncode == 3, fail_on_error.stderr
+    assert clean_gate.returncode == 0, clean_gate.stderr
+    assert "0 errors" in clean_human.stdout
 
 
 def test_bad_usage_exits_2(demo_checkpoint):
-    assert ckpt().returncode == 2
-    assert ckpt("frobnicate", demo_checkpoint).returncode == 2
-    assert ckpt("tree", demo_checkpoint, "--depth", "x").returncode == 2
+    runs = ckpt_all((), ("frobnicate", demo_checkpoint), ("tree", demo_checkpoint, "--depth", "x"))
+    assert [r.returncode for r in runs] == [2, 2, 2], [r.stderr for r in runs]
 
 
 def test_cuda_without_gpu_is_a_clear_error(demo_checkpoint):

@@ -80,9 +80,10 @@ class InstanceServer(QObject):
         self.name = name or server_name()
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        if not self.server.listen(self.name) and not answers(self.name):
-            # a killed instance left its socket behind (nobody answers on it): take it over;
-            # a live one keeps it (two launches at once: the other one won the race)
+        # a live instance keeps its name (two launches at once: the other one won the race). Asked
+        # first because with UserAccessOption listen() renames its socket over any file there, a
+        # live one's too. A killed instance's socket (nobody answers) is replaced.
+        if not answers(self.name) and not self.server.listen(self.name):
             QLocalServer.removeServer(self.name)
             self.server.listen(self.name)
         self.server.newConnection.connect(self._connection)

@@ -85,6 +85,21 @@ def test_instance_socket_lives_in_the_users_runtime_folder_when_there_is_one(tmp
     assert server_name({"DISPLAY": ":93", "XDG_RUNTIME_DIR": str(tmp_path / "missing")}) == Path(name).name
 
 
+def test_a_live_instance_keeps_its_name_and_a_closed_ones_is_taken_over():
+    name = f"ckptviewer-live-{os.getpid()}"
+    first = InstanceServer(name)
+    try:
+        assert first.listening
+        second = InstanceServer(name)  # two launches at once: the first one won
+        assert not second.listening and answers(name)
+        second.close()
+    finally:
+        first.close()
+    third = InstanceServer(name)
+    assert third.listening
+    third.close()
+
+
 class Launch:
     """Real `ckptviewer FILE` processes on one display (offscreen: nothing is drawn anywhere)."""
 

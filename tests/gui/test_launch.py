@@ -156,6 +156,7 @@ def test_a_launch_on_another_display_keeps_its_file_one_on_the_same_display_hand
     path = tmp_path / "m.pth"
     torch.save({"w": torch.ones(2)}, path)
     here, there = launches(unique_display(3)), launches(unique_display(4))
+    assert here.name != there.name  # else "serving there" below would be this process answering
     server = InstanceServer(here.name)  # this process is the window on display `here`
     received: list[list[str]] = []
     server.open_requested.connect(received.append)

@@ -126,6 +126,7 @@ def test_two_ranks_of_dtensor_shards_are_assembled(tmp_path):
     assert torch.equal(ckpt.tensor("model.b"), torch.ones(4)) and ckpt.metadata["step"] == 3
 
 
+@pytest.mark.slow  # a spawned rank process setting up gloo and FSDP2 (~10 s); DCP's own layout is read in-process above
 def test_fsdp2_on_one_process(tmp_path):
     _run_ranks(
         tmp_path,
@@ -167,6 +168,7 @@ def test_convert_dcp_to_one_file(tmp_path):
     assert all(torch.equal(got[k], v) for k, v in model.state_dict().items())
 
 
+@pytest.mark.slow  # writes and converts 192 MiB: the size is what it tests (memory must not grow with it)
 def test_convert_streams_tensor_by_tensor(tmp_path):
     mib = 1 << 20
     dcp_save({"model": {f"layer{i}.weight": torch.randn(4 * mib) for i in range(12)}}, tmp_path / "ckpt")  # 192 MiB

@@ -22,7 +22,7 @@ from .checkpoint import (
     locate_state_dict,
     wrapper_prefixes,
 )
-from .dtype_names import itemsize
+from .dtype_names import itemsize, name_of
 from .errors import CheckpointError
 from .formats import Loaded
 from .index import walk
@@ -141,7 +141,7 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
         storage_key, nbytes = f"ptr:{storage.data_ptr()}:{storage.nbytes()}", storage.nbytes()
     except (RuntimeError, NotImplementedError):  # sparse, nested, meta: no plain storage
         storage_key, nbytes = f"id:{id(t)}", t.numel() * t.element_size()
-    return TensorEntry(key, tuple(t.shape), t.dtype, storage_key, nbytes, None, t, role=OTHER)
+    return TensorEntry(key, tuple(t.shape), name_of(t.dtype), storage_key, nbytes, None, t, role=OTHER)
 
 
 def _view_of(t: LazyTensor | DeferredTensor | torch.Tensor) -> tuple:

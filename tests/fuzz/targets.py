@@ -170,7 +170,7 @@ def _persistent_load(pid: Any) -> Any:
         raise pickle.UnpicklingError("unknown persistent id")
     if len(pid) not in (5, 6) or not isinstance(pid[1], StorageType):
         raise pickle.UnpicklingError("malformed storage record")
-    return StorageRef(str(pid[2]), pid[1].dtype, int(pid[4]), str(pid[3]), _SOURCE)
+    return StorageRef(str(pid[2]), pid[1].dtype_name, int(pid[4]), str(pid[3]), _SOURCE)
 
 
 def unpickle(data: bytes) -> None:

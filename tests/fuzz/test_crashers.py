@@ -10,9 +10,11 @@ class; remove the entry once the core is fixed (the test then guards the fix).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -48,14 +50,35 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-@pytest.mark.parametrize(("target", "path"), _cases())
-def test_crasher_is_handled(target: str, path: Path) -> None:
+def _replay(target: str, path: Path) -> subprocess.CompletedProcess | subprocess.TimeoutExpired:
+    """One crasher in its own child (a crash or hang ends only that child)."""
     cmd = [sys.executable, "-m", "tests.fuzz.run", "--replay", str(path), "--target", target,
            "--hang-dump", str(TIMEOUT - 5)]  # fmt: skip
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limit_memory)
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{path.name}: still running after {TIMEOUT} s (hang)\n{(exc.stderr or b'')[-3000:]!r}")
+        return exc
+
+
+@pytest.fixture(scope="module")
+def replays(request):
+    """The selected crashers' children, started together as many at a time as there are cores:
+    each child spends most of its seconds importing torch, so they overlap instead of queueing."""
+    here = Path(__file__).resolve()
+    wanted = [(item.callspec.params["target"], item.callspec.params["path"]) for item in request.session.items
+              if Path(item.path).resolve() == here and hasattr(item, "callspec")]  # fmt: skip
+    pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
+    try:
+        yield {case: pool.submit(_replay, *case) for case in wanted}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize(("target", "path"), _cases())
+def test_crasher_is_handled(target: str, path: Path, replays: dict[tuple[str, Path], Future]) -> None:
+    proc = replays[target, path].result()
+    if isinstance(proc, subprocess.TimeoutExpired):
+        pytest.fail(f"{path.name}: still running after {TIMEOUT} s (hang)\n{(proc.stderr or b'')[-3000:]!r}")
     out = (proc.stdout + proc.stderr)[-5000:]
     if proc.returncode < 0:
         pytest.fail(f"{path.name}: killed by {signal.Signals(-proc.returncode).name}\n{out}")

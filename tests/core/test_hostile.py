@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -112,8 +113,8 @@ CRASHERS = {
 }
 
 
-@pytest.mark.parametrize("case", list(CRASHERS))
-def test_crashers_run_in_a_child_and_end_cleanly(tmp_path, case):
+def _crasher_child(tmp_path: pathlib.Path, case: str) -> subprocess.CompletedProcess:
+    """Open and scan the crasher ``case`` in a child process, which must end cleanly and print 'alive'."""
     code = textwrap.dedent(f"""
         import sys
         from tests.hostile_pickles import *
@@ -137,6 +138,19 @@ def test_crashers_run_in_a_child_and_end_cleanly(tmp_path, case):
         assert 'attacker_ns' not in vars(torch.ops)
         print('alive')
     """)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       cwd=str(pathlib.Path(__file__).parents[2]))  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=str(pathlib.Path(__file__).parents[2]))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def crasher_children(tmp_path_factory):
+    """Every crasher's child, started together (one per core): each spends seconds importing torch."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {case: pool.submit(_crasher_child, tmp_path_factory.mktemp(case), case) for case in CRASHERS}
+        yield futures
+
+
+@pytest.mark.parametrize("case", list(CRASHERS))
+def test_crashers_run_in_a_child_and_end_cleanly(crasher_children, case):
+    r = crasher_children[case].result()
     assert r.returncode == 0 and "alive" in r.stdout, r.stdout + r.stderr

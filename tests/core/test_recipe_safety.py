@@ -11,6 +11,8 @@ import ast
 import collections
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import torch
@@ -60,8 +62,8 @@ def run(script, *args) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("i", range(len(HOSTILE)))
-def test_hostile_file_names_keys_and_renames_stay_literals(tmp_path, i):
+def _hostile_replay(tmp_path: Path, i: int):
+    """Write the recipe for hostile name ``i``, check it, and replay it in a child process."""
     marker = tmp_path / "PWNED"
     evil = HOSTILE[i].format(m=marker)
     src = tmp_path / f"model{evil.replace('/', '_')}.pth"
@@ -73,7 +75,21 @@ def test_hostile_file_names_keys_and_renames_stay_literals(tmp_path, i):
     script = tmp_path / "recipe.py"
     script.write_text(text)
     out = tmp_path / "replayed.pth"
-    r = run(script, out)
+    return marker, ckpt, out, run(script, out)
+
+
+@pytest.fixture(scope="module")
+def hostile_replays(tmp_path_factory):
+    """Every hostile name's replay, started together (one per core): each child spends seconds importing
+    torch. A failure inside one (a script outside the allowlist) is raised in that case's test."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield [pool.submit(_hostile_replay, tmp_path_factory.mktemp(f"hostile{i}"), i) for i in range(len(HOSTILE))]
+
+
+@pytest.mark.parametrize("i", range(len(HOSTILE)))
+def test_hostile_file_names_keys_and_renames_stay_literals(hostile_replays, i):
+    marker, ckpt, out, r = hostile_replays[i].result()
+    tmp_path = marker.parent
     assert r.returncode == 0, r.stderr
     assert not marker.exists(), "the recipe ran code from the file"
     save(ckpt, tmp_path / "gui.pth")

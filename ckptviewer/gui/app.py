@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("ckptviewer")
     app.setDesktopFileName("ckptviewer")
     app.setWindowIcon(app_icon())
+    from . import engine
     from .single_instance import InstanceServer
     from .tabs import TabbedWindow
 
@@ -106,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.other:
         page.compare_with(args.other, first=args.file)
     QTimer.singleShot(0, shell.raise_)
-    return app.exec()
+    code = app.exec()
+    engine.join(60)  # closed while torch was still loading: the interpreter must not exit under the import
+    return code
 
 
 def _open_handed(shell, paths: list[str]) -> None:
@@ -211,8 +214,13 @@ def _first_paint(app, shell, args) -> int:
     page.open_file(args.file, trust=args.trust)
     QTimer.singleShot(int(args.timeout * 1000), app.quit)
     app.exec()
+    if engine.is_started() and not engine.is_ready():
+        # the figures are out and nothing is left to save; waiting for the background import would
+        # add seconds to the process, and an interpreter must not finalize under a running import
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status["code"])
     shell.close()
-    engine.join(60)  # a background import must not be cut off by the interpreter's exit
     return status["code"]
 
 

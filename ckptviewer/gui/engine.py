@@ -20,17 +20,23 @@ import threading
 import time
 from collections.abc import Callable
 
+from ..core.progress import check_current
+
 PLOT_MODULES = ("numpy", "pyqtgraph")  # Python work only: no Qt object is made by importing them
 # what computing needs; importing these is what "the engine is ready" means
 ENGINE_MODULES = ("torch", "ckptviewer.core.stats", "ckptviewer.core.inspect", "ckptviewer.core.scan")
 # a worker that needs the engine before the window started it (a window never shown, say)
 # waits this long for the window's start before importing it itself
 START_GRACE_S = 1.0
+# after pyqtgraph, torch waits this long for the window to build its plot panels: torch's start-up
+# holds the interpreter for ~0.5 s at a time, which would stall the building UI thread twice as long
+PANELS_GRACE_S = 1.0
 
 _T0 = time.perf_counter()  # the fallback origin where /proc is not available
 _lock = threading.Lock()
 _started = threading.Event()
 _plots = threading.Event()
+_panels_built = threading.Event()
 _ready = threading.Event()
 _thread: threading.Thread | None = None
 _plot_listeners: list[Callable[[], None]] = []
@@ -103,9 +109,15 @@ def _stage(modules: tuple[str, ...], event: threading.Event, listeners: list[Cal
                 pass
 
 
+def panels_built() -> None:
+    """The window built what needed pyqtgraph (UI thread): torch's import may go on now."""
+    _panels_built.set()
+
+
 def _import_all() -> None:
     try:
         _stage(PLOT_MODULES, _plots, _plot_listeners)
+        _panels_built.wait(PANELS_GRACE_S)
     finally:
         _stage(ENGINE_MODULES, _ready, _listeners)
 
@@ -122,18 +134,24 @@ def start() -> None:
 
 
 def load() -> None:
-    """Block until the engine is imported (from a worker thread: the UI thread never waits here)."""
+    """Block until the engine is imported (from a worker thread: the UI thread never waits here).
+
+    The wait ends early with ``Cancelled`` when the task is cancelled (another selection, a close).
+    """
     if not _ready.is_set():
         if "torch" not in sys.modules:  # else nothing is saved by waiting for the window
-            _started.wait(START_GRACE_S)  # the window starts it right after it paints the tree
+            deadline = time.monotonic() + START_GRACE_S  # the window starts it right after it paints the tree
+            while not _started.wait(0.05) and time.monotonic() < deadline:
+                check_current()
         start()
-        _ready.wait()
+        while not _ready.wait(0.05):
+            check_current()
     for name in ENGINE_MODULES:  # already imported: a dictionary look-up each; else the real ImportError
         importlib.import_module(name)
 
 
 def join(timeout: float | None = None) -> None:
-    """Wait for the background import to end (before the interpreter exits under it)."""
+    """Wait for the background import to end: the interpreter must not finalize under it."""
     thread = _thread
     if thread is not None:
         thread.join(timeout)

@@ -359,12 +359,12 @@ class MainWindow(QMainWindow):
 
     def _plots_ready(self) -> None:
         """pyqtgraph is in: build the plot panels (a tenth of a second) and show what waited for them."""
-        if not self._tree_painted and self._pending_show is None:
-            return  # nothing shown yet that needs them: built on first use
-        self._build_panels()
-        show, self._pending_show = self._pending_show, None
-        if show is not None:
-            show()
+        if self._tree_painted or self._pending_show is not None:  # else built on first use
+            self._build_panels()
+            show, self._pending_show = self._pending_show, None
+            if show is not None:
+                show()
+        engine.panels_built()  # torch's import goes on, with the UI thread idle again
 
     def _engine_ready(self) -> None:
         """torch is in (UI thread): computing is available, and the CUDA devices are known."""

@@ -25,8 +25,7 @@ def rss_bytes() -> int | None:
 
 def device_name(ckpt: Checkpoint) -> str:
     """The device statistics are computed on, as text (``ckpt.device`` would import torch)."""
-    name = getattr(ckpt, "device_name", None)  # core's listing path names it without torch
-    return str(name if name is not None else ckpt.device)
+    return ckpt.device_name
 
 
 class StatusLine:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ckptviewer.core import dtype_names
+from ckptviewer.core import NotACheckpointError, dtype_names, open_checkpoint
 from ckptviewer.core.open import resolve_device, resolve_device_name
 from ckptviewer.core.unpickle import ALLOWED_NAMES
 from tests.models import SmallNet, lightning_checkpoint, training_checkpoint
@@ -201,3 +201,19 @@ def test_dtype_tables_match_torch():
 @pytest.mark.parametrize("device", ["auto", "cpu", "CPU "])
 def test_device_names_without_torch_are_what_torch_says(device):
     assert resolve_device_name(device) == str(resolve_device(device))
+
+
+def test_a_zip_torch_cannot_read_lists_but_no_data_is_served(tmp_path):
+    """Junk before the archive: Python's zipfile reads past it, torch's reader does not. Listing
+    (zipfile only) shows the keys; the first data read asks torch's reader and refuses, with the
+    message opening used to give when torch's reader came first."""
+    good = tmp_path / "good.pth"
+    torch.save({"w": torch.arange(4.0)}, good)
+    path = tmp_path / "junk_before.pth"
+    path.write_bytes(b"PK\x03\x04" + b"x" * 96 + good.read_bytes())
+    with open_checkpoint(path) as ckpt:
+        assert list(ckpt.tensors) == ["w"] and ckpt.tensors["w"].shape == (4,)
+        with pytest.raises(NotACheckpointError, match="not a readable checkpoint: a zip archive that torch's reader"):
+            ckpt.tensor("w")
+        with pytest.raises(NotACheckpointError):  # and on every later read
+            ckpt.tensor("w")

@@ -31,6 +31,8 @@ def device_name(ckpt: Checkpoint) -> str:
 class StatusLine:
     """Fills a window's status bar and follows its runner (progress and Cancel while busy)."""
 
+    ready_ms = 3000  # how long "Ready" stays once the compute engine is in
+
     def __init__(self, bar: QStatusBar, runner: TaskRunner) -> None:
         self.bar = bar
         self.runner = runner
@@ -72,7 +74,7 @@ class StatusLine:
             timer = QTimer(self.engine_label)  # dies with the label: a closed window is never called
             timer.setSingleShot(True)
             timer.timeout.connect(self.engine_label.hide)
-            timer.start(3000)
+            timer.start(self.ready_ms)
 
     def clear(self) -> None:
         """Nothing is open."""

@@ -78,3 +78,16 @@ def test_load_imports_the_engine_and_says_ready():
     called = []
     engine.on_ready(lambda: called.append(True))  # once ready, a new listener is called at once
     assert called == [True]
+
+
+def test_status_bar_says_when_computing_becomes_available(qtbot, window):
+    label = window.status.engine_label
+    window.status.ready_ms = 50
+    assert not label.isVisible()
+    window.status.show_engine(False)
+    assert label.isVisible() and label.text() == "Loading the compute engine…"
+    window.status.show_engine(True)
+    assert label.text() == "Ready"
+    qtbot.waitUntil(lambda: not label.isVisible(), timeout=10_000)  # "Ready" goes away by itself
+    window.status.show_engine(True)  # in already when a window opens: nothing to announce
+    assert not label.isVisible()

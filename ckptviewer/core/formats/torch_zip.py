@@ -306,7 +306,9 @@ def _stored_entries(path: Path, source: Any) -> dict[str, zipfile.ZipInfo]:
 
 
 def _data_offset(archive: ZipArchive, info: zipfile.ZipInfo) -> int:
-    """Where a stored record's bytes start in the archive: after its local header."""
+    """Where a stored record's bytes start in the archive: after its local header (-1: none there)."""
+    if archive.base + info.header_offset < 0:  # a forged offset before the file's start (seek refuses it)
+        return -1
     with open(archive.path, "rb") as f:
         f.seek(archive.base + info.header_offset)
         header = f.read(30)

@@ -26,6 +26,10 @@ FLOATING = frozenset({"float16", "bfloat16", "float32", "float64", "float8_e4m3f
                       "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2"})  # fmt: skip
 COMPLEX = frozenset({"complex32", "complex64", "complex128"})
 QUANTIZED = frozenset({"qint8", "quint8", "qint32", "quint4x2", "quint2x4"})
+# dtypes torch can store and load but not reduce, compare or copy element-wise
+NO_ARITHMETIC = frozenset({"uint1", "uint2", "uint3", "uint4", "uint5", "uint6", "uint7", "int1", "int2", "int3",
+                           "int4", "int5", "int6", "int7", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16",
+                           "float4_e2m1fn_x2", "float8_e8m0fnu", "complex32"})  # fmt: skip
 
 # torch.save's legacy typed-storage classes (torch.FloatStorage, torch.cuda.HalfStorage ...)
 STORAGE_DTYPES: dict[str, str] = {

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from .dtype_names import NO_ARITHMETIC
+
 QUANTIZED = frozenset({torch.qint8, torch.quint8, torch.qint32, torch.quint4x2, torch.quint2x4})
 
-# dtypes torch can store and load but not reduce, compare or copy element-wise
-_NO_ARITHMETIC = {"uint1", "uint2", "uint3", "uint4", "uint5", "uint6", "uint7", "int1", "int2", "int3", "int4",
-                  "int5", "int6", "int7", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16", "float4_e2m1fn_x2",
-                  "float8_e8m0fnu", "complex32"}  # fmt: skip
+_NO_ARITHMETIC = NO_ARITHMETIC  # dtypes torch can store and load but not compute with (by name)
 
 
 # sub-byte integers torch can load (a file may name them) but torch.save cannot write

@@ -23,6 +23,7 @@ from .lazy import DeferredTensor, LazyTensor, StorageRef
 from .placeholders import Opaque
 from .progress import check_current
 from .structure import key_name, safe_repr
+from .torch_values import SizeValue, TorchValue, shown
 
 if TYPE_CHECKING:
     import torch
@@ -264,6 +265,8 @@ def _scalar(value: Any) -> Any:
         return value if len(value) <= MAX_STRING else value[:MAX_STRING] + f"... ({len(value)} characters)"
     if isinstance(value, (bytes, bytearray)):
         return {"__bytes__": len(value)}
+    if isinstance(value, (TorchValue, SizeValue)):  # torch's values named while torch was not loaded
+        return shown(value)
     torch = torch_if_loaded()  # torch's own values exist only once torch is loaded
     if torch is not None:
         if isinstance(value, (torch.dtype, torch.device, torch.memory_format, torch.layout)):

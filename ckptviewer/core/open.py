@@ -145,7 +145,7 @@ def _read(path: Path, size: int, fmt: str, trust: bool) -> Loaded:
 def _read_folder(folder: tuple[str, Path], trust: bool) -> Loaded:
     kind, file = folder
     if kind == DCP:
-        from .formats.dcp import load_dcp  # its metadata names torch's dtypes: it needs torch
+        from .formats.dcp import load_dcp  # imported when a DCP folder is opened (no torch needed)
 
         return load_dcp(file, _READERS)
     if kind == "single":

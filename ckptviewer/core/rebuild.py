@@ -25,9 +25,11 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import torch_values
 from .dtype_names import ITEMSIZE, QUANTIZED, name_of, torch_if_loaded
 from .lazy import LazyTensor, StorageRef, contiguous_stride
 from .limits import MAX_NESTING, LimitError, current_budget
+from .torch_values import TorchValue
 
 if TYPE_CHECKING:
     import torch
@@ -102,11 +104,16 @@ def lazy(storage: Any, offset: Any, size: Any, stride: Any, dtype: Any = None) -
     if not isinstance(storage, StorageRef):
         raise pickle.UnpicklingError("tensor record without a storage")
     if dtype is not None:
-        # a dtype argument is torch's own object (find_class loads torch for it): kept by name
-        torch = torch_if_loaded()
-        if torch is None or not isinstance(dtype, torch.dtype) or name_of(dtype) not in ITEMSIZE:
-            raise pickle.UnpicklingError("tensor record with an invalid dtype")
-        dtype = name_of(dtype)
+        # a dtype argument is torch's own object, or its stand-in while torch is not loaded: kept by name
+        if isinstance(dtype, TorchValue):
+            if dtype.kind != "dtype" or dtype.name not in ITEMSIZE:
+                raise pickle.UnpicklingError("tensor record with an invalid dtype")
+            dtype = dtype.name
+        else:
+            torch = torch_if_loaded()
+            if torch is None or not isinstance(dtype, torch.dtype) or name_of(dtype) not in ITEMSIZE:
+                raise pickle.UnpicklingError("tensor record with an invalid dtype")
+            dtype = name_of(dtype)
     shape = _dims(size, "shape")
     strides = _dims(stride, "stride") if stride is not None else contiguous_stride(shape)
     if len(strides) != len(shape) or type(offset) is not int or not 0 <= offset < 1 << 62:
@@ -203,6 +210,8 @@ def _rebuild_sparse_tensor(layout: Any, data: Any) -> torch.Tensor:
     """A sparse tensor whose indices were checked against its size before it is built."""
     import torch
 
+    layout, data = torch_values.real(layout), _reals(data)
+
     sparse_layouts = (torch.sparse_coo, torch.sparse_csr, torch.sparse_csc, torch.sparse_bsr, torch.sparse_bsc)
     if layout not in sparse_layouts or not isinstance(data, tuple):
         raise pickle.UnpicklingError("sparse tensor record with an unknown layout")
@@ -232,6 +241,11 @@ def _rebuild_sparse_tensor(layout: Any, data: Any) -> torch.Tensor:
     return torch.sparse_compressed_tensor(compressed, plain, values, size, layout=layout, check_invariants=False)
 
 
+def _reals(data: Any) -> Any:
+    """A record's tuple of arguments with stand-ins (:mod:`.torch_values`) made torch's own."""
+    return tuple(torch_values.real(v) for v in data) if isinstance(data, tuple) else data
+
+
 def _dim_of(value: Any) -> int:
     import torch
 
@@ -248,7 +262,9 @@ def _rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, re
         raise pickle.UnpicklingError("quantized tensor record over a storage that is not quantized")
     if not isinstance(quantizer_params, tuple) or not quantizer_params:
         raise pickle.UnpicklingError("quantized tensor record without quantizer parameters")
-    params = tuple(_real(p, "quantizer parameter") if isinstance(p, LazyTensor) else p for p in quantizer_params)
+    params = tuple(
+        _real(p, "quantizer parameter") if isinstance(p, LazyTensor) else torch_values.real(p) for p in quantizer_params
+    )
     _check_quantizer(params, t.dtype_name)
     typed = torch.storage.TypedStorage(wrap_storage=storage.load(), dtype=t.dtype, _internal=True)
     from torch._utils import _rebuild_qtensor as rebuild
@@ -319,6 +335,8 @@ def _rebuild_nested_tensor(buffer, sizes, strides, storage_offsets):
 def _rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
     import torch
 
+    dtype = torch_values.real(dtype)
+
     if not isinstance(dtype, torch.dtype):
         raise pickle.UnpicklingError("meta tensor record with an invalid dtype")
     shape, strides = _dims(size, "shape"), _dims(stride, "stride")
@@ -331,6 +349,8 @@ def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
     # torch would move the tensor to `device` (maybe cuda): keep it on the CPU
     import torch
 
+    dtype = torch_values.real(dtype)
+
     if not isinstance(dtype, torch.dtype):
         raise pickle.UnpicklingError("tensor record with an invalid dtype")
     t = _real(data, "device tensor")
@@ -340,6 +360,8 @@ def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
 
 def _rebuild_device_tensor_from_numpy(data, dtype, device, requires_grad):
     import torch
+
+    dtype = torch_values.real(dtype)
 
     array = data.value if isinstance(data, NumpyArray) else None
     if array is None or not isinstance(dtype, torch.dtype):
@@ -479,21 +501,27 @@ def _path(cls: type, name: str) -> Callable:
     return build
 
 
-def _torch_size(*args: Any) -> torch.Size:
-    import torch
-
+def _torch_size(*args: Any) -> Any:
+    """torch.Size, or its stand-in (a tuple) while torch is not loaded."""
     if len(args) != 1:
         raise pickle.UnpicklingError("torch.Size record with odd arguments")
-    return torch.Size(_dims(args[0], "torch.Size"))
+    dims = _dims(args[0], "torch.Size")
+    torch = torch_if_loaded()
+    return torch_values.SizeValue(dims) if torch is None else torch.Size(dims)
 
 
-def _torch_device(*args: Any) -> torch.device:
-    import torch
-
+def _torch_device(*args: Any) -> Any:
+    """torch.device, or its stand-in while torch is not loaded where its text is certain."""
     if not 1 <= len(args) <= 2 or not all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in args):
         raise pickle.UnpicklingError("torch.device record with odd arguments")
     if isinstance(args[0], str) and len(args[0]) > 64:
         raise pickle.UnpicklingError("torch.device record with an overlong name")
+    if torch_if_loaded() is None:
+        stand_in = torch_values.device(args)
+        if stand_in is not None:
+            return stand_in
+    import torch
+
     try:
         return torch.device(*args)
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -501,10 +529,15 @@ def _torch_device(*args: Any) -> torch.device:
 
 
 def _get_layout(name: Any) -> Any:
-    from torch.serialization import _get_layout as get
-
     if not isinstance(name, str) or len(name) > 64:
         raise pickle.UnpicklingError("layout record with an odd name")
+    if torch_if_loaded() is None:
+        # torch's names are "torch.strided" ...: anything else is left to torch (which refuses it)
+        stand_in = torch_values.layout(name[6:]) if name.startswith("torch.") else None
+        if stand_in is not None:
+            return stand_in
+    from torch.serialization import _get_layout as get
+
     try:
         return get(name)
     except (AttributeError, KeyError, RuntimeError) as exc:

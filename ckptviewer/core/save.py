@@ -39,6 +39,7 @@ from .placeholders import Opaque
 from .progress import CancelToken, ProgressFn, check, report
 from .stats import iter_chunks, stored_elements
 from .structure import children, key_name, rebuild  # one container rule for edits and saves
+from .torch_values import is_stand_in, real
 
 SAFETENSORS_DTYPES = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
@@ -175,6 +176,8 @@ class _Materializer:
     def structure(self, obj: Any) -> Any:
         if isinstance(obj, (LazyTensor, DeferredTensor, torch.Tensor)):
             return self.tensor(obj)
+        if is_stand_in(obj):  # a dtype, Size ... listed by name: the file gets torch's own object
+            return self.structure(real(obj))
         items = children(obj)
         if items is None:
             return obj

@@ -31,7 +31,8 @@ those that became placeholders (and so were not executed) also in ``blocked_glob
 torch is not imported to list a checkpoint: the allowlist is held as names
 (:data:`ALLOWED_NAMES`), storage classes as dtype names, and tensor records become
 :class:`LazyTensor` descriptors. torch is imported only when a pickle names one of torch's
-own values (a dtype, ``torch.Size``, a qscheme ...), which must then be the real object.
+own values that have no name stand-in (:mod:`.torch_values`: dtypes, layouts, qschemes,
+devices and ``torch.Size`` have one), such as ``torch.Tensor`` named as a value.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from . import torch_values
 from .dtype_names import STORAGE_DTYPES
 from .limits import MAX_NESTING, Budget, LimitError, budget_scope, check_graph
 from .placeholders import Opaque, new_placeholder
@@ -299,7 +301,12 @@ class RestrictedUnpickler(pickle._Unpickler):
                 self._stand_ins = True
             return CALLABLES[full]
         if full in allowed:
-            # dtypes, qschemes, torch.Tensor/Parameter as arguments; never called (see _callable)
+            # dtypes, qschemes, torch.Tensor/Parameter as arguments; never called (see _callable).
+            # Without torch, a dtype or qscheme is an inert stand-in by name (torch_values)
+            if module == "torch" and "torch" not in sys.modules:
+                stand_in = torch_values.named(name)
+                if stand_in is not None:
+                    return stand_in
             return _allowed_value(full)
         if full in self.records:  # read as an inert record, then validated by the format reader
             return self._placeholder(full)

@@ -1,8 +1,9 @@
 """Listing imports no torch (issue #14): `ckpt info`, `ckpt tree` and the window's open.
 
-Each check runs in a child process, which starts without torch: listing every format must
-leave ``torch`` out of ``sys.modules``, and give exactly what the same commands give in a
-process where torch was imported first. The tables that let ckptviewer name dtypes,
+DCP folders and pickles naming torch's values (dtypes, torch.Size, devices) included: those
+are held by name (torch_values). Each check runs in a child process, which starts without
+torch: listing every format must leave ``torch`` out of ``sys.modules``, and give exactly
+what the same commands give in a process where torch was imported first. The tables that let ckptviewer name dtypes,
 storage classes and torch's allowlist without torch are checked against the installed torch.
 """
 
@@ -46,6 +47,13 @@ def _write_fixtures(folder: Path) -> dict[str, Path]:
                 "i": torch.arange(4), "flag": torch.tensor([True]), "c": torch.ones(2, dtype=torch.complex64),
                 "view": torch.arange(10.0)[2:5], "shared": sd["fc.weight"], "again": sd["fc.weight"]},
                out["mixed dtypes"])  # fmt: skip
+    out["torch values"] = folder / "values.pth"
+    torch.save({"w": sd["fc.weight"], "f8": torch.ones(3, dtype=torch.float8_e4m3fn),
+                "u16": torch.tensor([1, 2, 60000], dtype=torch.uint16),
+                "hparams": {"dtype": torch.bfloat16, "device": torch.device("cpu"), "cuda": torch.device("cuda", 1),
+                            "shape": torch.Size([2, 3]), "layout": torch.strided, "qscheme": torch.per_tensor_affine,
+                            "by_dtype": {torch.float16: "half"}}},
+               out["torch values"])  # fmt: skip
     out["safetensors"] = folder / "model.safetensors"
     save_file({k: v.contiguous() for k, v in sd.items()}, str(out["safetensors"]), metadata={"format": "pt"})
     hf = out["hf sharded"] = folder / "hf"
@@ -71,6 +79,17 @@ def _write_fixtures(folder: Path) -> dict[str, Path]:
     }
     save_file(lora, str(peft / "adapter_model.safetensors"))
     (peft / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4, "lora_alpha": 8}))
+    import warnings
+
+    import torch.distributed.checkpoint as dcp
+
+    trained = training_checkpoint(SmallNet())
+    state = {"model": trained["model"], "optim": trained["optimizer"], "step": 3,
+             "hparams": {"dtype": torch.float16, "shape": torch.Size([2])}}  # fmt: skip
+    out["dcp"] = folder / "dcp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dcp.save(state, checkpoint_id=str(out["dcp"]))
     for data in sorted(DATA.glob("*.pth")):
         out[f"data/{data.name}"] = data
     return out
@@ -129,28 +148,64 @@ def test_info_tree_and_open_of_every_format_import_no_torch_and_match_the_torch_
         assert got["info --json"][0] == 0 and json.loads(got["info --json"][1])["tensors"], name
 
 
-def test_dcp_folder_lists_and_matches_with_torch(tmp_path):
-    """DCP's .metadata names torch's dtypes as objects: listing it imports torch (stated, not hidden)."""
-    import warnings
-
-    import torch.distributed.checkpoint as dcp
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dcp.save({"model": SmallNet().state_dict(), "step": 3}, checkpoint_id=str(tmp_path / "dcp"))
-    bare, preloaded = _child("bare", [tmp_path / "dcp"]), _child("preload", [tmp_path / "dcp"])
-    assert bare["runs"] == preloaded["runs"]
+def test_dcp_folder_lists_without_torch(fixtures):
+    """DCP's .metadata names dtypes and torch.Size as objects: listed by name (torch_values)."""
+    bare = _child("bare", [fixtures["dcp"]])
+    assert bare["torch"] is False
+    out = json.loads(bare["runs"][str(fixtures["dcp"])]["info --json"][1])
+    assert out["format"] == "dcp" and out["metadata"]["step"] == 3
+    assert out["metadata"]["hparams"] == {"dtype": "float16", "shape": [2]}
+    dtypes = {t["key"]: t["dtype"] for t in out["tensors"]}
+    assert dtypes["model.fc.weight"] == "float32" and dtypes["optim.state.0.exp_avg"] == "float32"
 
 
-def test_a_pickle_naming_a_torch_value_imports_torch_for_it(tmp_path):
-    """torch.Size, dtypes as values: they must be torch's own objects, so torch is loaded then."""
-    path = tmp_path / "with_size.pth"
-    torch.save({"w": torch.ones(2), "shape": torch.Size([2, 3]), "dtype": torch.float16}, path)
+def test_a_pickle_naming_torch_values_lists_them_without_torch(fixtures):
+    """torch.Size, dtypes, devices as values: listed by name (torch_values), as torch shows them."""
+    bare = _child("bare", [fixtures["torch values"]])
+    assert bare["torch"] is False
+    out = json.loads(bare["runs"][str(fixtures["torch values"])]["info --json"][1])
+    assert out["metadata"]["hparams"] == {
+        "dtype": "bfloat16", "device": "cpu", "cuda": "cuda:1", "shape": [2, 3], "layout": "strided",
+        "qscheme": {"__class__": "torch.qscheme", "repr": "<torch.qscheme>"}, "by_dtype": {"torch.float16": "half"},
+    }  # fmt: skip
+    assert {t["key"]: t["dtype"] for t in out["tensors"]} == {"w": "float32", "f8": "float8_e4m3fn", "u16": "uint16"}
+
+
+def test_a_pickle_naming_an_unusual_torch_value_still_gets_torchs_own(tmp_path):
+    """Values whose text ckptviewer cannot be sure of without torch (a device it does not know,
+    a bare device index) are left to torch: torch is imported, the listing is the same."""
+    path = tmp_path / "odd_device.pth"
+    torch.save({"w": torch.ones(2), "dev": torch.device("privateuseone", 0), "t": torch.Tensor}, path)
     bare, preloaded = _child("bare", [path]), _child("preload", [path])
     assert bare["torch"] is True
     assert bare["runs"] == preloaded["runs"]
-    meta = json.loads(bare["runs"][str(path)]["info --json"][1])["metadata"]
-    assert meta["shape"] == [2, 3] and meta["dtype"] == "float16"
+
+
+def test_saving_after_a_torch_free_listing_writes_torchs_own_values(tmp_path):
+    """The stand-ins never reach a file: a save writes the real torch.float16, torch.Size ..."""
+    src, out = tmp_path / "hp.pth", tmp_path / "saved.pth"
+    hp = {"dtype": torch.float16, "device": torch.device("cuda", 0), "shape": torch.Size([4, 5]),
+          "layout": torch.sparse_coo, "qscheme": torch.per_channel_affine}  # fmt: skip
+    torch.save({"w": torch.arange(4.0), "hp": hp, "f8": torch.ones(2, dtype=torch.float8_e5m2)}, src)
+    code = textwrap.dedent(f"""
+        import sys
+        from ckptviewer.core import open_checkpoint
+        from ckptviewer.core.torch_values import SizeValue, TorchValue
+        ckpt = open_checkpoint({str(src)!r})
+        assert "torch" not in sys.modules
+        assert type(ckpt.root["hp"]["dtype"]) is TorchValue and type(ckpt.root["hp"]["shape"]) is SizeValue
+        from ckptviewer.core.save import save
+        save(ckpt, {str(out)!r})
+        print("saved")
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.strip() == "saved", r.stderr[-2000:]
+    got = torch.load(out, weights_only=True)
+    assert got["hp"]["dtype"] is torch.float16 and got["hp"]["layout"] is torch.sparse_coo
+    assert got["hp"]["qscheme"] is torch.per_channel_affine and got["hp"]["device"] == torch.device("cuda", 0)
+    # a Size is saved as the tuple it is, as a save of a torch-loaded tree writes it (structure.rebuild)
+    assert tuple(got["hp"]["shape"]) == (4, 5)
+    assert torch.equal(got["w"], torch.arange(4.0)) and got["f8"].dtype is torch.float8_e5m2
 
 
 def test_reading_tensor_data_after_a_torch_free_listing_checks_the_zip_with_torch(fixtures):
@@ -217,3 +272,31 @@ def test_a_zip_torch_cannot_read_lists_but_no_data_is_served(tmp_path):
             ckpt.tensor("w")
         with pytest.raises(NotACheckpointError):  # and on every later read
             ckpt.tensor("w")
+
+
+def test_saving_a_dcp_folder_listed_without_torch(fixtures, tmp_path):
+    out = tmp_path / "from_dcp.pth"
+    code = textwrap.dedent(f"""
+        import sys
+        from ckptviewer.core import open_checkpoint
+        ckpt = open_checkpoint({str(fixtures["dcp"])!r})
+        assert "torch" not in sys.modules
+        from ckptviewer.core.save import save
+        save(ckpt, {str(out)!r})
+        print("saved")
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.strip() == "saved", r.stderr[-2000:]
+    import warnings
+
+    import torch.distributed.checkpoint as dcp
+
+    want = {"model": {k: torch.zeros_like(v) for k, v in SmallNet().state_dict().items()}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # single process
+        dcp.load(want, checkpoint_id=str(fixtures["dcp"]))
+    got = torch.load(out, weights_only=True)
+    assert got["hparams"]["dtype"] is torch.float16 and tuple(got["hparams"]["shape"]) == (2,) and got["step"] == 3
+    assert got["model"].keys() == want["model"].keys()
+    for k, v in want["model"].items():
+        assert torch.equal(got["model"][k], v), k

@@ -22,20 +22,22 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from ..dtypes import QUANTIZED, computable, dtype_name
+from ..dtype_names import ITEMSIZE, NO_ARITHMETIC, QUANTIZED, name_of, torch_dtype, torch_if_loaded
 from ..errors import CheckpointError
 from ..lazy import DeferredTensor, LazyTensor
 from ..limits import Budget
 from ..placeholders import Opaque
 from ..progress import check_current
+from ..torch_values import TorchValue
 from ..unpickle import RestrictedUnpickler
 from . import Loaded
 from .folders import inside
 from .torch_zip import ZipArchive, load_zip
+
+if TYPE_CHECKING:
+    import torch
 
 DCP = "dcp"
 MAX_METADATA = 256 << 20  # DCP metadata of a 100B-parameter model is a few tens of MB
@@ -77,7 +79,7 @@ def _state(obj: Any, cls: str) -> Any:
 
 
 def _ints(value: Any, what: str) -> tuple[int, ...]:
-    if isinstance(value, Opaque) or not isinstance(value, (tuple, list, torch.Size)):
+    if isinstance(value, Opaque) or not isinstance(value, (tuple, list)):  # torch.Size (or its stand-in) is a tuple
         raise CheckpointError(f"DCP metadata: malformed {what}")
     out = tuple(value)
     if len(out) > 64 or not all(type(v) is int and 0 <= v < 1 << 62 for v in out):
@@ -86,16 +88,25 @@ def _ints(value: Any, what: str) -> tuple[int, ...]:
 
 
 class DcpTensor(DeferredTensor):
-    """A tensor of a DCP checkpoint: global shape and dtype now, data assembled on demand."""
+    """A tensor of a DCP checkpoint: global shape and dtype now, data assembled on demand.
 
-    def __init__(
-        self, folder: DcpFolder, fqn: str, shape: tuple[int, ...], dtype: torch.dtype, chunks: list[Chunk]
-    ) -> None:
-        self.folder, self.fqn, self._shape, self.dtype, self.chunks = folder, fqn, shape, dtype, chunks
+    The dtype is held by name (listing imports no torch); ``dtype`` is torch's (imports torch).
+    """
+
+    def __init__(self, folder: DcpFolder, fqn: str, shape: tuple[int, ...], dtype: str, chunks: list[Chunk]) -> None:
+        self.folder, self.fqn, self._shape, self._dtype_name, self.chunks = folder, fqn, shape, dtype, chunks
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self._shape
+
+    @property
+    def dtype_name(self) -> str:
+        return self._dtype_name
+
+    @property
+    def dtype(self) -> torch.dtype:  # type: ignore[override]  # torch's dtype on demand, not stored
+        return torch_dtype(self._dtype_name)
 
     def materialize(self) -> torch.Tensor:
         return self.folder.read(self)
@@ -114,6 +125,8 @@ class DcpFolder:
 
     def read(self, t: DcpTensor) -> torch.Tensor:
         """The global tensor ``t``, assembled from its chunks into zeros."""
+        import torch
+
         out = torch.zeros(t.shape, dtype=t.dtype)
         for chunk in t.chunks:
             if chunk.blob is None:
@@ -251,11 +264,11 @@ def _storage(folder: Path, meta_path: Path, data: Any) -> tuple[dict[tuple, Blob
 def _tensor(source: DcpFolder, meta_path: Path, fqn: str, item: Any, blobs: dict) -> DcpTensor:
     t = _state(item, "TensorStorageMetadata")
     props = _state(t.get("properties") if isinstance(t, dict) else None, "TensorProperties")
-    dtype = props[0] if isinstance(props, tuple) and props else None
-    if not isinstance(dtype, torch.dtype):
+    dtype = _dtype_name(props[0] if isinstance(props, tuple) and props else None)
+    if dtype is None:
         raise CheckpointError(f"{meta_path}: {fqn} has no valid dtype")
-    if dtype in QUANTIZED or not computable(dtype):  # DCP cannot save these: a forged record
-        raise CheckpointError(f"{meta_path}: {fqn} has dtype {dtype_name(dtype)}, which DCP cannot hold")
+    if dtype in QUANTIZED or dtype in NO_ARITHMETIC:  # DCP cannot save these: a forged record
+        raise CheckpointError(f"{meta_path}: {fqn} has dtype {dtype}, which DCP cannot hold")
     shape = _ints(t.get("size"), f"size of {fqn}")
     raw_chunks = t.get("chunks") or []
     if not isinstance(raw_chunks, list):
@@ -276,7 +289,7 @@ def _tensor(source: DcpFolder, meta_path: Path, fqn: str, item: Any, blobs: dict
             raise CheckpointError(f"{meta_path}: {fqn} has a chunk without stored data")
         blob = blobs[key]
         volume = math.prod(sizes)
-        if blob is not None and blob.length < volume * dtype.itemsize:
+        if blob is not None and blob.length < volume * ITEMSIZE[dtype]:
             raise CheckpointError(f"{meta_path}: {fqn} has a chunk whose stored data is too short")
         covered += volume
         chunks.append(Chunk(offsets, sizes, blob))
@@ -288,6 +301,17 @@ def _tensor(source: DcpFolder, meta_path: Path, fqn: str, item: Any, blobs: dict
     if not _tile(shape, chunks):
         raise CheckpointError(f"{meta_path}: {fqn} has chunks that overlap (and leave a gap); refusing it")
     return DcpTensor(source, fqn, shape, dtype, chunks)
+
+
+def _dtype_name(value: Any) -> str | None:
+    """The name of a dtype the metadata names: torch's own object, or its stand-in while
+    torch is not loaded (:mod:`..torch_values`); None for anything else."""
+    if isinstance(value, TorchValue):
+        return value.name if value.kind == "dtype" and value.name in ITEMSIZE else None
+    torch = torch_if_loaded()
+    if torch is not None and isinstance(value, torch.dtype) and name_of(value) in ITEMSIZE:
+        return name_of(value)
+    return None
 
 
 MAX_CELLS = 1 << 20  # cells of the grid the chunk boundaries cut a tensor into, checked one by one

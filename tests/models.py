@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from pathlib import Path
 
 import torch
@@ -35,7 +36,13 @@ def ddp_state_dict(model: nn.Module, tmp_path: Path) -> dict:
 
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'pg'}", rank=0, world_size=1)
     try:
-        return DistributedDataParallel(model).state_dict()
+        ddp = DistributedDataParallel(model)
+        state = ddp.state_dict()
+        # the wrapper (its reducer holds the group) goes now, in this thread: left to a later
+        # garbage collection, the group's destructor can run on any thread at any time
+        del ddp
+        gc.collect()
+        return state
     finally:
         dist.destroy_process_group()
 

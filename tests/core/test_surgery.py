@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import gc
 import hashlib
 import json
 import os
@@ -900,6 +901,8 @@ def imagenet_training_checkpoint(folder: Path) -> tuple[Path, dict]:
             "args": argparse.Namespace(lr=0.1, epochs=90, batch_size=4),
             "best_acc1": 0.761,
         }
+        del ddp, opt, loss  # the wrapper holds the group: gone here, not in some later collection
+        gc.collect()
     finally:
         dist.destroy_process_group()
     path = folder / "imagenet_train.pth"

@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python bench/bench_gui.py
 	$(BIN)/python bench/bench_save.py
 	$(BIN)/python bench/bench_diff.py
+	$(BIN)/python bench/bench_launch.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache

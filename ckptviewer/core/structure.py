@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from .progress import check_current
-from .torch_values import TorchValue
 
 SAFE_REPR_TYPES = (str, bytes, bool, int, float, complex, type(None), pathlib.PurePath)
 
@@ -26,7 +25,7 @@ def safe_repr(value: Any, limit: int = 200) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 63:
         return f"<integer of {value.bit_length()} bits>"
     kind = type(value)  # torch's dtype and device classes, by name: this module imports no torch
-    if kind is TorchValue:  # their stand-ins (torch not loaded) show as torch's own objects do
+    if getattr(kind, "ckpt_stand_in", False):  # their stand-ins (torch_values) show as torch's own objects do
         return repr(value)[:limit] if value.kind in ("dtype", "device") else f"<torch.{value.kind}>"
     if isinstance(value, SAFE_REPR_TYPES) or (kind.__module__ == "torch" and kind.__name__ in ("dtype", "device")):
         return repr(value)[:limit]

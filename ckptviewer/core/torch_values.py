@@ -37,6 +37,7 @@ class TorchValue:
     """A dtype, layout, qscheme or device named by a pickle, by name (see the module doc)."""
 
     __slots__ = ("kind", "name")
+    ckpt_stand_in = True  # structure.safe_repr shows it as torch's own object (a class attribute, no call)
     kind: str  # "dtype", "layout", "qscheme" or "device"
     name: str  # "float16", "strided", "per_tensor_affine", "cuda:0"
 

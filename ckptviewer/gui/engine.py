@@ -1,9 +1,9 @@
 """The heavy imports, after the window is up: pyqtgraph (the plots), then torch (the compute engine).
 
 ``import torch`` takes 1-3.5 s and pyqtgraph about 1 s; the layer tree needs neither. So the
-window paints the tree first, then :func:`start` imports both in a background thread: the UI
-thread stays free (a second launch's hand-off is answered, the tree scrolls), and the first
-click on a tensor rarely waits. The window builds its plot panels once pyqtgraph is in
+window paints the tree first, then :func:`start` imports pyqtgraph on the UI thread (Qt objects
+belong there) and torch in a background thread: the UI thread is free again after about a second,
+and the first click on a tensor rarely waits. The window builds its plot panels once pyqtgraph is in
 (:func:`on_plots_ready`). Work that computes calls :func:`load` first, in its worker thread: it
 waits for torch (or imports it, when nothing started the import).
 
@@ -22,7 +22,10 @@ from collections.abc import Callable
 
 from ..core.progress import check_current
 
-PLOT_MODULES = ("numpy", "pyqtgraph")  # Python work only: no Qt object is made by importing them
+# imported on the UI thread: pyqtgraph's import touches Qt (application hooks, colours, icons), and Qt
+# objects made on another thread while the UI thread styles windows crashed the process (a segfault in
+# the test suite); after the first paint, so the tree is on screen while it runs (~1 s)
+PLOT_MODULES = ("numpy", "pyqtgraph")
 # what computing needs; importing these is what "the engine is ready" means
 ENGINE_MODULES = ("torch", "ckptviewer.core.stats", "ckptviewer.core.inspect", "ckptviewer.core.scan")
 # a worker that needs the engine before the window started it (a window never shown, say)
@@ -114,22 +117,23 @@ def panels_built() -> None:
     _panels_built.set()
 
 
-def _import_all() -> None:
-    try:
-        _stage(PLOT_MODULES, _plots, _plot_listeners)
+def _import_engine() -> None:
+    if _plots.is_set():
         _panels_built.wait(PANELS_GRACE_S)
-    finally:
-        _stage(ENGINE_MODULES, _ready, _listeners)
+    _stage(ENGINE_MODULES, _ready, _listeners)
 
 
 def start() -> None:
-    """Import the engine in a background thread (once; nothing if it is already in)."""
+    """Import pyqtgraph now when called on the UI thread (its listeners build the plot panels), then
+    torch in a background thread (once; nothing if it is already in). torch's import makes no Qt object."""
     global _thread
+    if threading.current_thread() is threading.main_thread() and not _plots.is_set():
+        _stage(PLOT_MODULES, _plots, _plot_listeners)
     with _lock:
         if _started.is_set():
             return
         _started.set()
-        _thread = threading.Thread(target=_import_all, name="ckptviewer-engine", daemon=True)
+        _thread = threading.Thread(target=_import_engine, name="ckptviewer-engine", daemon=True)
         _thread.start()
 
 

@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("ckptviewer")
     app.setWindowIcon(app_icon())
     from . import engine
+    from .collector import GuiThreadCollector
+
+    GuiThreadCollector(app)  # Qt objects are freed on the GUI thread, never in a worker's collection
     from .single_instance import InstanceServer
     from .tabs import TabbedWindow
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -9,6 +11,20 @@ from ckptviewer.gui.main_window import MainWindow
 from ckptviewer.gui.theme import configure_plots
 
 OPEN_TIMEOUT = 60_000
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread():
+    """As the app does (gui/collector.py): no automatic collection while a window test runs, and
+    what it left in reference cycles is collected here, on the GUI thread. Left automatic, a
+    collection in a worker or the engine's import thread destroyed widgets off the GUI thread,
+    and a later test segfaulted in QApplication.topLevelWidgets()."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture

@@ -7,21 +7,23 @@ import gc
 import pytest
 from PySide6.QtCore import QSettings
 
+from ckptviewer.gui.collector import GuiThreadCollector
 from ckptviewer.gui.main_window import MainWindow
 from ckptviewer.gui.theme import configure_plots
 
 OPEN_TIMEOUT = 60_000
 
 
-@pytest.fixture(autouse=True)
-def _collect_on_the_gui_thread():
-    """As the app does (gui/collector.py): no automatic collection while a window test runs, and
-    what it left in reference cycles is collected here, on the GUI thread. Left automatic, a
-    collection in a worker or the engine's import thread destroyed widgets off the GUI thread,
-    and a later test segfaulted in QApplication.topLevelWidgets()."""
+@pytest.fixture(scope="package", autouse=True)  # the window tests only
+def _collect_on_the_gui_thread(qapp):
+    """As the app does (gui/collector.py): no automatic collection while window tests run, only
+    collections on the GUI thread. Left automatic, a collection in a worker or the engine's import
+    thread destroyed widgets off the GUI thread, and a later test segfaulted in
+    QApplication.topLevelWidgets()."""
     was_enabled = gc.isenabled()
-    gc.disable()
+    collector = GuiThreadCollector(qapp)
     yield
+    collector.timer.stop()
     gc.collect()
     if was_enabled:
         gc.enable()

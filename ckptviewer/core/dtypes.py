@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from . import dtype_names
 from .dtype_names import NO_ARITHMETIC
 
-QUANTIZED = frozenset({torch.qint8, torch.quint8, torch.qint32, torch.quint4x2, torch.quint2x4})
+QUANTIZED = frozenset(getattr(torch, name) for name in dtype_names.QUANTIZED)  # the named table, as objects
 
 _NO_ARITHMETIC = NO_ARITHMETIC  # dtypes torch can store and load but not compute with (by name)
 
@@ -16,8 +17,7 @@ _SUB_BYTE = (getattr(torch, f"{sign}int{bits}", None) for sign in ("u", "") for 
 UNSAVABLE = frozenset(d for d in _SUB_BYTE if d is not None)
 
 
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
+dtype_name = dtype_names.name_of
 
 
 def computable(dtype: torch.dtype) -> bool:

@@ -11,8 +11,10 @@ from .checkpoint import Checkpoint
 from .errors import CheckpointError, DeviceError, NotACheckpointError
 from .formats import Loaded
 from .formats.folders import PEFT, folder_kind, load_hf_sharded, load_peft, load_single
+from .formats.gguf_file import load_gguf
+from .formats.pt2 import is_pt2, load_pt2
 from .formats.safetensors_file import load_safetensors
-from .formats.sniff import SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, check_path, sniff
+from .formats.sniff import GGUF, SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP, check_path, sniff
 from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
 from .progress import CancelToken, ProgressFn, cancel_scope, check, gc_paused, report, step_scope
@@ -22,7 +24,19 @@ if TYPE_CHECKING:
 
 DCP = "dcp"  # folder_kind's name for a torch.distributed.checkpoint folder
 
-_READERS = {TORCH_ZIP: load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors}
+
+
+def _load_zip(path: Path, size: int) -> Loaded:
+    """A torch.save zip, or else a torch.export archive (both are zips; the records tell)."""
+    try:
+        return load_zip(path, size)
+    except NotACheckpointError:
+        if is_pt2(path):
+            return load_pt2(path, size)
+        raise
+
+
+_READERS = {TORCH_ZIP: _load_zip, TORCH_LEGACY: load_legacy, SAFETENSORS: load_safetensors, GGUF: load_gguf}
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

@@ -14,6 +14,7 @@ TORCH_ZIP = "torch-zip"
 TORCH_LEGACY = "torch-legacy"
 TORCH_TAR = "torch-tar"
 SAFETENSORS = "safetensors"
+GGUF = "gguf"
 
 # torch.save's legacy format starts with this number, pickled (torch/serialization.py)
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -31,7 +32,6 @@ _MAGICS = [
     (b"7z\xbc\xaf\x27\x1c", "a 7-zip archive"),
     (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras/h5py weights?)"),
     (b"\x93NUMPY", "a NumPy .npy array"),
-    (b"GGUF", "a GGUF file (llama.cpp)"),
     (b"\x7fELF", "an executable (ELF)"),
 ]
 
@@ -72,6 +72,8 @@ def sniff(path: Path) -> str:
 
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return TORCH_ZIP  # torch-zip, TorchScript or another zip: the zip reader tells
+    if head[:4] == b"GGUF":
+        return GGUF
     if _looks_like_safetensors(head, st.st_size):
         return SAFETENSORS
     if head.startswith(_LEGACY_HEADS):

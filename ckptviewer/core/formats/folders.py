@@ -19,6 +19,7 @@ from typing import Any
 
 from ...formatting import plural
 from ..errors import CheckpointError, NotACheckpointError
+from ..filemap import is_remote
 from ..progress import check_current, report_step
 from . import Loaded
 from .sniff import SAFETENSORS, TORCH_LEGACY, TORCH_ZIP, sniff
@@ -60,6 +61,8 @@ def inside(folder: Path, path: Path) -> Path:
     A folder format names its files; a symlink among them must not make ckptviewer read
     (and show) a file elsewhere, such as a credentials file.
     """
+    if is_remote(path):  # object stores have no links; names with "/" or ".." are refused by their readers
+        return path
     real_folder = os.path.realpath(folder)
     real = os.path.realpath(path)
     if os.path.commonpath([real_folder, real]) != real_folder:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..dtype_names import itemsize
 from ..errors import CheckpointError
+from ..filemap import map_file, view
 from ..lazy import LazyTensor, StorageRef, contiguous_stride
 from . import Loaded
 from .sniff import SAFETENSORS
@@ -50,27 +51,20 @@ class SafetensorsFile:
         self, ref: StorageRef, start: int = 0, stop: int | None = None, dtype: torch.dtype | None = None
     ) -> torch.UntypedStorage:
         """Bytes ``start:stop`` of ``ref``: a view of the file's private memory map."""
-        import torch
-
         stop = ref.nbytes if stop is None else stop
         if not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: a tensor reaches outside its data")
         first = self.file_offset(ref) + start
         with self._lock:
             if self._file_storage is None:
-                self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, self.size)
-        view = self._file_storage[first : first + stop - start]
+                self._file_storage = map_file(self.path, self.size)
         size = dtype.itemsize if dtype is not None else itemsize(ref.dtype_name)
-        if first % size:  # misaligned for the dtype: give it aligned memory
-            copy = torch.UntypedStorage(stop - start)
-            copy.copy_(view)
-            return copy
-        return view
+        return view(self._file_storage, self.path, first, stop - start, size)
 
 
 def load_safetensors(path: Path, size: int) -> Loaded:
     """List a safetensors file from its header alone."""
-    with open(path, "rb") as f:
+    with path.open("rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         if n > size - 8:
             raise CheckpointError(f"{path}: safetensors header claims {n} bytes but the file has only {size}")

@@ -1,0 +1,58 @@
+"""Bytes of a checkpoint file for torch: a private memory map, local or remote.
+
+Readers hand out tensor bytes as views of one private map of the whole file. A remote
+object (``core.remote.RemotePath``) is mapped through its local block-cache file: the
+bytes a view covers are fetched (by range, in parallel) before the view is returned, so
+the same reader code serves both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+
+def is_remote(path: Any) -> bool:
+    """Whether ``path`` names a remote object (a RemotePath) rather than a local file."""
+    return bool(getattr(path, "is_remote", False))
+
+
+def file_size(path: Path) -> int:
+    """The size of the file in bytes (a remote object's from its listing, no data read)."""
+    return path.stat().st_size if is_remote(path) else os.path.getsize(path)
+
+
+def map_file(path: Path, size: int) -> torch.UntypedStorage:
+    """A private (copy-on-write) memory map of the first ``size`` bytes of ``path``.
+
+    Remote objects are mapped through their cache file; call :func:`fetch` for the bytes
+    before touching them.
+    """
+    import torch
+
+    local = path.cache_file() if is_remote(path) else path  # type: ignore[attr-defined]
+    return torch.UntypedStorage.from_file(str(local), False, size)
+
+
+def fetch(path: Path, start: int, stop: int) -> None:
+    """Make bytes ``start:stop`` of a remote object present in its cache file (local: nothing)."""
+    if is_remote(path) and stop > start:
+        path.fetch(start, stop)  # type: ignore[attr-defined]
+
+
+def view(mapped: torch.UntypedStorage, path: Path, first: int, nbytes: int, itemsize: int) -> torch.UntypedStorage:
+    """Bytes ``first:first+nbytes`` of ``mapped`` (the map of ``path``), fetched if remote;
+    copied into aligned memory when ``first`` is not a multiple of ``itemsize``."""
+    import torch
+
+    fetch(path, first, first + nbytes)
+    part = mapped[first : first + nbytes]
+    if itemsize > 1 and first % itemsize:
+        copy = torch.UntypedStorage(nbytes)
+        copy.copy_(part)
+        return copy
+    return part

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .assemble import assemble
 from .checkpoint import Checkpoint
 from .errors import CheckpointError, DeviceError, NotACheckpointError
+from .filemap import is_remote
 from .formats import Loaded
 from .formats.folders import PEFT, folder_kind, load_hf_sharded, load_peft, load_single
 from .formats.gguf_file import load_gguf
@@ -18,6 +19,7 @@ from .formats.sniff import GGUF, SAFETENSORS, TORCH_LEGACY, TORCH_TAR, TORCH_ZIP
 from .formats.torch_legacy import load_legacy
 from .formats.torch_zip import load_zip
 from .progress import CancelToken, ProgressFn, cancel_scope, check, gc_paused, report, step_scope
+from .remote import as_path
 
 if TYPE_CHECKING:
     import torch
@@ -112,12 +114,17 @@ def open_checkpoint(
     Raises :class:`CheckpointError` with a one-line message on any bad input.
     """
     with cancel_scope(cancel):
-        return _open(Path(path), resolve_device_name(device), trust, progress, cancel)
+        return _open(as_path(path), resolve_device_name(device), trust, progress, cancel)
 
 
 def _open(path: Path, dev: str, trust: bool, progress: ProgressFn | None, cancel: CancelToken | None) -> Checkpoint:
     report(progress, 0, 3, f"Reading {path.name}")
-    folder = folder_kind(path) if path.is_dir() or path.name.endswith(".index.json") else None
+    if is_remote(path) and trust:
+        raise CheckpointError(f"{path}: Trust runs code from the file; download it and open the local copy to trust it")
+    is_dir = path.is_dir()
+    if is_dir and is_remote(path):
+        path.list_folder()  # type: ignore[attr-defined]  # one listing answers every "is X there?" below
+    folder = folder_kind(path) if is_dir or path.name.endswith(".index.json") else None
     if folder is None:
         fmt = sniff(path)
         size = check_path(path).st_size

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import itertools
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -375,4 +374,4 @@ def _holds_tensors(value: Any) -> bool:
 
 def shard_count(folder: Path) -> int:
     """How many shard files a DCP folder has."""
-    return sum(1 for name in os.listdir(folder) if name.endswith(".distcp"))
+    return sum(1 for p in folder.iterdir() if p.name.endswith(".distcp"))

@@ -9,6 +9,7 @@ import struct
 from pathlib import Path
 
 from ..errors import CheckpointError, NotACheckpointError
+from ..filemap import is_remote
 
 TORCH_ZIP = "torch-zip"
 TORCH_LEGACY = "torch-legacy"
@@ -38,6 +39,8 @@ _MAGICS = [
 
 def check_path(path: Path) -> os.stat_result:
     """Stat ``path`` and refuse what cannot be a checkpoint file, with a clear message."""
+    if is_remote(path):
+        return path.stat()  # type: ignore[return-value]  # a remote object is a file or a folder
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -63,7 +66,7 @@ def sniff(path: Path) -> str:
     if st.st_size == 0:
         raise NotACheckpointError(f"{path}: not a PyTorch checkpoint: the file is empty (0 bytes)")
     try:
-        with open(path, "rb") as f:
+        with path.open("rb") as f:
             head = f.read(4096)
     except PermissionError:
         raise CheckpointError(f"{path}: permission denied") from None

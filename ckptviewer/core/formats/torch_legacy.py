@@ -46,7 +46,7 @@ class LegacyFile:
         stop = ref.nbytes if stop is None else stop
         if not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: a tensor reaches outside its storage {ref.key}")
-        with self._lock, open(self.path, "rb") as f:
+        with self._lock, self.path.open("rb") as f:
             f.seek(self.file_offset(ref) + start)
             raw = bytearray(f.read(stop - start))
         if len(raw) != stop - start:
@@ -99,7 +99,7 @@ def load_legacy(path: Path, size: int) -> Loaded:
         return views[view_key]
 
     budget = Budget.for_size(size)  # one budget for the five pickles of this file
-    with open(path, "rb") as f:
+    with path.open("rb") as f:
         try:
             header = [RestrictedUnpickler(f, budget=budget).load() for _ in range(3)]
             unpickler = RestrictedUnpickler(f, persistent_load, budget=budget)

@@ -11,7 +11,6 @@ sizes, offsets, data.pkl): otherwise the bytes shown could differ from what torc
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import struct
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CheckpointError, NotACheckpointError
+from ..filemap import file_size, is_remote, map_file, view
 from ..lazy import StorageRef
 from ..limits import Budget
 from ..unpickle import RestrictedUnpickler, StorageType
@@ -44,7 +44,7 @@ class FileWindow(io.RawIOBase):
 
     def __init__(self, path: Path, base: int, length: int) -> None:
         super().__init__()
-        self._f = open(path, "rb")  # noqa: SIM115 - closed with the window
+        self._f = path.open("rb")  # closed with the window (a RemotePath's file reads by range)
         self.base, self.length, self.pos = base, length, 0
 
     def readable(self) -> bool:
@@ -87,7 +87,8 @@ class ZipArchive:
         self._lock = threading.Lock()
         self._reader_lock = threading.Lock()
         self._file_storage: torch.UntypedStorage | None = None
-        whole = base == 0 and size == os.path.getsize(path)
+        # torch's reader takes a local file by name; a part of one, or a remote object, as a file object
+        whole = not is_remote(path) and base == 0 and size == file_size(path)
         self._window = None if whole else FileWindow(path, base, size)
         self._reader: Any = None  # torch's reader, opened (and checked) before data is read
         self._closed = False
@@ -118,7 +119,7 @@ class ZipArchive:
         start = _data_offset(self, info)
         if start < 0 or start + info.file_size > self.size:
             raise CheckpointError(f"{self.path}: damaged zip record {name!r} (its local header is missing)")
-        with open(self.path, "rb") as f:
+        with self.path.open("rb") as f:
             f.seek(self.base + start)
             data = f.read(info.file_size)
         if len(data) != info.file_size:
@@ -196,7 +197,8 @@ class ZipArchive:
         stop = ref.nbytes if stop is None else stop
         if offset + ref.nbytes > self.size or not 0 <= start <= stop <= ref.nbytes:
             raise CheckpointError(f"{self.path}: storage {name} runs past the end of the file (truncated?)")
-        storage = self._mapped()[self.base + offset + start : self.base + offset + stop]
+        first = self.base + offset + start
+        storage = view(self._mapped(), self.path, first, stop - start, 1)  # torch maps records 64-byte aligned
         if self.byteorder == "big":  # as torch.load: swapped by the storage's element type
             storage = _swapped(storage, ref.dtype)
         return storage
@@ -215,7 +217,7 @@ class ZipArchive:
             raise CheckpointError(f"{self.path}: storage {name} runs past the end of its archive")
         storage = torch.UntypedStorage(stop - start)
         if stop > start:
-            with open(self.path, "rb") as f:
+            with self.path.open("rb") as f:
                 f.seek(self.base + offset + start)
                 view = torch.empty((0,), dtype=torch.uint8).set_(storage).numpy()
                 if f.readinto(memoryview(view)) != stop - start:
@@ -225,14 +227,13 @@ class ZipArchive:
         return storage
 
     def _mapped(self) -> torch.UntypedStorage:
-        import torch
 
         self.torch_reader()  # torch reads this archive as we do, or nothing is served
         with self._lock:
             if self._file_storage is None:
                 # MAP_PRIVATE: pages are read on first touch and never written back
                 whole = self.base + self.size
-                self._file_storage = torch.UntypedStorage.from_file(str(self.path), False, whole)
+                self._file_storage = map_file(self.path, whole)
             return self._file_storage
 
     def close(self) -> None:
@@ -309,7 +310,7 @@ def _data_offset(archive: ZipArchive, info: zipfile.ZipInfo) -> int:
     """Where a stored record's bytes start in the archive: after its local header (-1: none there)."""
     if archive.base + info.header_offset < 0:  # a forged offset before the file's start (seek refuses it)
         return -1
-    with open(archive.path, "rb") as f:
+    with archive.path.open("rb") as f:
         f.seek(archive.base + info.header_offset)
         header = f.read(30)
     if len(header) != 30 or header[:4] != b"PK\x03\x04":

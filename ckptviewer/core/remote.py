@@ -1,0 +1,491 @@
+"""Checkpoints on object storage and web servers, read through fsspec by range requests.
+
+A URL (``s3://``, ``gs://``, ``https://``, ``hf://`` ...) becomes a :class:`RemotePath`: the
+subset of :class:`pathlib.Path` the readers use (``name``, ``/``, ``open("rb")``, ``stat``,
+``is_file``, ``is_dir``, ``iterdir``, ``read_text``), so the same readers serve local and
+remote files. Every byte goes through a local block cache (:class:`BlockCache`): a sparse
+file the size of the object in the user's cache folder plus a map of the blocks present,
+filled by parallel range requests, size-capped across objects. Readers memory-map that file
+(``core.filemap``) exactly as they map a local checkpoint.
+
+Credentials come from where fsspec and its filesystems look (environment, config files,
+the libraries' defaults). They never appear in what we print or store: ``str(RemotePath)``
+is :func:`redact` of the URL (no user:password, no query string).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import CheckpointError
+from .progress import check_current
+
+BLOCK = 4 << 20  # bytes per cache block: listing a 2 GiB zip reads 2-3 blocks
+PART = 8 << 20  # bytes per range request when fetching a run of missing blocks
+PARALLEL = 8  # range requests in flight per object (memory: PARALLEL x PART at most)
+DEFAULT_CACHE_MAX = 8 << 30
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# schemes fsspec serves that are local files: those stay plain paths
+_LOCAL_SCHEMES = ("file", "local")
+# the package each scheme needs, for a clear message when it is not installed
+_PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "http": "aiohttp", "https": "aiohttp",
+             "hf": "huggingface_hub", "az": "adlfs", "abfs": "adlfs"}  # fmt: skip
+
+
+def is_url(text: str | os.PathLike) -> bool:
+    """Whether ``text`` is a URL naming a remote object (not a local path, not file://)."""
+    if not isinstance(text, str):
+        return False
+    return bool(_URL.match(text)) and text.split("://", 1)[0].lower() not in _LOCAL_SCHEMES
+
+
+def redact(url: str) -> str:
+    """``url`` as it may be shown or stored: no user or password, no query string or fragment.
+
+    Pre-signed URLs carry their signature in the query; user:password@ is a credential too.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("://", 1)[0] + "://…"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    query = "…" if parts.query else ""
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
+def has_credentials(url: str) -> bool:
+    """Whether ``url`` itself carries a secret (user info or a query): never remember it."""
+    return redact(url) != url
+
+
+def cache_dir() -> Path:
+    """Where remote blocks are cached: ``$CKPT_CACHE_DIR`` or the user's cache folder."""
+    if os.environ.get("CKPT_CACHE_DIR"):
+        return Path(os.environ["CKPT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ckptviewer" / "remote"
+
+
+def cache_limit() -> int:
+    """The cache's size cap in bytes (``$CKPT_CACHE_MAX``, e.g. ``2G``; default 8 GiB)."""
+    text = os.environ.get("CKPT_CACHE_MAX", "").strip().upper()
+    if not text:
+        return DEFAULT_CACHE_MAX
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:], 1)
+    try:
+        return int(float(text.rstrip("KMGTB")) * scale)
+    except ValueError:
+        return DEFAULT_CACHE_MAX
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    """fsspec's filesystem and path for ``url``, or a one-line error naming what to install."""
+    scheme = url.split("://", 1)[0].lower()
+    try:
+        import fsspec
+    except ImportError:
+        raise CheckpointError(f"{redact(url)}: remote paths need fsspec: pip install 'ckptviewer[remote]'") from None
+    try:
+        return fsspec.core.url_to_fs(url)
+    except ImportError:
+        package = _PACKAGES.get(scheme, f"the fsspec package for {scheme}://")
+        raise CheckpointError(f"{redact(url)}: {scheme}:// needs {package}: pip install {package}") from None
+    except ValueError:
+        raise CheckpointError(f"{redact(url)}: no filesystem is known for {scheme}:// URLs") from None
+
+
+def remote_error(shown: str, exc: BaseException) -> CheckpointError:
+    """One clear line for a failed remote operation, never quoting a URL's secrets."""
+    if isinstance(exc, CheckpointError):
+        return exc
+    if isinstance(exc, FileNotFoundError):
+        return CheckpointError(f"{shown}: no such object")
+    if isinstance(exc, PermissionError):
+        return CheckpointError(f"{shown}: access denied (check your credentials)")
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    # what a library says may quote the URL it was given, query and all: keep only what precedes it
+    text = re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://\S*", lambda m: redact(m.group(0)), text)[:200]
+    return CheckpointError(f"{shown}: cannot read ({type(exc).__name__}{': ' + text if text else ''})")
+
+
+class _Stat:
+    """The fields of ``os.stat_result`` readers use, for a remote object."""
+
+    def __init__(self, size: int, is_dir: bool, mtime: float) -> None:
+        self.st_size = size
+        self.st_mode = stat.S_IFDIR | 0o555 if is_dir else stat.S_IFREG | 0o444
+        self.st_mtime = mtime
+
+
+class RemotePath:
+    """A remote file or folder, as readers use a :class:`pathlib.Path`.
+
+    Folder listings are asked once and shared with the children made by ``/``, so telling a
+    folder's kind (index? adapter? DCP?) costs one listing request.
+    """
+
+    is_remote = True
+
+    def __init__(self, url: str, *, _fs: Any = None, _path: str | None = None, _info: dict | None = None) -> None:
+        self.url = url.rstrip("/") if url.count("/") > 3 else url
+        if _fs is None:
+            _fs, _path = _filesystem(self.url)
+        self.fs = _fs
+        self.fspath = (_path or "").rstrip("/") or (_path or "")
+        self._info = _info
+        self._children: dict[str, dict] | None = None
+        self._lock = threading.Lock()
+        self._cache: BlockCache | None = None
+
+    # -- naming -----------------------------------------------------------
+    def __str__(self) -> str:
+        return redact(self.url)
+
+    def __repr__(self) -> str:
+        return f"RemotePath({redact(self.url)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RemotePath) and other.url == self.url
+
+    def __hash__(self) -> int:
+        return hash(self.url)
+
+    @property
+    def name(self) -> str:
+        return self.fspath.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        name = self.name
+        return name[name.rfind(".") :] if "." in name.lstrip(".") else ""
+
+    @property
+    def parent(self) -> RemotePath:
+        head = self.url.split("?", 1)[0].rstrip("/")
+        parent_url = head.rsplit("/", 1)[0]
+        return RemotePath(parent_url, _fs=self.fs, _path=self.fspath.rsplit("/", 1)[0])
+
+    def __truediv__(self, name: str) -> RemotePath:
+        if "/" in name or name in ("", ".", ".."):
+            raise CheckpointError(f"{self}: {name!r} is not a file name inside it")
+        head, _, query = self.url.partition("?")
+        url = f"{head.rstrip('/')}/{name}" + (f"?{query}" if query else "")
+        child = RemotePath(url, _fs=self.fs, _path=f"{self.fspath}/{name}")
+        if self._children is not None:
+            child._info = self._children.get(name, {"type": "missing"})
+        return child
+
+    # -- what it is -------------------------------------------------------
+    def info(self) -> dict:
+        """fsspec's info for the object (size, type, ETag...), asked once."""
+        if self._info is None:
+            try:
+                self._info = dict(self.fs.info(self.fspath))
+            except FileNotFoundError:
+                self._info = {"type": "missing"}
+            except Exception as exc:
+                raise remote_error(str(self), exc) from None
+        if self._info.get("type") == "missing":
+            raise CheckpointError(f"{self}: no such file or folder")
+        return self._info
+
+    def _kind(self) -> str:
+        try:
+            info = self.info()
+        except CheckpointError:
+            return "missing"
+        kind = str(info.get("type", "file"))
+        return "directory" if kind == "directory" else "file"
+
+    def exists(self) -> bool:
+        return self._kind() != "missing"
+
+    def is_file(self) -> bool:
+        return self._kind() == "file"
+
+    def is_dir(self) -> bool:
+        return self._kind() == "directory"
+
+    def stat(self) -> _Stat:
+        info = self.info()
+        size = info.get("size")
+        if self._kind() == "file" and not isinstance(size, int):
+            raise CheckpointError(f"{self}: the server does not say how large the file is")
+        mtime = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
+        when = (
+            mtime.timestamp()
+            if hasattr(mtime, "timestamp")
+            else float(mtime)
+            if isinstance(mtime, (int, float))
+            else 0.0
+        )
+        return _Stat(int(size or 0), self._kind() == "directory", when)
+
+    def iterdir(self) -> Iterator[RemotePath]:
+        for name in sorted(self._listing()):
+            yield self / name
+
+    def _listing(self) -> dict[str, dict]:
+        with self._lock:
+            if self._children is None:
+                try:
+                    entries = self.fs.ls(self.fspath, detail=True)
+                except FileNotFoundError:
+                    entries = []
+                except Exception as exc:
+                    raise remote_error(str(self), exc) from None
+                children = {}
+                for e in entries:
+                    name = str(e.get("name", "")).rstrip("/").rsplit("/", 1)[-1]
+                    if name and name not in (".", ".."):
+                        children[name] = dict(e)
+                self._children = children
+            return self._children
+
+    def list_folder(self) -> None:
+        """Ask for this folder's listing now: its children then answer is_file/stat without requests."""
+        self._listing()
+
+    # -- bytes ------------------------------------------------------------
+    def block_cache(self) -> BlockCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = BlockCache.for_object(self)
+            return self._cache
+
+    def cache_file(self) -> Path:
+        """The local sparse file holding this object's fetched blocks (readers map it)."""
+        return self.block_cache().data_path
+
+    def fetch(self, start: int, stop: int) -> None:
+        """Make bytes ``start:stop`` present in the cache file (parallel range requests)."""
+        self.block_cache().fetch(start, stop)
+
+    def open(self, mode: str = "rb") -> io.BufferedReader:
+        """A seekable binary file reading through the block cache (remote inputs are read-only)."""
+        if mode != "rb":
+            raise CheckpointError(f"{self}: remote inputs are read-only")
+        return io.BufferedReader(RemoteFile(self.block_cache()), buffer_size=1 << 16)
+
+    def read_bytes(self) -> bytes:
+        with self.open() as f:
+            return f.read()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.read_bytes().decode(encoding)
+
+
+def as_path(text: str | os.PathLike) -> Path:
+    """A local :class:`Path`, or a :class:`RemotePath` for a URL (typed as Path: readers take both)."""
+    if isinstance(text, RemotePath):
+        return text  # type: ignore[return-value]
+    if is_url(text):  # type: ignore[arg-type]
+        return RemotePath(text)  # type: ignore[arg-type, return-value]
+    if isinstance(text, str) and text.lower().startswith("file://"):
+        return Path(urlsplit(text).path)
+    return Path(text)
+
+
+class RemoteFile(io.RawIOBase):
+    """A read-only, seekable file over a remote object: every read goes through its block cache."""
+
+    def __init__(self, cache: BlockCache) -> None:
+        super().__init__()
+        self.cache, self.pos = cache, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = 0 if whence == 0 else self.pos if whence == 1 else self.cache.size
+        self.pos = max(0, base + pos)
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        n = max(0, min(len(view), self.cache.size - self.pos))
+        if n == 0:
+            return 0
+        got = self.cache.read_into(self.pos, view[:n])
+        self.pos += got
+        return got
+
+
+class BlockCache:
+    """One remote object's bytes in a local sparse file, fetched block by block on demand.
+
+    ``<key>.data`` is the object's size, holes where nothing was fetched; ``<key>.blocks``
+    holds one byte per block (1: present). The key is a hash of the URL (without secrets),
+    the size and the object's version (ETag / modification time), so a changed object gets
+    a fresh cache; an object whose server tells no version is cached for this process only.
+    Requests, bytes and blocks fetched are counted (``stats``) for tests and benchmarks.
+    """
+
+    _open: dict[str, BlockCache] = {}  # noqa: RUF012 - one per object in a process; never evicted
+    _registry_lock = threading.Lock()
+
+    def __init__(self, remote: RemotePath, size: int, key: str) -> None:
+        self.remote, self.size, self.key = remote, size, key
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.data_path = folder / f"{key}.data"
+        self.blocks_path = folder / f"{key}.blocks"
+        self.n_blocks = (size + BLOCK - 1) // BLOCK
+        self._lock = threading.Lock()
+        self.stats = {"requests": 0, "bytes": 0}
+        fd = os.open(self.data_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size != size:
+                os.ftruncate(fd, size)  # sparse: no disk used until blocks arrive
+        finally:
+            os.close(fd)
+        present = self.blocks_path.read_bytes() if self.blocks_path.exists() else b""
+        self.present = bytearray(present if len(present) == self.n_blocks else bytes(self.n_blocks))
+        self._fd = os.open(self.data_path, os.O_RDWR)
+        _touch(self.data_path)
+
+    @classmethod
+    def for_object(cls, remote: RemotePath) -> BlockCache:
+        info = remote.info()
+        size = remote.stat().st_size
+        version = next((str(info[k]) for k in ("ETag", "etag", "blob_id", "last_commit", "mtime", "LastModified")
+                        if info.get(k)), None)  # fmt: skip
+        ident = json.dumps([redact(remote.url), remote.url if has_credentials(remote.url) else "", size, version])
+        if version is None:
+            ident += f"|{os.getpid()}|{time.time()}"  # no way to tell a changed object: this process only
+        key = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        with cls._registry_lock:
+            cache = cls._open.get(key)
+            if cache is None or cache.remote.url != remote.url:
+                _evict(cache_dir(), cache_limit(), keep=size)
+                cache = cls._open[key] = cls(remote, size, key)
+            return cache
+
+    def missing_runs(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """Byte ranges (block-aligned, merged) of ``start:stop`` not yet in the cache."""
+        runs: list[tuple[int, int]] = []
+        for b in range(start // BLOCK, (stop + BLOCK - 1) // BLOCK):
+            if not self.present[b]:
+                lo, hi = b * BLOCK, min((b + 1) * BLOCK, self.size)
+                if runs and runs[-1][1] == lo:
+                    runs[-1] = (runs[-1][0], hi)
+                else:
+                    runs.append((lo, hi))
+        return runs
+
+    def fetch(self, start: int, stop: int) -> None:
+        """Fetch the missing blocks of ``start:stop``: PARALLEL range requests of PART bytes at most,
+        written to the cache file batch by batch (bounded memory), cancellable between batches."""
+        stop = min(stop, self.size)
+        if stop <= start:
+            return
+        with self._lock:
+            runs = self.missing_runs(start, stop)
+            parts = [(lo, min(lo + PART, hi)) for first, hi in runs for lo in range(first, hi, PART)]
+            if not parts:
+                return
+            with ThreadPoolExecutor(min(PARALLEL, len(parts)), thread_name_prefix="ckpt-fetch") as pool:
+                for i in range(0, len(parts), PARALLEL):
+                    check_current()
+                    batch = parts[i : i + PARALLEL]
+                    for (lo, hi), data in zip(batch, pool.map(self._get, batch)):
+                        os.pwrite(self._fd, data, lo)
+                        for b in range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK):
+                            self.present[b] = 1
+                    self._save_blocks()
+
+    def _get(self, span: tuple[int, int]) -> bytes:
+        lo, hi = span
+        try:
+            data = self.remote.fs.cat_file(self.remote.fspath, start=lo, end=hi)
+        except Exception as exc:
+            raise remote_error(str(self.remote), exc) from None
+        self.stats["requests"] += 1
+        self.stats["bytes"] += len(data)
+        if len(data) != hi - lo:
+            raise CheckpointError(
+                f"{self.remote}: the server sent {len(data)} bytes for a range of {hi - lo} "
+                "(does it honour Range requests?)"
+            )
+        return bytes(data)
+
+    def _save_blocks(self) -> None:
+        tmp = self.blocks_path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(bytes(self.present))
+        os.replace(tmp, self.blocks_path)
+
+    def read_into(self, pos: int, view: memoryview) -> int:
+        """Read ``len(view)`` bytes at ``pos`` (fetched first if missing)."""
+        self.fetch(pos, pos + len(view))
+        return os.preadv(self._fd, [view], pos) if hasattr(os, "preadv") else _pread_into(self._fd, view, pos)
+
+    def close(self) -> None:
+        """Release the cache file (its blocks stay for the next time the object is opened)."""
+        with BlockCache._registry_lock:
+            BlockCache._open.pop(self.key, None)
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+
+
+def _pread_into(fd: int, view: memoryview, pos: int) -> int:
+    data = os.pread(fd, len(view), pos)
+    view[: len(data)] = data
+    return len(data)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _evict(folder: Path, limit: int, keep: int) -> None:
+    """Remove least recently used cached objects until the cache (plus ``keep`` bytes about to
+    be cached) fits ``limit``; objects open in this process are kept."""
+    try:
+        entries = [p for p in folder.glob("*.data") if p.stem not in BlockCache._open]
+    except OSError:
+        return
+    used = []
+    total = 0
+    for p in entries:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        disk = st.st_blocks * 512 if hasattr(st, "st_blocks") else st.st_size
+        used.append((st.st_mtime, disk, p))
+        total += disk
+    for _mtime, disk, p in sorted(used):
+        if total + min(keep, limit) <= limit:
+            break
+        for q in (p, p.with_suffix(".blocks")):
+            try:
+                q.unlink()
+            except OSError:
+                pass
+        total -= disk

@@ -67,7 +67,11 @@ def _info(args: argparse.Namespace) -> int:
         hidden = [] if args.all else [t for t in tensors if t["key"].split(".", 1)[0] in COLLAPSED]
         rows = [[t["key"], shape_str(t["shape"]), t["dtype"], human_count(t["numel"]), human_bytes(t["nbytes"])]
                 for t in tensors if t not in hidden]  # fmt: skip
-        table(rows, ["key", "shape", "dtype", "numel", "size"], right={3, 4})
+        headers = ["key", "shape", "dtype", "numel", "size"]
+        if any("encoding" in t for t in tensors):  # GGUF block types: size is the stored bytes
+            rows = [[*r, t.get("encoding", "")] for r, t in zip(rows, (t for t in tensors if t not in hidden))]
+            headers.append("stored as")
+        table(rows, headers, right={3, 4})
         if hidden:
             print(f"(and {plural(len(hidden), 'loop-state tensor')} under loops.*; --all to list them)")
     return EXIT_OK

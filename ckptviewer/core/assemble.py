@@ -123,8 +123,11 @@ def _entry(path: Path, key: str, value: LazyTensor | CastTensor | torch.Tensor) 
         nbytes = value.numel * itemsize(value.dtype_name)
         return TensorEntry(key, value.shape, value.dtype_name, storage_key, nbytes, None, value)
     if isinstance(value, DeferredTensor):
-        nbytes = value.numel * itemsize(value.dtype_name)
-        return TensorEntry(key, tuple(value.shape), value.dtype_name, f"deferred:{id(value):x}", nbytes, None, value)
+        encoding = getattr(value, "encoding", None)  # stored otherwise than as its dtype (GGUF blocks)
+        nbytes = value.stored_nbytes if encoding else value.numel * itemsize(value.dtype_name)  # type: ignore[attr-defined]
+        storage_key = f"deferred:{id(value):x}"
+        return TensorEntry(key, tuple(value.shape), value.dtype_name, storage_key, nbytes, None, value,
+                           encoding=encoding)  # fmt: skip
     if isinstance(value, LazyTensor):
         ref = value.storage
         if value.extent() > ref.numel:

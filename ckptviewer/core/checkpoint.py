@@ -40,13 +40,16 @@ class TensorEntry:
     source: Any  # LazyTensor, or a torch.Tensor in trusted mode
     role: str = OTHER
     shared_with: str | None = None  # first key listed with the same storage
+    # how the file stores it when not as plain dtype_name elements ("Q4_K, 256-value blocks
+    # of 144 bytes" in a GGUF file); nbytes is then the stored bytes, storage_nbytes
+    encoding: str | None = None
     numel: int = field(init=False)
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.dtype_name = name_of(self.dtype_name)
         self.numel = math.prod(self.shape)
-        self.nbytes = self.numel * itemsize(self.dtype_name)
+        self.nbytes = self.numel * itemsize(self.dtype_name) if self.encoding is None else self.storage_nbytes
 
     @property
     def dtype(self) -> torch.dtype:
@@ -64,8 +67,9 @@ class TensorEntry:
         return self.source.detach()
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "shape": list(self.shape), "dtype": self.dtype_name,
-                "numel": self.numel, "nbytes": self.nbytes}  # fmt: skip
+        doc = {"key": self.key, "shape": list(self.shape), "dtype": self.dtype_name,
+               "numel": self.numel, "nbytes": self.nbytes}  # fmt: skip
+        return doc if self.encoding is None else {**doc, "encoding": self.encoding}
 
 
 def dtype_name(dtype: torch.dtype | str) -> str:

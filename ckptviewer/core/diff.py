@@ -45,6 +45,7 @@ from typing import Any
 import torch
 
 from ..formatting import number, plural
+from . import gguf_names
 from .checkpoint import Checkpoint, TensorEntry
 from .dtypes import QUANTIZED, check_computable
 from .edits.align import apply_maps
@@ -262,6 +263,7 @@ class DiffReport:
     atol: float
     rtol: float
     rows: list[TensorDiff] = field(default_factory=list)  # aligned order: A's order, then B-only
+    notes: list[str] = field(default_factory=list)  # how keys were aligned beyond prefixes (GGUF names)
 
     def by_status(self, status: str) -> list[TensorDiff]:
         return [r for r in self.rows if r.status == status]
@@ -345,6 +347,7 @@ class DiffReport:
             "same": v.same,
             "verdict": v.kind,
             "verdict_text": v.text,
+            "notes": self.notes,
         }  # fmt: skip
 
 
@@ -387,7 +390,8 @@ def diff(
             new = apply_maps(k, maps)
             mapped[new if new not in mapped else k] = v  # two keys mapped onto one: keep both rows
         a_keys = mapped
-    rep = DiffReport(str(a.path), str(b.path), a_prefix, b_prefix, atol, rtol)
+    a_keys, b_keys, notes = gguf_names.align(a, a_keys, b, b_keys)  # GGUF's names -> its source's
+    rep = DiffReport(str(a.path), str(b.path), a_prefix, b_prefix, atol, rtol, notes=notes)
     pairs: list[tuple[TensorDiff, TensorEntry, TensorEntry]] = []
     for key, ak in a_keys.items():
         ea = a.tensors[ak]

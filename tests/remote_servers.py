@@ -140,7 +140,7 @@ class S3Server:
         os.environ.update(self.env)
         self.client().create_bucket(Bucket=BUCKET)
 
-    def client(self):  # noqa: ANN201 - boto3's client
+    def client(self):
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",

@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 from ckptviewer.core import remote
 from ckptviewer.core.errors import CheckpointError
 from ckptviewer.core.open import open_checkpoint
-from ckptviewer.core.progress import CancelToken, Cancelled, cancel_scope
+from ckptviewer.core.progress import Cancelled, CancelToken, cancel_scope
 from ckptviewer.core.stats import checkpoint_stats, select
 from tests.remote_servers import range_bytes
 

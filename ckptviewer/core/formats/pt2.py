@@ -525,7 +525,11 @@ def _payload(
     dtype, shape, stride, offset, requires_grad, location = _tensor_meta(meta, bad)
     ref = storages.get(key)
     if ref is None:
-        nbytes = archive.info(key).file_size
+        info = archive.info(key)
+        nbytes = info.file_size
+        # from the central directory alone (no read per record: remote archives list by range requests)
+        if not 0 <= info.header_offset <= archive.size - 30 - len(info.filename.encode()) - nbytes:
+            raise bad(f"names record {_show(key)}, which runs past the end of the file (truncated?)")
         if nbytes % itemsize(dtype):
             raise bad(f"names record {_show(key)} of {nbytes} bytes, not a multiple of {dtype}'s element size")
         ref = StorageRef(key, dtype, nbytes // itemsize(dtype), location, archive)

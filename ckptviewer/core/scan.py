@@ -20,7 +20,7 @@ a model at its initial values gets one ``untrained`` info on its root (``ckpt.st
 ``""`` for the whole file). Every finding carries ``why``: one sentence on why it matters.
 docs/SCAN.md lists every kind.
 
-One statistics pass per tensor (:func:`.stats.entry_stats`, the same as ``ckpt stats``);
+One statistics pass per tensor (:func:`.stats.each_entry_stats`, the same as ``ckpt stats``);
 the rules in :mod:`.scan_rules` read a tensor again only where its statistics say a
 second look can find something.
 """
@@ -47,7 +47,7 @@ from .scan_rules import (
     finding,
     tensor_findings,
 )
-from .stats import TensorStats, entry_stats
+from .stats import TensorStats, each_entry_stats
 from .tree import split_key
 
 __all__ = [
@@ -98,20 +98,15 @@ def scan(
     """
     report = ScanReport(roles=tensor_roles(ckpt))
     entries = list(ckpt.tensors.values())
-    total = sum(e.nbytes for e in entries)
-    done = 0
     per_tensor: list[Finding] = []
-    for entry in entries:
-        itemsize = entry.dtype.itemsize
+    # one tensor at a time (a folder's shards maybe in worker processes): nothing but the
+    # statistics is kept, so a scan of hundreds of GB holds one chunk of data at a time
+    measured = each_entry_stats(ckpt, entries, progress=progress, cancel=cancel, force=force, keep_going=True)
+    for entry, s in zip(entries, measured):
         role = report.roles[entry.key]
-
-        def advance(n: int, _key: str = entry.key, _size: int = itemsize) -> None:
-            nonlocal done
-            done += n * _size
-            report_progress(progress, done, total, _key)
-
         try:
-            s = entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force)
+            if isinstance(s, CheckpointError):
+                raise s
             report.stats[entry.key] = s
             per_tensor += tensor_findings(entry, role, s, extreme=extreme, mostly_zero=mostly_zero, cancel=cancel)
         except WorkLimitError as exc:
@@ -119,6 +114,7 @@ def scan(
         except CheckpointError as exc:
             per_tensor.append(finding(entry.key, "unreadable", str(exc), ERROR if role == MODEL else WARNING))
     across = checkpoint_findings(ckpt, report.roles, report.stats, per_tensor, cancel)
+    total = sum(e.nbytes for e in entries)
     report_progress(progress, total, total, "Done")
     # checkpoint-level findings first within a severity, then tensors in file order
     report.findings = sorted(across + per_tensor, key=lambda f: SEVERITY_ORDER[f.severity])

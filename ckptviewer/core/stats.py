@@ -267,6 +267,29 @@ def _sparse_stats(t: torch.Tensor, key: str, device: torch.device, cancel, on_ch
     return TensorStats(key, t.numel(), lo, hi, moments.mean, std, l2, s.n_nan, s.n_inf, s.n_zero + zeros)
 
 
+_ROW = 1 << 14  # elements per partial sum: half torch's GRAIN_SIZE, so one row is never split
+
+
+def _sum(c: torch.Tensor) -> float:
+    """The sum of the 1-D chunk ``c``, the same to the last bit whatever torch's thread count.
+
+    torch splits a full reduction among its threads, so ``c.sum()`` moves in the last bits
+    with ``torch.set_num_threads``: a process pool (:mod:`.shard_pool`) with fewer threads
+    per worker would not give the serial path's numbers. A reduction over rows hands each
+    row whole to one thread, and the rows' partial sums are added in one thread, in float64.
+    """
+    n = c.numel()
+    if n < 2 * _ROW:  # below torch's grain: one thread sums it
+        return c.sum().item()
+    if not c.is_contiguous():
+        c = c.contiguous()
+    full = n - n % _ROW
+    total = c[:full].view(-1, _ROW).sum(1).double().sum().item()
+    if full < n:
+        total += c[full:].sum().item()
+    return total
+
+
 def _reduce(c: torch.Tensor) -> tuple[int, int, float, float]:
     """Count, zeros, sum and sum of squared deviations of a finite chunk.
 
@@ -274,10 +297,10 @@ def _reduce(c: torch.Tensor) -> tuple[int, int, float, float]:
     lose the variance of values far from zero (running_var near 1, say).
     """
     n = c.numel()
-    s = c.sum().item()
+    s = _sum(c)
     d = c - (s / n)
     # torch's pairwise sum, not a BLAS dot: a float32 dot drifts ~1e-6 low per 1M elements
-    m2 = d.mul_(d).sum().item()
+    m2 = _sum(d.mul_(d))
     zeros = n - int(torch.count_nonzero(c))
     return n, zeros, s, m2
 
@@ -291,9 +314,9 @@ def _reduce_nonfinite(c: torch.Tensor) -> tuple:
     if n == 0:
         return 0, 0, 0.0, 0.0, None, None, nans, infs
     clean = torch.where(finite, c, 0.0)
-    s = clean.sum().item()
+    s = _sum(clean)
     d = torch.where(finite, c - (s / n), 0.0)
-    m2 = d.mul_(d).sum().item()
+    m2 = _sum(d.mul_(d))
     zeros = n - (int(torch.count_nonzero(clean)))
     mn = torch.where(finite, c, math.inf).min().item()
     mx = torch.where(finite, c, -math.inf).max().item()
@@ -322,12 +345,49 @@ def checkpoint_stats(
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
     force: bool = False,
+    parallel: bool | None = None,
 ) -> list[TensorStats]:
-    """Statistics of every tensor in ``entries`` (default: all), with progress in bytes."""
+    """Statistics of every tensor in ``entries`` (default: all), with progress in bytes.
+
+    A folder of several shards is measured shard by shard in worker processes when that
+    pays (:mod:`.shard_pool`; ``parallel``: None decides, True whenever possible, False
+    never), with the same numbers in the same order.
+    """
+    results: list[TensorStats] = []
+    for s in each_entry_stats(ckpt, entries, progress=progress, cancel=cancel, force=force, parallel=parallel):
+        if isinstance(s, CheckpointError):
+            raise s
+        results.append(s)
+    return results
+
+
+def each_entry_stats(
+    ckpt: Checkpoint,
+    entries: list[TensorEntry] | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+    force: bool = False,
+    parallel: bool | None = None,
+    keep_going: bool = False,
+) -> Iterator[TensorStats | CheckpointError]:
+    """The statistics of each entry, in order, one at a time (nothing is kept between tensors).
+
+    With ``keep_going`` a tensor that cannot be measured yields its CheckpointError (a
+    :class:`~.limits.WorkLimitError` when refused as too much work) and the next one
+    follows; otherwise the error is raised. A multi-shard folder may be measured in worker
+    processes first (see :func:`checkpoint_stats`); the results are the same.
+    """
     entries = list(ckpt.tensors.values()) if entries is None else entries
+    if parallel is not False:
+        from . import shard_pool
+
+        jobs = shard_pool.shard_jobs(ckpt, entries)
+        if jobs is not None and len(jobs) >= 2 and (parallel or shard_pool.worth_it(jobs)):
+            yield from _pooled(jobs, len(entries), progress, cancel, force, keep_going)
+            return
     total = sum(e.nbytes for e in entries)
     done = 0
-    results = []
     for entry in entries:
         itemsize = entry.dtype.itemsize
 
@@ -336,9 +396,30 @@ def checkpoint_stats(
             done += n * _size
             report(progress, done, total, _key)
 
-        results.append(entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force))
+        try:
+            yield entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force)
+        except CheckpointError as exc:
+            if not keep_going:
+                raise
+            yield exc
     report(progress, total, total, "Done")
-    return results
+
+
+def _pooled(jobs, n: int, progress, cancel, force: bool, keep_going: bool) -> Iterator[TensorStats | CheckpointError]:
+    """:func:`each_entry_stats` through :func:`.shard_pool.run_pool`."""
+    from .limits import WorkLimitError
+    from .shard_pool import WORK_LIMIT, run_pool
+
+    results = run_pool(jobs, progress=progress, cancel=cancel, force=force, stop_on_error=not keep_going)
+    if len(results) != n:  # every entry lies in a job, so this is a defect, not a file's fault
+        raise RuntimeError(f"shard pool returned {len(results)} results for {n} tensors")
+    total = sum(j.nbytes for j in jobs)
+    report(progress, total, total, "Done")
+    for _, s, kind, message in results:
+        if s is not None:
+            yield s
+        else:
+            yield WorkLimitError(message) if kind == WORK_LIMIT else CheckpointError(message)
 
 
 def histogram(

@@ -362,7 +362,7 @@ def load_gguf(path: Path, size: int) -> Loaded:
         for _ in range(n_tensors):
             name = h.string("a tensor name")
             if name in names:
-                raise h.fail(f"names two tensors {name!r}")
+                raise h.fail(f"names the tensor {name!r} twice")
             names.add(name)
             n_dims = h.u32(f"the dimension count of tensor {name!r}")
             if n_dims > MAX_DIMS:

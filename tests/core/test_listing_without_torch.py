@@ -300,3 +300,21 @@ def test_saving_a_dcp_folder_listed_without_torch(fixtures, tmp_path):
     assert got["model"].keys() == want["model"].keys()
     for k, v in want["model"].items():
         assert torch.equal(got["model"][k], v), k
+
+
+def test_torch_export_archive_lists_without_torch(tmp_path):
+    """A .pt2 from torch.export.save (#15): its JSON configs and records are read without torch."""
+    from tests.core.test_pt2 import ConvBN
+
+    path = tmp_path / "exported.pt2"
+    torch.export.save(torch.export.export(ConvBN().eval(), (torch.randn(1, 3, 8, 8),)), path)
+    bare = _child("bare", [path])
+    assert bare["torch"] is False, "listing a .pt2 imported torch"
+    out = json.loads(bare["runs"][str(path)]["info --json"][1])
+    with open_checkpoint(path) as ckpt:  # the same listing where torch is loaded (this process)
+        assert [[t["key"], t["shape"], t["dtype"]] for t in out["tensors"]] == [
+            [e.key, list(e.shape), e.dtype_name] for e in ckpt.tensors.values()
+        ]
+        assert out["metadata"] == json.loads(json.dumps(ckpt.metadata))
+    assert out["format"] == "torch-export" and len(out["tensors"]) == 9
+    assert out["metadata"]["torch.export"]["operators"]["aten.conv2d.default"] == 1

@@ -79,15 +79,15 @@ def _run_operation(args: argparse.Namespace, op: Operation) -> int:
 
 def _run(args: argparse.Namespace, edit: Any) -> int:
     """Open IN, apply ``edit(ckpt) -> (new, report)``, save, print the reports."""
-    from pathlib import Path
 
+    from ..core.remote import as_path
     from ..core.save import check_output, save
 
     ckpt = open_input(args.path, args, "cpu")
     new, report = edit(ckpt)
     saved = None
     if not args.dry_run:
-        check_output(ckpt, Path(args.output), args.force)
+        check_output(ckpt, as_path(args.output), args.force)
         saved = save(new, args.output, force=args.force, progress=progress_line("save"),
                      force_compute=args.force_compute)  # fmt: skip
     # warnings go to stderr, one escaped line each (SafeStream), also with --json on stdout;

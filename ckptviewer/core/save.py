@@ -33,10 +33,12 @@ from .checkpoint import Checkpoint
 from .dtypes import UNSAVABLE
 from .errors import CheckpointError
 from .export import atomic_write
+from .filemap import is_remote
 from .lazy import CastTensor, DeferredTensor, LazyTensor, StorageRef, settable_stride
 from .limits import check_work
 from .placeholders import Opaque
-from .progress import CancelToken, ProgressFn, check, report
+from .progress import CancelToken, ProgressFn, check, check_current, report
+from .remote import RemotePath, is_url, remote_error
 from .stats import iter_chunks, stored_elements
 from .structure import children, key_name, rebuild  # one container rule for edits and saves
 from .torch_values import is_stand_in, real
@@ -81,8 +83,12 @@ def check_output(ckpt: Checkpoint, out: Path, force: bool) -> None:
     files a graft borrows from), however it is spelled: through symlinks, hard links or
     another path to the same file.
     """
+    if is_remote(out):
+        return _check_remote_output(ckpt, out, force)  # type: ignore[arg-type]
     real_out = os.path.realpath(out)
     for src in ckpt.input_files():
+        if is_remote(src):
+            continue  # a remote input is never a local file
         if "\0" in str(src):
             continue  # a name no file can have (an index may still list it): not the output
         same = os.path.realpath(src) == real_out
@@ -96,6 +102,63 @@ def check_output(ckpt: Checkpoint, out: Path, force: bool) -> None:
         raise CheckpointError(f"{out}: already exists; use --force to replace it")
     if not out.parent.is_dir():
         raise CheckpointError(f"{out.parent}: no such folder")
+
+
+def _check_remote_output(ckpt: Checkpoint, out: RemotePath, force: bool) -> None:
+    """As :func:`check_output` for a URL: never an input's object, an existing one only with ``force``."""
+    for src in ckpt.input_files():
+        if is_remote(src) and src.fs.protocol == out.fs.protocol and src.fspath == out.fspath:  # type: ignore[attr-defined]
+            raise CheckpointError(f"{out}: is an object of an input checkpoint; refusing to overwrite the source")
+    if out.url.split("://", 1)[0].lower() in ("http", "https"):
+        raise CheckpointError(f"{out}: cannot write to a web server; write to a local path or object storage")
+    if out.is_dir():
+        raise CheckpointError(f"{out}: is a folder")
+    if out.exists() and not force:
+        raise CheckpointError(f"{out}: already exists; use --force to replace it")
+
+
+def _save_remote(ckpt: Checkpoint, out: RemotePath, force: bool, **kwargs: Any) -> SaveReport:
+    """Write to a local temporary file (atomic, verified as always), upload it as one object,
+    then read the object back and compare its SHA-256 with the file's: only then is it done.
+    A failed upload or comparison removes what was uploaded (nothing half-written is left)."""
+    _check_remote_output(ckpt, out, force)
+    with tempfile.TemporaryDirectory(prefix="ckpt-upload-") as folder:
+        tmp = Path(folder) / out.name
+        rep = save(ckpt, tmp, force=True, **kwargs)
+        digest = _sha256(tmp.open("rb"))
+        try:
+            out.fs.put_file(str(tmp), out.fspath)
+            out.fs.invalidate_cache(out.fspath)
+            uploaded = out.fs.info(out.fspath).get("size")
+            if uploaded != tmp.stat().st_size:
+                raise CheckpointError(f"{out}: the uploaded object has {uploaded} bytes, not {tmp.stat().st_size}")
+            with out.fs.open(out.fspath, "rb", block_size=PIECE) as f:
+                if _sha256(f) != digest:
+                    raise CheckpointError(f"{out}: the uploaded object differs from what was written")
+        except BaseException as exc:
+            try:
+                out.fs.rm_file(out.fspath)
+            except Exception:
+                pass
+            if isinstance(exc, Exception) and not isinstance(exc, CheckpointError):
+                raise remote_error(str(out), exc) from None
+            raise
+    rep.path = str(out)
+    return rep
+
+
+PIECE = 8 << 20
+
+
+def _sha256(f: Any) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with f:
+        while piece := f.read(PIECE):
+            check_current()
+            h.update(piece)
+    return h.hexdigest()
 
 
 def placeholders(ckpt: Checkpoint) -> list[str]:
@@ -228,6 +291,9 @@ def save(
     ``force_compute`` writes densely (safetensors) a tensor whose logical size dwarfs its
     stored data, which is refused otherwise (:mod:`.limits`).
     """
+    if is_url(out):
+        return _save_remote(ckpt, RemotePath(str(out)), force, verify=verify, progress=progress,
+                            cancel=cancel, force_compute=force_compute)  # fmt: skip
     out = Path(out)
     check_output(ckpt, out, force)
     fmt = output_format(out)

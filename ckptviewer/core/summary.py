@@ -7,6 +7,7 @@ from typing import Any
 
 from ..formatting import plural
 from .checkpoint import BUFFER, PARAMETER, Checkpoint
+from .filemap import is_remote
 
 EPOCH_KEYS = ("epoch", "epochs", "cur_epoch", "current_epoch")
 STEP_KEYS = ("global_step", "step", "steps", "iteration", "iter", "global_iter", "num_updates")
@@ -171,6 +172,9 @@ def info_document(ckpt: Checkpoint) -> dict[str, Any]:
     return {
         "path": str(ckpt.path),
         "format": ckpt.format,
+        # a URL is shown without credentials (str of a RemotePath); "url" only for remote inputs
+        "location": "remote" if is_remote(ckpt.path) else "local",
+        **({"url": str(ckpt.path)} if is_remote(ckpt.path) else {}),
         "flavor": ckpt.flavor,
         "saved_on": ckpt.saved_on,
         "n_tensors": ckpt.n_tensors,

@@ -318,3 +318,21 @@ def test_torch_export_archive_lists_without_torch(tmp_path):
         assert out["metadata"] == json.loads(json.dumps(ckpt.metadata))
     assert out["format"] == "torch-export" and len(out["tensors"]) == 9
     assert out["metadata"]["torch.export"]["operators"]["aten.conv2d.default"] == 1
+
+
+def test_gguf_lists_without_torch_or_the_gguf_package(tmp_path):
+    """GGUF (issue 15): info, tree and open import neither torch nor gguf/numpy, and list
+    exactly what a torch-loaded process lists."""
+    from tests.core.test_gguf import write_model
+
+    path = tmp_path / "model.gguf"
+    write_model(path)
+    bare, preloaded = _child("bare", [path]), _child("preload", [path])
+    assert bare["torch"] is False
+    assert bare["runs"] == preloaded["runs"]
+    out = json.loads(bare["runs"][str(path)]["info --json"][1])
+    assert out["format"] == "gguf" and out["metadata"]["gguf"]["general.architecture"] == "llama"
+    code = f"import sys; from ckptviewer.core import open_checkpoint; open_checkpoint({str(path)!r}).close(); " \
+           "print(sorted(m for m in ('torch', 'gguf', 'numpy') if m in sys.modules))"  # fmt: skip
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr[-2000:]

@@ -397,3 +397,15 @@ def test_hostile_pickled_record_runs_nothing(exported, tmp_path):
             else:
                 assert ckpt.metadata["torch.export"]["custom objects (not read)"] == ["conv.weight"]
     assert not Payload.marker.exists()
+
+
+def test_statistics_equal_those_of_the_modules_state_dict(exported):
+    """What `ckpt stats` computes, over the archive's mapped bytes and over the module's tensors."""
+    from ckptviewer.core.stats import tensor_stats
+
+    path, model, ep = exported["block"]
+    expected = {**model.state_dict(), **ep.constants}
+    with open_checkpoint(path, device="cpu") as ckpt:
+        for key, t in expected.items():
+            got, want = tensor_stats(ckpt.tensor(key), key), tensor_stats(t, key)
+            assert got == want, key

@@ -376,7 +376,7 @@ def _program(archive: Pt2Archive, model: str) -> dict[str, Any]:
     }
     transient = [
         _text(spec["buffer"]["buffer_name"])
-        for spec in inputs[:MAX_LISTED]
+        for spec in (inputs if isinstance(inputs, list) else [])[:MAX_LISTED]  # entries checked by _specs
         if isinstance(spec.get("buffer"), dict)
         and spec["buffer"].get("persistent") is False
         and isinstance(spec["buffer"].get("buffer_name"), str)

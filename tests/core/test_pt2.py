@@ -409,3 +409,23 @@ def test_statistics_equal_those_of_the_modules_state_dict(exported):
         for key, t in expected.items():
             got, want = tensor_stats(ckpt.tensor(key), key), tensor_stats(t, key)
             assert got == want, key
+
+
+def test_remote_archive_lists_by_range_requests_and_reads_the_same_bytes(exported, http_server, tmp_path, monkeypatch):
+    """Over http:// (a Range server): the same listing, metadata and tensors as the local file."""
+    from ckptviewer.core import remote
+
+    monkeypatch.setenv("CKPT_CACHE_DIR", str(tmp_path / "cache"))
+    remote.BlockCache._open.clear()
+    path, model, ep = exported["block"]
+    (http_server.root / path.name).write_bytes(path.read_bytes())
+    with open_checkpoint(path, device="cpu") as local, open_checkpoint(f"{http_server.url}/{path.name}") as far:
+        assert far.format == "torch-export"
+        assert [(e.key, e.shape, e.dtype_name) for e in far.tensors.values()] == [
+            (e.key, e.shape, e.dtype_name) for e in local.tensors.values()
+        ]
+        assert far.metadata == local.metadata
+        gets = [r for r in http_server.log if r.method == "GET"]
+        assert gets and all(r.range is not None for r in gets)
+        for key, t in {**model.state_dict(), **ep.constants}.items():
+            assert torch.equal(far.tensor(key), t), key

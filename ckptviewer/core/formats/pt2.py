@@ -113,6 +113,7 @@ class Pt2Archive:
         self._file_storage: torch.UntypedStorage | None = None
         self._checked: dict[str, int] = {}  # record -> data offset torch's reader agreed on
         self._reader: Any = None
+        self._reader_file: Any = None  # a remote object's file under torch's reader, closed with the archive
         self.entries = self._list()
         self._offsets: dict[str, int] = {}
 
@@ -218,7 +219,9 @@ class Pt2Archive:
                 if self._reader is None:
                     import torch
 
-                    source = self.path.open("rb") if is_remote(self.path) else str(self.path)
+                    source: Any = str(self.path)
+                    if is_remote(self.path):
+                        source = self._reader_file = self.path.open("rb")
                     reader = torch._C.PyTorchFileReader(source)
                     if set(reader.get_all_records()) != set(self.entries):
                         raise CheckpointError(
@@ -240,6 +243,9 @@ class Pt2Archive:
         with self._lock:
             self._reader = None
             self._file_storage = None
+            if self._reader_file is not None:
+                self._reader_file.close()
+                self._reader_file = None
 
 
 def load_pt2(path: Path, size: int) -> Loaded:

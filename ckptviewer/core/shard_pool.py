@@ -109,9 +109,11 @@ def shard_jobs(ckpt: Checkpoint, entries: list[TensorEntry]) -> list[ShardJob] |
     return sorted(jobs, key=lambda j: -j.nbytes)  # the big ones first: the pool ends together
 
 
-def worth_it(jobs: list[ShardJob] | None, min_bytes: int = MIN_BYTES) -> bool:
-    """Whether the pool pays: two shards or more, two CPUs or more, ``min_bytes`` of data."""
-    return bool(jobs) and len(jobs) >= 2 and cpu_count() >= 2 and sum(j.nbytes for j in jobs) >= min_bytes
+def worth_it(jobs: list[ShardJob] | None, min_bytes: int | None = None) -> bool:
+    """Whether the pool pays: two shards or more, two CPUs or more, ``min_bytes`` of data
+    (default :data:`MIN_BYTES`)."""
+    need = MIN_BYTES if min_bytes is None else min_bytes
+    return bool(jobs) and len(jobs) >= 2 and cpu_count() >= 2 and sum(j.nbytes for j in jobs) >= need
 
 
 def cpu_count() -> int:

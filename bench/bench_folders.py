@@ -133,7 +133,7 @@ def listing(tmp: Path, repeats: int) -> None:
         cases[name] = ([sys.executable, "-c", CKPT, "info", str(folder)], desc)
     torch_cmd = [sys.executable, "-c", "import torch"]
     times: dict[str, list[float]] = {name: [] for name in [*cases, "import torch"]}
-    for name, (cmd, _) in cases.items():
+    for cmd, _ in cases.values():
         _run(cmd)  # warm: the headers in the page cache
     for _ in range(repeats):
         for name, (cmd, _) in cases.items():

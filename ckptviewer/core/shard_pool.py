@@ -113,7 +113,9 @@ def worth_it(jobs: list[ShardJob] | None, min_bytes: int | None = None) -> bool:
     """Whether the pool pays: two shards or more, two CPUs or more, ``min_bytes`` of data
     (default :data:`MIN_BYTES`)."""
     need = MIN_BYTES if min_bytes is None else min_bytes
-    return bool(jobs) and len(jobs) >= 2 and cpu_count() >= 2 and sum(j.nbytes for j in jobs) >= need
+    if not jobs or len(jobs) < 2 or cpu_count() < 2:
+        return False
+    return sum(j.nbytes for j in jobs) >= need
 
 
 def cpu_count() -> int:

@@ -8,6 +8,7 @@ in the quick suite, the others are ``slow``.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import multiprocessing
 import subprocess
@@ -23,7 +24,7 @@ from safetensors.torch import save_file
 from ckptviewer.core import CheckpointError, open_checkpoint
 from ckptviewer.core.edits.keys import rename
 from ckptviewer.core.edits.select import cast
-from ckptviewer.core.progress import CancelToken, Cancelled
+from ckptviewer.core.progress import Cancelled, CancelToken
 from ckptviewer.core.scan import scan
 from ckptviewer.core.shard_pool import shard_jobs
 from ckptviewer.core.stats import checkpoint_stats, tensor_stats
@@ -155,7 +156,7 @@ def test_parallel_statistics_equal_serial_bit_for_bit_in_order_also_renamed(tmp_
     assert [s.key for s in parallel] == list(ckpt.tensors)
     assert _as_json(parallel) == _as_json(serial)
     assert seen[-1].done == seen[-1].total == sum(e.nbytes for e in ckpt.tensors.values())
-    assert all(a.done <= b.done for a, b in zip(seen, seen[1:]))
+    assert all(a.done <= b.done for a, b in itertools.pairwise(seen))
     # a working copy with renamed keys: still plain shard tensors, the keys are labels
     renamed, _ = rename(ckpt, r"^model\.layers\.", "blocks.")
     jobs = shard_jobs(renamed, list(renamed.tensors.values()))

@@ -429,3 +429,21 @@ def test_remote_archive_lists_by_range_requests_and_reads_the_same_bytes(exporte
         assert gets and all(r.range is not None for r in gets)
         for key, t in {**model.state_dict(), **ep.constants}.items():
             assert torch.equal(far.tensor(key), t), key
+
+
+def test_legacy_layout_one_torch_save_of_the_state_dict(exported, tmp_path):
+    """Archives of older torch keep the weights as one torch.save record (data/weights/model.pt)."""
+    model = exported["cnn"][1]
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+
+    def legacy(records: dict[str, bytes]) -> None:
+        for name in [n for n in records if n.startswith("data/weights/")]:
+            del records[name]
+        records["data/weights/model.pt"] = buf.getvalue()
+
+    path = _rewrite(exported["cnn"][0], tmp_path / "legacy.pt2", legacy)
+    with open_checkpoint(path, device="cpu") as ckpt:
+        assert list(ckpt.tensors) == list(model.state_dict())
+        for key, t in model.state_dict().items():
+            assert torch.equal(ckpt.tensor(key), t), key

@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python bench/bench_save.py
 	$(BIN)/python bench/bench_diff.py
 	$(BIN)/python bench/bench_launch.py
+	$(BIN)/python bench/bench_folders.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache

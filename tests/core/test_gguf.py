@@ -441,3 +441,19 @@ def test_worst_cases_in_a_memory_limited_child(tmp_path):
     lines = r.stdout.splitlines()
     assert sum(line.startswith("refused") for line in lines) == len(paths), r.stdout
     assert int(lines[-1].split()[1]) < 200 << 10  # KiB: listing imports no torch
+
+
+@pytest.mark.parametrize(
+    "itype, item, cap", [(8, _s(""), "MAX_STRINGS"), (9, struct.pack("<IQ", 0, 0), "MAX_INNER_ARRAYS")]
+)
+def test_items_walked_one_by_one_are_capped_over_the_whole_header(tmp_path, monkeypatch, itype, item, cap):
+    """Strings and inner arrays cost a step each: their total over every key is capped (time)."""
+    monkeypatch.setattr(gguf_file, cap, 100)
+    kvs = [_s(f"k{i}") + struct.pack("<IIQ", 9, itype, 60) + item * 60 for i in range(2)]
+    path = tmp_path / "many.gguf"
+    path.write_bytes(raw_gguf(kvs[:1]))
+    with open_checkpoint(path, "cpu") as ckpt:
+        assert ckpt.metadata["gguf"]["k0"]["length"] == 60
+    path.write_bytes(raw_gguf(kvs))
+    with pytest.raises(CheckpointError, match="more than 100"):
+        open_checkpoint(path, "cpu")

@@ -447,3 +447,18 @@ def test_legacy_layout_one_torch_save_of_the_state_dict(exported, tmp_path):
         assert list(ckpt.tensors) == list(model.state_dict())
         for key, t in model.state_dict().items():
             assert torch.equal(ckpt.tensor(key), t), key
+
+
+def test_a_program_exported_on_cuda_opens_on_the_cpu(exported, tmp_path):
+    """The tensor meta says where each weight lived (device cuda:0): shown as saved on, mapped on the CPU."""
+
+    def on_cuda(doc: dict) -> None:
+        for entry in doc["config"].values():
+            entry["tensor_meta"]["device"] = {"type": "cuda", "index": 0}
+
+    path = _rewrite(exported["cnn"][0], tmp_path / "cuda.pt2", _edit_json(WEIGHTS, on_cuda))
+    model = exported["cnn"][1]
+    with open_checkpoint(path, device="cpu") as ckpt:
+        assert ckpt.saved_on == ["cuda:0"]
+        assert ckpt.tensors["conv.weight"].location == "cuda:0"
+        assert torch.equal(ckpt.tensor("conv.weight"), model.conv.weight)

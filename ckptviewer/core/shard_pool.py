@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from .checkpoint import Checkpoint, TensorEntry
     from .stats import TensorStats
 
-# below this much data the pool's start (a Python and a torch import per worker, ~1-2 s)
-# costs more than the cores it brings; bench/bench_folders.py measures both sides
-MIN_BYTES = 1 << 30
+# below this much data the pool's first start (its server imports torch: ~2-3 s) costs more
+# than the cores bring at ~1 GB/s per core (break-even ~5 GB on 2 cores, ~3 GB on 16);
+# bench/bench_folders.py measures both sides
+MIN_BYTES = 4 << 30
 POLL_S = 0.05  # how often the parent reports progress and looks at the cancel token
 STOP_GRACE_S = 2.0  # how long cancelled workers get to exit before they are killed
 

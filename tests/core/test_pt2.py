@@ -462,3 +462,20 @@ def test_a_program_exported_on_cuda_opens_on_the_cpu(exported, tmp_path):
         assert ckpt.saved_on == ["cuda:0"]
         assert ckpt.tensors["conv.weight"].location == "cuda:0"
         assert torch.equal(ckpt.tensor("conv.weight"), model.conv.weight)
+
+
+def test_extra_files_are_listed_as_data(tmp_path):
+    ep = torch.export.export(torch.nn.Linear(2, 2), (torch.randn(1, 2),))
+    path = tmp_path / "extra.pt2"
+    extra = {"notes.txt": "trained on\x1b[31m red", "big.bin": "x" * 5000}
+    torch.export.save(ep, path, extra_files=extra)
+    with open_checkpoint(path, device="cpu") as ckpt:
+        meta = ckpt.metadata["torch.export"]
+        assert set(ckpt.tensors) == {"weight", "bias"}
+    assert meta["extra files"] == {"notes.txt": "trained on\x1b[31m red", "big.bin": "<5000 bytes>"}
+
+
+def test_a_small_record_over_its_limit_says_bytes(exported, tmp_path):
+    path = _rewrite(exported["cnn"][0], tmp_path / "v.pt2", lambda r: _set(r, "archive_version", b"0" * 100))
+    with pytest.raises(CheckpointError, match="of 100 bytes is larger than the 64-byte limit"):
+        open_checkpoint(path, device="cpu")

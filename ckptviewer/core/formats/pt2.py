@@ -48,6 +48,7 @@ MAX_TEXT = 1000  # characters of one name or string kept for the metadata panel
 MAX_LISTED = 10_000  # signature entries listed (the rest counted)
 MAX_OPERATORS = 2000  # distinct operator names counted
 MAX_DIMS = 64
+MAX_EXTRA = 100  # extra files listed
 
 # torch._export.serde.schema.ScalarType -> torch dtype name
 SCALAR_TYPES = {
@@ -175,8 +176,8 @@ class Pt2Archive:
         info = self.info(name)
         if info.file_size > limit:
             raise CheckpointError(
-                f"{self.path}: record {_show(name)} of {info.file_size} bytes is larger than the {limit >> 20} MiB "
-                "limit"
+                f"{self.path}: record {_show(name)} of {info.file_size} bytes is larger than the "
+                + (f"{limit >> 20} MiB limit" if limit >= 1 << 20 else f"{limit}-byte limit")
             )
         start = self.offset(name)
         with self.path.open("rb") as f:
@@ -304,6 +305,9 @@ def load_pt2(path: Path, size: int) -> Loaded:
             meta["program"] = models[0]
     else:
         meta["programs"] = described
+    extra = _extra_files(archive)
+    if extra:
+        meta["extra files"] = extra
 
     def close() -> None:
         for fn in closers:
@@ -318,6 +322,24 @@ def load_pt2(path: Path, size: int) -> Loaded:
         close=close,
         files=[path],
     )
+
+
+def _extra_files(archive: Pt2Archive) -> dict[str, Any]:
+    """``extra_files`` given to torch.export.save (``extra/NAME``): short UTF-8 text shown, else its size."""
+    out: dict[str, Any] = {}
+    names = [n for n in archive.entries if n.startswith("extra/")]
+    for name in names[:MAX_EXTRA]:
+        info = archive.entries[name]
+        shown: Any = f"<{info.file_size} bytes>"
+        if info.file_size <= MAX_TEXT and info.compress_type == zipfile.ZIP_STORED:
+            try:
+                shown = archive.read(name, MAX_TEXT).decode("utf-8")
+            except (CheckpointError, UnicodeDecodeError):
+                pass  # damaged or binary: its size says enough
+        out[_text(name[len("extra/") :])] = shown
+    if len(names) > MAX_EXTRA:
+        out["…"] = f"{len(names) - MAX_EXTRA} more"
+    return out
 
 
 def _is_model(name: str) -> bool:

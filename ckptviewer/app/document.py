@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.remote import as_path
 from .events import Event
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class Document:
         previous = self.ckpt
         if previous is not None and previous.opened is not ckpt.opened:
             previous.opened.close()
-        self.path, self.trusted = Path(path), trusted
+        self.path, self.trusted = as_path(path), trusted  # a URL stays a RemotePath
         self.current = Version(ckpt, tree)
         self.undo_stack, self.redo_stack = [], []
         self.saved_depth, self.output = 0, None

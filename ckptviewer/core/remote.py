@@ -167,7 +167,9 @@ class RemotePath:
 
     @property
     def name(self) -> str:
-        return self.fspath.rstrip("/").rsplit("/", 1)[-1]
+        """The last part of the URL's path (never its query: a signature is not a name)."""
+        parts = urlsplit(self.url)
+        return parts.path.rstrip("/").rsplit("/", 1)[-1] or (parts.hostname or "")
 
     @property
     def suffix(self) -> str:
@@ -175,17 +177,28 @@ class RemotePath:
         return name[name.rfind(".") :] if "." in name.lstrip(".") else ""
 
     @property
+    def stem(self) -> str:
+        suffix = self.suffix
+        return self.name[: -len(suffix)] if suffix else self.name
+
+    def resolve(self) -> RemotePath:
+        """Itself: an object store has no links to resolve (``Path.resolve`` for readers that ask)."""
+        return self
+
+    @property
     def parent(self) -> RemotePath:
-        head = self.url.split("?", 1)[0].rstrip("/")
-        parent_url = head.rsplit("/", 1)[0]
-        return RemotePath(parent_url, _fs=self.fs, _path=self.fspath.rsplit("/", 1)[0])
+        head, _, query = self.url.partition("?")
+        parent_url = head.rstrip("/").rsplit("/", 1)[0] + (f"?{query}" if query else "")
+        web = self.url.split("://", 1)[0].lower() in ("http", "https")
+        return RemotePath(parent_url, _fs=self.fs, _path=parent_url if web else self.fspath.rsplit("/", 1)[0])
 
     def __truediv__(self, name: str) -> RemotePath:
         if "/" in name or name in ("", ".", ".."):
             raise CheckpointError(f"{self}: {name!r} is not a file name inside it")
         head, _, query = self.url.partition("?")
         url = f"{head.rstrip('/')}/{name}" + (f"?{query}" if query else "")
-        child = RemotePath(url, _fs=self.fs, _path=f"{self.fspath}/{name}")
+        web = self.url.split("://", 1)[0].lower() in ("http", "https")  # fsspec's path is the URL itself
+        child = RemotePath(url, _fs=self.fs, _path=url if web else f"{self.fspath}/{name}")
         if self._children is not None:
             child._info = self._children.get(name, {"type": "missing"})
         return child
@@ -299,6 +312,11 @@ def as_path(text: str | os.PathLike) -> Path:
     if isinstance(text, str) and text.lower().startswith("file://"):
         return Path(urlsplit(text).path)
     return Path(text)
+
+
+def local_folder(path: Path) -> Path:
+    """The folder beside ``path`` for a file dialog: its parent, or the home folder for a URL."""
+    return Path.home() if getattr(path, "is_remote", False) else path.parent
 
 
 class RemoteFile(io.RawIOBase):

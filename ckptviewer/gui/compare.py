@@ -11,6 +11,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ..app.document import CLOSED, OPENED
+from ..core.filemap import is_remote
+from ..core.remote import as_path
 from .text import elide, mnemonic_safe, tooltip
 
 FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
@@ -65,7 +67,7 @@ class Comparisons:
         others = [p for p in (shell.other_paths(self.parent) if shell is not None else [])]
         for other in others:
             # a file name as a menu entry: "&" shown as itself; the full path on hover
-            action = QAction(mnemonic_safe(elide(Path(other).name, 60)), self.menu)
+            action = QAction(mnemonic_safe(elide(as_path(other).name, 60)), self.menu)
             action.setToolTip(tooltip(other))
             action.setStatusTip(str(other))
             action.triggered.connect(lambda _=False, o=other: self.compare_with(o))
@@ -97,7 +99,8 @@ class Comparisons:
         path = self.parent.path
         if path is None:
             return
-        other, _ = QFileDialog.getOpenFileName(self.parent, "Compare with", str(path.parent), FILE_FILTER)
+        start = str(Path.home()) if is_remote(path) else str(path.parent)
+        other, _ = QFileDialog.getOpenFileName(self.parent, "Compare with", start, FILE_FILTER)
         if other:
             self.compare_with(other)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,6 +69,7 @@ from ..core.diff import (
     layers,
     within_label,
 )
+from ..core.remote import as_path, local_folder
 from ..formatting import number, shape_str
 from .node_model import NodeModel, refilter
 from .progress import ProgressIndicator
@@ -374,8 +374,8 @@ class DiffWindow(QMainWindow):
         # a side is a file to open, or a checkpoint already open (a working copy)
         self.a = a if isinstance(a, Checkpoint) else None
         self.b = b if isinstance(b, Checkpoint) else None
-        self.a_path = a.path if isinstance(a, Checkpoint) else Path(a)
-        self.b_path = b.path if isinstance(b, Checkpoint) else Path(b)
+        self.a_path = a.path if isinstance(a, Checkpoint) else as_path(a)
+        self.b_path = b.path if isinstance(b, Checkpoint) else as_path(b)
         self.a_name, self.b_name = a_name or self.a_path.name, b_name or self.b_path.name
         self.device = device
         self.report: DiffReport | None = None
@@ -640,8 +640,8 @@ class DiffWindow(QMainWindow):
             return
         name = f"{self.a_path.stem}-vs-{self.b_path.stem}.diff.{kind}"
         caption, pattern = ("CSV", "CSV (*.csv)") if kind == "csv" else ("JSON", "JSON (*.json)")
-        path, _ = QFileDialog.getSaveFileName(self, f"Export comparison as {caption}", str(self.a_path.parent / name),
-                                              pattern)  # fmt: skip
+        start = str(local_folder(self.a_path) / name)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export comparison as {caption}", start, pattern)
         if path:
             self.export(path, kind)
 

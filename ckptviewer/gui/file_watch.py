@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
 
+from ..core.filemap import is_remote
+
 SETTLE_MS = 1500  # training writes a file in bursts: wait until it settles
 
 
@@ -28,7 +30,7 @@ class FileWatch:
         if self.watcher.files():
             self.watcher.removePaths(self.watcher.files())
         self.path = path
-        if path is not None and path.is_file():
+        if path is not None and not is_remote(path) and path.is_file():  # a remote object cannot be watched
             self.watcher.addPath(str(path))
 
     def _settled(self) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -37,7 +38,9 @@ from ..app.actions import enabled
 from ..app.document import CLOSED, EDITED, OPENED, SCANNED, Document
 from ..core import Checkpoint, open_checkpoint
 from ..core.checkpoint import TensorEntry
+from ..core.filemap import is_remote
 from ..core.keymatch import python_access
+from ..core.remote import as_path, is_url
 from ..core.summary import module_class, training_summary
 from ..core.tree import TreeNode, build_tree
 from ..formatting import shape_str
@@ -206,7 +209,7 @@ class MainWindow(QMainWindow):
         self.checkpoint_view = central
         # no checkpoint: the ways to open one (or the one opening) instead of empty panes
         self.start_page = StartPage(self.runner, lambda: self.recent.paths(), self.choose_file, self.choose_folder,
-                                    self.open_somewhere)  # fmt: skip
+                                    self.open_somewhere, self.choose_url)  # fmt: skip
         self.central_stack = QStackedWidget()
         self.central_stack.addWidget(central)
         self.central_stack.addWidget(self.start_page)
@@ -388,6 +391,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu)
         self._action("Open &Folder… (sharded, PEFT)", self.choose_folder, "Ctrl+Shift+O", file_menu)
+        self._action("Open &URL… (S3, HTTP, Hugging Face)", self.choose_url, "Ctrl+Shift+U", file_menu)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
         # a submenu: other tabs / Original on disk / File… (Ctrl+D); its entry follows "compare"
@@ -479,6 +483,29 @@ class MainWindow(QMainWindow):
         if path:
             self.open_somewhere(path)
 
+    def choose_url(self) -> None:
+        """File ▸ Open URL: a checkpoint on object storage or a web server, read by range requests."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Open URL")
+        dialog.setLabelText(
+            "A checkpoint file or folder on object storage or a web server, e.g.\n"
+            "s3://bucket/run/model.safetensors   https://host/model.pth   hf://org/repo\n"
+            "Only the parts shown are downloaded; credentials come from your usual configuration."
+        )
+        dialog.setComboBoxEditable(True)
+        dialog.setComboBoxItems(self.recent.urls())  # remembered without credentials
+        dialog.setTextValue("")
+        dialog.resize(640, dialog.sizeHint().height())
+        if not dialog.exec():
+            return
+        text = dialog.textValue().strip()
+        if not text:
+            return
+        if not is_url(text):
+            self.report_error(f"{printable(text)}: not a URL (scheme://…); use File ▸ Open for local files", "")
+            return
+        self.open_somewhere(text)
+
     def open_somewhere(self, path: str | os.PathLike) -> None:
         """Here if nothing is open yet, else in a new tab (this one keeps its file and edits)."""
         if self.shell is not None and self.path is not None:
@@ -493,7 +520,8 @@ class MainWindow(QMainWindow):
         """
         if not self.editor.confirm_discard():
             return
-        path = Path(path)
+        # a URL is asked afresh each time (reload sees a changed object); its secrets stay in memory only
+        path = as_path(path.url if is_remote(path) else path)  # type: ignore[attr-defined]
         self.runner.cancel()
         device = self.device
         self.status.file_label.setText(f"Opening {elide(path.name)}…")
@@ -505,7 +533,8 @@ class MainWindow(QMainWindow):
         def done(result: tuple[Checkpoint, TreeNode]) -> None:
             ckpt, tree = result
             self.recent.add(ckpt.path)
-            self.settings.setValue("last_folder", str(ckpt.path.parent))
+            if not is_remote(ckpt.path):
+                self.settings.setValue("last_folder", str(ckpt.path.parent))
             self.reload_banner.hide()
             self.file_watch.watch(ckpt.path)
             self.doc.opened(path, trust, ckpt, tree, keep_key)
@@ -833,7 +862,7 @@ class MainWindow(QMainWindow):
 
     def compare_with(self, other: str | os.PathLike, first: str | os.PathLike | None = None):
         """Open a comparison window: the open file (or ``first``) as A, ``other`` as B."""
-        a = Path(first) if first is not None else self.path
+        a = as_path(first) if first is not None else self.path
         return self.comparisons.open(a, other, self.device) if a is not None else None
 
     def closeEvent(self, event) -> None:

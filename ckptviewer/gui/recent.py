@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu
 
+from ..core.filemap import is_remote
+from ..core.remote import has_credentials, is_url
 from .text import elide, mnemonic_safe
 from .text import tooltip as plain_tooltip
 
@@ -24,6 +26,10 @@ class RecentFiles:
         self.open_path = open_path
         self.refresh()
 
+    def urls(self) -> list[str]:
+        """The remembered remote URLs (none of them with credentials), most recent first."""
+        return [p for p in self.paths() if is_url(p)]
+
     def paths(self) -> list[str]:
         """The remembered files, most recent first."""
         value = self.settings.value(KEY, [])
@@ -33,7 +39,12 @@ class RecentFiles:
 
     def add(self, path: Path) -> None:
         """Put ``path`` first (once), keep the last :data:`MAX_RECENT`."""
-        first = str(path.resolve())
+        if is_remote(path):
+            if has_credentials(path.url):  # type: ignore[attr-defined]
+                return  # a URL with a password or a signature is never written to the settings
+            first = path.url  # type: ignore[attr-defined]
+        else:
+            first = str(path.resolve())
         self.settings.setValue(KEY, [first, *(p for p in self.paths() if p != first)][:MAX_RECENT])
         self.refresh()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from ..core.remote import is_url
 from .display import display_tag
 
 TIMEOUT_MS = 1500
@@ -58,7 +59,7 @@ def hand_off(paths: list[str], name: str | None = None) -> bool:
     sock.connectToServer(name or server_name())
     if not sock.waitForConnected(TIMEOUT_MS):
         return False
-    message = json.dumps({"open": [str(Path(p).resolve()) for p in paths]}) + "\n"
+    message = json.dumps({"open": [p if is_url(p) else str(Path(p).resolve()) for p in paths]}) + "\n"
     sock.write(message.encode())
     sock.flush()
     if sock.bytesToWrite() and not sock.waitForBytesWritten(ANSWER_TIMEOUT_MS):

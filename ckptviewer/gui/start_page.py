@@ -8,7 +8,7 @@ moment an open starts (a sharded or DCP folder can take seconds before its tree 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.progress import Progress
+from ..core.remote import is_url
 from .progress import ProgressIndicator
 from .text import elide, mnemonic_safe, plain_label, tooltip
 from .workers import TaskRunner
@@ -60,12 +61,13 @@ class StartPage(QStackedWidget):
         open_file: Callable[[], None],
         open_folder: Callable[[], None],
         open_path: Callable[[str], None],
+        open_url: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.runner = runner
         self.recent_paths = recent_paths
         self.open_path = open_path
-        self.welcome = self._build_welcome(open_file, open_folder)
+        self.welcome = self._build_welcome(open_file, open_folder, open_url)
         self.loading = self._build_loading()
         self.addWidget(self.welcome)
         self.addWidget(self.loading)
@@ -89,7 +91,9 @@ class StartPage(QStackedWidget):
         outer.addStretch(1)
         return page, layout
 
-    def _build_welcome(self, open_file: Callable[[], None], open_folder: Callable[[], None]) -> QWidget:
+    def _build_welcome(
+        self, open_file: Callable[[], None], open_folder: Callable[[], None], open_url: Callable[[], None] | None
+    ) -> QWidget:
         page, col = self._column()
         col.addStretch(1)
         col.addWidget(_heading("Open a checkpoint", 16))
@@ -100,7 +104,12 @@ class StartPage(QStackedWidget):
         self.folder_button = QPushButton("Open Folder…")
         self.folder_button.setToolTip("A sharded Hugging Face, PEFT or torch.distributed folder (Ctrl+Shift+O)")
         self.folder_button.clicked.connect(open_folder)
-        for b in (self.open_button, self.folder_button):
+        self.url_button = QPushButton("Open URL…")
+        self.url_button.setToolTip("s3://, gs://, https:// or hf:// — read by range requests (Ctrl+Shift+U)")
+        self.url_button.setVisible(open_url is not None)
+        if open_url is not None:
+            self.url_button.clicked.connect(open_url)
+        for b in (self.open_button, self.folder_button, self.url_button):
             b.setMinimumHeight(32)
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -180,7 +189,8 @@ class StartPage(QStackedWidget):
                 widget.deleteLater()
         paths = self.recent_paths()[:MAX_SHOWN]
         for row, p in enumerate(paths):
-            path = Path(p)
+            # a URL is shown by its last part and the rest (no filesystem is set up for it here)
+            path = PurePosixPath(p.split("://", 1)[1]) if is_url(p) else Path(p)
             # the name is the file's text: no mnemonic, one line, cut; the full path in a tooltip
             button = QToolButton()
             button.setText(mnemonic_safe(elide(path.name, 60)))

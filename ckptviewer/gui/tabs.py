@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QToolBar
 
+from ..core.remote import as_path
 from .main_window import MainWindow
 from .text import elide, message_box, mnemonic_safe, tooltip, window_title
 
@@ -82,7 +83,7 @@ class TabbedWindow(QMainWindow):
 
     def open_in_tab(self, path: str | os.PathLike) -> MainWindow:
         """Show ``path``: its tab if already open, the empty current tab, or a new one."""
-        target = Path(path).resolve()
+        target = as_path(path).resolve()
         for page in self.pages():
             if page.path is not None and page.path.resolve() == target:
                 self.tabs.setCurrentWidget(page)

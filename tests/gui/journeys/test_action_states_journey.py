@@ -50,6 +50,7 @@ NEVER: Callable[[Facts], bool] = lambda f: False  # noqa: E731
 CAN_ACT: list[tuple[str, Callable[[Facts], bool]]] = [
     ("File > Open", ALWAYS),
     ("File > Open Folder… (sharded, PEFT)", ALWAYS),
+    ("File > Open URL… (S3, HTTP, Hugging Face)", ALWAYS),
     ("File > Open Recent > *", ALWAYS),  # each entry opens its file (here or in a new tab)
     ("File > Reload", lambda f: f.open),
     ("File > Compare with > No other open tabs", NEVER),  # a label saying why no tab is offered

@@ -24,7 +24,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -34,7 +34,9 @@ from .progress import check_current
 
 BLOCK = 4 << 20  # bytes per cache block: listing a 2 GiB zip reads 2-3 blocks
 PART = 8 << 20  # bytes per range request when fetching a run of missing blocks
-PARALLEL = 8  # range requests in flight per object (memory: PARALLEL x PART at most)
+PARALLEL = 8  # range requests in flight per object for a read (memory: PARALLEL x PART at most)
+READAHEAD = 32 << 20  # bytes fetched ahead in the background once reads go sequentially
+MISSING, PRESENT, IN_FLIGHT = 0, 1, 2
 DEFAULT_CACHE_MAX = 8 << 30
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -370,7 +372,6 @@ class BlockCache:
         self.data_path = folder / f"{key}.data"
         self.blocks_path = folder / f"{key}.blocks"
         self.n_blocks = (size + BLOCK - 1) // BLOCK
-        self._lock = threading.Lock()
         self.stats = {"requests": 0, "bytes": 0}
         fd = os.open(self.data_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -379,8 +380,14 @@ class BlockCache:
         finally:
             os.close(fd)
         present = self.blocks_path.read_bytes() if self.blocks_path.exists() else b""
-        self.present = bytearray(present if len(present) == self.n_blocks else bytes(self.n_blocks))
+        ok = len(present) == self.n_blocks and set(present) <= {MISSING, PRESENT}
+        self.present = bytearray(present if ok else bytes(self.n_blocks))  # per block: MISSING/PRESENT/IN_FLIGHT
         self._fd = os.open(self.data_path, os.O_RDWR)
+        self._cond = threading.Condition()
+        self._busy: set[int] = set()  # blocks a request is fetching now
+        self._ahead = 0  # read-ahead requests in flight
+        self._last_stop: int | None = None
+        self._pool = ThreadPoolExecutor(2 * PARALLEL, thread_name_prefix="ckpt-fetch")
         _touch(self.data_path)
 
     @classmethod
@@ -400,38 +407,121 @@ class BlockCache:
                 cache = cls._open[key] = cls(remote, size, key)
             return cache
 
-    def missing_runs(self, start: int, stop: int) -> list[tuple[int, int]]:
-        """Byte ranges (block-aligned, merged) of ``start:stop`` not yet in the cache."""
+    def _runs(self, blocks: list[int]) -> list[tuple[int, int]]:
+        """Byte ranges of ``blocks`` (sorted), merged where adjacent and cut to PART bytes each."""
         runs: list[tuple[int, int]] = []
-        for b in range(start // BLOCK, (stop + BLOCK - 1) // BLOCK):
-            if not self.present[b]:
-                lo, hi = b * BLOCK, min((b + 1) * BLOCK, self.size)
-                if runs and runs[-1][1] == lo:
-                    runs[-1] = (runs[-1][0], hi)
-                else:
-                    runs.append((lo, hi))
+        for b in blocks:
+            lo, hi = b * BLOCK, min((b + 1) * BLOCK, self.size)
+            if runs and runs[-1][1] == lo and runs[-1][1] - runs[-1][0] < PART:
+                runs[-1] = (runs[-1][0], hi)
+            else:
+                runs.append((lo, hi))
         return runs
 
+    def _claim(self, first: int, last: int, limit: int | None = None) -> list[int]:
+        """Mark the missing blocks of ``first..last`` as in flight (ours to fetch); at most ``limit``."""
+        claimed = []
+        for b in range(first, last):
+            if self.present[b] == MISSING:
+                self.present[b] = IN_FLIGHT
+                claimed.append(b)
+                if limit is not None and len(claimed) >= limit:
+                    break
+        return claimed
+
     def fetch(self, start: int, stop: int) -> None:
-        """Fetch the missing blocks of ``start:stop``: PARALLEL range requests of PART bytes at most,
-        written to the cache file batch by batch (bounded memory), cancellable between batches."""
+        """Make bytes ``start:stop`` present: missing blocks fetched by up to PARALLEL range requests
+        of PART bytes at once (memory: PARALLEL x PART), blocks another thread is fetching waited for;
+        cancellable between requests. Reading on from where the last fetch ended starts a read-ahead
+        of the next READAHEAD bytes in the background, so a sequential scan keeps requests in flight."""
         stop = min(stop, self.size)
         if stop <= start:
             return
-        with self._lock:
-            runs = self.missing_runs(start, stop)
-            parts = [(lo, min(lo + PART, hi)) for first, hi in runs for lo in range(first, hi, PART)]
-            if not parts:
-                return
-            with ThreadPoolExecutor(min(PARALLEL, len(parts)), thread_name_prefix="ckpt-fetch") as pool:
-                for i in range(0, len(parts), PARALLEL):
+        first, last = start // BLOCK, (stop + BLOCK - 1) // BLOCK
+        # a scan (tensor after tensor, each at least 1 MiB, each starting where the last ended) rather
+        # than look-ups (headers, one tensor): only then read ahead. Small reads neither count nor reset.
+        sequential = False
+        if stop - start >= BLOCK // 4:
+            follows = self._last_stop is not None and 0 <= start - self._last_stop <= BLOCK
+            sequential = follows
+            self._last_stop = stop
+        while True:
+            with self._cond:
+                claimed = self._claim(first, last)
+            if claimed:
+                self._fetch_claimed(claimed)
+            if sequential and stop < self.size:
+                self._read_ahead(last)
+                sequential = False
+            with self._cond:
+                while any(self.present[b] == IN_FLIGHT for b in range(first, last)):
+                    self._cond.wait(0.05)
                     check_current()
-                    batch = parts[i : i + PARALLEL]
-                    for (lo, hi), data in zip(batch, pool.map(self._get, batch)):
-                        os.pwrite(self._fd, data, lo)
-                        for b in range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK):
-                            self.present[b] = 1
-                    self._save_blocks()
+                if all(self.present[b] == PRESENT for b in range(first, last)):
+                    return
+            # a block another fetch failed on is missing again: claim it ourselves
+
+    def _fetch_claimed(self, claimed: list[int]) -> None:
+        """Fetch claimed blocks in parallel and wait for them (checking for Cancel while waiting)."""
+        parts = self._runs(claimed)
+        futures = [self._pool.submit(self._store, span) for span in parts]
+        try:
+            for f in futures:
+                while not f.done():
+                    wait([f], timeout=0.05)
+                    check_current()
+                f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            with self._cond:  # what was not fetched may be claimed again
+                for b in claimed:
+                    if self.present[b] == IN_FLIGHT and not self._running(b):
+                        self.present[b] = MISSING
+                self._cond.notify_all()
+            raise
+
+    def _running(self, block: int) -> bool:
+        return block in self._busy
+
+    def _read_ahead(self, block: int) -> None:
+        with self._cond:
+            if self._ahead >= PARALLEL:
+                return  # enough is in flight already
+            end = min(self.n_blocks, block + READAHEAD // BLOCK)
+            claimed = self._claim(block, end, limit=(PARALLEL - self._ahead) * max(1, PART // BLOCK))
+            self._ahead += len(self._runs(claimed)) if claimed else 0
+        if claimed:
+            for span in self._runs(claimed):
+                self._pool.submit(self._store, span, True)
+
+    def _store(self, span: tuple[int, int], ahead: bool = False) -> None:
+        """Fetch one range and write it to the cache file; its blocks become present (or missing
+        again on failure, for the next reader to claim)."""
+        lo, hi = span
+        blocks = range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK)
+        with self._cond:
+            self._busy.update(blocks)
+        try:
+            data = self._get(span)
+            os.pwrite(self._fd, data, lo)
+            del data
+            with self._cond:
+                for b in blocks:
+                    self.present[b] = PRESENT
+                self._save_blocks()
+        except BaseException:
+            with self._cond:
+                for b in blocks:
+                    self.present[b] = MISSING
+            if not ahead:
+                raise
+        finally:
+            with self._cond:
+                self._busy.difference_update(blocks)
+                if ahead:
+                    self._ahead -= 1
+                self._cond.notify_all()
 
     def _get(self, span: tuple[int, int]) -> bytes:
         lo, hi = span
@@ -449,8 +539,9 @@ class BlockCache:
         return bytes(data)
 
     def _save_blocks(self) -> None:
-        tmp = self.blocks_path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(bytes(self.present))
+        """Persist which blocks are present (in-flight ones are not), replacing the map atomically."""
+        tmp = self.blocks_path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+        tmp.write_bytes(bytes(1 if b == PRESENT else 0 for b in self.present))
         os.replace(tmp, self.blocks_path)
 
     def read_into(self, pos: int, view: memoryview) -> int:
@@ -462,6 +553,7 @@ class BlockCache:
         """Release the cache file (its blocks stay for the next time the object is opened)."""
         with BlockCache._registry_lock:
             BlockCache._open.pop(self.key, None)
+        self._pool.shutdown(wait=True, cancel_futures=True)
         try:
             os.close(self._fd)
         except OSError:

@@ -218,3 +218,15 @@ def test_trust_is_refused_for_remote(files, http_server, fresh_cache):
     (http_server.root / "model.pth").write_bytes(files["zip"].read_bytes())
     with pytest.raises(CheckpointError, match="download"):
         open_checkpoint(f"{http_server.url}/model.pth", device="cpu", trust=True)
+
+
+def test_a_full_scan_reads_ahead_and_fetches_each_byte_once(files, http_server, fresh_cache):
+    src = files["zip"]
+    (http_server.root / src.name).write_bytes(src.read_bytes())
+    ckpt = open_checkpoint(f"{http_server.url}/{src.name}", device="cpu")
+    local = open_checkpoint(src, device="cpu")
+    assert [s.to_json() for s in checkpoint_stats(ckpt)] == [s.to_json() for s in checkpoint_stats(local)]
+    spans = sorted(r.range for r in http_server.log if r.method == "GET")
+    for (_, end), (begin, _) in zip(spans, spans[1:]):
+        assert begin >= end, f"a byte range was fetched twice: {spans}"
+    assert sum(b - a for a, b in spans) <= src.stat().st_size

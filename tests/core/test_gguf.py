@@ -300,9 +300,8 @@ def raw_gguf(
     out = b"GGUF" + struct.pack("<IQQ", version, len(tensors) if n_tensors is None else n_tensors,
                                 len(kvs) if n_kv is None else n_kv)  # fmt: skip
     out += b"".join(kvs)
-    for name, dims, typ, off in tensors:
-        out += _s(name) + struct.pack("<I", len(dims)) + struct.pack(f"<{len(dims)}Q", *dims)
-        out += struct.pack("<IQ", typ, off)
+    out += b"".join(_s(name) + struct.pack(f"<I{len(dims)}QIQ", len(dims), *dims, typ, off)
+                    for name, dims, typ, off in tensors)  # fmt: skip
     out += b"\0" * (-len(out) % align)
     return out + data
 

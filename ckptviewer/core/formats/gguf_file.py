@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 MAX_HEADER = 256 << 20  # header bytes (a 256k-token vocabulary takes a few MB)
 MAX_TENSORS = 1 << 20
-MAX_KVS = 1 << 20
+MAX_KVS = 1 << 16  # a model has some 50
 MAX_NAME = 1 << 16  # bytes of a key or tensor name (llama.cpp's names are at most 64)
 MAX_NESTING = 4  # arrays of arrays
 # items walked one by one over the whole header (~0.25 µs a string, ~4 µs an inner array):
@@ -380,12 +380,12 @@ def load_gguf(path: Path, size: int) -> Loaded:
             if name in names:
                 raise h.fail(f"names the tensor {name!r} twice")
             names.add(name)
-            n_dims = h.u32(f"the dimension count of tensor {name!r}")
+            what = f"the info of tensor {name!r}"  # once per tensor: 100,000s of them
+            n_dims = h.u32(what)
             if n_dims > MAX_DIMS:
                 raise h.fail(f"gives tensor {name!r} {n_dims:,} dimensions (at most {MAX_DIMS})")
-            dims = [h.u64(f"the dimensions of tensor {name!r}") for _ in range(n_dims)]
-            ggml_type = h.u32(f"the type of tensor {name!r}")
-            offset = h.u64(f"the offset of tensor {name!r}")
+            dims = list(struct.unpack(f"<{n_dims}Q", h.take(8 * n_dims, what)))
+            ggml_type, offset = struct.unpack("<IQ", h.take(12, what))
             infos.append((name, dims, ggml_type, offset))
         data_start = -(-h.pos // alignment) * alignment
     if infos and data_start > size:

@@ -164,16 +164,15 @@ class GgufQuantTensor(DeferredTensor):
         qtype = gguf.GGMLQuantizationType(self.ggml_type)
         out = torch.empty(self.numel, dtype=torch.float32)
         blocks_per_chunk = max(1, CHUNK_VALUES // block)
-        buffer = bytearray(blocks_per_chunk * size)
         n_blocks = self.numel // block
         done = 0
-        with path.open("rb") as f:
+        with path.open("rb") as f:  # plain reads: a remote object's file reads them by range
             f.seek(self.source.data_start + self.offset)
             while done < n_blocks:
                 check_current()
                 n = min(blocks_per_chunk, n_blocks - done)
-                part = memoryview(buffer)[: n * size]
-                if _read_into(f, part) != n * size:
+                part = _read(f, n * size)
+                if len(part) != n * size:
                     raise CheckpointError(f"{path}: tensor {self.name!r} is cut short (truncated file?)")
                 try:
                     values = gguf.quants.dequantize(np.frombuffer(part, dtype=np.uint8), qtype)
@@ -187,15 +186,14 @@ class GgufQuantTensor(DeferredTensor):
         return out.reshape(self.shape)
 
 
-def _read_into(f: IO[bytes], buf: memoryview) -> int:
-    """Fill ``buf`` from ``f`` (a remote file may return short reads); bytes read."""
-    got = 0
-    while got < len(buf):
-        n = f.readinto(buf[got:])  # type: ignore[attr-defined]
-        if not n:
-            break
-        got += n
-    return got
+def _read(f: IO[bytes], n: int) -> bytes:
+    """``n`` bytes from ``f``, fewer only at its end (a remote file may return short reads)."""
+    parts = [f.read(n)]
+    got = len(parts[0])
+    while got < n and parts[-1]:
+        parts.append(f.read(n - got))
+        got += len(parts[-1])
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _Header:

@@ -32,10 +32,11 @@ from urllib.parse import urlsplit, urlunsplit
 from .errors import CheckpointError
 from .progress import check_current
 
-BLOCK = 4 << 20  # bytes per cache block: listing a 2 GiB zip reads 2-3 blocks
+BLOCK = 256 << 10  # bytes per cache block: listing reads a few (a slow server sends 256 KiB faster than 4 MiB)
 PART = 8 << 20  # bytes per range request when fetching a run of missing blocks
 PARALLEL = 8  # range requests in flight per object for a read (memory: PARALLEL x PART at most)
 READAHEAD = 32 << 20  # bytes fetched ahead in the background once reads go sequentially
+SCAN = 1 << 20  # a fetch at least this large, starting where the last one ended, means a scan
 MISSING, PRESENT, IN_FLIGHT = 0, 1, 2
 DEFAULT_CACHE_MAX = 8 << 30
 
@@ -441,8 +442,8 @@ class BlockCache:
         # a scan (tensor after tensor, each at least 1 MiB, each starting where the last ended) rather
         # than look-ups (headers, one tensor): only then read ahead. Small reads neither count nor reset.
         sequential = False
-        if stop - start >= BLOCK // 4:
-            follows = self._last_stop is not None and 0 <= start - self._last_stop <= BLOCK
+        if stop - start >= SCAN:
+            follows = self._last_stop is not None and 0 <= start - self._last_stop <= SCAN
             sequential = follows
             self._last_stop = stop
         while True:

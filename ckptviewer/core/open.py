@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 DCP = "dcp"  # folder_kind's name for a torch.distributed.checkpoint folder
 
 
-
 def _load_zip(path: Path, size: int) -> Loaded:
     """A torch.save zip, or else a torch.export archive (both are zips; the records tell)."""
     try:

@@ -50,7 +50,7 @@ def view(mapped: torch.UntypedStorage, path: Path, first: int, nbytes: int, item
     import torch
 
     fetch(path, first, first + nbytes)
-    part = mapped[first : first + nbytes]
+    part: torch.UntypedStorage = mapped[first : first + nbytes]  # type: ignore[assignment]
     if itemsize > 1 and first % itemsize:
         copy = torch.UntypedStorage(nbytes)
         copy.copy_(part)

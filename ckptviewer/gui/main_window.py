@@ -40,7 +40,7 @@ from ..core import Checkpoint, open_checkpoint
 from ..core.checkpoint import TensorEntry
 from ..core.filemap import is_remote
 from ..core.keymatch import python_access
-from ..core.remote import as_path, is_url
+from ..core.remote import RemotePath, as_path, is_url
 from ..core.summary import module_class, training_summary
 from ..core.tree import TreeNode, build_tree
 from ..formatting import shape_str
@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
         if not self.editor.confirm_discard():
             return
         # a URL is asked afresh each time (reload sees a changed object); its secrets stay in memory only
-        path = as_path(path.url if is_remote(path) else path)  # type: ignore[attr-defined]
+        path = as_path(path.url if isinstance(path, RemotePath) else path)
         self.runner.cancel()
         device = self.device
         self.status.file_label.setText(f"Opening {elide(path.name)}…")

@@ -7,6 +7,7 @@ data.pkl, not the tensors.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from pathlib import Path
@@ -227,6 +228,6 @@ def test_a_full_scan_reads_ahead_and_fetches_each_byte_once(files, http_server, 
     local = open_checkpoint(src, device="cpu")
     assert [s.to_json() for s in checkpoint_stats(ckpt)] == [s.to_json() for s in checkpoint_stats(local)]
     spans = sorted(r.range for r in http_server.log if r.method == "GET")
-    for (_, end), (begin, _) in zip(spans, spans[1:]):
+    for (_, end), (begin, _) in itertools.pairwise(spans):
         assert begin >= end, f"a byte range was fetched twice: {spans}"
     assert sum(b - a for a, b in spans) <= src.stat().st_size

@@ -35,7 +35,7 @@ def map_file(path: Path, size: int) -> torch.UntypedStorage:
     import torch
 
     local = path.cache_file() if is_remote(path) else path  # type: ignore[attr-defined]
-    return torch.UntypedStorage.from_file(str(local), False, size)
+    return torch.UntypedStorage.from_file(str(local), False, size)  # type: ignore[return-value]
 
 
 def fetch(path: Path, start: int, stop: int) -> None:

@@ -105,7 +105,11 @@ def shard_jobs(ckpt: Checkpoint, entries: list[TensorEntry]) -> list[ShardJob] |
             return None
         item = Item(index, entry.key, ref.key, ref.dtype_name, ref.numel, ref.byte_offset, src.offset,
                     tuple(src.shape), tuple(src.stride), src.dtype_name, entry.nbytes)  # fmt: skip
-        by_file.setdefault(id(file), (file, []))[1].append(item)
+        if id(file) not in by_file:
+            if file.size != file_size(file.path):  # a zip inside a larger file: not a shard the worker can reopen
+                return None
+            by_file[id(file)] = (file, [])
+        by_file[id(file)][1].append(item)
     jobs = [ShardJob(str(file.path), file.size, tuple(items)) for file, items in by_file.values()]
     return sorted(jobs, key=lambda j: -j.nbytes)  # the big ones first: the pool ends together
 

@@ -207,8 +207,12 @@ def _memory_worker(spec: dict) -> dict:
     from _measure import measure_call
 
     from ckptviewer.core import open_checkpoint
+    from ckptviewer.core.stats import checkpoint_stats
 
     a, b = open_checkpoint(spec["a"]), open_checkpoint(spec["b"])
+    # warm-up on one tensor: torch's first computation sets up its allocator and threads,
+    # which is not memory the folder's size asks for
+    checkpoint_stats(a, [next(iter(a.tensors.values()))], parallel=False)
     if spec["what"] == "scan":
         from ckptviewer.core.scan import scan
 

@@ -409,7 +409,7 @@ def test_long_strings_are_cut_for_display(tmp_path):
 
 
 _CHILD = """
-import resource, sys
+import sys
 from ckptviewer.core import CheckpointError, open_checkpoint
 for p in sys.argv[1:]:
     try:
@@ -417,17 +417,19 @@ for p in sys.argv[1:]:
         print("listed", p)
     except CheckpointError as exc:
         print("refused", str(exc).splitlines()[0][:80])
-print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec
+peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")]
+print("peak", peak[0])
 """
 
 
 def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # as tests/hostile's children
 
 
 def test_worst_cases_in_a_memory_limited_child(tmp_path):
     """Counts of 2**63, a billion-element array and strings past the end, in a process that
-    may map only 1 GiB: each is refused, and the peak stays small."""
+    may map only 3 GiB: each is refused, and the peak stays small."""
     paths = []
     for name in ("tensor_count_2_63", "kv_count_2_63", "array_of_a_billion", "string_array_of_a_billion",
                  "string_past_the_end", "numel_overflow", "hundred_dims"):  # fmt: skip
@@ -436,10 +438,10 @@ def test_worst_cases_in_a_memory_limited_child(tmp_path):
         paths.append(str(p))
     r = subprocess.run([sys.executable, "-c", _CHILD, *paths], capture_output=True, text=True, timeout=120,
                        cwd=str(ROOT), preexec_fn=_limit_memory)  # fmt: skip
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0, (r.stdout, r.stderr[-2000:])
     lines = r.stdout.splitlines()
     assert sum(line.startswith("refused") for line in lines) == len(paths), r.stdout
-    assert int(lines[-1].split()[1]) < 200 << 10  # KiB: listing imports no torch
+    assert int(lines[-1].split()[1]) < 150 << 10, r.stdout  # KiB (listing alone: ~25 MiB)
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,8 @@ def assemble(path: Path, loaded: Loaded, device: str, trust: bool) -> Checkpoint
 def derive(ckpt: Checkpoint, root: Any, report: Any) -> Checkpoint:
     """A new Checkpoint over an edited ``root``, sharing ``ckpt``'s files; ``report`` joins its history."""
     opened = ckpt.opened
-    extra = {"__metadata__": opened.metadata["__metadata__"]} if "__metadata__" in opened.metadata else {}
+    # what readers add beside the root: safetensors' __metadata__, a GGUF file's key-values
+    extra = {k: opened.metadata[k] for k in ("__metadata__", "gguf", "gguf_file") if k in opened.metadata}
     loaded = Loaded(
         format=ckpt.format,
         root=root,

@@ -458,3 +458,14 @@ def test_items_walked_one_by_one_are_capped_over_the_whole_header(tmp_path, monk
     path.write_bytes(raw_gguf(kvs))
     with pytest.raises(CheckpointError, match="more than 100"):
         open_checkpoint(path, "cpu")
+
+
+def test_an_edited_gguf_keeps_its_metadata_and_still_maps_names(tmp_path):
+    from ckptviewer.core.edits.select import drop
+
+    g, st = _pair(tmp_path, "llama", permute=False)
+    with open_checkpoint(g, "cpu") as a, open_checkpoint(st, "cpu") as b:
+        edited, _ = drop(a, ["extra.*"])
+        assert edited.metadata["gguf"]["general.architecture"] == "llama" and edited.format == "gguf"
+        rep = diff(edited, b)
+    assert rep.counts["identical"] == 7 and rep.counts["only_b"] == 1

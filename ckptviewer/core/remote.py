@@ -152,6 +152,7 @@ class RemotePath:
         self.fspath = (_path or "").rstrip("/") or (_path or "")
         self._info = _info
         self._children: dict[str, dict] | None = None
+        self._made: dict[str, RemotePath] = {}  # children made by "/"
         self._lock = threading.Lock()
         self._cache: BlockCache | None = None
 
@@ -198,12 +199,16 @@ class RemotePath:
     def __truediv__(self, name: str) -> RemotePath:
         if "/" in name or name in ("", ".", ".."):
             raise CheckpointError(f"{self}: {name!r} is not a file name inside it")
+        known = self._made.get(name)
+        if known is not None:
+            return known  # the same object: what it learnt (size, version, blocks) is not asked again
         head, _, query = self.url.partition("?")
         url = f"{head.rstrip('/')}/{name}" + (f"?{query}" if query else "")
         web = self.url.split("://", 1)[0].lower() in ("http", "https")  # fsspec's path is the URL itself
         child = RemotePath(url, _fs=self.fs, _path=url if web else f"{self.fspath}/{name}")
         if self._children is not None:
             child._info = self._children.get(name, {"type": "missing"})
+        self._made[name] = child
         return child
 
     # -- what it is -------------------------------------------------------
@@ -315,6 +320,22 @@ def as_path(text: str | os.PathLike) -> Path:
     if isinstance(text, str) and text.lower().startswith("file://"):
         return Path(urlsplit(text).path)
     return Path(text)
+
+
+def prefetch_heads(paths: list[Any], workers: int = 16) -> None:
+    """Fetch the first block of each remote file at once (shard headers of a large folder);
+    files that cannot be read are left for their reader to report."""
+
+    def head(p: Any) -> None:
+        try:
+            p.fetch(0, BLOCK)
+        except CheckpointError:
+            pass
+
+    if len(paths) > 1:
+        with ThreadPoolExecutor(min(workers, len(paths)), thread_name_prefix="ckpt-heads") as pool:
+            list(pool.map(head, paths))
+    check_current()
 
 
 def local_folder(path: Path) -> Path:

@@ -149,6 +149,10 @@ def load_hf_sharded(index_path: Path, readers: dict[str, Callable]) -> Loaded:
     result = Loaded(format=HF_SHARDED, root=merged, files=[index_path, *(folder / shard for shard in shards)])
     closers: list[Callable[[], None]] = []
     found: dict[str, Any] = {}
+    if is_remote(folder):  # hundreds of shards: their headers by parallel requests, not one after another
+        from ..remote import prefetch_heads
+
+        prefetch_heads([folder / shard for shard in shards])
     try:
         for i, (shard, keys) in enumerate(shards.items()):
             check_current()

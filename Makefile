@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/bench_diff.py
 	$(BIN)/python bench/bench_launch.py
 	$(BIN)/python bench/bench_folders.py
+	$(BIN)/python bench/bench_remote.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache

@@ -142,3 +142,25 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_DOWNLOAD: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
+    "ckpt_download", default=None
+)
+
+
+@contextlib.contextmanager
+def download_scope(on_bytes: Callable[[int, int], None] | None) -> Iterator[None]:
+    """Let a remote fetch deep inside (a tensor's bytes) tell ``on_bytes(done, total)`` as they arrive."""
+    token = _DOWNLOAD.set(on_bytes)
+    try:
+        yield
+    finally:
+        _DOWNLOAD.reset(token)
+
+
+def report_download(done: int, total: int) -> None:
+    """Bytes of a fetch done so far, to the enclosing :func:`download_scope`, if any."""
+    on_bytes = _DOWNLOAD.get()
+    if on_bytes is not None:
+        on_bytes(done, total)

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import CheckpointError
-from .progress import check_current
+from .progress import check_current, report_download
 
 BLOCK = 256 << 10  # bytes per cache block: listing reads a few (a slow server sends 256 KiB faster than 4 MiB)
 PART = 8 << 20  # bytes per range request when fetching a run of missing blocks
@@ -487,12 +487,17 @@ class BlockCache:
         """Fetch claimed blocks in parallel and wait for them (checking for Cancel while waiting)."""
         parts = self._runs(claimed)
         futures = [self._pool.submit(self._store, span) for span in parts]
+        total = sum(hi - lo for lo, hi in parts)
+        done = 0
         try:
-            for f in futures:
+            for (lo, hi), f in zip(parts, futures):
                 while not f.done():
                     wait([f], timeout=0.05)
                     check_current()
                 f.result()
+                done += hi - lo
+                if len(parts) > 1:
+                    report_download(done, total)
         except BaseException:
             for f in futures:
                 f.cancel()

@@ -18,11 +18,12 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..formatting import human_bytes
 from .checkpoint import Checkpoint, TensorEntry
 from .dtypes import check_computable
 from .errors import CheckpointError
 from .limits import check_dense, check_work
-from .progress import CancelToken, ProgressFn, check, report
+from .progress import CancelToken, ProgressFn, check, download_scope, report
 
 CHUNK = 1 << 20  # elements per chunk: 4 MiB of float32, cache-friendly
 
@@ -396,12 +397,19 @@ def each_entry_stats(
             done += n * _size
             report(progress, done, total, _key)
 
+        def fetched(got: int, of: int, _key: str = entry.key) -> None:  # a remote tensor's bytes arriving
+            report(progress, done, total, f"Downloading {_key}: {human_bytes(got)} of {human_bytes(of)}")
+
         try:
-            yield entry_stats(ckpt, entry, cancel=cancel, on_chunk=advance, force=force)
+            with download_scope(fetched):  # left before the yield: the scope is this tensor's only
+                result: TensorStats | CheckpointError = entry_stats(
+                    ckpt, entry, cancel=cancel, on_chunk=advance, force=force
+                )
         except CheckpointError as exc:
             if not keep_going:
                 raise
-            yield exc
+            result = exc
+        yield result
     report(progress, total, total, "Done")
 
 

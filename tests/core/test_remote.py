@@ -231,3 +231,15 @@ def test_a_full_scan_reads_ahead_and_fetches_each_byte_once(files, http_server, 
     for (_, end), (begin, _) in itertools.pairwise(spans):
         assert begin >= end, f"a byte range was fetched twice: {spans}"
     assert sum(b - a for a, b in spans) <= src.stat().st_size
+
+
+def test_a_large_remote_tensor_reports_its_download(http_server, fresh_cache, monkeypatch):
+    monkeypatch.setattr(remote, "PART", 256 * 1024)
+    save_file({"big": torch.randn(2_000_000)}, str(http_server.root / "big.safetensors"))
+    ckpt = open_checkpoint(f"{http_server.url}/big.safetensors", device="cpu")
+    seen = []
+    checkpoint_stats(ckpt, progress=lambda p: seen.append(p.message))
+    downloading = [m for m in seen if m.startswith("Downloading big:")]
+    assert len(downloading) >= 5, seen[:10]
+    got, of = downloading[-1].removeprefix("Downloading big: ").split(" of ")
+    assert got == of and of.endswith("MiB"), downloading[-1]  # the tensor's bytes not fetched while listing

@@ -331,6 +331,7 @@ def _hostile() -> dict[str, tuple[bytes, str]]:
         "data_past_the_end": (raw_gguf(tensors=[("w", [4, 2], 0, 0)], data=ok_data[:20]), "needs bytes"),
         "hundred_dims": (raw_gguf(tensors=[("w", [1] * 100, 0, 0)], data=ok_data), "dimensions"),
         "numel_overflow": (raw_gguf(tensors=[("w", [2**40, 2**40], 0, 0)], data=ok_data), "too large"),
+        "empty_but_huge": (raw_gguf(tensors=[("w", [0, 2**64 - 1], 8, 0)], data=ok_data), "too large"),
         "overlapping": (raw_gguf(tensors=[("a", [8], 0, 0), ("b", [8], 0, 0)], data=ok_data * 2), "overlap"),
         "misaligned": (raw_gguf(tensors=[("a", [2], 0, 4)], data=ok_data), "alignment"),
         "bad_alignment": (raw_gguf([kv_u32("general.alignment", 3)], [F32_TENSOR], ok_data), "alignment"),
@@ -469,3 +470,15 @@ def test_an_edited_gguf_keeps_its_metadata_and_still_maps_names(tmp_path):
         assert edited.metadata["gguf"]["general.architecture"] == "llama" and edited.format == "gguf"
         rep = diff(edited, b)
     assert rep.counts["identical"] == 7 and rep.counts["only_b"] == 1
+
+
+def test_nan_scales_give_nan_values_without_numpy_warnings(tmp_path):
+    import warnings
+
+    block = np.float16("nan").tobytes() + bytes(range(1, 33))  # a Q8_0 block: f16 scale, 32 int8
+    path = tmp_path / "nan.gguf"
+    path.write_bytes(raw_gguf(tensors=[("q", [32], 8, 0)], data=block))
+    with open_checkpoint(path, "cpu") as ckpt, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = ckpt.tensor("q")
+    assert t.shape == (32,) and torch.isnan(t).all()

@@ -175,7 +175,8 @@ class GgufQuantTensor(DeferredTensor):
                 if len(part) != n * size:
                     raise CheckpointError(f"{path}: tensor {self.name!r} is cut short (truncated file?)")
                 try:
-                    values = gguf.quants.dequantize(np.frombuffer(part, dtype=np.uint8), qtype)
+                    with np.errstate(all="ignore"):  # NaN/Inf scales give NaN/Inf values: the scan's to report
+                        values = gguf.quants.dequantize(np.frombuffer(part, dtype=np.uint8), qtype)
                 except NotImplementedError:
                     raise CheckpointError(
                         f"{path}: tensor {self.name!r} is stored as {name}, which the installed gguf package "
@@ -407,8 +408,8 @@ def _assemble(
         numel = 1
         for d in dims:
             numel *= d
-            if numel >= 1 << 62:
-                raise bad(name, f"claims dimensions {dims[:8]} ({numel:.3g}+ elements): too large")
+            if numel >= 1 << 62 or d >= 1 << 62:  # an empty tensor's other sizes must fit torch's int64 too
+                raise bad(name, f"claims dimensions {dims[:8]}: too large")
         if offset % alignment:
             raise bad(name, f"starts at data offset {offset:,}, not a multiple of the alignment {alignment}")
         if offset > data_len:

@@ -166,8 +166,10 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ckpt-bench-remote-", dir=args.dir))
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
+    recording = {"MOTO_RECORDER_FILEPATH": str(tmp / "moto-recording")}  # not in the working directory
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **recording})  # fmt: skip
     env = _env(endpoint)
     try:
         os.environ.update(env)

@@ -125,8 +125,12 @@ class S3Server:
     """moto's S3 server on a free local port; ``env`` points boto/s3fs at it with test credentials."""
 
     def __init__(self) -> None:
+        import tempfile
+
         from moto.server import ThreadedMotoServer
 
+        # moto's request recorder writes to a file in the working directory unless told otherwise
+        os.environ["MOTO_RECORDER_FILEPATH"] = os.path.join(tempfile.mkdtemp(prefix="moto-"), "recording")
         self.port = free_port()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()

@@ -63,7 +63,9 @@ def assemble(path: Path, loaded: Loaded, device: str, trust: bool) -> Checkpoint
     model_prefix = "" if not sd_key else sd_key + "."
     model_keys = [k for k in keys if sd_key is not None and k.startswith(model_prefix)]
     for k in model_keys:
-        entries[k].role = BUFFER if (k in found.buffers or k.rsplit(".", 1)[-1] in BUFFER_NAMES) else PARAMETER
+        known = getattr(entries[k].source, "is_buffer", False)
+        buffer = k in found.buffers or known or k.rsplit(".", 1)[-1] in BUFFER_NAMES
+        entries[k].role = BUFFER if buffer else PARAMETER
     prefixes = wrapper_prefixes([k[len(model_prefix) :] for k in model_keys])
     metadata = found.metadata
     metadata.update(loaded.extra_metadata)

@@ -148,7 +148,18 @@ class Checkpoint:
 
     @property
     def n_parameters(self) -> int:
-        return sum(e.numel for e in self.tensors.values() if e.role == PARAMETER)
+        """Model parameters, tied ones (the same bytes under two keys) once, as ``model.parameters()`` counts."""
+        seen: set[tuple] = set()
+        total = 0
+        for e in self.tensors.values():
+            if e.role != PARAMETER:
+                continue
+            src = e.source
+            where = (e.storage_key, src.offset, src.shape, src.stride) if isinstance(src, LazyTensor) else (e.key,)
+            if where not in seen:
+                seen.add(where)
+                total += e.numel
+        return total
 
     def model_keys(self) -> list[str]:
         """Keys of the model state_dict, in file order."""

@@ -73,6 +73,7 @@ class LazyTensor:
     dtype_name: str  # a torch.dtype is accepted and stored by name
     requires_grad: bool = False
     is_parameter: bool = False
+    is_buffer: bool = False  # the reader knows it is a buffer or constant (torch.export), whatever its name
     subclass: str | None = None
 
     def __post_init__(self) -> None:

@@ -119,6 +119,15 @@ def test_conv_bn_buffers_and_parameters(exported):
         assert ckpt.n_parameters == sum(p.numel() for p in model.parameters())
 
 
+def test_non_persistent_buffers_and_constants_are_not_counted_as_parameters(exported):
+    path, model, _ = exported["block"]
+    with open_checkpoint(path, device="cpu") as ckpt:
+        roles = {k: e.role for k, e in ckpt.tensors.items()}
+        assert roles["mask"] == roles["scale"] == roles["table"] == roles["tail"] == "buffer", roles
+        assert roles["embed.weight"] == roles["ln.weight"] == "parameter"
+        assert ckpt.n_parameters == sum(p.numel() for p in model.parameters())
+
+
 def test_aliasing_is_kept_tied_weights_and_views_share_one_record(exported):
     path, model, _ = exported["block"]
     with open_checkpoint(path, device="cpu") as ckpt:

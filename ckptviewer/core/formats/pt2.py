@@ -567,6 +567,7 @@ def _payload(
         raise bad(f"reads record {_show(key)} as {dtype}, another entry as {ref.dtype_name}")
     tensor = LazyTensor(ref, offset, shape, stride, dtype, requires_grad=requires_grad)
     tensor.is_parameter = payload.get("is_param") is True
+    tensor.is_buffer = not tensor.is_parameter
     if math.prod(shape) and tensor.extent() > ref.numel:
         if ref.numel == 0:  # torch stores fake (data-less) tensors as empty records
             warnings.append(f"{where[:200]} was saved without its data; it is not listed")

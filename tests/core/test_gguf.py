@@ -482,3 +482,22 @@ def test_infinite_scales_give_inf_and_nan_values_without_numpy_warnings(tmp_path
         warnings.simplefilter("error")
         t = ckpt.tensor("q")
     assert t.shape == (32,) and torch.isnan(t[0]) and torch.isinf(t[1:]).all()
+
+
+def test_gguf_over_http_lists_and_computes_as_local(model, http_server, tmp_path, monkeypatch):
+    """The same reader on a remote object (range requests through core.remote): listing, a
+    plain tensor (file map through the block cache) and a block-type one (plain reads)."""
+    from ckptviewer.core import remote
+
+    monkeypatch.setenv("CKPT_CACHE_DIR", str(tmp_path / "cache"))
+    remote.BlockCache._open.clear()
+    path, _ = model
+    (http_server.root / "model.gguf").write_bytes(path.read_bytes())
+    url = f"{http_server.url}/model.gguf"
+    with open_checkpoint(path, "cpu") as near, open_checkpoint(url, "cpu") as far:
+        assert far.format == "gguf" and far.metadata == near.metadata
+        assert [(e.key, e.shape, e.dtype_name, e.nbytes, e.encoding) for e in far.tensors.values()] == [
+            (e.key, e.shape, e.dtype_name, e.nbytes, e.encoding) for e in near.tensors.values()
+        ]
+        for key in ("token_embd.weight", "blk.0.attn_q.weight", "blk.0.ffn_up.weight"):
+            assert torch.equal(far.tensor(key), near.tensor(key)), key

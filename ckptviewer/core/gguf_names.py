@@ -61,7 +61,10 @@ def align(a: Checkpoint, a_keys: dict[str, str], b: Checkpoint, b_keys: dict[str
 
 def _name_table(arch: str, gg_keys: dict[str, str]) -> tuple[Any, str]:
     """gguf's TensorNameMap for ``arch`` over the blocks the file's names use; or None and why not."""
-    import gguf
+    try:  # an optional dependency (ckptviewer[gguf])
+        import gguf
+    except ImportError:
+        return None, "the gguf package is not installed: pip install 'ckptviewer[gguf]'"
 
     archs = {name: enum for enum, name in gguf.MODEL_ARCH_NAMES.items()}
     if arch not in archs:

@@ -501,3 +501,17 @@ def test_gguf_over_http_lists_and_computes_as_local(model, http_server, tmp_path
         ]
         for key in ("token_embd.weight", "blk.0.attn_q.weight", "blk.0.ffn_up.weight"):
             assert torch.equal(far.tensor(key), near.tensor(key)), key
+
+
+def test_without_the_gguf_package_listing_works_and_the_rest_says_what_to_install(model, tmp_path, monkeypatch):
+    path, weights = model
+    g, st = _pair(tmp_path, "llama", permute=False)
+    monkeypatch.setitem(sys.modules, "gguf", None)  # `import gguf` raises ImportError
+    monkeypatch.setitem(sys.modules, "gguf.quants", None)
+    with open_checkpoint(path, "cpu") as ckpt:
+        assert torch.equal(ckpt.tensor("token_embd.weight"), torch.from_numpy(weights["token_embd.weight"]))
+        with pytest.raises(CheckpointError, match=r"Q8_0: its values need the gguf package \(pip install"):
+            ckpt.tensor("blk.0.attn_q.weight")
+    with open_checkpoint(g, "cpu") as a, open_checkpoint(st, "cpu") as b:
+        rep = diff(a, b)
+    assert "not installed" in rep.notes[0] and rep.counts["identical"] == 1

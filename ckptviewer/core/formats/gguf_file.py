@@ -141,7 +141,6 @@ class GgufQuantTensor(DeferredTensor):
 
     def materialize(self) -> torch.Tensor:
         """The values as float32, dequantized chunk by chunk from plain reads of the file."""
-        import numpy as np
         import torch
 
         from ..progress import check_current
@@ -159,8 +158,15 @@ class GgufQuantTensor(DeferredTensor):
                 f"{path}: tensor {self.name!r} would take {self.numel * 4 / (1 << 30):.1f} GiB dequantized "
                 f"to float32, more than the {MAX_DEQUANT_BYTES >> 30} GiB limit"
             )
-        import gguf
-
+        try:  # an optional dependency (ckptviewer[gguf]); listing needs none of it
+            import gguf
+            import gguf.quants
+            import numpy as np
+        except ImportError:
+            raise CheckpointError(
+                f"{path}: tensor {self.name!r} is stored as {name}: its values need the gguf package "
+                "(pip install 'ckptviewer[gguf]')"
+            ) from None
         qtype = gguf.GGMLQuantizationType(self.ggml_type)
         out = torch.empty(self.numel, dtype=torch.float32)
         blocks_per_chunk = max(1, CHUNK_VALUES // block)

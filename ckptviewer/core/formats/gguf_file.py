@@ -167,7 +167,13 @@ class GgufQuantTensor(DeferredTensor):
                 f"{path}: tensor {self.name!r} is stored as {name}: its values need the gguf package "
                 "(pip install 'ckptviewer[gguf]')"
             ) from None
-        qtype = gguf.GGMLQuantizationType(self.ggml_type)
+        try:
+            qtype = gguf.GGMLQuantizationType(self.ggml_type)
+        except ValueError:  # a type newer than the installed package
+            raise CheckpointError(
+                f"{path}: tensor {self.name!r} is stored as {name}, which the installed gguf package does not "
+                "know: no statistics for it (a newer gguf may)"
+            ) from None
         out = torch.empty(self.numel, dtype=torch.float32)
         blocks_per_chunk = max(1, CHUNK_VALUES // block)
         n_blocks = self.numel // block

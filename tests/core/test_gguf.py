@@ -515,3 +515,12 @@ def test_without_the_gguf_package_listing_works_and_the_rest_says_what_to_instal
     with open_checkpoint(g, "cpu") as a, open_checkpoint(st, "cpu") as b:
         rep = diff(a, b)
     assert "not installed" in rep.notes[0] and rep.counts["identical"] == 1
+
+
+def test_a_type_gguf_cannot_dequantize_is_listed_and_refused_in_one_line(tmp_path):
+    path = tmp_path / "q8k.gguf"
+    path.write_bytes(raw_gguf(tensors=[("k", [256], int(Q.Q8_K), 0)], data=b"\0" * 292))
+    with open_checkpoint(path, "cpu") as ckpt:
+        assert ckpt.tensors["k"].encoding == "Q8_K, 256-value blocks of 292 bytes"
+        with pytest.raises(CheckpointError, match="Q8_K, which the installed gguf package cannot dequantize"):
+            ckpt.tensor("k")

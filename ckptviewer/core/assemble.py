@@ -101,7 +101,8 @@ def derive(ckpt: Checkpoint, root: Any, report: Any) -> Checkpoint:
     """A new Checkpoint over an edited ``root``, sharing ``ckpt``'s files; ``report`` joins its history."""
     opened = ckpt.opened
     # what readers add beside the root: safetensors' __metadata__, a GGUF file's key-values
-    extra = {k: opened.metadata[k] for k in ("__metadata__", "gguf", "gguf_file") if k in opened.metadata}
+    kept = ("__metadata__", "gguf", "gguf_file")
+    extra: dict[str, Any] = {k: opened.metadata[k] for k in kept if k in opened.metadata}
     loaded = Loaded(
         format=ckpt.format,
         root=root,

@@ -69,6 +69,12 @@ def torch_if_loaded() -> Any:
     """The torch module if something already imported it, else None (never imports it).
 
     A value can only be a torch object (a tensor, a dtype) once torch is loaded: checks
-    against torch's types are needed only then.
+    against torch's types are needed only then. While another thread is still importing it
+    (the window loads torch in the background) it counts as not loaded: the half-built
+    module has no ``torch.Tensor`` yet, and touching it from a second thread can break
+    torch's own import (operator registration).
     """
-    return sys.modules.get("torch")
+    torch = sys.modules.get("torch")
+    if torch is None or getattr(getattr(torch, "__spec__", None), "_initializing", False):
+        return None
+    return torch

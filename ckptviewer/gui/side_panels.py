@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.checkpoint import Checkpoint
+from ..core.filemap import is_remote
 from ..core.summary import lightning_view, training_summary
 from ..formatting import human_bytes, plural, shape_str
 from .text import plain_label, printable, tooltip
@@ -16,6 +17,10 @@ from .tree_model import severity_icon
 
 if TYPE_CHECKING:  # the scan computes (torch): reports exist once it is imported
     from ..core.scan import ScanReport
+
+
+# metadata a format reader puts under one key, shown as its own group
+FORMAT_GROUPS = {"torch.export": "torch.export program", "gguf": "GGUF metadata", "gguf_file": "GGUF file"}
 
 
 def _text(value: Any) -> str:
@@ -79,6 +84,8 @@ class MetadataPanel(QWidget):
         s = training_summary(ckpt)
         summary = self._group("Summary")
         rows: list[tuple[str, Any]] = [("format", ckpt.format), ("saved on", ", ".join(ckpt.saved_on) or "unknown")]
+        if is_remote(ckpt.path):
+            rows.insert(1, ("location", "remote: read by range requests, cached locally"))
         if s.epoch is not None:
             rows.append(("epoch", s.epoch))
         if s.step is not None:
@@ -113,9 +120,16 @@ class MetadataPanel(QWidget):
             for name in ckpt.unsafe_globals:
                 state = "not executed (placeholder)" if name in ckpt.blocked_globals else "loaded as plain data"
                 _item(g, [printable(name), state])
-        if ckpt.metadata:
+        # what a format's reader found (a program's signature, a GGUF's key-values): its own open group
+        shown_apart = [k for k in FORMAT_GROUPS if isinstance(ckpt.metadata.get(k), dict)]
+        for key in shown_apart:
+            group = self._group(FORMAT_GROUPS[key])
+            for k, v in ckpt.metadata[key].items():
+                self._add(group, k, v)
+        rest = {k: v for k, v in ckpt.metadata.items() if k not in shown_apart}
+        if rest:
             allm = self._group("All metadata")
-            for key, value in ckpt.metadata.items():
+            for key, value in rest.items():
                 self._add(allm, key, value)
             allm.setExpanded(False)
         for w in ckpt.warnings:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...formatting import plural
 from ..assemble import derive
 from ..checkpoint import Checkpoint
+from ..dtype_names import torch_if_loaded
 from ..errors import CheckpointError
 from ..lazy import CastTensor, LazyTensor
 from ..placeholders import Opaque
@@ -45,7 +45,7 @@ def full_key(ckpt: Checkpoint, key: str) -> str:
 def tensor_bytes(values: Any) -> int:
     """Bytes of the tensors among ``values`` (lazy, cast or real)."""
     total = 0
-    torch = sys.modules.get("torch")  # a real tensor exists only once torch is imported: none imported here
+    torch = torch_if_loaded()  # a real tensor exists only once torch is imported: none imported here
     for v in values:
         if isinstance(v, (LazyTensor, CastTensor)):
             total += v.numel * v.dtype.itemsize

@@ -66,6 +66,8 @@ def _diff(args) -> int:
         print("counters: " + "; ".join(g.text() for g in groups))
     if rep.a_prefix or rep.b_prefix:
         print(f"aligned by removing {rep.a_prefix or '(nothing)'!r} from A and {rep.b_prefix or '(nothing)'!r} from B")
+    for note in rep.notes:
+        print(f"note: {note}")
     _print_rows(rep)
     for status, label in (("only_a", "only in A"), ("only_b", "only in B")):
         keys = [r.key for r in rep.by_status(status)]

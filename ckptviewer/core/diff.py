@@ -481,7 +481,7 @@ def _read_chunks(path: Any, src: LazyTensor, size: int) -> Iterator[torch.Tensor
     start = src.storage.source.file_offset(src.storage) + src.offset * itemsize
     buffer = bytearray(size * itemsize)
     remaining = src.numel
-    with open(path, "rb") as f:
+    with path.open("rb") as f:  # a RemotePath's file reads by range
         f.seek(start)
         while remaining > 0:
             n = min(size, remaining)

@@ -105,8 +105,11 @@ class TreeNode(Node):
 
     @property
     def dtype_text(self) -> str:
-        """The dtype of a tensor, the dtype mix of a module."""
-        return self.entry.dtype_name if self.entry is not None else dtype_mix(self.dtypes)
+        """The dtype of a tensor (a block-quantized GGUF tensor: its type, e.g. Q4_K), the dtype mix of a module."""
+        if self.entry is None:
+            return dtype_mix(self.dtypes)
+        encoding = getattr(self.entry, "encoding", None)
+        return encoding.split(",")[0] if encoding else self.entry.dtype_name
 
     def to_json(self, depth: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -115,6 +118,8 @@ class TreeNode(Node):
         }  # fmt: skip
         if self.entry is not None:
             out.update(shape=list(self.entry.shape), dtype=self.entry.dtype_name, role=self.entry.role)
+            if getattr(self.entry, "encoding", None):
+                out["encoding"] = self.entry.encoding  # stored as (GGUF block types); dtype is what it reads as
         if self.children and (depth is None or depth > 0):
             out["children"] = [c.to_json(None if depth is None else depth - 1) for c in self.children]
         return out

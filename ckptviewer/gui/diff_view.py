@@ -675,6 +675,7 @@ class DiffWindow(QMainWindow):
         if rep.a_prefix or rep.b_prefix:
             a_p, b_p = rep.a_prefix or DASH, rep.b_prefix or DASH
             lines.append(f"aligned by removing <code>{esc(a_p)}</code> from A, <code>{esc(b_p)}</code> from B")
+        lines += [esc(f"note: {note}") for note in rep.notes]  # e.g. GGUF names mapped, llama.cpp's q/k permutation
         a_name, b_name = esc(elide(self.a_name, 80)), esc(elide(self.b_name, 80))
         self.summary.setText(f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}<br>" + "<br>".join(lines))
         for action in (self.export_csv_action, self.export_json_action):

@@ -551,7 +551,8 @@ class TensorPanel(QWidget):
         """Header at once; numbers and plots follow when the worker is done."""
         self.entry = entry
         self.title.setText(printable(entry.key))
-        parts = [shape_str(entry.shape), entry.dtype_name, human_bytes(entry.nbytes), entry.role]
+        dtype = f"{entry.dtype_name} (stored as {entry.encoding})" if entry.encoding else entry.dtype_name
+        parts = [shape_str(entry.shape), dtype, human_bytes(entry.nbytes), entry.role]
         if entry.location:
             parts.append(f"saved on {elide(entry.location, 40)}")
         if entry.shared_with:

@@ -196,6 +196,8 @@ class TreeModel(NodeModel):
         e = node.entry
         if e is not None:
             lines.append(f"{shape_str(e.shape)} {e.dtype_name}, {e.role}, {human_bytes(e.nbytes)}")
+            if e.encoding:
+                lines.append(f"stored as {printable(e.encoding)}; read as {e.dtype_name}")
             if e.shared_with:
                 lines.append(f"shares storage with {printable(e.shared_with)}")
         else:

@@ -127,6 +127,12 @@ def test_listing_shapes_types_and_stored_bytes(model):
         assert q8.to_json()["encoding"] == q8.encoding and "encoding" not in t["pos.ids"].to_json()
         assert ckpt.total_bytes == sum(e.nbytes for e in t.values())
         assert ckpt.state_dict_key == ""
+        # the layer tree (window and `ckpt tree`) says the stored type; its JSON says both
+        from ckptviewer.core.tree import build_tree
+
+        leaf = build_tree(ckpt).find("blk.0.attn_q.weight")
+        assert leaf.dtype_text == "Q8_0" and build_tree(ckpt).find("pos.ids").dtype_text == "int32"
+        assert leaf.to_json()["dtype"] == "float32" and leaf.to_json()["encoding"] == q8.encoding
 
 
 def test_metadata_every_value_type(model):

@@ -243,3 +243,13 @@ def test_a_large_remote_tensor_reports_its_download(http_server, fresh_cache, mo
     assert len(downloading) >= 5, seen[:10]
     got, of = downloading[-1].removeprefix("Downloading big: ").split(" of ")
     assert got == of and of.endswith("MiB"), downloading[-1]  # the tensor's bytes not fetched while listing
+
+
+def test_diff_of_a_remote_and_a_local_copy_reads_by_range_and_finds_them_equal(files, http_server, fresh_cache):
+    from ckptviewer.core.diff import diff
+
+    for src in files.values():
+        (http_server.root / src.name).write_bytes(src.read_bytes())
+        rep = diff(open_checkpoint(f"{http_server.url}/{src.name}", device="cpu"), open_checkpoint(src, device="cpu"))
+        assert rep.verdict.kind != "different", rep.headline()
+        assert all(r.verdict == "identical" for r in rep.rows if r.verdict != "only_a"), rep.headline()

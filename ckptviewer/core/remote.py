@@ -24,7 +24,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -62,11 +62,11 @@ def redact(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return url.split("://", 1)[0] + "://…"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a malformed host or a port out of range: show no part of what follows the scheme
+        return url.split("://", 1)[0][:20] + "://…"
     query = "…" if parts.query else ""
     return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
@@ -333,8 +333,14 @@ def prefetch_heads(paths: list[Any], workers: int = 16) -> None:
             pass
 
     if len(paths) > 1:
-        with ThreadPoolExecutor(min(workers, len(paths)), thread_name_prefix="ckpt-heads") as pool:
-            list(pool.map(head, paths))
+        pool = _DaemonPool(min(workers, len(paths)), "ckpt-heads")
+        try:
+            for f in [pool.submit(head, p) for p in paths]:
+                while not f.done():
+                    wait([f], timeout=0.05)
+                    check_current()
+        finally:
+            pool.shutdown()
     check_current()
 
 
@@ -389,27 +395,30 @@ class BlockCache:
 
     def __init__(self, remote: RemotePath, size: int, key: str) -> None:
         self.remote, self.size, self.key = remote, size, key
-        folder = cache_dir()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = private_cache_dir()
         self.data_path = folder / f"{key}.data"
         self.blocks_path = folder / f"{key}.blocks"
         self.n_blocks = (size + BLOCK - 1) // BLOCK
         self.stats = {"requests": 0, "bytes": 0}
-        fd = os.open(self.data_path, os.O_RDWR | os.O_CREAT, 0o600)
+        # never through a link planted in the folder: that would write the object's bytes over its target
         try:
-            if os.fstat(fd).st_size != size:
-                os.ftruncate(fd, size)  # sparse: no disk used until blocks arrive
-        finally:
-            os.close(fd)
-        present = self.blocks_path.read_bytes() if self.blocks_path.exists() else b""
+            self._fd = os.open(self.data_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise CheckpointError(f"{self.data_path}: cannot use the block cache ({exc.strerror or exc})") from None
+        st = os.fstat(self._fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(self._fd)
+            raise CheckpointError(f"{self.data_path}: not a plain file of the block cache; remove it")
+        if st.st_size != size:
+            os.ftruncate(self._fd, size)  # sparse: no disk used until blocks arrive
+        present = _read_private(self.blocks_path)
         ok = len(present) == self.n_blocks and set(present) <= {MISSING, PRESENT}
         self.present = bytearray(present if ok else bytes(self.n_blocks))  # per block: MISSING/PRESENT/IN_FLIGHT
-        self._fd = os.open(self.data_path, os.O_RDWR)
         self._cond = threading.Condition()
         self._busy: set[int] = set()  # blocks a request is fetching now
         self._ahead = 0  # read-ahead requests in flight
         self._last_stop: int | None = None
-        self._pool = ThreadPoolExecutor(2 * PARALLEL, thread_name_prefix="ckpt-fetch")
+        self._pool = _DaemonPool(2 * PARALLEL, "ckpt-fetch")
         _touch(self.data_path)
 
     @classmethod
@@ -425,7 +434,7 @@ class BlockCache:
         with cls._registry_lock:
             cache = cls._open.get(key)
             if cache is None or cache.remote.url != remote.url:
-                _evict(cache_dir(), cache_limit(), keep=size)
+                _evict(private_cache_dir(), cache_limit(), keep=size)
                 cache = cls._open[key] = cls(remote, size, key)
             return cache
 
@@ -568,7 +577,9 @@ class BlockCache:
     def _save_blocks(self) -> None:
         """Persist which blocks are present (in-flight ones are not), replacing the map atomically."""
         tmp = self.blocks_path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-        tmp.write_bytes(bytes(1 if b == PRESENT else 0 for b in self.present))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes(1 if b == PRESENT else 0 for b in self.present))
         os.replace(tmp, self.blocks_path)
 
     def read_into(self, pos: int, view: memoryview) -> int:
@@ -580,11 +591,83 @@ class BlockCache:
         """Release the cache file (its blocks stay for the next time the object is opened)."""
         with BlockCache._registry_lock:
             BlockCache._open.pop(self.key, None)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown()
         try:
             os.close(self._fd)
         except OSError:
             pass
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def private_cache_dir() -> Path:
+    """:func:`cache_dir`, made if needed (mode 0700) and checked to be this user's alone.
+
+    A folder others may write to (``CKPT_CACHE_DIR=/tmp``) gets a private subfolder
+    ``ckptviewer-<uid>``; a folder that is a link, or owned by someone else, is refused.
+    """
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name != "posix":
+        return folder
+    st = os.lstat(folder)
+    if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        folder = folder / f"ckptviewer-{os.getuid()}"
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        st = os.lstat(folder)
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+            raise CheckpointError(f"{folder}: the block cache folder is not yours alone; set CKPT_CACHE_DIR")
+    return folder
+
+
+def _read_private(path: Path) -> bytes:
+    """A cache file's bytes, not through a link (nothing if it is missing or not a plain file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as f:
+        return f.read() if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else b""
+
+
+class _DaemonPool:
+    """A fixed pool of daemon threads running submitted calls (futures): a request stuck on a slow
+    server never keeps the process from exiting after Ctrl-C, as ThreadPoolExecutor's workers,
+    joined at exit, would."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        import queue
+
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)]
+        for t in self._threads:
+            t.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn, args))
+        return future
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
 
 
 def _pread_into(fd: int, view: memoryview, pos: int) -> int:

@@ -253,3 +253,16 @@ def test_diff_of_a_remote_and_a_local_copy_reads_by_range_and_finds_them_equal(f
         rep = diff(open_checkpoint(f"{http_server.url}/{src.name}", device="cpu"), open_checkpoint(src, device="cpu"))
         assert rep.verdict.kind != "different", rep.headline()
         assert all(r.verdict == "identical" for r in rep.rows if r.verdict != "only_a"), rep.headline()
+
+
+def test_a_shared_cache_folder_gets_a_private_subfolder(files, http_server, tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp
+    monkeypatch.setenv("CKPT_CACHE_DIR", str(shared))
+    remote.BlockCache._open.clear()
+    (http_server.root / "m.safetensors").write_bytes(files["safetensors"].read_bytes())
+    open_checkpoint(f"{http_server.url}/m.safetensors", device="cpu")
+    private = shared / f"ckptviewer-{os.getuid()}"
+    assert any(private.glob("*.data")) and not any(shared.glob("*.data"))
+    assert private.stat().st_mode & 0o777 == 0o700

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..formatting import human_bytes
 from .checkpoint import Checkpoint, TensorEntry
 from .limits import WorkLimitError
-from .progress import CancelToken, ProgressFn, check, report
+from .progress import CancelToken, ProgressFn, check, download_scope, report
 from .stats import Histogram, TensorStats, histogram, tensor_stats
 from .tensor_display import (
     Heatmap,
@@ -65,7 +66,12 @@ def inspect_tensor(
     :class:`~.limits.WorkLimitError` unless ``force`` (see :func:`inspect_or_refuse`).
     """
     entry = ckpt.tensors[key]
-    t = entry.load()
+
+    def fetched(got: int, of: int) -> None:  # a remote tensor's bytes arriving
+        report(progress, 0, 1, f"Downloading {key}: {human_bytes(got)} of {human_bytes(of)}")
+
+    with download_scope(fetched):
+        t = entry.load()
     total = 3 * max(entry.numel, 1)
     done = 0
 

@@ -59,11 +59,13 @@ class FakeHub:
     """The fake hub over local folders (``add``); ``start`` it, point ``HF_ENDPOINT`` at ``url``.
 
     ``token``: when set, every request must carry ``Authorization: Bearer <token>`` (else 401),
-    as a private repo would. ``page_size``: entries per tree page (the hub sends 1000).
+    as a private repo would. ``page_size``: entries per tree page (the hub sends 1000). ``down``:
+    drop every connection unanswered (``"files"``: only those asking for a file's bytes).
     """
 
     token: str | None = None
     page_size: int = 1000
+    down: bool | str = False  # True: every connection dropped unanswered; "files": only file downloads
     repos: dict[str, dict[str, _Revision]] = field(default_factory=dict)
     log: list[HubRequest] = field(default_factory=list)
 
@@ -157,6 +159,12 @@ class FakeHub:
                 self._dispatch()
 
             def _dispatch(self) -> None:
+                is_file = "/resolve/" in self.path and not self.path.startswith("/api/")
+                if hub.down is True or (hub.down == "files" and is_file):
+                    self._log(None, 0)
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 if hub.token is not None and self._token() != hub.token:
                     self._error(401, None, "Invalid credentials in Authorization header")
                     return

@@ -18,8 +18,6 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ckptviewer.core.open import open_checkpoint
-from ckptviewer.core.stats import checkpoint_stats
 from tests.cli.test_cli import ckpt
 from tests.hf_hub_server import FakeHub
 
@@ -72,12 +70,11 @@ def _env(hub: FakeHub, tmp: Path, token: str = TOKEN) -> dict[str, str]:
     }
 
 
-def test_info_stats_missing_repo_and_wrong_token(hub, folders, tmp_path):
+def test_info_revision_missing_repo_and_wrong_token(hub, tmp_path):
     env = _env(hub, tmp_path)
     commands = {
         "info": (("info", "hf://org/repo", "--json"), env),
         "v1": (("info", "hf://org/repo@v1"), env),  # a revision, in the human output
-        "stats": (("stats", "hf://org/repo", "--json"), env),  # the one run that imports torch
         "missing": (("info", "hf://org/no-such-repo"), env),
         "wrong_token": (("info", "hf://org/repo"), _env(hub, tmp_path / "w", token="hf_wrongToken_alsoSecret")),
     }
@@ -93,13 +90,8 @@ def test_info_stats_missing_repo_and_wrong_token(hub, folders, tmp_path):
     doc = json.loads(info.stdout)
     assert (doc["format"], doc["location"], doc["url"], doc["path"]) == (
         "hf-sharded", "remote", "hf://org/repo", "hf://org/repo")  # fmt: skip
-    assert doc["n_tensors"] == 4
+    assert doc["n_tensors"] == 4 and doc["metadata"]["config"] == {"model_type": "llama"}
     assert runs["v1"].returncode == 0 and "hf://org/repo@v1" in runs["v1"].stdout, runs["v1"].stderr
-
-    assert runs["stats"].returncode == 0, runs["stats"].stderr
-    local = open_checkpoint(folders["main"], device="cpu")
-    want = json.loads(json.dumps([s.to_json() for s in checkpoint_stats(local)]))
-    assert json.loads(runs["stats"].stdout)["tensors"] == want and len(want) == 4
 
     for name, named in (("missing", "org/no-such-repo"), ("wrong_token", "org/repo")):
         r = runs[name]
@@ -129,3 +121,22 @@ def test_listing_an_hf_repo_imports_no_torch(hub, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out == {"status": 0, "torch": False, "format": "hf-sharded"}
+
+
+@pytest.mark.slow  # huggingface_hub retries a failed download 5 times, 1+2+4+8+8 s apart: ~25 s
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/remote.py: huggingface_hub logs each retry on stderr ('... thrown while requesting GET ...', "
+    "'Retrying in 8s [Retry 4/5]'), 10 lines before ckpt's own; _filesystem must set the huggingface_hub "
+    "logger to ERROR once it is imported (report, diff 4)",
+)
+def test_a_hub_that_stops_sending_files_is_one_line(folders, tmp_path):
+    hub = FakeHub(token=TOKEN, down="files").start()  # the API answers, downloads are cut
+    try:
+        hub.add("org/repo", folders["main"])
+        r = ckpt("info", "hf://org/repo", env=_env(hub, tmp_path))
+    finally:
+        hub.stop()
+    assert r.returncode != 0
+    assert "hf://org/repo/model.safetensors.index.json: cannot read" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Retrying" not in r.stderr, r.stderr

@@ -345,9 +345,6 @@ def test_slow_loris_body_can_be_cancelled(tmp_path, cache):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="after Ctrl-C the fetch pool's worker is still inside fsspec's request; "
-                   "the interpreter joins ThreadPoolExecutor threads at exit, "
-                   "so ckpt hangs until aiohttp times out")  # fmt: skip
 def test_ctrl_c_on_a_slow_server_exits_promptly(tmp_path, cache):
     data = _st_bytes(tmp_path)
 
@@ -558,7 +555,8 @@ def test_cache_dir_through_a_symlink(tmp_path, server):
     link.symlink_to(real)
     url = server.add("/m.safetensors", VirtualObject.of(_st_bytes(tmp_path)))
     clean(ckpt(link, "stats", url), ok=(0,))
-    assert any(real.glob("*.data"))
+    # a folder given through a link is not trusted as private: the cache goes to a 0700 subfolder of it
+    assert any(real.rglob("*.data"))
 
 
 @pytest.mark.slow
@@ -584,16 +582,14 @@ def test_an_unusable_cache_dir_is_one_clean_line(tmp_path, server, kind):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="BlockCache opens <key>.data with O_CREAT|O_RDWR, following a planted "
-                   "symlink: the victim file is truncated to the object's size "
-                   "and overwritten with its bytes")  # fmt: skip
 def test_a_planted_symlink_in_the_cache_is_not_followed(tmp_path, cache, server):
     data = _st_bytes(tmp_path)
     url = server.add("/m.safetensors", VirtualObject.of(data, '"v1"'))
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     (cache / f"{_cache_key(url, len(data), chr(34) + 'v1' + chr(34))}.data").symlink_to(victim)
-    ckpt(cache, "stats", url)
+    r = ckpt(cache, "stats", url)
+    clean(r)  # refused in one line (or read without that cache file)
     assert victim.read_bytes() == b"precious\n", f"the victim is now {victim.stat().st_size} bytes of the object"
 
 

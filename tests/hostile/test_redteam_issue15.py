@@ -90,11 +90,6 @@ def _st_bytes(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _stats(r: subprocess.CompletedProcess) -> list:
-    return [(s["key"], s.get("min"), s.get("max"), s.get("mean")) for s in json.loads(r.stdout)["tensors"]] if (
-        r.stdout.lstrip().startswith("{")) else json.loads(r.stdout)  # fmt: skip
-
-
 # --- servers that send more than they were asked for --------------------------------------------------
 
 
@@ -147,9 +142,10 @@ def test_a_body_longer_than_the_range_is_not_read_to_the_end(tmp_path, cache, be
 def _wrong_content_range(h: Handler, method: str) -> None:
     """206 of the right length, but the bytes (and Content-Range) of offset 0, whatever was asked."""
     obj = h.obj()
-    if method == "HEAD" or obj is None or h.asked_range(obj.size) is None:
+    rng = h.asked_range(obj.size) if obj is not None else None
+    if method == "HEAD" or obj is None or rng is None:
         return h.honest(method)
-    start, stop = h.asked_range(obj.size)
+    start, stop = rng
     n = stop - start
     h.head(206, {"Content-Length": str(n), "Content-Range": f"bytes 0-{n - 1}/{obj.size}", "ETag": obj.etag})
     h.send_body(obj.read(0, n))
@@ -175,6 +171,8 @@ def test_a_206_of_other_bytes_is_not_taken_for_the_range_asked(tmp_path, cache):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="no If-Match / ETag check per range request: bytes of a newer version "
+                   "are cached under the version listed (fsspec's cat_file shows no headers)")  # fmt: skip
 def test_an_object_that_changes_between_requests(tmp_path, cache):
     """ETag and bytes change after the header was read: the tensor must come from the version
     listed, or the read must be refused; never a mix shown as the file."""
@@ -200,10 +198,7 @@ def test_an_object_that_changes_between_requests(tmp_path, cache):
     clean(r)
     if r.returncode == 0:
         (row,) = json.loads(r.stdout)["tensors"]
-        if row["max"] == 1:
-            pytest.xfail("KNOWN BUG: the tensor of version B was shown under the header of version A (no "
-                         "If-Match / ETag check per range)")  # fmt: skip
-        assert row["max"] == 0
+        assert row["max"] == 0, "the tensor of version B was shown under the header of version A"
 
 
 # --- redirects, headers, slow servers -------------------------------------------------------------------
@@ -492,6 +487,7 @@ def test_secrets_never_in_output_or_cache_names(tmp_path, cache, server):
     assert not any(s.encode() in contents for s in SECRETS)
 
 
+@pytest.mark.slow
 def test_diff_of_a_remote_file(tmp_path, cache, server):
     data = _st_bytes(tmp_path)
     (tmp_path / "local.safetensors").write_bytes(data)
@@ -576,8 +572,6 @@ def test_an_unusable_cache_dir_is_one_clean_line(tmp_path, server, kind):
         pytest.skip("root writes anywhere")
     if r.returncode == 0:
         return  # reading without a cache is fine too
-    if "unexpected" in r.stderr:
-        pytest.xfail(f"KNOWN BUG: BlockCache.__init__'s OSError escapes: {r.stderr.strip()}")
     clean(r, ok=(1,))
 
 
@@ -598,8 +592,6 @@ def test_a_cache_data_path_that_is_a_folder(tmp_path, cache, server):
     url = server.add("/m.safetensors", VirtualObject.of(data, '"v1"'))
     (cache / f"{_cache_key(url, len(data), chr(34) + 'v1' + chr(34))}.data").mkdir()
     r = ckpt(cache, "info", url)
-    if "unexpected" in r.stderr:
-        pytest.xfail(f"KNOWN BUG: an OSError from the cache escapes: {r.stderr.strip()}")
     clean(r)
 
 
@@ -668,7 +660,7 @@ def test_two_processes_reading_one_object_at_once(tmp_path, cache, server):
 # --- GGUF ----------------------------------------------------------------------------------------------------
 
 
-def _gguf(tensors: list, data: bytes = b"", kvs: list[bytes] = ()) -> bytes:
+def _gguf(tensors: list, data: bytes = b"", kvs: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
     from tests.core.test_gguf import raw_gguf
 
     return raw_gguf(list(kvs), tensors, data)
@@ -842,7 +834,16 @@ def test_pt2_central_directory_aliases_do_not_multiply_work(tmp_path, cache, pt2
     assert time.monotonic() - start < 30
 
 
-@pytest.mark.parametrize("dtype", [[7], {"a": 1}, 7.0, "7", None, True])
+_UNHASHABLE = pytest.mark.xfail(
+    strict=True,
+    reason="pt2 _tensor_meta looks up SCALAR_TYPES.get(meta['dtype']) with an unhashable JSON value: "
+    "'unexpected TypeError: unhashable type'",
+)
+
+
+@pytest.mark.parametrize(
+    "dtype", [pytest.param([7], marks=_UNHASHABLE), pytest.param({"a": 1}, marks=_UNHASHABLE), 7.0, "7", None, True]
+)
 def test_pt2_tensor_meta_of_the_wrong_json_types(tmp_path, cache, pt2_records, dtype):
     prefix, records = pt2_records
     records = dict(records)
@@ -851,9 +852,6 @@ def test_pt2_tensor_meta_of_the_wrong_json_types(tmp_path, cache, pt2_records, d
     records["data/weights/model_weights_config.json"] = json.dumps(cfg).encode()
     path = alias_zip(tmp_path / "m.pt2", prefix, records, {})
     r = ckpt(cache, "info", path)
-    if isinstance(dtype, (list, dict)) and "unexpected TypeError" in r.stderr:
-        pytest.xfail("KNOWN BUG: pt2 _tensor_meta looks up SCALAR_TYPES.get(meta['dtype']) with an unhashable "
-                     "JSON value: 'unexpected TypeError: unhashable type'")  # fmt: skip
     clean(r)
 
 

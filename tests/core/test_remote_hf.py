@@ -77,6 +77,11 @@ def repos(tmp_path_factory) -> dict[str, Path]:
     (peft / "adapter_config.json").write_text(
         json.dumps({"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"]})
     )
+    # a diffusers-style repo: the weights in a subfolder
+    nested = out["nested"] = d / "nested"
+    (nested / "unet").mkdir(parents=True)
+    save_file(_state(5, n_layers=1), str(nested / "unet" / "diffusion_pytorch_model.safetensors"))
+    (nested / "model_index.json").write_text(json.dumps({"unet": ["diffusers", "UNet2DConditionModel"]}))
     # one repo, two revisions: main and branch v1 hold the same names, other values
     out["rev-main"] = _sharded(d / "rev-main", _state(4, n_layers=3))
     out["rev-v1"] = _sharded(d / "rev-v1", {k: v * 0 + 7 for k, v in _state(4, n_layers=3).items()})
@@ -92,6 +97,7 @@ def hub(repos):
     server.add("org/revs", repos["rev-main"])
     server.add("org/revs", repos["rev-v1"], revision="v1")
     server.add("MixedCase/Model-Repo", repos["single"])
+    server.add("org/nested", repos["nested"])
     yield server
     server.stop()
 
@@ -207,6 +213,26 @@ def test_single_file_repo_and_its_file(repos, hf):
         assert _stats(far) == _stats(local), url
         if url == "hf://org/single":  # the folder's config.json, read as locally
             assert far.metadata == local.metadata and local.metadata["config"] == {"model_type": "gpt2"}
+
+
+def test_a_listing_in_pages_and_a_subfolder(repos, hf):
+    """The hub pages a folder's listing (1000 entries a page): every page is followed."""
+    local = open_checkpoint(repos["sharded"], device="cpu")
+    hf.page_size = 2
+    try:
+        start = len(hf.log)
+        far = open_checkpoint("hf://org/sharded", device="cpu")
+    finally:
+        hf.page_size = 1000
+    assert _listing(far) == _listing(local)
+    pages = [r for r in hf.log[start:] if "/tree/" in r.path]
+    assert len(pages) == 3, pages  # 5 files, 2 a page
+    # a file in a subfolder (folders.py does not take diffusers' file names for a folder's weights)
+    name = "unet/diffusion_pytorch_model.safetensors"
+    local = open_checkpoint(repos["nested"] / name, device="cpu")
+    far = open_checkpoint(f"hf://org/nested/{name}", device="cpu")
+    assert far.format == local.format == "safetensors" and _listing(far) == _listing(local)
+    assert str(far.path) == f"hf://org/nested/{name}"
 
 
 @READ_AHEAD_BUG

@@ -34,8 +34,13 @@ def map_file(path: Path, size: int) -> torch.UntypedStorage:
     """
     import torch
 
-    local = path.cache_file() if is_remote(path) else path  # type: ignore[attr-defined]
-    return torch.UntypedStorage.from_file(str(local), False, size)  # type: ignore[return-value]
+    local = str(path)
+    if is_remote(path):
+        # the open cache file itself (by its descriptor): if the cache file is removed meanwhile, the
+        # map and the downloads still go to the same file
+        fd = path.block_cache()._fd  # type: ignore[attr-defined]
+        local = f"/proc/self/fd/{fd}" if os.path.exists(f"/proc/self/fd/{fd}") else str(path.cache_file())  # type: ignore[attr-defined]
+    return torch.UntypedStorage.from_file(local, False, size)  # type: ignore[return-value]
 
 
 def fetch(path: Path, start: int, stop: int) -> None:

@@ -103,8 +103,14 @@ def _filesystem(url: str) -> tuple[Any, str]:
         import fsspec
     except ImportError:
         raise CheckpointError(f"{redact(url)}: remote paths need fsspec: pip install 'ckptviewer[remote]'") from None
+    options: dict[str, Any] = {}
+    if scheme in ("http", "https"):
+        import aiohttp
+
+        # a server that stops answering is an error after a minute, not aiohttp's 5 minutes per read
+        options["client_kwargs"] = {"timeout": aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=60)}
     try:
-        return fsspec.core.url_to_fs(url)
+        return fsspec.core.url_to_fs(url, **options)
     except ImportError:
         package = _PACKAGES.get(scheme, f"the fsspec package for {scheme}://")
         raise CheckpointError(f"{redact(url)}: {scheme}:// needs {package}: pip install {package}") from None
@@ -216,7 +222,7 @@ class RemotePath:
         """fsspec's info for the object (size, type, ETag...), asked once."""
         if self._info is None:
             try:
-                self._info = dict(self.fs.info(self.fspath))
+                self._info = dict(_cancellable(self.fs.info, self.fspath))
             except FileNotFoundError:
                 self._info = {"type": "missing"}
             except Exception as exc:
@@ -265,7 +271,7 @@ class RemotePath:
         with self._lock:
             if self._children is None:
                 try:
-                    entries = self.fs.ls(self.fspath, detail=True)
+                    entries = _cancellable(self.fs.ls, self.fspath, detail=True)
                 except FileNotFoundError:
                     entries = []
                 except Exception as exc:
@@ -400,6 +406,7 @@ class BlockCache:
         self.blocks_path = folder / f"{key}.blocks"
         self.n_blocks = (size + BLOCK - 1) // BLOCK
         self.stats = {"requests": 0, "bytes": 0}
+        self.etag: str | None = None  # the version ranges must be of (web servers: If-Match)
         # never through a link planted in the folder: that would write the object's bytes over its target
         try:
             self._fd = os.open(self.data_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
@@ -411,9 +418,15 @@ class BlockCache:
             raise CheckpointError(f"{self.data_path}: not a plain file of the block cache; remove it")
         if st.st_size != size:
             os.ftruncate(self._fd, size)  # sparse: no disk used until blocks arrive
+        _lock_file(self._fd, exclusive=False)  # in use: another process's eviction passes it by
         present = _read_private(self.blocks_path)
         ok = len(present) == self.n_blocks and set(present) <= {MISSING, PRESENT}
         self.present = bytearray(present if ok else bytes(self.n_blocks))  # per block: MISSING/PRESENT/IN_FLIGHT
+        # the map is written in place, a byte per block as it arrives (after its data)
+        self._blocks_fd = os.open(self.blocks_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+        if not ok:
+            os.ftruncate(self._blocks_fd, 0)
+            os.pwrite(self._blocks_fd, bytes(self.n_blocks), 0)
         self._cond = threading.Condition()
         self._busy: set[int] = set()  # blocks a request is fetching now
         self._ahead = 0  # read-ahead requests in flight
@@ -436,6 +449,9 @@ class BlockCache:
             if cache is None or cache.remote.url != remote.url:
                 _evict(private_cache_dir(), cache_limit(), keep=size)
                 cache = cls._open[key] = cls(remote, size, key)
+                etag = info.get("ETag") or info.get("etag")
+                # a strong ETag only: If-Match compares strongly, a weak one would never match
+                cache.etag = str(etag) if etag and str(etag).startswith('"') else None
             return cache
 
     def _runs(self, blocks: list[int]) -> list[tuple[int, int]]:
@@ -542,10 +558,10 @@ class BlockCache:
             data = self._get(span)
             os.pwrite(self._fd, data, lo)
             del data
+            os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
             with self._cond:
                 for b in blocks:
                     self.present[b] = PRESENT
-                self._save_blocks()
         except BaseException:
             with self._cond:
                 for b in blocks:
@@ -562,7 +578,10 @@ class BlockCache:
     def _get(self, span: tuple[int, int]) -> bytes:
         lo, hi = span
         try:
-            data = self.remote.fs.cat_file(self.remote.fspath, start=lo, end=hi)
+            if self.remote.url.split("://", 1)[0].lower() in ("http", "https"):
+                data = _http_range(self.remote, lo, hi, self.etag)
+            else:
+                data = self.remote.fs.cat_file(self.remote.fspath, start=lo, end=hi)
         except Exception as exc:
             raise remote_error(str(self.remote), exc) from None
         self.stats["requests"] += 1
@@ -574,14 +593,6 @@ class BlockCache:
             )
         return bytes(data)
 
-    def _save_blocks(self) -> None:
-        """Persist which blocks are present (in-flight ones are not), replacing the map atomically."""
-        tmp = self.blocks_path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(bytes(1 if b == PRESENT else 0 for b in self.present))
-        os.replace(tmp, self.blocks_path)
-
     def read_into(self, pos: int, view: memoryview) -> int:
         """Read ``len(view)`` bytes at ``pos`` (fetched first if missing)."""
         self.fetch(pos, pos + len(view))
@@ -592,13 +603,31 @@ class BlockCache:
         with BlockCache._registry_lock:
             BlockCache._open.pop(self.key, None)
         self._pool.shutdown()
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
+        for fd in (self._fd, self._blocks_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_ASK: _DaemonPool | None = None  # requests made while the caller waits (info, listings)
+_ASK_LOCK = threading.Lock()
+
+
+def _cancellable(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a daemon thread, waited for with Cancel checked: a server that
+    answers one byte a second cannot hold an open (or the process's exit) hostage."""
+    global _ASK
+    with _ASK_LOCK:
+        if _ASK is None:
+            _ASK = _DaemonPool(4, "ckpt-ask")
+        pool = _ASK
+    future = pool.submit(lambda: fn(*args, **kwargs))
+    while not future.done():
+        wait([future], timeout=0.05)
+        check_current()
+    return future.result()
 
 
 def private_cache_dir() -> Path:
@@ -670,6 +699,74 @@ class _DaemonPool:
             self._queue.put(None)
 
 
+def _http_range(remote: RemotePath, lo: int, hi: int, etag: str | None) -> bytes:
+    """Bytes ``lo:hi`` of a web server's file, read with fsspec's own HTTP session but checked
+    here: the answer must be a 206 for exactly that range (Content-Range), of the version first
+    seen (If-Match, ETag), and no more than ``hi - lo`` bytes are ever read from the body: a server
+    sending gigabytes, or forever, for a small range is cut off, not buffered."""
+    from fsspec.asyn import sync
+
+    fs = remote.fs
+    shown = str(remote)
+
+    async def get() -> bytes:
+        session = await fs.set_session()
+        headers = {"Range": f"bytes={lo}-{hi - 1}", "Accept-Encoding": "identity"}
+        if etag:
+            headers["If-Match"] = etag
+        kwargs = dict(fs.kwargs)
+        headers = {**kwargs.pop("headers", {}), **headers}
+        async with session.get(fs.encode_url(remote.fspath), headers=headers, **kwargs) as r:
+            if r.status == 404:
+                raise FileNotFoundError(shown)
+            if r.status in (401, 403):
+                raise PermissionError(shown)
+            if r.status == 412:
+                raise CheckpointError(f"{shown}: the file changed on the server while it was read; open it again")
+            if r.status != 206:
+                raise CheckpointError(f"{shown}: the server answered {r.status} to a Range request "
+                                      "(it must honour Range requests)")  # fmt: skip
+            if not str(r.headers.get("Content-Range", "")).startswith(f"bytes {lo}-{hi - 1}/"):
+                raise CheckpointError(f"{shown}: the server sent other bytes than the range asked for")
+            if etag and r.headers.get("ETag") not in (None, etag):
+                raise CheckpointError(f"{shown}: the file changed on the server while it was read; open it again")
+            out = bytearray()
+            while True:
+                chunk = await r.content.read(min(1 << 20, hi - lo + 1 - len(out)) or 1)
+                if not chunk:
+                    return bytes(out)
+                out += chunk
+                if len(out) > hi - lo:
+                    raise CheckpointError(f"{shown}: the server sent more bytes than the range asked for")
+
+    return sync(fs.loop, get)
+
+
+def _lock_file(fd: int, exclusive: bool) -> bool:
+    """flock ``fd`` without waiting; True if locked (always True where flock does not exist)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def _in_use(path: Path) -> bool:
+    """Whether some process holds ``path`` open as a block cache (its shared lock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        return not _lock_file(fd, exclusive=True)
+    finally:
+        os.close(fd)
+
+
 def _pread_into(fd: int, view: memoryview, pos: int) -> int:
     data = os.pread(fd, len(view), pos)
     view[: len(data)] = data
@@ -703,6 +800,8 @@ def _evict(folder: Path, limit: int, keep: int) -> None:
     for _mtime, disk, p in sorted(used):
         if total + min(keep, limit) <= limit:
             break
+        if _in_use(p):
+            continue  # another process reads it now
         for q in (p, p.with_suffix(".blocks")):
             try:
                 q.unlink()

@@ -129,12 +129,20 @@ class Pt2Archive:
         if len(infos) > MAX_RECORDS:
             raise CheckpointError(f"{self.path}: the archive holds {len(infos)} records (more than {MAX_RECORDS})")
         entries: dict[str, zipfile.ZipInfo] = {}
+        starts: set[int] = set()
         for info in infos:
             name = _inner(info.filename)
             if not name:
                 continue
             if name in entries:
                 raise CheckpointError(f"{self.path}: the zip holds two records named {_show(name)}; refusing it")
+            # torch.export.save writes each record once: directory entries sharing one record's bytes
+            # (aliases) would make a small file list and parse the same JSON thousands of times
+            if info.header_offset in starts:
+                raise CheckpointError(
+                    f"{self.path}: two zip records share the same bytes (a crafted archive); refusing it"
+                )
+            starts.add(info.header_offset)
             entries[name] = info
         return entries
 
@@ -580,7 +588,8 @@ def _tensor_meta(meta: Any, bad: Any) -> tuple[str, tuple[int, ...], tuple[int, 
     """dtype, shape, stride, storage offset, requires_grad and device of a serialized TensorMeta."""
     if not isinstance(meta, dict):
         raise bad("has no tensor meta")
-    dtype = SCALAR_TYPES.get(meta.get("dtype"))  # type: ignore[arg-type]
+    code = meta.get("dtype")
+    dtype = SCALAR_TYPES.get(code) if type(code) is int else None  # JSON may hold a list or an object here
     if dtype is None:
         raise bad(f"has an unknown dtype {_show(str(meta.get('dtype'))[:20])}")
     if meta.get("layout", STRIDED) != STRIDED:

@@ -61,3 +61,31 @@ def view(mapped: torch.UntypedStorage, path: Path, first: int, nbytes: int, item
         copy.copy_(part)
         return copy
     return part
+
+
+SPILL = 64 << 20  # computed tensors at least this large live in a file the kernel may page out
+
+
+def file_backed_empty(numel: int, dtype: torch.dtype) -> torch.Tensor:
+    """An uninitialised 1-D tensor; from :data:`SPILL` bytes on, backed by an unlinked temporary file
+    (shared map) instead of anonymous memory, so a large computed tensor (a dequantized GGUF weight)
+    does not have to fit in RAM. A failure to allocate is a one-line CheckpointError."""
+    import tempfile
+
+    import torch
+
+    from .errors import CheckpointError
+
+    nbytes = numel * dtype.itemsize
+    if nbytes < SPILL:
+        return torch.empty(numel, dtype=dtype)
+    fd, name = tempfile.mkstemp(prefix=".ckptviewer-values-")
+    try:
+        os.ftruncate(fd, nbytes)
+        storage = torch.UntypedStorage.from_file(name, True, nbytes)
+    except (OSError, RuntimeError) as exc:
+        raise CheckpointError(f"cannot make room for {nbytes >> 20} MiB of values ({exc})") from None
+    finally:
+        os.close(fd)
+        os.unlink(name)
+    return torch.empty((0,), dtype=dtype).set_(storage, 0, (numel,), (1,))  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..dtype_names import itemsize, torch_dtype
 from ..errors import CheckpointError
-from ..filemap import map_file, view
+from ..filemap import file_backed_empty, map_file, view
 from ..lazy import DeferredTensor, LazyTensor, StorageRef, contiguous_stride
 from . import Loaded
 from .sniff import GGUF
@@ -174,7 +174,7 @@ class GgufQuantTensor(DeferredTensor):
                 f"{path}: tensor {self.name!r} is stored as {name}, which the installed gguf package does not "
                 "know: no statistics for it (a newer gguf may)"
             ) from None
-        out = torch.empty(self.numel, dtype=torch.float32)
+        out = file_backed_empty(self.numel, torch.float32)  # large: in a file the kernel may page out
         blocks_per_chunk = max(1, CHUNK_VALUES // block)
         n_blocks = self.numel // block
         done = 0

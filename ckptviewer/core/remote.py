@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import stat
@@ -62,9 +63,11 @@ def redact(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
+        if parts.hostname is not None:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range: then nothing is shown
+        # the host as written, less any user info: .hostname lower-cases it, and hf://Org/Repo's "Org" is a
+        # case-sensitive name (a URL changed by redaction would also count as carrying a secret)
+        host = parts.netloc.rpartition("@")[2]
     except ValueError:  # a malformed host or a port out of range: show no part of what follows the scheme
         return url.split("://", 1)[0][:20] + "://…"
     query = "…" if parts.query else ""
@@ -110,12 +113,17 @@ def _filesystem(url: str) -> tuple[Any, str]:
         # a server that stops answering is an error after a minute, not aiohttp's 5 minutes per read
         options["client_kwargs"] = {"timeout": aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=60)}
     try:
-        return fsspec.core.url_to_fs(url, **options)
+        fs, path = fsspec.core.url_to_fs(url, **options)
     except ImportError:
         package = _PACKAGES.get(scheme, f"the fsspec package for {scheme}://")
         raise CheckpointError(f"{redact(url)}: {scheme}:// needs {package}: pip install {package}") from None
     except ValueError:
         raise CheckpointError(f"{redact(url)}: no filesystem is known for {scheme}:// URLs") from None
+    if scheme == "hf":
+        # huggingface_hub (imported just now, which set its level) logs every retry of a failed request
+        # on stderr ("Retrying in 8s [Retry 4/5]"); the failure reaches the user once, as one line
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    return fs, path
 
 
 def remote_error(shown: str, exc: BaseException) -> CheckpointError:
@@ -124,7 +132,9 @@ def remote_error(shown: str, exc: BaseException) -> CheckpointError:
         return exc
     if isinstance(exc, FileNotFoundError):
         return CheckpointError(f"{shown}: no such object")
-    if isinstance(exc, PermissionError):
+    response = getattr(exc, "response", None)  # huggingface_hub's HfHubHTTPError (httpx) carries the answer
+    status = getattr(response, "status_code", None) or getattr(exc, "status", None)  # aiohttp: .status
+    if isinstance(exc, PermissionError) or status in (401, 403):
         return CheckpointError(f"{shown}: access denied (check your credentials)")
     text = str(exc).splitlines()[0] if str(exc) else ""
     # what a library says may quote the URL it was given, query and all: keep only what precedes it
@@ -581,7 +591,8 @@ class BlockCache:
             if self.remote.url.split("://", 1)[0].lower() in ("http", "https"):
                 data = _http_range(self.remote, lo, hi, self.etag)
             else:
-                data = self.remote.fs.cat_file(self.remote.fspath, start=lo, end=hi)
+                fs = self.remote.fs
+                data = fs.cat_file(self.remote.fspath, start=lo, end=hi, **_exact_range(fs))
         except Exception as exc:
             raise remote_error(str(self.remote), exc) from None
         self.stats["requests"] += 1
@@ -765,6 +776,18 @@ def _in_use(path: Path) -> bool:
         return not _lock_file(fd, exclusive=True)
     finally:
         os.close(fd)
+
+
+def _exact_range(fs: Any) -> dict[str, Any]:
+    """cat_file's options for ``fs`` so that a range asks for that range only.
+
+    fsspec's default cat_file (HfFileSystem's, among others) opens the file with a read-ahead cache that
+    asks the server for 5 MiB past the range's end: listing an hf:// folder downloaded whole shards.
+    Async filesystems (s3fs) mirror their own _cat_file on the instance and take no such option."""
+    import fsspec
+
+    default = getattr(fs.cat_file, "__func__", None) is fsspec.AbstractFileSystem.cat_file
+    return {"cache_type": "none"} if default else {}
 
 
 def _pread_into(fd: int, view: memoryview, pos: int) -> int:

@@ -124,12 +124,6 @@ def test_listing_an_hf_repo_imports_no_torch(hub, tmp_path):
 
 
 @pytest.mark.slow  # huggingface_hub retries a failed download 5 times, 1+2+4+8+8 s apart: ~25 s
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/remote.py: huggingface_hub logs each retry on stderr ('... thrown while requesting GET ...', "
-    "'Retrying in 8s [Retry 4/5]'), 10 lines before ckpt's own; _filesystem must set the huggingface_hub "
-    "logger to ERROR once it is imported (report, diff 4)",
-)
 def test_a_hub_that_stops_sending_files_is_one_line(folders, tmp_path):
     hub = FakeHub(token=TOKEN, down="files").start()  # the API answers, downloads are cut
     try:

@@ -121,15 +121,6 @@ def hf(hub, tmp_path, monkeypatch) -> FakeHub:
     remote.BlockCache._open.clear()
 
 
-# xfail until core/remote.py is fixed (strict: the test passes once it is)
-READ_AHEAD_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="core/remote.py: fsspec's default cat_file (which HfFileSystem inherits) opens the file with a "
-    "5 MiB read-ahead cache, so each range request of the block cache asks for 5 MiB more than it needs: "
-    "listing downloads whole shards; BlockCache._get must pass cache_type='none' (report, diff 1)",
-)
-
-
 def _listing(ckpt) -> list[tuple]:
     return [(e.key, e.shape, e.dtype_name, e.nbytes) for e in ckpt.tensors.values()]
 
@@ -143,7 +134,6 @@ def _repo_requests(hub: FakeHub, since: int) -> list:
     return [r for r in hub.log[since:] if "/agent-harnesses" not in r.path]
 
 
-@READ_AHEAD_BUG
 def test_sharded_repo_lists_as_local_reading_only_headers(repos, hf):
     local = open_checkpoint(repos["sharded"], device="cpu")
     start = len(hf.log)
@@ -168,7 +158,6 @@ def test_sharded_repo_lists_as_local_reading_only_headers(repos, hf):
     assert hf.bytes_sent(start) <= SHARDS * remote.BLOCK + 64 * 1024
 
 
-@READ_AHEAD_BUG
 def test_sharded_repo_statistics_equal_local_and_fetch_each_byte_once(repos, hf):
     local = open_checkpoint(repos["sharded"], device="cpu")
     start = len(hf.log)
@@ -235,7 +224,6 @@ def test_a_listing_in_pages_and_a_subfolder(repos, hf):
     assert str(far.path) == f"hf://org/nested/{name}"
 
 
-@READ_AHEAD_BUG
 @pytest.mark.parametrize("url", ["hf://org/single", "hf://org/single/model.safetensors"])
 def test_listing_a_one_file_repo_reads_one_block_of_it(url, hf):
     start = len(hf.log)
@@ -297,12 +285,6 @@ def test_a_wrong_token_is_refused_without_showing_it(hf, monkeypatch):
     assert "hf://org/sharded" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/remote.py: remote_error() maps PermissionError to 'access denied (check your credentials)', but "
-    "huggingface_hub raises HfHubHTTPError (status 401) for a refused token, shown as 'cannot read (HfHubHTTPError: "
-    "Client error '401 Unauthorized' for url ...)'; report, diff 3",
-)
 def test_a_wrong_token_says_access_denied(hf, monkeypatch):
     from huggingface_hub import HfFileSystem
 
@@ -312,12 +294,6 @@ def test_a_wrong_token_says_access_denied(hf, monkeypatch):
         open_checkpoint("hf://org/sharded", device="cpu")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/remote.py: redact() rebuilds the URL from urlsplit().hostname, which lower-cases it: "
-    "hf://MixedCase/Model-Repo is shown (and --json's url) as hf://mixedcase/Model-Repo, and "
-    "has_credentials() then calls the URL secret (never remembered); report, diff 2",
-)
 def test_a_mixed_case_organisation_keeps_its_case(hf):
     far = open_checkpoint("hf://MixedCase/Model-Repo", device="cpu")
     assert far.format == "safetensors"

@@ -34,9 +34,12 @@ from .errors import CheckpointError
 from .progress import check_current, report_download
 
 BLOCK = 256 << 10  # bytes per cache block: listing reads a few (a slow server sends 256 KiB faster than 4 MiB)
-PART = 8 << 20  # bytes per range request when fetching a run of missing blocks
-PARALLEL = 8  # range requests in flight per object for a read (memory: PARALLEL x PART at most)
-READAHEAD = 32 << 20  # bytes fetched ahead in the background once reads go sequentially
+PART = 16 << 20  # bytes per range request when fetching a run of missing blocks
+# requests in flight per object: PARALLEL for a read plus as many reading ahead, 2 x PARALLEL threads at
+# most (memory: 8 x 16 MiB). More threads lose on a 2-core machine to the GIL and the server's share of
+# the CPU (bench_remote: 4 beat 8 and 2 there); high-latency stores keep 8 requests busy
+PARALLEL = 4
+READAHEAD = 64 << 20  # bytes fetched ahead in the background once reads go sequentially
 SCAN = 1 << 20  # a fetch at least this large, starting where the last one ended, means a scan
 MISSING, PRESENT, IN_FLIGHT = 0, 1, 2
 DEFAULT_CACHE_MAX = 8 << 30

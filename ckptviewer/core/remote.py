@@ -40,6 +40,7 @@ PART = 16 << 20  # bytes per range request when fetching a run of missing blocks
 # the CPU (bench_remote: 4 beat 8 and 2 there); high-latency stores keep 8 requests busy
 PARALLEL = 4
 READAHEAD = 64 << 20  # bytes fetched ahead in the background once reads go sequentially
+ZIP_NAMES = (".pth", ".pt", ".bin", ".ckpt", ".pt2", ".tar", ".zip")  # names of likely torch zip files
 SCAN = 1 << 20  # a fetch at least this large, starting where the last one ended, means a scan
 MISSING, PRESENT, IN_FLIGHT = 0, 1, 2
 DEFAULT_CACHE_MAX = 8 << 30
@@ -465,7 +466,20 @@ class BlockCache:
                 etag = info.get("ETag") or info.get("etag")
                 # a strong ETag only: If-Match compares strongly, a weak one would never match
                 cache.etag = str(etag) if etag and str(etag).startswith('"') else None
+                cache.start_ends()
             return cache
+
+    def start_ends(self) -> None:
+        """For a file named like a torch zip (.pth, .pt, .bin, .ckpt, .pt2), ask for its first and
+        last block at once, in the background: its listing reads the start (data.pkl) and the end
+        (central directory), and two requests in flight cost one round trip instead of two. Other
+        formats (safetensors, GGUF, JSON) need only their start."""
+        if not self.remote.name.lower().endswith(ZIP_NAMES):
+            return
+        with self._cond:
+            claimed = self._claim(0, 1) + self._claim(max(1, self.n_blocks - 1), self.n_blocks)
+        for span in self._runs(claimed):
+            self._pool.submit(self._store, span, True, False)
 
     def _runs(self, blocks: list[int]) -> list[tuple[int, int]]:
         """Byte ranges of ``blocks`` (sorted), merged where adjacent and cut to PART bytes each."""
@@ -560,7 +574,7 @@ class BlockCache:
             for span in self._runs(claimed):
                 self._pool.submit(self._store, span, True)
 
-    def _store(self, span: tuple[int, int], ahead: bool = False) -> None:
+    def _store(self, span: tuple[int, int], ahead: bool = False, counted: bool = True) -> None:
         """Fetch one range and write it to the cache file; its blocks become present (or missing
         again on failure, for the next reader to claim)."""
         lo, hi = span
@@ -584,7 +598,7 @@ class BlockCache:
         finally:
             with self._cond:
                 self._busy.difference_update(blocks)
-                if ahead:
+                if ahead and counted:
                     self._ahead -= 1
                 self._cond.notify_all()
 

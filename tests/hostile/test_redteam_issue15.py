@@ -654,6 +654,7 @@ def _gguf(tensors: list, data: bytes = b"", kvs: tuple[bytes, ...] | list[bytes]
     return raw_gguf(list(kvs), tensors, data)
 
 
+@pytest.mark.slow
 def test_gguf_random_bytes_in_every_ggml_type(tmp_path, cache):
     """64 blocks of random bytes stored as each GGML type: dequantized (NaN/Inf allowed) or refused in one
     line, never another exception, never a numpy warning on stderr."""
@@ -719,6 +720,7 @@ def test_gguf_names_with_escape_codes_in_the_human_output(tmp_path, cache):
         assert "\x1b" not in r.stdout + r.stderr and "\r" not in r.stdout, argv
 
 
+@pytest.mark.slow
 def test_gguf_unknown_type_overlapping_a_known_one(tmp_path, cache):
     """An unknown GGML type (never read) at the offset of a plain tensor, with a size of 2**40: listed,
     statistics of it refused in one line, the plain tensor's still computed."""

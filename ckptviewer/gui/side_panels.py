@@ -123,9 +123,9 @@ class MetadataPanel(QWidget):
         # what a format's reader found (a program's signature, a GGUF's key-values): its own open group
         shown_apart = [k for k in FORMAT_GROUPS if isinstance(ckpt.metadata.get(k), dict)]
         for key in shown_apart:
-            group = self._group(FORMAT_GROUPS[key])
+            section = self._group(FORMAT_GROUPS[key])
             for k, v in ckpt.metadata[key].items():
-                self._add(group, k, v)
+                self._add(section, k, v)
         rest = {k: v for k, v in ckpt.metadata.items() if k not in shown_apart}
         if rest:
             allm = self._group("All metadata")

@@ -189,8 +189,14 @@ class StartPage(QStackedWidget):
                 widget.deleteLater()
         paths = self.recent_paths()[:MAX_SHOWN]
         for row, p in enumerate(paths):
-            # a URL is shown by its last part and the rest (no filesystem is set up for it here)
-            path = PurePosixPath(p.split("://", 1)[1]) if is_url(p) else Path(p)
+            # a URL is shown by its last part and the rest, scheme included (no filesystem is set up here)
+            if is_url(p):
+                scheme, _, rest = p.partition("://")
+                path = PurePosixPath(rest)
+                where = f"{scheme}://{path.parent}"
+            else:
+                path = Path(p)
+                where = str(path.parent)
             # the name is the file's text: no mnemonic, one line, cut; the full path in a tooltip
             button = QToolButton()
             button.setText(mnemonic_safe(elide(path.name, 60)))
@@ -201,7 +207,7 @@ class StartPage(QStackedWidget):
             button.setFont(font)
             button.setToolTip(tooltip(p))
             button.clicked.connect(lambda _=False, p=p: self.open_path(p))
-            folder = _muted(plain_label(elide(path.parent, 70)))
+            folder = _muted(plain_label(elide(where, 70)))
             folder.setToolTip(tooltip(p))
             self.recent_grid.addWidget(button, row, 0, Qt.AlignmentFlag.AlignLeft)
             self.recent_grid.addWidget(folder, row, 1)

@@ -41,6 +41,7 @@ _QUIET_BRUSH = QBrush(QColor("#757575"))  # module aggregates: quieter than tens
 
 
 COLUMN_WIDTHS = {SHAPE: 84, DTYPE: 76, PARAMS: 84, SIZE: 74}  # at ease; narrower when the tree is
+TYPICAL = {SIZE: "999.9 KiB", DTYPE: "float32 +2"}  # what these columns must show uncut however narrow
 NAME_SHARE = 0.45  # the least share of the width the names keep, however narrow the tree
 
 
@@ -73,9 +74,12 @@ class LayerTreeView(QTreeView):
         room = width * (1 - NAME_SHARE)
         scale = 1.0 if wanted <= room else max(room / wanted, 0.6)
         header = self.header()
+        cells = self.fontMetrics()
         for col, w in COLUMN_WIDTHS.items():
             title = header.fontMetrics().horizontalAdvance(HEADERS[col]) + 14  # the header stays readable
-            header.resizeSection(col, max(int(w * scale), min(title, w)))
+            # a size or a dtype mix cut to "48...iB" / "fl...+2" says nothing: those keep their usual text whole
+            floor = cells.horizontalAdvance(TYPICAL[col]) + 12 if col in TYPICAL else 0
+            header.resizeSection(col, min(w, max(int(w * scale), min(title, w), floor)))
 
 
 def severity_icon(severity: str, size: int = 12) -> QIcon:

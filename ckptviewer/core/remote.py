@@ -168,6 +168,10 @@ class RemotePath:
         self.url = url.rstrip("/") if url.count("/") > 3 else url
         if _fs is None:
             _fs, _path = _filesystem(self.url)
+            try:  # a URL opened (or reloaded) anew is listed anew: fsspec keeps listings for the process
+                _fs.invalidate_cache(_path)
+            except Exception:
+                pass
         self.fs = _fs
         self.fspath = (_path or "").rstrip("/") or (_path or "")
         self._info = _info

@@ -266,3 +266,21 @@ def test_a_shared_cache_folder_gets_a_private_subfolder(files, http_server, tmp_
     private = shared / f"ckptviewer-{os.getuid()}"
     assert any(private.glob("*.data")) and not any(shared.glob("*.data"))
     assert private.stat().st_mode & 0o777 == 0o700
+
+
+def test_reopening_a_remote_folder_sees_what_changed_meanwhile(tmp_path, s3_server, fresh_cache):
+    import json
+
+    folder = tmp_path / "single"
+    folder.mkdir()
+    save_file({"w": torch.zeros(4)}, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({"step": 1}))
+    url = s3_server.upload(folder, "changing")
+    assert open_checkpoint(url, device="cpu").metadata["config"] == {"step": 1}
+    (folder / "config.json").write_text(json.dumps({"step": 2}))
+    save_file({"w": torch.ones(4), "b": torch.ones(2)}, str(folder / "model.safetensors"))
+    s3_server.upload(folder, "changing")  # a training job wrote its next checkpoint
+    again = open_checkpoint(url, device="cpu")  # File > Reload opens the URL anew
+    assert again.metadata["config"] == {"step": 2}
+    assert sorted(again.tensors) == ["b", "w"]
+    assert checkpoint_stats(again, select(again, ["w"]))[0].max == 1

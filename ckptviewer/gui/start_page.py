@@ -8,7 +8,7 @@ moment an open starts (a sharded or DCP folder can take seconds before its tree 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
@@ -190,6 +190,7 @@ class StartPage(QStackedWidget):
         paths = self.recent_paths()[:MAX_SHOWN]
         for row, p in enumerate(paths):
             # a URL is shown by its last part and the rest, scheme included (no filesystem is set up here)
+            path: PurePath
             if is_url(p):
                 scheme, _, rest = p.partition("://")
                 path = PurePosixPath(rest)

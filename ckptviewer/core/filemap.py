@@ -8,12 +8,34 @@ the same reader code serves both.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
+
+
+class PositionedReader(io.RawIOBase):
+    """A read-only, seekable raw file of ``length`` bytes whose subclass says how to ``readinto``
+    at ``self.pos`` (a window of a file, a remote object through its block cache)."""
+
+    length = 0
+    pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.pos = max(0, pos if whence == 0 else self.pos + pos if whence == 1 else self.length + pos)
+        return self.pos
 
 
 def is_remote(path: Any) -> bool:

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import CheckpointError
+from .filemap import PositionedReader
 from .progress import check_current, report_download
 
 BLOCK = 256 << 10  # bytes per cache block: listing reads a few (a slow server sends 256 KiB faster than 4 MiB)
@@ -373,26 +374,12 @@ def local_folder(path: Path) -> Path:
     return Path.home() if getattr(path, "is_remote", False) else path.parent
 
 
-class RemoteFile(io.RawIOBase):
+class RemoteFile(PositionedReader):
     """A read-only, seekable file over a remote object: every read goes through its block cache."""
 
     def __init__(self, cache: BlockCache) -> None:
         super().__init__()
-        self.cache, self.pos = cache, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        base = 0 if whence == 0 else self.pos if whence == 1 else self.cache.size
-        self.pos = max(0, base + pos)
-        return self.pos
+        self.cache, self.pos, self.length = cache, 0, cache.size
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")

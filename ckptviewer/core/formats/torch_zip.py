@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CheckpointError, NotACheckpointError
-from ..filemap import file_size, is_remote, map_file, view
+from ..filemap import PositionedReader, file_size, is_remote, map_file, view
 from ..lazy import StorageRef
 from ..limits import Budget
 from ..unpickle import RestrictedUnpickler, StorageType
@@ -35,7 +35,7 @@ MAX_PICKLE = 1 << 30  # the largest real data.pkl seen is a few tens of MB
 TORCHSCRIPT = "torchscript"
 
 
-class FileWindow(io.RawIOBase):
+class FileWindow(PositionedReader):
     """Bytes ``base .. base+length`` of a file, as a read-only file of their own.
 
     A DCP shard file holds one torch.save archive per tensor chunk, back to back: each
@@ -46,19 +46,6 @@ class FileWindow(io.RawIOBase):
         super().__init__()
         self._f = path.open("rb")  # closed with the window (a RemotePath's file reads by range)
         self.base, self.length, self.pos = base, length, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        self.pos = max(0, pos if whence == 0 else self.pos + pos if whence == 1 else self.length + pos)
-        return self.pos
 
     def readinto(self, buffer: Any) -> int:
         n = max(0, min(len(buffer), self.length - self.pos))

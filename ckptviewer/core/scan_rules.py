@@ -19,22 +19,22 @@ import math
 import re
 import statistics
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-from ..formatting import plural
 from .checkpoint import BUFFER, BUFFER_NAMES, PARAMETER, Checkpoint, TensorEntry
 from .progress import CancelToken, check
 from .roles import MODEL, OPTIMIZER
 from .stats import CHUNK, TensorStats, dense_values, iter_chunks, stored_elements
+from .translatable import QT_TRANSLATE_NOOP, Message
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 SEVERITY_MEANING = {
-    ERROR: "this model will produce NaN or garbage",
-    WARNING: "likely a training or conversion problem: look before using the file",
-    INFO: "worth knowing, nothing to fix by itself",
+    ERROR: QT_TRANSLATE_NOOP("ScanSeverity", "this model will produce NaN or garbage"),
+    WARNING: QT_TRANSLATE_NOOP("ScanSeverity", "likely a training or conversion problem: look before using the file"),
+    INFO: QT_TRANSLATE_NOOP("ScanSeverity", "worth knowing, nothing to fix by itself"),
 }
 
 
@@ -47,133 +47,168 @@ class Kind:
     todo: str
 
 
-_DIVERGED = (
+_DIVERGED = QT_TRANSLATE_NOOP(
+    "ScanKind",
     "Go back to an earlier checkpoint and look at where the loss diverged "
-    "(learning rate, gradient clipping, fp16 loss scaling)."
+    "(learning rate, gradient clipping, fp16 loss scaling).",
 )
 
 KINDS: dict[str, Kind] = {
     "nan": Kind(
         ERROR,
-        "A NaN in a weight spreads through every layer after it: the model's outputs become NaN.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind", "A NaN in a weight spreads through every layer after it: the model's outputs become NaN."
+        ),
         _DIVERGED,
     ),
     "inf": Kind(
         ERROR,
-        "An infinite weight turns the activations it touches into Inf or NaN.",
+        QT_TRANSLATE_NOOP("ScanKind", "An infinite weight turns the activations it touches into Inf or NaN."),
         _DIVERGED,
     ),
     "fp16_overflow": Kind(
         ERROR,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "float16 cannot hold magnitudes beyond 65504: these values became Inf or were clipped"
-            " to ±65504 in the conversion, and the layer's outputs overflow."
+            " to ±65504 in the conversion, and the layer's outputs overflow.",
         ),
-        "Convert the float32 original to bfloat16 (float32's range), or keep this layer in float32.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind", "Convert the float32 original to bfloat16 (float32's range), or keep this layer in float32."
+        ),
     ),
     "bn_running_var": Kind(
         ERROR,
-        "BatchNorm divides by the square root of running_var: a value <= 0 gives NaN or Inf in eval mode.",
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
+            "BatchNorm divides by the square root of running_var: a value <= 0 gives NaN or Inf in eval mode.",
+        ),
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "Re-estimate the statistics (forward passes in train mode, no gradients) or take them"
-            " from an earlier checkpoint."
+            " from an earlier checkpoint.",
         ),
     ),
     "outlier": Kind(
         ERROR,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "Magnitudes orders above every sibling layer's are what random bytes read as numbers "
             "look like (a corrupted shard or download) or a layer that blew up: the outputs will "
-            "be garbage."
+            "be garbage.",
         ),
-        "Re-download or re-copy the file and compare checksums; if the file is intact, use an earlier checkpoint.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
+            "Re-download or re-copy the file and compare checksums; if the file is intact, use an earlier checkpoint.",
+        ),
     ),
     "unreadable": Kind(
         ERROR,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "The tensor's data cannot be read, so loading the file fails or loads something else "
-            "(an error for model weights, a warning for other tensors)."
+            "(an error for model weights, a warning for other tensors).",
         ),
-        "Re-download or re-save the file; the message says what is wrong.",
+        QT_TRANSLATE_NOOP("ScanKind", "Re-download or re-save the file; the message says what is wrong."),
     ),
     "all_zero": Kind(
         WARNING,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "A weight matrix of zeros makes its layer output only its bias: it was never trained,"
-            " was zeroed, or was lost in a conversion."
+            " was zeroed, or was lost in a conversion.",
         ),
-        "Check the layer was trained and loaded (frozen by mistake? missing from the key mapping?).",
+        QT_TRANSLATE_NOOP(
+            "ScanKind", "Check the layer was trained and loaded (frozen by mistake? missing from the key mapping?)."
+        ),
     ),
     "dead_rows": Kind(
         WARNING,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "An output channel whose weights are all zero always outputs the same value: those "
-            "units are dead or were pruned."
+            "units are dead or were pruned.",
         ),
-        "Expected after structured pruning; otherwise look at the learning rate, weight decay or a masking bug.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
+            "Expected after structured pruning; otherwise look at the learning rate, weight decay or a masking bug.",
+        ),
     ),
     "duplicate": Kind(
         WARNING,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "Two layers with bit-identical weights are almost always one layer loaded twice by a "
-            "copy or conversion bug, not training."
+            "copy or conversion bug, not training.",
         ),
-        "Compare with the source checkpoint; check the key mapping of the conversion.",
+        QT_TRANSLATE_NOOP("ScanKind", "Compare with the source checkpoint; check the key mapping of the conversion."),
     ),
     "extreme": Kind(
         WARNING,
-        "Weights this large are a sign of exploding training, and they overflow in reduced precision.",
-        "Look at the training curves near this checkpoint; consider gradient clipping.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind", "Weights this large are a sign of exploding training, and they overflow in reduced precision."
+        ),
+        QT_TRANSLATE_NOOP("ScanKind", "Look at the training curves near this checkpoint; consider gradient clipping."),
     ),
     "bn_stats_initial": Kind(
         WARNING,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "This BatchNorm layer's weights were trained but its running statistics are still "
-            "mean 0 / variance 1: in eval mode it normalises with the wrong statistics."
+            "mean 0 / variance 1: in eval mode it normalises with the wrong statistics.",
         ),
-        "Re-estimate the statistics with forward passes in train mode (no gradients).",
+        QT_TRANSLATE_NOOP("ScanKind", "Re-estimate the statistics with forward passes in train mode (no gradients)."),
     ),
     "lora_b_zero": Kind(
         WARNING,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "LoRA adds B·A to the base weight: with B all zero this adapter changes nothing, "
-            "while other adapters in the file were trained."
+            "while other adapters in the file were trained.",
         ),
-        "Check that this module received gradients (target_modules, frozen parameters).",
+        QT_TRANSLATE_NOOP("ScanKind", "Check that this module received gradients (target_modules, frozen parameters)."),
     ),
     "optimizer_nonfinite": Kind(
         WARNING,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "Resuming training from this optimizer state produces NaN at the first step (the "
-            "model weights may still be fine)."
+            "model weights may still be fine).",
         ),
-        "Resume with a fresh optimizer (weights only), or from an earlier checkpoint.",
+        QT_TRANSLATE_NOOP("ScanKind", "Resume with a fresh optimizer (weights only), or from an earlier checkpoint."),
     ),
     "not_scanned": Kind(
         WARNING,
-        "The tensor's logical size dwarfs the data stored for it, so it was not checked and may hide anything.",
-        "Scan with --force-compute if you trust the file.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
+            "The tensor's logical size dwarfs the data stored for it, so it was not checked and may hide anything.",
+        ),
+        QT_TRANSLATE_NOOP("ScanKind", "Scan with --force-compute if you trust the file."),
     ),
     "untrained": Kind(
         INFO,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "A model at its initial values gives a random model's outputs: fine at the start of "
-            "training, not in a file you ship."
+            "training, not in a file you ship.",
         ),
-        "Make sure this is the file you meant (not step 0).",
+        QT_TRANSLATE_NOOP("ScanKind", "Make sure this is the file you meant (not step 0)."),
     ),
     "optimizer_step_zero": Kind(
         INFO,
-        (
+        QT_TRANSLATE_NOOP(
+            "ScanKind",
             "A step counter at 0 means the optimizer's moment estimates were never updated: "
-            "resuming behaves like a fresh optimizer."
+            "resuming behaves like a fresh optimizer.",
         ),
-        "Nothing, if training had not stepped yet.",
+        QT_TRANSLATE_NOOP("ScanKind", "Nothing, if training had not stepped yet."),
     ),
     "mostly_zero": Kind(
         INFO,
-        "A weight matrix that is almost all zeros is sparse: expected after pruning, unusual otherwise.",
-        "Nothing, if the model was pruned.",
+        QT_TRANSLATE_NOOP(
+            "ScanKind", "A weight matrix that is almost all zeros is sparse: expected after pruning, unusual otherwise."
+        ),
+        QT_TRANSLATE_NOOP("ScanKind", "Nothing, if the model was pruned."),
     ),
 }
 
@@ -188,15 +223,23 @@ class Finding:
     severity: str
     message: str
     why: str = ""
+    # the message as a template and its values, for the window to translate (None: an error's own text)
+    text: Message | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {"key": self.key, "kind": self.kind, "severity": self.severity, "message": self.message, "why": self.why}
 
 
-def finding(key: str, kind: str, message: str, severity: str | None = None) -> Finding:
+def finding(key: str, kind: str, message: str | Message, severity: str | None = None) -> Finding:
     """A finding of ``kind`` with the kind's severity (unless given) and why."""
     k = KINDS[kind]
-    return Finding(key, kind, severity or k.severity, message, k.why)
+    text = message if isinstance(message, Message) else None
+    return Finding(key, kind, severity or k.severity, str(message), k.why, text)
+
+
+def _msg(template: str, **params: object) -> Message:
+    """A finding's message: ``template`` (marked with QT_TRANSLATE_NOOP("ScanFinding", ...)) and its values."""
+    return Message("ScanFinding", template, params)
 
 
 # --- names -------------------------------------------------------------------------------
@@ -217,11 +260,6 @@ _TIE_HEAD = _TIE_EMBED + ("lm_head", "head", "output", "decoder")
 _NOT_LEARNED = frozenset({"inv_freq", "position_ids", "token_type_ids", "relative_position_index", "freqs_cis",
                           "cos_cached", "sin_cached", "masked_bias", "_float_tensor", "attn_mask", "causal_mask",
                           "mask"})  # fmt: skip
-
-
-def _matrices(n: int, what: str) -> str:
-    """'1 weight matrix', '3 weight matrices' (plural() only adds an s)."""
-    return f"{n:,} {what}{'matrix' if n == 1 else 'matrices'}"
 
 
 def leaf(key: str) -> str:
@@ -321,33 +359,57 @@ def tensor_findings(
     if role == OPTIMIZER:
         if s.n_nan or s.n_inf:
             what = ", ".join(f"{n:,} {w}" for n, w in ((s.n_nan, "NaN"), (s.n_inf, "Inf")) if n)
-            return [finding(key, "optimizer_nonfinite", f"{what} of {s.numel:,} values in optimizer state")]
+            message = _msg(
+                QT_TRANSLATE_NOOP("ScanFinding", "{what} of {numel} values in optimizer state"),
+                what=what, numel=f"{s.numel:,}",
+            )  # fmt: skip
+            return [finding(key, "optimizer_nonfinite", message)]
         return []
     if role != MODEL:
         return []  # callbacks, loops, metrics: inf and zeros are their normal values
     out: list[Finding] = []
     top = peak(s)
     if s.n_nan:
-        out.append(finding(key, "nan", f"{s.n_nan:,} NaN of {s.numel:,} values"))
+        message = _msg(
+            QT_TRANSLATE_NOOP("ScanFinding", "{n} NaN of {numel} values"), n=f"{s.n_nan:,}", numel=f"{s.numel:,}"
+        )
+        out.append(finding(key, "nan", message))
     at_limit = 0
     if entry.dtype == torch.float16 and top == FP16_MAX:
         t = _readable_dense(entry)
         at_limit = count_magnitude(t, FP16_MAX, cancel) if t is not None else 1
     overflow = entry.dtype == torch.float16 and bool(s.n_inf or at_limit)
     if overflow:
-        parts = [f"{n:,} {w}" for n, w in ((s.n_inf, "±Inf"), (at_limit, "at ±65504")) if n]
-        out.append(finding(key, "fp16_overflow", f"{' and '.join(parts)} of {s.numel:,} float16 values"))
+        if s.n_inf and at_limit:
+            template = QT_TRANSLATE_NOOP(
+                "ScanFinding", "{n_inf} ±Inf and {n_limit} at ±65504 of {numel} float16 values"
+            )
+        elif s.n_inf:
+            template = QT_TRANSLATE_NOOP("ScanFinding", "{n_inf} ±Inf of {numel} float16 values")
+        else:
+            template = QT_TRANSLATE_NOOP("ScanFinding", "{n_limit} at ±65504 of {numel} float16 values")
+        message = _msg(template, n_inf=f"{s.n_inf:,}", n_limit=f"{at_limit:,}", numel=f"{s.numel:,}")
+        out.append(finding(key, "fp16_overflow", message))
     elif s.n_inf:
-        out.append(finding(key, "inf", f"{s.n_inf:,} Inf of {s.numel:,} values"))
+        message = _msg(
+            QT_TRANSLATE_NOOP("ScanFinding", "{n} Inf of {numel} values"), n=f"{s.n_inf:,}", numel=f"{s.numel:,}"
+        )
+        out.append(finding(key, "inf", message))
     if s.min is None or not floating:
         return out
     if leaf(key) == "running_var" and s.min <= 0:
-        out.append(finding(key, "bn_running_var", f"running_var has values <= 0 (min {s.min:.4g})"))
+        message = _msg(QT_TRANSLATE_NOOP("ScanFinding", "running_var has values <= 0 (min {min})"), min=f"{s.min:.4g}")
+        out.append(finding(key, "bn_running_var", message))
     if _is_weight_matrix(entry):
         out += _zero_findings(entry, s, mostly_zero, cancel)
     judged = entry.role != BUFFER and leaf(key) not in BUFFER_NAMES and not overflow  # overflow says it already
     if judged and top is not None and top > extreme:
-        out.append(finding(key, "extreme", f"largest magnitude {top:.4g} exceeds {extreme:g}"))
+        message = _msg(
+            QT_TRANSLATE_NOOP("ScanFinding", "largest magnitude {top} exceeds {limit}"),
+            top=f"{top:.4g}",
+            limit=f"{extreme:g}",
+        )
+        out.append(finding(key, "extreme", message))
     return out
 
 
@@ -355,7 +417,8 @@ def _zero_findings(entry: TensorEntry, s: TensorStats, mostly_zero: float, cance
     """all_zero, dead_rows or mostly_zero for a weight matrix."""
     finite = s.n_finite
     if finite > 1 and s.n_zero == s.numel:
-        return [finding(entry.key, "all_zero", f"all {s.numel:,} values are zero")]
+        message = _msg(QT_TRANSLATE_NOOP("ScanFinding", "all {numel} values are zero"), numel=f"{s.numel:,}")
+        return [finding(entry.key, "all_zero", message)]
     rows = entry.shape[0]
     row_len = entry.numel // max(rows, 1)
     if rows > 1 and row_len and s.n_zero >= row_len:  # enough zeros for a whole row: look
@@ -364,11 +427,16 @@ def _zero_findings(entry: TensorEntry, s: TensorStats, mostly_zero: float, cance
         vocab_padding = len(dead) == 1 and any(v in entry.key.lower() for v in _VOCAB)
         if dead and not vocab_padding:
             shown = ", ".join(map(str, dead[:8])) + (", …" if len(dead) > 8 else "")
-            return [
-                finding(entry.key, "dead_rows", f"{len(dead):,} of {rows:,} output channels are all zero ({shown})")
-            ]
+            message = _msg(
+                QT_TRANSLATE_NOOP("ScanFinding", "{n} of {rows} output channels are all zero ({shown})"),
+                n=f"{len(dead):,}", rows=f"{rows:,}", shown=shown,
+            )  # fmt: skip
+            return [finding(entry.key, "dead_rows", message)]
     if finite > 1 and s.n_zero >= mostly_zero * finite:
-        return [finding(entry.key, "mostly_zero", f"{s.n_zero / finite:.1%} of the values are zero")]
+        message = _msg(
+            QT_TRANSLATE_NOOP("ScanFinding", "{share} of the values are zero"), share=f"{s.n_zero / finite:.1%}"
+        )
+        return [finding(entry.key, "mostly_zero", message)]
     return []
 
 
@@ -413,8 +481,14 @@ def _outliers(ckpt: Checkpoint, model: list[str], stats: dict[str, TensorStats],
             continue
         for k, top in members:
             if top > OUTLIER_RATIO * median and top > OUTLIER_FLOOR:
-                msg = (f"largest magnitude {top:.3g} is {top / median:.2g}× the median ({median:.3g}) of the "
-                       f"{len(members)} tensors {pattern}")  # fmt: skip
+                msg = _msg(
+                    QT_TRANSLATE_NOOP(
+                        "ScanFinding",
+                        "largest magnitude {top} is {ratio}× the median ({median}) of the {n} tensors {pattern}",
+                    ),
+                    top=f"{top:.3g}", ratio=f"{top / median:.2g}", median=f"{median:.3g}", n=len(members),
+                    pattern=pattern,
+                )  # fmt: skip
                 out.append(finding(k, "outlier", msg))
     flagged = {f.key for f in out}
     findings[:] = [f for f in findings if not (f.kind == "extreme" and f.key in flagged)]  # said better
@@ -465,7 +539,9 @@ def _duplicates(ckpt: Checkpoint, model: list[str], stats: dict[str, TensorStats
             if same is None:
                 originals.append((k, t))
             elif not _legitimately_equal(ckpt.tensors[same], e):
-                out.append(finding(k, "duplicate", f"bit-identical to {same}"))
+                out.append(
+                    finding(k, "duplicate", _msg(QT_TRANSLATE_NOOP("ScanFinding", "bit-identical to {key}"), key=same))
+                )
     return out
 
 
@@ -476,9 +552,13 @@ def _optimizer_steps(roles: dict[str, str], stats: dict[str, TensorStats]) -> li
             root = k.split(".state.", 1)[0] if ".state." in k else k.split(".", 1)[0]
             zero_by_root[root] += 1
     return [
-        finding(root, "optimizer_step_zero", f"step counter is 0 for {plural(n, 'parameter')}")
+        finding(root, "optimizer_step_zero", _msg(
+            QT_TRANSLATE_NOOP("ScanFinding", "step counter is 0 for {n} parameters") if n != 1
+            else QT_TRANSLATE_NOOP("ScanFinding", "step counter is 0 for 1 parameter"),
+            n=f"{n:,}",
+        ))
         for root, n in zero_by_root.items()
-    ]
+    ]  # fmt: skip
 
 
 def _initial_values(
@@ -499,7 +579,7 @@ def _initial_values(
         return name in modules[m]
 
     out: list[Finding] = []
-    reason = ""
+    reason: Message | None = None
     lora_b = [k for k in primary if _is_lora_b(k) and ckpt.tensors[k].dtype.is_floating_point]
     bn = [m for m, leaves in modules.items() if "running_mean" in leaves and "running_var" in leaves]
     norms = [
@@ -511,10 +591,16 @@ def _initial_values(
     if lora_b:
         zero = [k for k in lora_b if all_zero(stats.get(k))]
         if len(zero) == len(lora_b):
-            reason = f"all {_matrices(len(lora_b), 'lora_B ')} are zero: the adapter is untrained"
+            reason = _msg(
+                QT_TRANSLATE_NOOP("ScanFinding", "all {n} lora_B matrices are zero: the adapter is untrained")
+                if len(lora_b) != 1
+                else QT_TRANSLATE_NOOP("ScanFinding", "all 1 lora_B matrix are zero: the adapter is untrained"),
+                n=f"{len(lora_b):,}",
+            )
         else:
             trained = len(lora_b) - len(zero)
-            out += [finding(k, "lora_b_zero", f"all zero, while {trained} other lora_B are trained") for k in zero]
+            message = _msg(QT_TRANSLATE_NOOP("ScanFinding", "all zero, while {n} other lora_B are trained"), n=trained)
+            out += [finding(k, "lora_b_zero", message) for k in zero]
     elif bn:
         stats_initial = [
             m for m in bn
@@ -529,12 +615,25 @@ def _initial_values(
         }  # fmt: skip
         if len(affine_initial) == len(bn):
             tracked = any(present(m, "num_batches_tracked") for m in bn)
-            reason = (f"{plural(len(bn), 'BatchNorm layer')} at their initial values (weight 1, bias 0, running "
-                      f"mean 0, running var 1){', num_batches_tracked = 0' if tracked else ''}")  # fmt: skip
+            templates = {  # (one layer, num_batches_tracked present)
+                (True, False): QT_TRANSLATE_NOOP(
+                    "ScanFinding", "1 BatchNorm layer at their initial values (weight 1, bias 0, running mean 0, "
+                    "running var 1)"),
+                (False, False): QT_TRANSLATE_NOOP(
+                    "ScanFinding", "{n} BatchNorm layers at their initial values (weight 1, bias 0, running mean 0, "
+                    "running var 1)"),
+                (True, True): QT_TRANSLATE_NOOP(
+                    "ScanFinding", "1 BatchNorm layer at their initial values (weight 1, bias 0, running mean 0, "
+                    "running var 1), num_batches_tracked = 0"),
+                (False, True): QT_TRANSLATE_NOOP(
+                    "ScanFinding", "{n} BatchNorm layers at their initial values (weight 1, bias 0, running mean 0, "
+                    "running var 1), num_batches_tracked = 0"),
+            }  # fmt: skip
+            reason = _msg(templates[(len(bn) == 1, tracked)], n=f"{len(bn):,}")
         else:
             out += [
-                finding(modules[m]["running_var"], "bn_stats_initial",
-                        "running statistics at mean 0 / variance 1 while the layer's weights were trained")
+                finding(modules[m]["running_var"], "bn_stats_initial", _msg(QT_TRANSLATE_NOOP(
+                    "ScanFinding", "running statistics at mean 0 / variance 1 while the layer's weights were trained")))
                 for m in stats_initial if m not in affine_initial
             ]  # fmt: skip
     elif norms:
@@ -543,13 +642,28 @@ def _initial_values(
             if all_equal(get(m, "weight"), 1) and (not present(m, "bias") or all_zero(get(m, "bias")))
         ]  # fmt: skip
         if len(initial) == len(norms):
-            what = "all " + plural(len(norms), "normalisation layer") if len(norms) > 1 else "its normalisation layer"
-            reason = f"{what} at their initial values (weight 1, bias 0)"
-    if not reason:
+            reason = _msg(
+                QT_TRANSLATE_NOOP(
+                    "ScanFinding", "all {n} normalisation layers at their initial values (weight 1, bias 0)"
+                )
+                if len(norms) > 1
+                else QT_TRANSLATE_NOOP(
+                    "ScanFinding", "its normalisation layer at their initial values (weight 1, bias 0)"
+                ),
+                n=f"{len(norms):,}",
+            )
+    if reason is None:
         return out
     zeroed = [f for f in findings if f.kind == "all_zero"]
     if zeroed:  # zero-initialised layers of a fresh model: part of the one statement, not warnings
         findings[:] = [f for f in findings if f.kind != "all_zero"]
-        reason += f"; {_matrices(len(zeroed), 'weight ')} all zero"
+        message = _msg(
+            QT_TRANSLATE_NOOP("ScanFinding", "looks untrained: {reason}; {n} weight matrices all zero")
+            if len(zeroed) != 1
+            else QT_TRANSLATE_NOOP("ScanFinding", "looks untrained: {reason}; 1 weight matrix all zero"),
+            reason=reason, n=f"{len(zeroed):,}",
+        )  # fmt: skip
+    else:
+        message = _msg(QT_TRANSLATE_NOOP("ScanFinding", "looks untrained: {reason}"), reason=reason)
     root = ckpt.state_dict_key or ""
-    return [finding(root, "untrained", f"looks untrained: {reason}"), *out]
+    return [finding(root, "untrained", message), *out]

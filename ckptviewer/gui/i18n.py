@@ -1,0 +1,144 @@
+"""The window's language: Qt translators for our catalogue and Qt's own, switched at run time.
+
+Every user-visible string in the window goes through :func:`translate` (Qt's
+``QCoreApplication.translate``: pyside6-lupdate finds the calls by name) with an explicit
+context, so that a subclass never changes where a string is looked up. Plural forms use
+``%n`` with the count as the fourth argument; a file-derived or computed part is a named
+placeholder filled in after translation (``translate(C, "Saved {path}").format(path=...)``),
+never a fragment glued to a translated one.
+
+The catalogues are ``resources/translations/ckptviewer_<code>.ts`` (sources, in git) and
+the ``.qm`` files compiled from them (shipped in the wheel); ``make translations`` updates
+both. ``ckptviewer_en`` holds only the English plural forms ("1 tensor", "2 tensors").
+
+The language is QSettings' ``language`` when the user chose one (View ▸ Language), else the
+system locale (``LANG=zh_CN.UTF-8``). Installing a translator makes Qt post ``LanguageChange``
+to every widget: widgets that build their text in code re-run it from ``changeEvent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QMenu
+
+SETTING = "language"
+SOURCE_LANGUAGE = "en"  # the language of the strings in the code
+CATALOGUE = "ckptviewer"  # ckptviewer_<code>.qm
+# each language's name in itself: the menu entry a reader of that language recognises
+NATIVE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+
+_translators: list[QTranslator] = []  # installed now (kept referenced: Qt does not own them)
+_current: str | None = None
+
+
+def translate(context: str, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+    """``text`` in the current language (``context`` names the catalogue's group; ``%n`` is ``n``)."""
+    return QCoreApplication.translate(context, text, disambiguation, n)
+
+
+def translations_dir() -> Path:
+    """Where the compiled catalogues (``.qm``) are shipped."""
+    return Path(str(resources.files("ckptviewer.resources") / "translations"))
+
+
+def available_languages() -> list[str]:
+    """The language codes the window can speak: the source language and every shipped catalogue."""
+    codes = {SOURCE_LANGUAGE}
+    for qm in translations_dir().glob(f"{CATALOGUE}_*.qm"):
+        codes.add(qm.stem[len(CATALOGUE) + 1 :])
+    return sorted(codes, key=lambda c: (c != SOURCE_LANGUAGE, c))
+
+
+def match_language(locale: QLocale) -> str:
+    """The available language closest to ``locale`` (zh_CN for zh_CN and zh_SG; English otherwise)."""
+    available = available_languages()
+    name = locale.name()  # "zh_CN"
+    if name in available:
+        return name
+    if locale.language() == QLocale.Language.Chinese and locale.script() != QLocale.Script.TraditionalChineseScript:
+        return "zh_CN" if "zh_CN" in available else SOURCE_LANGUAGE
+    lang = name.split("_")[0]
+    return next((c for c in available if c.split("_")[0] == lang), SOURCE_LANGUAGE)
+
+
+def chosen_language(settings: QSettings) -> str:
+    """The language the user chose (View ▸ Language), else the system locale's."""
+    value = settings.value(SETTING, "")
+    if isinstance(value, str) and value in available_languages():
+        return value
+    return match_language(QLocale.system())
+
+
+def current_language() -> str:
+    """The language installed now (the source language before :func:`install`)."""
+    return _current or SOURCE_LANGUAGE
+
+
+def install(code: str) -> None:
+    """Make ``code`` the window's language: our catalogue and Qt's own (standard buttons).
+
+    Removing and installing translators posts ``LanguageChange`` to every widget, so open
+    windows retranslate; numbers formatted with QLocale follow the language too.
+    """
+    global _current
+    app = QCoreApplication.instance()
+    if app is None:
+        raise RuntimeError("install() needs a QApplication")
+    for old in _translators:
+        app.removeTranslator(old)
+    _translators.clear()
+    locale = QLocale(code if code != SOURCE_LANGUAGE else "en_US")
+    QLocale.setDefault(locale)
+    ours = QTranslator(app)
+    if ours.load(f"{CATALOGUE}_{code}", str(translations_dir())):
+        _translators.append(ours)
+    if code != SOURCE_LANGUAGE:
+        qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        qt = QTranslator(app)
+        if qt.load(locale, "qtbase", "_", qt_dir):
+            _translators.append(qt)
+    for t in _translators:
+        app.installTranslator(t)
+    _current = code
+    if not _translators:  # nothing installed: still tell the widgets (back to the source language)
+        QCoreApplication.postEvent(app, QEvent(QEvent.Type.LanguageChange))
+
+
+def ensure_installed(settings: QSettings) -> None:
+    """Install the chosen (or the system's) language once per process."""
+    if _current is None:
+        install(chosen_language(settings))
+
+
+def set_language(code: str, settings: QSettings) -> None:
+    """Switch to ``code`` now (open windows retranslate) and remember it."""
+    settings.setValue(SETTING, code)
+    install(code)
+
+
+def language_actions(menu: QMenu, settings: QSettings, on_change: Callable[[str], None] | None = None) -> QActionGroup:
+    """View ▸ Language: one checkable entry per available language, named in that language."""
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    for code in available_languages():
+        action = QAction(NATIVE_NAMES.get(code, code), menu)  # never translated: each in its own language
+        action.setCheckable(True)
+        action.setChecked(code == current_language())
+        action.setData(code)
+        action.triggered.connect(lambda _=False, c=code: _choose(c, settings, on_change))
+        group.addAction(action)
+        menu.addAction(action)
+    # another window's menu (or a test) may switch: every language menu shows the language in use
+    menu.aboutToShow.connect(lambda: [a.setChecked(a.data() == current_language()) for a in group.actions()])
+    return group
+
+
+def _choose(code: str, settings: QSettings, on_change: Callable[[str], None] | None) -> None:
+    set_language(code, settings)
+    if on_change is not None:
+        on_change(code)

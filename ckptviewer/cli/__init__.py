@@ -94,7 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main_exit() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    status = main()
+    if status == 130:
+        # Ctrl-C: leave now. Interpreter shutdown joins executor threads and runs finalizers
+        # (an fsspec session's close), any of which a stuck server can hold for minutes
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

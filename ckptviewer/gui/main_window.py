@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
     report_shown = Signal(str)  # key of the tensor whose statistics and plots are drawn
     scan_done = Signal(object)  # ScanReport
     error_reported = Signal(str)
+    run_opened = Signal(object)  # RunWindow
     plots_ready = Signal()  # pyqtgraph is imported (in the background)
     engine_ready = Signal()  # torch and the computing core are imported
 
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.doc = Document(device)  # what is open: file, working copy, undo, scan (no Qt)
         self.last_error: QMessageBox | None = None
         self.comparisons = Comparisons(self, self.report_error)
+        self.run_windows: list = []  # RunWindow (gui/run_view.py, imported when first used); closed with this one
         self.exports = Exports(self, self.doc, self.runner, self.settings, self._notify)
         self._device = device
         # the inspector's plot panels (pyqtgraph) are built after the tree's first paint
@@ -392,6 +394,7 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu)
         self._action("Open &Folder… (sharded, PEFT)", self.choose_folder, "Ctrl+Shift+O", file_menu)
         self._action("Open &URL… (S3, HTTP, Hugging Face)", self.choose_url, "Ctrl+Shift+U", file_menu)
+        self._action("Open Ru&n… (a folder of checkpoints)", self.choose_run, "Ctrl+Shift+R", file_menu)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
         # a submenu: other tabs / Original on disk / File… (Ctrl+D); its entry follows "compare"
@@ -505,6 +508,40 @@ class MainWindow(QMainWindow):
             self.report_error(f"{printable(text)}: not a URL (scheme://…); use File ▸ Open for local files", "")
             return
         self.open_somewhere(text)
+
+    def choose_run(self) -> None:
+        """File ▸ Open Run: a folder holding the checkpoints of one training run."""
+        start = self.settings.value("last_folder", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(self, "Open run: a folder of checkpoints", start)
+        if path:
+            self.open_run(path)
+
+    def open_run(self, target: str | os.PathLike) -> None:
+        """List the run's checkpoints in a worker, then open its run window (which analyses them).
+
+        A folder without checkpoints is reported through the one error path; this window is unchanged.
+        """
+
+        def work(progress, cancel):
+            engine.load()  # reading steps and metrics from the checkpoints needs the engine
+            from ..core.run import find_run
+
+            return find_run(target)
+
+        def done(checkpoints) -> None:
+            from .run_view import RunWindow  # pyqtgraph: on the UI thread, when first needed
+
+            if not is_url(str(target)):
+                self.settings.setValue("last_folder", str(Path(target).parent))
+            window = RunWindow(target, checkpoints, device=self.device)
+            window.error_reported.connect(self.report_error)
+            apply_theme(self._theme, window)
+            # closed run windows are dropped here (not deleted on close: no dangling pointers)
+            self.run_windows = [w for w in self.run_windows if w.isVisible()] + [window]
+            window.show()
+            self.run_opened.emit(window)
+
+        self.runner.start("run", work, f"Listing the run in {printable(as_path(target).name)}", on_done=done)
 
     def open_somewhere(self, path: str | os.PathLike) -> None:
         """Here if nothing is open yet, else in a new tab (this one keeps its file and edits)."""
@@ -870,6 +907,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.comparisons.close_all()
+        for window in self.run_windows:
+            window.close()
         self.status.stop()
         self._save_layout()
         self.runner.shutdown(10_000)

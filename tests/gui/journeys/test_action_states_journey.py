@@ -51,6 +51,7 @@ CAN_ACT: list[tuple[str, Callable[[Facts], bool]]] = [
     ("File > Open", ALWAYS),
     ("File > Open Folder… (sharded, PEFT)", ALWAYS),
     ("File > Open URL… (S3, HTTP, Hugging Face)", ALWAYS),
+    ("File > Open Run… (a folder of checkpoints)", ALWAYS),  # lists the run, then opens its own window
     ("File > Open Recent > *", ALWAYS),  # each entry opens its file (here or in a new tab)
     ("File > Reload", lambda f: f.open),
     ("File > Compare with > No other open tabs", NEVER),  # a label saying why no tab is offered

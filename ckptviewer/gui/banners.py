@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ..core import Checkpoint
+from .i18n import translate
 from .text import elide, esc, mnemonic_safe
 
 BANNER_NAMES = 6  # globals named in the banner (all of them are in the Metadata tab)
@@ -23,31 +24,52 @@ class Banner(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.button = QPushButton("Trust this file and reload…")
+        self.button = QPushButton()
         self.button.clicked.connect(self.trust_requested.emit)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.button)
+        self._ckpt: Checkpoint | None = None
+        self.retranslate()
         self.hide()
+
+    def retranslate(self) -> None:
+        """The banner's text in the current language."""
+        self.button.setText(translate("Banner", "Trust this file and reload…"))
+        if self._ckpt is not None and not self.isHidden():  # hidden by the window (closed): stays hidden
+            self.show_for(self._ckpt)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def show_for(self, ckpt: Checkpoint) -> None:
         """Say what opening ``ckpt`` did about the code it names (hidden when it names none)."""
+        self._ckpt = ckpt
         blocked, inert = ckpt.blocked_globals, ckpt.inert_globals
         if blocked:
             self.setStyleSheet(_STYLE.format("#fdecea", "#f5c2c0"))
             self.label.setText(
-                f"<b>Safe mode.</b> This file names code that was <b>not executed</b>: {_code_list(blocked)}. "
-                "Those objects are shown as placeholders; every tensor is still listed."
+                translate(
+                    "Banner",
+                    "<b>Safe mode.</b> This file names code that was <b>not executed</b>: {names}. "
+                    "Those objects are shown as placeholders; every tensor is still listed.",
+                ).format(names=_code_list(blocked))
             )
         elif inert:
             self.setStyleSheet(_STYLE.format("#eef4fc", "#c6dafc"))
             self.label.setText(
-                "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): " + _code_list(inert)
+                translate(
+                    "Banner", "Loaded as plain data (outside torch's weights-only allowlist, nothing executed): {names}"
+                ).format(names=_code_list(inert))
             )
         elif ckpt.trusted:
             self.setStyleSheet(_STYLE.format("#fff4e5", "#ffd8a8"))
-            self.label.setText("<b>Trusted:</b> fully unpickled with torch.load(weights_only=False).")
+            self.label.setText(
+                translate("Banner", "<b>Trusted:</b> fully unpickled with torch.load(weights_only=False).")
+            )
         else:
             self.hide()
             return
@@ -71,14 +93,27 @@ class ReloadBanner(QFrame):
         self.setStyleSheet("QFrame { background: #fff8e1; border: 1px solid #ffe082; border-radius: 4px; }")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 10, 4)
-        layout.addWidget(QLabel("The file changed on disk (a new checkpoint was written?)."), 1)
-        reload_button = QPushButton("Reload")
-        reload_button.clicked.connect(self.reload_requested.emit)
-        dismiss = QPushButton("Dismiss")
-        dismiss.clicked.connect(self.hide)
-        layout.addWidget(reload_button)
-        layout.addWidget(dismiss)
+        self.label = QLabel()
+        layout.addWidget(self.label, 1)
+        self.reload_button = QPushButton()
+        self.reload_button.clicked.connect(self.reload_requested.emit)
+        self.dismiss_button = QPushButton()
+        self.dismiss_button.clicked.connect(self.hide)
+        layout.addWidget(self.reload_button)
+        layout.addWidget(self.dismiss_button)
+        self.retranslate()
         self.hide()
+
+    def retranslate(self) -> None:
+        """The strip's text in the current language."""
+        self.label.setText(translate("ReloadBanner", "The file changed on disk (a new checkpoint was written?)."))
+        self.reload_button.setText(translate("ReloadBanner", "Reload"))
+        self.dismiss_button.setText(translate("ReloadBanner", "Dismiss"))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
 
 class PrefixBanner(QFrame):
@@ -103,18 +138,28 @@ class PrefixBanner(QFrame):
         layout.setContentsMargins(10, 4, 10, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.button)
+        self._ckpt: Checkpoint | None = None
         self.hide()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange and self._ckpt is not None and not self.isHidden():
+            self.show_for(self._ckpt)
+        super().changeEvent(event)
 
     def show_for(self, ckpt: Checkpoint | None) -> None:
         """Offer to strip the wrapper prefixes of ``ckpt``'s model keys (hidden when there are none)."""
+        self._ckpt = ckpt
         prefixes = ckpt.prefixes if ckpt is not None else []
         if not prefixes:
             self.hide()
             return
         shown = elide(" + ".join(prefixes), BANNER_NAME_CHARS)
         self.label.setText(
-            f"Every model key starts with {shown} (a training wrapper): a plain model's load_state_dict "
-            "expects the keys without it."
+            translate(
+                "PrefixBanner",
+                "Every model key starts with {prefix} (a training wrapper): a plain model's load_state_dict "
+                "expects the keys without it.",
+            ).format(prefix=shown)
         )
-        self.button.setText(mnemonic_safe(f"Strip {shown}"))
+        self.button.setText(mnemonic_safe(translate("PrefixBanner", "Strip {prefix}").format(prefix=shown)))
         self.show()

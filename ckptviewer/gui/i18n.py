@@ -22,7 +22,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, QSettings, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
@@ -37,8 +37,39 @@ _current: str | None = None
 
 
 def translate(context: str, text: str, disambiguation: str | None = None, n: int = -1) -> str:
-    """``text`` in the current language (``context`` names the catalogue's group; ``%n`` is ``n``)."""
-    return QCoreApplication.translate(context, text, disambiguation, n)
+    """``text`` in the current language (``context`` names the catalogue's group; ``%n`` is ``n``).
+
+    A plural the catalogues do not cover (none installed yet, as in a widget made without the
+    application's window) reads as English: "1 tensor", "3 tensors", never "3 tensor(s)".
+    """
+    result = QCoreApplication.translate(context, text, disambiguation, n)
+    if n >= 0 and "(s)" in result:
+        result = result.replace("(s)", "" if n == 1 else "s")
+    return result
+
+
+class _LanguageWatcher(QObject):
+    """Calls back when its widget receives LanguageChange (for helpers that are not widgets)."""
+
+    def __init__(self, watched: QObject, callback: Callable[[], None]) -> None:
+        super().__init__(watched)  # dies with the widget: never calls into a closed window
+        self.callback = callback
+        watched.installEventFilter(self)
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.callback()
+        return False
+
+
+def on_language_change(widget: QObject, callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever ``widget`` is told the language changed."""
+    _LanguageWatcher(widget, callback)
+
+
+def format_count(n: int) -> str:
+    """``n`` with the current language's digit grouping (1,234,567)."""
+    return QLocale().toString(n)
 
 
 def translations_dir() -> Path:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.checkpoint import Checkpoint
 from ..core.filemap import is_remote
 from ..core.summary import lightning_view, training_summary
-from ..formatting import human_bytes, plural, shape_str
+from ..formatting import human_bytes, shape_str
+from .findings_text import checkpoint_place, finding_message, finding_why, kind_name, severity_name
+from .i18n import format_count, translate
 from .text import plain_label, printable, tooltip
 from .tree_model import severity_icon
 
@@ -20,7 +22,16 @@ if TYPE_CHECKING:  # the scan computes (torch): reports exist once it is importe
 
 
 # metadata a format reader puts under one key, shown as its own group
-FORMAT_GROUPS = {"torch.export": "torch.export program", "gguf": "GGUF metadata", "gguf_file": "GGUF file"}
+FORMAT_GROUPS = ("torch.export", "gguf", "gguf_file")
+
+
+def _format_group(key: str) -> str:
+    titles = {
+        "torch.export": translate("MetadataPanel", "torch.export program"),
+        "gguf": translate("MetadataPanel", "GGUF metadata"),
+        "gguf_file": translate("MetadataPanel", "GGUF file"),
+    }
+    return titles[key]
 
 
 def _text(value: Any) -> str:
@@ -73,41 +84,81 @@ class MetadataPanel(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.tree = _CappedTree(["Key", "Value"])
+        self.tree = _CappedTree([])
         self.tree.setAlternatingRowColors(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tree)
+        self._ckpt: Checkpoint | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Headers and the labels of the shown checkpoint, in the current language."""
+        self.tree.setHeaderLabels([translate("MetadataPanel", "Key"), translate("MetadataPanel", "Value")])
+        if self._ckpt is not None and self.tree.topLevelItemCount():
+            self.show_checkpoint(self._ckpt)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def show_checkpoint(self, ckpt: Checkpoint) -> None:
+        self._ckpt = ckpt
         self.tree.clear()
         s = training_summary(ckpt)
-        summary = self._group("Summary")
-        rows: list[tuple[str, Any]] = [("format", ckpt.format), ("saved on", ", ".join(ckpt.saved_on) or "unknown")]
+        summary = self._group(translate("MetadataPanel", "Summary"))
+        unknown = translate("MetadataPanel", "unknown")
+        rows: list[tuple[str, Any]] = [
+            (translate("MetadataPanel", "format"), ckpt.format),
+            (translate("MetadataPanel", "saved on"), ", ".join(ckpt.saved_on) or unknown),
+        ]
         if is_remote(ckpt.path):
-            rows.insert(1, ("location", "remote: read by range requests, cached locally"))
-        if s.epoch is not None:
-            rows.append(("epoch", s.epoch))
-        if s.step is not None:
-            rows.append(("step", s.step))
-        if ckpt.state_dict_key is not None:
-            rows.append(("model weights at", ckpt.state_dict_key or "(root)"))
-        if ckpt.prefixes:
-            rows.append(("wrapper prefixes", " + ".join(ckpt.prefixes)))
-        rows.append(("weights", human_bytes(s.weight_bytes)))
-        if s.optimizer_key:
-            ratio = f" ({s.optimizer_ratio:.2f}× the weights)" if s.optimizer_ratio else ""
-            rows.append((f"optimizer state ({s.optimizer_key})", human_bytes(s.optimizer_bytes) + ratio))
-            mapped = (
-                f"{len(s.param_names)} state entries mapped to parameter names" if s.param_names else s.param_names_note
+            rows.insert(
+                1,
+                (
+                    translate("MetadataPanel", "location"),
+                    translate("MetadataPanel", "remote: read by range requests, cached locally"),
+                ),
             )
-            rows.append(("optimizer → parameters", mapped))
+        if s.epoch is not None:
+            rows.append((translate("MetadataPanel", "epoch"), s.epoch))
+        if s.step is not None:
+            rows.append((translate("MetadataPanel", "step"), s.step))
+        if ckpt.state_dict_key is not None:
+            rows.append(
+                (
+                    translate("MetadataPanel", "model weights at"),
+                    ckpt.state_dict_key or translate("MetadataPanel", "(root)"),
+                )
+            )
+        if ckpt.prefixes:
+            rows.append((translate("MetadataPanel", "wrapper prefixes"), " + ".join(ckpt.prefixes)))
+        rows.append((translate("MetadataPanel", "weights"), human_bytes(s.weight_bytes)))
+        if s.optimizer_key:
+            size = human_bytes(s.optimizer_bytes)
+            if s.optimizer_ratio:
+                size = translate("MetadataPanel", "{size} ({ratio}× the weights)").format(
+                    size=size, ratio=f"{s.optimizer_ratio:.2f}"
+                )
+            rows.append((translate("MetadataPanel", "optimizer state ({key})").format(key=s.optimizer_key), size))
+            mapped = (
+                translate("MetadataPanel", "%Ln state entries mapped to parameter names", None, len(s.param_names))
+                if s.param_names
+                else s.param_names_note
+            )
+            rows.append((translate("MetadataPanel", "optimizer → parameters"), mapped))
             for i, group in enumerate(s.param_groups):
-                rows.append((f"param group {i}", ", ".join(f"{k}={_text(v)}" for k, v in group.items())))
+                rows.append(
+                    (
+                        translate("MetadataPanel", "param group {i}").format(i=i),
+                        ", ".join(f"{k}={_text(v)}" for k, v in group.items()),
+                    )
+                )
         for key, value in rows:
             _item(summary, [printable(key), _text(value)])
         if s.hparams:
-            hp = self._group(f"Hyper-parameters ({s.hparams_key})")
+            hp = self._group(translate("MetadataPanel", "Hyper-parameters ({key})").format(key=s.hparams_key))
             for key, value in s.hparams.items():
                 self._add(hp, key, value)
         lightning = lightning_view(ckpt)
@@ -116,24 +167,31 @@ class MetadataPanel(QWidget):
             for key, value in lightning.items():
                 self._add(group, key, value)
         if ckpt.unsafe_globals:
-            g = self._group("Globals outside torch's weights-only allowlist")
+            g = self._group(translate("MetadataPanel", "Globals outside torch's weights-only allowlist"))
             for name in ckpt.unsafe_globals:
-                state = "not executed (placeholder)" if name in ckpt.blocked_globals else "loaded as plain data"
+                state = (
+                    translate("MetadataPanel", "not executed (placeholder)")
+                    if name in ckpt.blocked_globals
+                    else translate("MetadataPanel", "loaded as plain data")
+                )
                 _item(g, [printable(name), state])
         # what a format's reader found (a program's signature, a GGUF's key-values): its own open group
         shown_apart = [k for k in FORMAT_GROUPS if isinstance(ckpt.metadata.get(k), dict)]
         for key in shown_apart:
-            section = self._group(FORMAT_GROUPS[key])
+            section = self._group(_format_group(key))
             for k, v in ckpt.metadata[key].items():
                 self._add(section, k, v)
         rest = {k: v for k, v in ckpt.metadata.items() if k not in shown_apart}
         if rest:
-            allm = self._group("All metadata")
+            allm = self._group(translate("MetadataPanel", "All metadata"))
             for key, value in rest.items():
                 self._add(allm, key, value)
             allm.setExpanded(False)
         for w in ckpt.warnings:
-            _item(self._group("Warnings"), ["warning", printable(w)])
+            _item(
+                self._group(translate("MetadataPanel", "Warnings")),
+                [translate("MetadataPanel", "warning"), printable(w)],
+            )
         self.tree.fit_columns()
 
     def _group(self, title: str) -> QTreeWidgetItem:
@@ -156,7 +214,7 @@ class MetadataPanel(QWidget):
                 if k != "__class__":
                     self._add(node, k, v)
         elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-            node = _item(parent, [printable(key), f"[{len(value)} items]"])
+            node = _item(parent, [printable(key), translate("MetadataPanel", "[%Ln item(s)]", None, len(value))])
             for i, v in enumerate(value):
                 self._add(node, str(i), v)
         else:
@@ -174,10 +232,10 @@ class _TensorList(QWidget):
 
     tensor_activated = Signal(str)
 
-    def __init__(self, headers: list[str], summary: str = "", parent=None) -> None:
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.summary = plain_label(summary)
-        self.list = _CappedTree(headers)
+        self.summary = plain_label()
+        self.list = _CappedTree([])
         self.list.setRootIsDecorated(False)
         self.list.itemActivated.connect(
             lambda item, _col: self.tensor_activated.emit(item.data(0, Qt.ItemDataRole.UserRole))
@@ -187,8 +245,16 @@ class _TensorList(QWidget):
         self.box.addWidget(self.summary)
         self.box.addWidget(self.list)
 
+    def retranslate(self) -> None:
+        """Headers and texts in the current language (each list says its own)."""
 
-CHECKPOINT = "(checkpoint)"  # how a finding about the whole file names its place
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+CHECKPOINT = "(checkpoint)"  # how a finding about the whole file names its place (English; see checkpoint_place)
 
 
 class HealthPanel(_TensorList):
@@ -199,45 +265,86 @@ class HealthPanel(_TensorList):
     """
 
     def __init__(self, parent=None) -> None:
-        super().__init__(["Tensor", "Problem", "Details"], "Scanning starts when a file is opened.", parent)
+        super().__init__(parent)
         self.why = plain_label("")
         self.why.setWordWrap(True)
         self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.box.addWidget(self.why)
         self.list.currentItemChanged.connect(lambda item, _old: self._show_why(item))
+        self._state: str = "idle"  # idle, scanning, report: what retranslate redraws
+        self._report: ScanReport | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.list.setHeaderLabels(
+            [
+                translate("HealthPanel", "Tensor"),
+                translate("HealthPanel", "Problem"),
+                translate("HealthPanel", "Details"),
+            ]
+        )
+        if self._state == "idle":
+            self.summary.setText(translate("HealthPanel", "Scanning starts when a file is opened."))
+        elif self._state == "scanning":
+            self.show_scanning()
+        elif self._report is not None:
+            current = self.list.currentIndex().row()
+            self.show_report(self._report)
+            item = self.list.topLevelItem(current) if current >= 0 else None
+            if item is not None:
+                self.list.setCurrentItem(item)
 
     def show_scanning(self) -> None:
+        self._state, self._report = "scanning", None
         self.list.clear()
         self.why.clear()
-        self.summary.setText("Scanning every tensor for NaN/Inf, overflow, corrupted, dead and duplicated weights…")
+        self.summary.setText(
+            translate(
+                "HealthPanel", "Scanning every tensor for NaN/Inf, overflow, corrupted, dead and duplicated weights…"
+            )
+        )
 
     def show_report(self, report: ScanReport) -> None:
+        self._state, self._report = "report", report
         self.list.clear()
         icons = {}
         for f in report.findings:
             if f.severity not in icons:
                 icons[f.severity] = severity_icon(f.severity)
-            where = printable(f.key) if f.key else CHECKPOINT
-            item = _item(self.list, [where, f.kind.replace("_", " "), printable(f.message)])
-            detail = f"{f.severity}: {printable(f.message)}\n\nWhy it matters: {f.why}"
+            where = printable(f.key) if f.key else checkpoint_place()
+            message, why = finding_message(f), finding_why(f)
+            item = _item(self.list, [where, kind_name(f.kind), message])
+            detail = translate("HealthPanel", "{severity}: {message}\n\nWhy it matters: {why}").format(
+                severity=severity_name(f.severity), message=message, why=why
+            )
             for col in range(3):
                 item.setToolTip(col, tooltip(f"{where}\n{detail}"))
             item.setIcon(0, icons[f.severity])
             item.setData(0, Qt.ItemDataRole.UserRole, f.key)
-            item.setData(1, Qt.ItemDataRole.UserRole, f"{printable(f.message)}\nWhy it matters: {f.why}")
+            item.setData(
+                1,
+                Qt.ItemDataRole.UserRole,
+                translate("HealthPanel", "{message}\nWhy it matters: {why}").format(message=message, why=why),
+            )
         self.list.fit_columns()
         c = report.counts()
-        scanned = plural(len(report.stats), "tensor")
+        n = len(report.stats)
         if report.findings:
             counts = ", ".join(
-                plural(c[k], w) for k, w in (("error", "error"), ("warning", "warning"), ("info", "note"))
+                [
+                    translate("HealthPanel", "%Ln error(s)", None, c["error"]),
+                    translate("HealthPanel", "%Ln warning(s)", None, c["warning"]),
+                    translate("HealthPanel", "%Ln note(s)", None, c["info"]),
+                ]
             )
-            self.summary.setText(f"{scanned} scanned: {counts}.")
+            self.summary.setText(
+                translate("HealthPanel", "%Ln tensor(s) scanned: {counts}.", None, n).format(counts=counts)
+            )
             first = self.list.topLevelItem(0)
             if first is not None:
                 self.list.setCurrentItem(first)
         else:
-            self.summary.setText(f"{scanned} scanned: no problems found.")
+            self.summary.setText(translate("HealthPanel", "%Ln tensor(s) scanned: no problems found.", None, n))
             self.why.clear()
 
     def _show_why(self, item: QTreeWidgetItem | None) -> None:
@@ -252,11 +359,26 @@ class LargestPanel(_TensorList):
     """Every tensor in one flat list, largest first; activating a row selects that tensor."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(["Tensor", "Shape", "Dtype", "Size"], parent=parent)
+        super().__init__(parent=parent)
         self.list.setAlternatingRowColors(True)
+        self._ckpt: Checkpoint | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.list.setHeaderLabels(
+            [
+                translate("LargestPanel", "Tensor"),
+                translate("LargestPanel", "Shape"),
+                translate("LargestPanel", "Dtype"),
+                translate("LargestPanel", "Size"),
+            ]
+        )
+        if self._ckpt is not None:
+            self.show_checkpoint(self._ckpt)
 
     def show_checkpoint(self, ckpt: Checkpoint) -> None:
         """List the largest tensors of ``ckpt`` (by bytes, then by key)."""
+        self._ckpt = ckpt
         self.list.clear()
         entries = sorted(ckpt.tensors.values(), key=lambda e: (-e.nbytes, e.key))
         total = sum(e.nbytes for e in entries) or 1
@@ -266,8 +388,13 @@ class LargestPanel(_TensorList):
             item.setData(0, Qt.ItemDataRole.UserRole, e.key)
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.list.fit_columns()
-        more = f" (the {LARGEST:,} largest shown)" if len(entries) > LARGEST else ""
-        self.summary.setText(f"{plural(len(entries), 'tensor')}, largest first{more}.")
+        if len(entries) > LARGEST:
+            text = translate(
+                "LargestPanel", "%Ln tensor(s), largest first (the {shown} largest shown).", None, len(entries)
+            )
+            self.summary.setText(text.format(shown=format_count(LARGEST)))
+        else:
+            self.summary.setText(translate("LargestPanel", "%Ln tensor(s), largest first.", None, len(entries)))
 
     def keys(self) -> list[str]:
         """The listed keys in order, for tests."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path, PurePath, PurePosixPath
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..core.progress import Progress
 from ..core.remote import is_url
+from .i18n import translate
 from .progress import ProgressIndicator
 from .text import elide, mnemonic_safe, plain_label, tooltip
 from .workers import TaskRunner
@@ -75,6 +76,31 @@ class StartPage(QStackedWidget):
         # the status bar's Cancel or a replaced request: this page stops saying "Opening"
         runner.cancelled.connect(lambda slot: self.show_welcome() if slot == SLOT else None)
         self.setCurrentWidget(self.welcome)  # its recent entries are filled when first shown
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text this page writes, in the current language (again on LanguageChange)."""
+        self.title.setText(translate("StartPage", "Open a checkpoint"))
+        self.open_button.setText(translate("StartPage", "Open…"))
+        self.open_button.setToolTip(translate("StartPage", "A .pth, .pt, .bin, .ckpt or .safetensors file (Ctrl+O)"))
+        self.folder_button.setText(translate("StartPage", "Open Folder…"))
+        self.folder_button.setToolTip(
+            translate("StartPage", "A sharded Hugging Face, PEFT or torch.distributed folder (Ctrl+Shift+O)")
+        )
+        self.url_button.setText(translate("StartPage", "Open URL…"))
+        self.url_button.setToolTip(
+            translate("StartPage", "s3://, gs://, https:// or hf:// — read by range requests (Ctrl+Shift+U)")
+        )
+        self.drop_hint.setText(translate("StartPage", "…or drop a file or folder anywhere on this window."))
+        self.recent_title.setText(translate("StartPage", "Recent"))
+        self.no_recent.setText(translate("StartPage", "Files you open appear here."))
+        self.opening_label.setText(translate("StartPage", "Opening"))
+        self.cancel_button.setText(translate("StartPage", "Cancel"))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     # --- construction -----------------------------------------------------------------
 
@@ -96,16 +122,14 @@ class StartPage(QStackedWidget):
     ) -> QWidget:
         page, col = self._column()
         col.addStretch(1)
-        col.addWidget(_heading("Open a checkpoint", 16))
+        self.title = _heading("", 16)
+        col.addWidget(self.title)
         buttons = QHBoxLayout()
-        self.open_button = QPushButton("Open…")
-        self.open_button.setToolTip("A .pth, .pt, .bin, .ckpt or .safetensors file (Ctrl+O)")
+        self.open_button = QPushButton()
         self.open_button.clicked.connect(open_file)
-        self.folder_button = QPushButton("Open Folder…")
-        self.folder_button.setToolTip("A sharded Hugging Face, PEFT or torch.distributed folder (Ctrl+Shift+O)")
+        self.folder_button = QPushButton()
         self.folder_button.clicked.connect(open_folder)
-        self.url_button = QPushButton("Open URL…")
-        self.url_button.setToolTip("s3://, gs://, https:// or hf:// — read by range requests (Ctrl+Shift+U)")
+        self.url_button = QPushButton()
         self.url_button.setVisible(open_url is not None)
         if open_url is not None:
             self.url_button.clicked.connect(open_url)
@@ -114,9 +138,11 @@ class StartPage(QStackedWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         col.addLayout(buttons)
-        col.addWidget(_muted(plain_label("…or drop a file or folder anywhere on this window.")))
+        self.drop_hint = _muted(plain_label())
+        self.drop_hint.setWordWrap(True)  # a translation may be longer
+        col.addWidget(self.drop_hint)
         col.addSpacing(14)
-        self.recent_title = _heading("Recent", 11)
+        self.recent_title = _heading("", 11)
         col.addWidget(self.recent_title)
         self.recent_box = QWidget()
         self.recent_grid = QGridLayout(self.recent_box)
@@ -125,7 +151,7 @@ class StartPage(QStackedWidget):
         self.recent_grid.setVerticalSpacing(2)
         self.recent_grid.setColumnStretch(1, 1)
         col.addWidget(self.recent_box)
-        self.no_recent = _muted(plain_label("Files you open appear here."))
+        self.no_recent = _muted(plain_label())
         col.addWidget(self.no_recent)
         col.addStretch(2)
         scroll = QScrollArea()  # at 1024x640 a long recent list scrolls instead of being clipped
@@ -137,7 +163,8 @@ class StartPage(QStackedWidget):
     def _build_loading(self) -> QWidget:
         page, col = self._column()
         col.addStretch(1)
-        col.addWidget(_muted(plain_label("Opening")))
+        self.opening_label = _muted(plain_label())
+        col.addWidget(self.opening_label)
         self.loading_name = _heading("", 16)
         self.loading_name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.loading_name)
@@ -150,7 +177,7 @@ class StartPage(QStackedWidget):
         col.addWidget(self.bar)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton()
         self.cancel_button.setMinimumHeight(30)
         self.cancel_button.clicked.connect(lambda: self.runner.cancel(SLOT))
         row.addWidget(self.cancel_button)
@@ -165,7 +192,7 @@ class StartPage(QStackedWidget):
         self.loading_name.setText(elide(path.name, 80))
         self.loading_name.setToolTip(tooltip(path))
         self.loading_folder.setText(elide(path.parent, 100))
-        self.bar.set_progress(0.0, "Starting")
+        self.bar.set_progress(0.0, translate("StartPage", "Starting"))
         self.setCurrentWidget(self.loading)
 
     def show_welcome(self) -> None:

@@ -8,7 +8,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QPushButton, QStatusBar
 
 from ..core import Checkpoint
-from ..formatting import human_bytes, plural
+from ..formatting import human_bytes
+from .i18n import on_language_change, translate
 from .progress import ProgressIndicator
 from .text import elide, plain_label, printable
 from .workers import TaskRunner
@@ -42,7 +43,7 @@ class StatusLine:
         self.engine_label = plain_label()  # while torch loads after the first paint: computing waits
         self.engine_label.hide()
         self.progress = ProgressIndicator()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(translate("StatusLine", "Cancel"))
         self.cancel_button.clicked.connect(lambda: runner.cancel())
         bar.addWidget(self.file_label)
         bar.addWidget(self.totals_label)
@@ -50,27 +51,45 @@ class StatusLine:
             bar.addPermanentWidget(widget)
         self.set_busy(False)
         runner.progress.connect(lambda _slot, p: self.progress.set_progress(p.fraction, runner.label()))
+        self._ckpt: Checkpoint | None = None
+        self._engine_ready: bool | None = None
+        on_language_change(bar, self.retranslate)
         self.memory_timer = QTimer(bar)
         self.memory_timer.timeout.connect(self.update_memory)
         self.memory_timer.start(2000)
         self.update_memory()
 
+    def retranslate(self) -> None:
+        """Every text the status bar shows, in the current language."""
+        self.cancel_button.setText(translate("StatusLine", "Cancel"))
+        if self._ckpt is not None and self.file_label.text():
+            self.show_checkpoint(self._ckpt)
+        if self.engine_label.isVisibleTo(self.bar) and self._engine_ready is False:
+            self.engine_label.setText(translate("StatusLine", "Loading the compute engine…"))
+        self.update_memory()
+
     def show_checkpoint(self, ckpt: Checkpoint) -> None:
         """Format, where it was saved, the device computing on it, and its totals."""
-        saved = elide(", ".join(ckpt.saved_on) or "unknown", 80)  # storage locations are the file's text
-        self.file_label.setText(f"{printable(ckpt.format)} · saved on {saved} · computing on {device_name(ckpt)}")
-        self.totals_label.setText(
-            f"{plural(ckpt.n_tensors, 'tensor')} · {plural(ckpt.n_parameters, 'model parameter')} · "
-            f"{human_bytes(ckpt.total_bytes)}"
+        self._ckpt = ckpt
+        # storage locations are the file's text
+        saved = elide(", ".join(ckpt.saved_on) or translate("StatusLine", "unknown"), 80)
+        self.file_label.setText(
+            translate("StatusLine", "{format} · saved on {saved} · computing on {device}").format(
+                format=printable(ckpt.format), saved=saved, device=device_name(ckpt)
+            )
         )
+        tensors = translate("StatusLine", "%Ln tensor(s)", None, ckpt.n_tensors)
+        params = translate("StatusLine", "%Ln model parameter(s)", None, ckpt.n_parameters)
+        self.totals_label.setText(f"{tensors} · {params} · {human_bytes(ckpt.total_bytes)}")
 
     def show_engine(self, ready: bool) -> None:
         """Whether computing (statistics, scan, edits) is available yet: torch loads after the tree is shown."""
+        self._engine_ready = ready
         if not ready:
-            self.engine_label.setText("Loading the compute engine…")
+            self.engine_label.setText(translate("StatusLine", "Loading the compute engine…"))
             self.engine_label.show()
         elif self.engine_label.isVisibleTo(self.bar):  # said it was loading: now say it is in, briefly
-            self.engine_label.setText("Ready")
+            self.engine_label.setText(translate("StatusLine", "Ready"))
             timer = QTimer(self.engine_label)  # dies with the label: a closed window is never called
             timer.setSingleShot(True)
             timer.timeout.connect(self.engine_label.hide)
@@ -78,6 +97,7 @@ class StatusLine:
 
     def clear(self) -> None:
         """Nothing is open."""
+        self._ckpt = None
         self.file_label.setText("")
         self.totals_label.setText("")
 
@@ -91,7 +111,9 @@ class StatusLine:
     def update_memory(self) -> None:
         """This process's resident memory (every two seconds)."""
         rss = rss_bytes()
-        self.memory_label.setText(f"Memory {human_bytes(rss)}" if rss is not None else "")
+        self.memory_label.setText(
+            translate("StatusLine", "Memory {size}").format(size=human_bytes(rss)) if rss is not None else ""
+        )
 
     def stop(self) -> None:
         """The window is closing."""

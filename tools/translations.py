@@ -1,0 +1,184 @@
+"""`make translations`: the window's catalogues updated from the code, then compiled.
+
+    python tools/translations.py update   # lupdate every .ts, fill the English plural forms, lrelease
+    python tools/translations.py check    # what CI checks: nothing missing, unfinished or stale
+
+The sources are ``ckptviewer/resources/translations/ckptviewer_<code>.ts``; ``ckptviewer_en.ts``
+holds only the English plural forms ("%n tensor(s)" -> "1 tensor" / "2 tensors"), filled in
+here from the "(s)" in the source. Locations are left out of the .ts files (no churn when
+a line moves) and obsolete entries are dropped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "ckptviewer"
+TS_DIR = PACKAGE / "resources" / "translations"
+SOURCE_LANGUAGE = "en"  # its catalogue: plural forms only
+
+
+def tool(name: str) -> str:
+    """pyside6-lupdate / pyside6-lrelease from the PySide6 wheels (next to this Python first)."""
+    beside = Path(sys.executable).parent / f"pyside6-{name}"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(f"pyside6-{name}")
+    if found is None:
+        raise SystemExit(f"pyside6-{name} not found (it comes with PySide6)")
+    return found
+
+
+def sources() -> list[str]:
+    """Every Python file of the package, relative to the repository (sorted: stable output)."""
+    return sorted(str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py"))
+
+
+def catalogues() -> list[Path]:
+    return sorted(TS_DIR.glob("ckptviewer_*.ts"))
+
+
+def language(ts: Path) -> str:
+    return ts.stem.split("_", 1)[1]
+
+
+def lupdate(ts: Path) -> None:
+    """Bring ``ts`` up to date with the code (new strings unfinished, vanished ones dropped)."""
+    args = [tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", "-target-language", language(ts)]
+    if language(ts) == SOURCE_LANGUAGE:
+        args.append("-pluralonly")
+    subprocess.run([*args, *sources(), "-ts", str(ts)], cwd=ROOT, check=True)
+
+
+def lrelease(ts: Path, qm: Path) -> None:
+    subprocess.run([tool("lrelease"), "-silent", "-nounfinished", str(ts), "-qm", str(qm)], cwd=ROOT, check=True)
+
+
+def english_forms(source: str) -> tuple[str, str] | None:
+    """'%n tensor(s)' -> ('%n tensor', '%n tensors'); None when the source has no '(s)'."""
+    if "(s)" not in source:
+        return None
+    return source.replace("(s)", ""), source.replace("(s)", "s")
+
+
+def fill_english(ts: Path) -> None:
+    """The English plural forms that follow from '(s)'; others stay unfinished (written by hand)."""
+    tree = ET.parse(ts)
+    changed = False
+    for message in tree.iter("message"):
+        translation = message.find("translation")
+        source = message.findtext("source") or ""
+        forms = english_forms(source)
+        if translation is None or translation.get("type") != "unfinished" or forms is None:
+            continue
+        for child in list(translation):
+            translation.remove(child)
+        translation.text = None
+        for form in forms:
+            ET.SubElement(translation, "numerusform").text = form
+        del translation.attrib["type"]
+        changed = True
+    if changed:
+        write_ts(tree, ts)
+
+
+def write_ts(tree: ET.ElementTree, ts: Path) -> None:
+    """The layout lupdate writes (so that its next run changes nothing it need not)."""
+    ET.indent(tree, space="    ")
+    body = ET.tostring(tree.getroot(), encoding="unicode")
+    ts.write_text('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + body + "\n", encoding="utf-8")
+
+
+def messages(ts: Path) -> dict[tuple[str, str, str], ET.Element]:
+    """(context, source, comment) -> its <message>."""
+    out = {}
+    for context in ET.parse(ts).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            out[(name, message.findtext("source") or "", message.findtext("comment") or "")] = message
+    return out
+
+
+def problems(ts: Path, current: Path) -> list[str]:
+    """What is wrong with the committed ``ts`` against ``current`` (the same file after lupdate)."""
+    committed, fresh = messages(ts), messages(current)
+    out = [f"{ts.name}: not in the catalogue: {c} / {s!r}" for (c, s, _) in fresh.keys() - committed.keys()]
+    out += [f"{ts.name}: no longer in the code: {c} / {s!r}" for (c, s, _) in committed.keys() - fresh.keys()]
+    for (c, s, _), message in committed.items():
+        translation = message.find("translation")
+        if translation is None:
+            out.append(f"{ts.name}: no translation: {c} / {s!r}")
+            continue
+        kind = translation.get("type")
+        texts = [f.text for f in translation.iter("numerusform")] or [translation.text]
+        if kind in ("unfinished", "obsolete", "vanished") or not all(t and t.strip() for t in texts):
+            out.append(f"{ts.name}: unfinished: {c} / {s!r}")
+        elif message.get("numerus") == "yes" and not all(_count_marker(s) in (t or "") for t in texts):
+            out.append(f"{ts.name}: a plural form without %n: {c} / {s!r}")
+        else:
+            placeholders = sorted(set(_placeholders(s)))
+            for t in texts:
+                if sorted(set(_placeholders(t or ""))) != placeholders:
+                    out.append(f"{ts.name}: placeholders differ from the source's: {c} / {s!r} -> {t!r}")
+    return out
+
+
+def _count_marker(source: str) -> str:
+    """%Ln (the count in the locale's digits and grouping) or %n, as the source has it."""
+    return "%Ln" if "%Ln" in source else "%n"
+
+
+def _placeholders(text: str) -> list[str]:
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+def update() -> None:
+    for ts in catalogues():
+        lupdate(ts)
+        if language(ts) == SOURCE_LANGUAGE:
+            fill_english(ts)
+        lrelease(ts, ts.with_suffix(".qm"))
+
+
+def check() -> list[str]:
+    """Every problem with the committed catalogues: strings missing or stale, translations
+    unfinished, a .qm not compiled from its .ts."""
+    out: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for ts in catalogues():
+            copy = Path(tmp) / ts.name
+            shutil.copyfile(ts, copy)
+            lupdate(copy)
+            out += problems(ts, copy)
+            qm = Path(tmp) / ts.with_suffix(".qm").name
+            lrelease(ts, qm)
+            shipped = ts.with_suffix(".qm")
+            if not shipped.exists() or shipped.read_bytes() != qm.read_bytes():
+                out.append(f"{shipped.name}: not compiled from {ts.name} (make translations)")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if argv[1:] == ["update"]:
+        update()
+        found = check()
+    elif argv[1:] == ["check"]:
+        found = check()
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for line in found:
+        print(line)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

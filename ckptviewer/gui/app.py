@@ -1,4 +1,4 @@
-"""``ckptviewer [FILE] [--device D] [--trust] [--screenshot OUT.png]``: the desktop app."""
+"""``ckptviewer [FILE] [--run DIR] [--device D] [--trust] [--screenshot OUT.png]``: the desktop app."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("other", nargs="?", help="a second checkpoint: compare FILE with it")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--trust", action="store_true", help="unpickle fully: RUNS CODE named by the file")
+    p.add_argument("--run", metavar="DIR", help="open the run view of a folder (or glob) of checkpoints")
     p.add_argument("--select", metavar="KEY", help="select this tensor or module once FILE is open")
     p.add_argument("--screenshot", metavar="OUT.png", help="open FILE, save a screenshot of the window, exit")
     p.add_argument("--install-desktop", action="store_true", help="register ckptviewer as the opener of checkpoints")
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             print(NO_DISPLAY_MESSAGE, file=sys.stderr)
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
-    if not headless and not args.other:
+    if not headless and not args.other and not args.run:
         # first, before QApplication, pyqtgraph and torch: a second launch is done in a blink
         from .single_instance import hand_off
 
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         page.open_file(args.file, trust=args.trust)
     if args.other:
         page.compare_with(args.other, first=args.file)
+    if args.run:
+        page.open_run(args.run)
     QTimer.singleShot(0, shell.raise_)
     code = app.exec()
     engine.join(60)  # closed while torch was still loading: the interpreter must not exit under the import

@@ -1,11 +1,13 @@
 """`ckpt` surgery: one subcommand per edit operation of the core registry
 (:data:`~ckptviewer.core.edits.OPERATIONS`: strip, add-prefix, extract, graft, rename,
-drop, cast), plus convert and compat. Each opens its input(s) safely, applies the edit,
-writes the output atomically (never over any input) and prints a report (``--json`` for
-machines). The edit's warnings (a pattern that matched nothing, a graft between
-checkpoints that barely overlap) are ``ckpt: warning: ...`` lines on stderr; an edit that
-would change nothing because its pattern matched nothing is refused by the core (exit 1,
-nothing written)."""
+drop, cast, and the weight preparations average, merge-lora, take-ema, resize-head), plus
+convert and compat. An operation reading other checkpoints takes them as ``--from SOURCE``
+(graft), as a second input (``merge-lora BASE ADAPTER``) or as more inputs (``average A B
+C``). Each opens its input(s) safely, applies the edit, writes the output atomically
+(never over any input) and prints a report (``--json`` for machines). The edit's warnings
+(a pattern that matched nothing, a graft between checkpoints that barely overlap) are
+``ckpt: warning: ...`` lines on stderr; an edit that would change nothing because its
+pattern matched nothing is refused by the core (exit 1, nothing written)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import sys
 from typing import Any
 
 from ..core.edits import OPERATIONS, Operation
-from ..core.edits.registry import CHECK, CHOICE, LIST
+from ..core.edits.registry import CHECK, CHOICE, FROM, LIST, MORE, SECOND
 from ..formatting import human_bytes, plural
 from .output import FORCE_HELP, emit_json, open_input, progress_line
 
@@ -38,8 +40,14 @@ def add_commands(sub: Any) -> None:
 
     for op in OPERATIONS.values():
         p = command(op.command, op.help, lambda args, op=op: _run_operation(args, op))
-        if op.needs_source:
+        if op.sources == FROM:
             p.add_argument("--from", dest="source", required=True, metavar="SOURCE", help="the checkpoint to copy from")
+        elif op.sources == SECOND:
+            p.add_argument("source", metavar=op.source_name, help="the second input (never modified)")
+        elif op.sources == MORE:
+            p.add_argument(
+                "source", nargs="+", metavar=op.source_name, help="the other inputs, in order (never modified)"
+            )
         for param in op.params:
             _add_option(p, param)
     command("convert", "re-save in the format of OUT's extension (.pth or .safetensors)", _convert)
@@ -73,7 +81,11 @@ def _add_option(p: argparse.ArgumentParser, param: Any) -> None:
 
 def _run_operation(args: argparse.Namespace, op: Operation) -> int:
     values = {param.name: getattr(args, param.name) for param in op.params}
-    source = open_input(args.source, args, "cpu") if op.needs_source else None
+    source: Any = None
+    if op.sources == MORE:
+        source = [open_input(path, args, "cpu") for path in args.source]
+    elif op.needs_source:
+        source = open_input(args.source, args, "cpu")
     return _run(args, lambda ckpt: op.apply(ckpt, {k: v for k, v in values.items() if v is not None}, source))
 
 
@@ -113,6 +125,8 @@ def _print_report(report: Any, saved: Any, output: str) -> None:
             shown = ", ".join(items[:8]) + (" ..." if len(items) > 8 else "")
             print(f"  {label} ({len(items)}): {shown}")
     for m in report.mismatches:
+        if "problem" in m:  # a refused edit's list is in its error; a report lists only what it kept
+            continue
         print(f"  kept from target (mismatch): {m['key']} {m['source_shape']} vs {m['target_shape']}")
     if report.skipped:
         print(f"  {plural(len(report.skipped), 'source key')} not grafted (--json lists them with the reason)")

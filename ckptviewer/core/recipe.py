@@ -15,7 +15,8 @@ from typing import Any
 
 from . import structure
 from .checkpoint import Checkpoint
-from .edits.registry import OPERATIONS, recipe_step
+from .edits import compute
+from .edits.registry import OPERATIONS, recipe_step, source_var
 from .errors import CheckpointError
 
 # the recipe's own helpers; the structure rules come from core/structure.py (see _helpers())
@@ -67,6 +68,17 @@ def cast_keys(obj, keys, dtype, prefix="", done=None):
         return obj
     return rebuild(obj, [(k, cast_keys(v, keys, dtype, f"{prefix}.{key_name(k)}" if prefix else key_name(k), done))
                          for k, v in items])
+
+
+def put_tensors(obj, new, prefix=""):
+    """``obj`` with the tensor at each dotted key of ``new`` replaced by its value there."""
+    if isinstance(obj, torch.Tensor):
+        return new.get(prefix, obj)
+    items = children(obj)
+    if items is None:
+        return obj
+    return rebuild(obj, [(k, put_tensors(v, new, f"{prefix}.{key_name(k)}" if prefix else key_name(k)))
+                         for k, v in items])
 '''
 
 _IMPORTS = """from __future__ import annotations
@@ -75,6 +87,7 @@ import argparse
 import collections
 import copyreg
 import datetime
+import math
 import pathlib
 import sys
 from collections.abc import Mapping
@@ -86,7 +99,8 @@ import torch
 
 def _helpers() -> str:
     """The script's helper functions: ckptviewer's own structure rules, then the replays."""
-    shared = "\n\n".join(_without_cancel_checks(inspect.getsource(f)) for f in structure.RECIPE_FUNCTIONS)
+    functions = (*structure.RECIPE_FUNCTIONS, *compute.RECIPE_FUNCTIONS)  # the very code ckptviewer runs
+    shared = "\n\n".join(_without_cancel_checks(inspect.getsource(f)) for f in functions)
     types = next(line for line in inspect.getsource(structure).splitlines() if line.startswith("SAFE_REPR_TYPES = "))
     return f"\n{types}\n\n\n{shared}\n\n{_RECIPE_HELPERS}"
 
@@ -114,7 +128,7 @@ SAFE_GLOBALS: dict[str, str] = {
         for n in ("_reconstruct", "scalar")
     },
 }  # fmt: skip
-REPLAYABLE = ("torch-zip", "torch-legacy", "safetensors")
+REPLAYABLE = ("torch-zip", "torch-legacy", "safetensors", "peft")  # peft: its adapter_model file
 
 
 class RecipeError(CheckpointError):
@@ -168,7 +182,7 @@ def refusal(ckpt: Checkpoint, what: str = "source file") -> str | None:
             f"the {what} names {len(ckpt.blocked_globals)} classes or functions that were not executed; "
             "a script could load it only with weights_only=False, which runs them"
         )
-    if ckpt.format == "safetensors":
+    if _is_safetensors(ckpt):
         return None
     if "collections.defaultdict" in ckpt.unsafe_globals:  # its SETITEMs are refused by torch
         return f"the {what} holds a defaultdict, which torch.load(weights_only=True) cannot load"
@@ -185,10 +199,29 @@ def replayable(ckpt: Checkpoint) -> str | None:
         return "there are no edits to replay"
     why = refusal(ckpt.opened)
     for rep in ckpt.history:
-        source = getattr(rep.record, "source", None)
-        if why is None and source is not None:
-            why = refusal(source.opened, "graft source")
+        for source in _sources(rep.record):
+            if why is None:
+                why = refusal(source.opened, _what(rep.op))
     return why
+
+
+def _sources(record: Any) -> list[Checkpoint]:
+    """The other checkpoints an edit's replay loads (graft's and merge-lora's source, average's list)."""
+    one = getattr(record, "source", None)
+    return [one] if one is not None else list(getattr(record, "sources", ()))
+
+
+def _what(op: str) -> str:
+    return {"graft": "graft source", "merge_lora": "adapter", "average": "averaged checkpoint"}.get(op, "other input")
+
+
+def _weights_file(ckpt: Checkpoint) -> Path:
+    """The file a script loads: a PEFT folder's adapter_model file, else the checkpoint's own."""
+    return Path(ckpt.files[0]) if ckpt.format == "peft" and ckpt.files else ckpt.path
+
+
+def _is_safetensors(ckpt: Checkpoint) -> bool:
+    return ckpt.format == "safetensors" or (ckpt.format == "peft" and _weights_file(ckpt).suffix == ".safetensors")
 
 
 def _load_lines(var: str, path_expr: str, ckpt: Checkpoint, what: str) -> list[str]:
@@ -196,7 +229,7 @@ def _load_lines(var: str, path_expr: str, ckpt: Checkpoint, what: str) -> list[s
     why = refusal(ckpt, what)
     if why is not None:
         raise RecipeError(why)
-    if ckpt.format == "safetensors":
+    if _is_safetensors(ckpt):
         return ["from safetensors.torch import load_file", f"{var} = load_file({path_expr})"]
     names = sorted({SAFE_GLOBALS[g] for g in ckpt.unsafe_globals})
     if not names:
@@ -230,16 +263,17 @@ def recipe(ckpt: Checkpoint, output: str | Path = "edited.pth") -> str:
         _IMPORTS,
         *(head if any(_needs_numpy(c) for c in sources) else []),
         _helpers(),
-        f"SOURCE = {literal(str(opened.path.resolve()))}",
+        f"SOURCE = {literal(str(_weights_file(opened).resolve()))}",
         f"OUTPUT = sys.argv[1] if len(sys.argv) > 1 else {literal(str(output))}",
         "",
         *_load_lines("ckpt", "SOURCE", opened, "source file"),
     ]
     for i, (rep, step) in enumerate(zip(ckpt.history, steps), 1):
         out += ["", f"# {i}. {rep.op if rep.op in OPERATIONS else 'edit'}"]
-        for source in step.sources:
-            out += [f"SOURCE_{i} = {literal(str(source.opened.path.resolve()))}"]
-            out += _load_lines(f"source_{i}", f"SOURCE_{i}", source.opened, "graft source")
+        for j, source in enumerate(step.sources):
+            var = source_var(i, j)
+            out += [f"{var.upper()} = {literal(str(_weights_file(source.opened).resolve()))}"]
+            out += _load_lines(var, var.upper(), source.opened, _what(rep.op))
         out += step.lines
     out += [
         "",

@@ -12,16 +12,18 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import json
 import re
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import save_file
 from torch import nn
 
 from ckptviewer.cli import _parser
 from ckptviewer.core.edits import OPERATIONS, EditError, Operation, Param
-from ckptviewer.core.edits.registry import CHECK, CHOICE, LIST, TEXT, recipe_step
+from ckptviewer.core.edits.registry import CHECK, CHOICE, FROM, LIST, MORE, SECOND, TEXT, recipe_step
 from ckptviewer.core.open import open_checkpoint
 from ckptviewer.core.progress import Cancelled, CancelToken, cancel_scope
 from ckptviewer.core.recipe import literal, recipe
@@ -53,7 +55,18 @@ def files(tmp_path_factory) -> dict[str, Path]:
     target, source = Net(), Net()
     torch.save({f"module.{k}": v for k, v in target.state_dict().items()}, folder / "ddp.pth")
     torch.save(source.state_dict(), folder / "plain.pth")
-    return {"ddp": folder / "ddp.pth", "plain": folder / "plain.pth"}
+    adapter = folder / "adapter"  # a PEFT LoRA adapter of Net's two Linear layers, as peft saves it
+    adapter.mkdir()
+    lora = {f"base_model.model.{m}.lora_{p}.weight": torch.randn(shape)
+            for m, (n_in, n_out) in (("encoder", (4, 3)), ("head", (3, 2)))
+            for p, shape in (("A", (2, n_in)), ("B", (n_out, 2)))}  # fmt: skip
+    save_file(lora, adapter / "adapter_model.safetensors")
+    (adapter / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 2, "lora_alpha": 4}))
+    ADAPTER.append(adapter)
+    return {"ddp": folder / "ddp.pth", "plain": folder / "plain.pth", "adapter": adapter}
+
+
+ADAPTER: list[Path] = []  # the adapter folder of the files fixture, for merge-lora
 
 
 @pytest.fixture
@@ -83,18 +96,30 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     ),
     "drop": ({"keys": ["module.bn.*"]}, [k for k in DDP_KEYS if ".bn." not in k]),
     "cast": ({"dtype": "float16"}, DDP_KEYS),
+    "average": ({}, DDP_KEYS),  # with plain.pth: the same model, keys aligned without module.
+    "merge_lora": ({}, DDP_KEYS),  # with the adapter of encoder and head
+    "take_ema": ({"ema_key": "module"}, PLAIN_KEYS),  # module.* taken as the EMA weights
+    "resize_head": ({"keys": ["module.head.*"], "rows": "5"}, DDP_KEYS),
 }
 
 
+def others(op: Operation, plain):
+    """What ``op`` reads besides the checkpoint it edits: plain.pth (graft, average) or the adapter."""
+    if op.sources == SECOND:
+        return open_checkpoint(ADAPTER[0], device="cpu")
+    return [plain] if op.sources == MORE else plain if op.sources == FROM else None
+
+
 def apply(op: Operation, ckpt, source, values=None):
-    return op.apply(ckpt, values, source if op.needs_source else None)
+    return op.apply(ckpt, values, others(op, source))
 
 
 # ---------------------------------------------------------------- descriptions
 
 
-def test_the_registry_holds_the_seven_edits_in_menu_order():
-    assert list(OPERATIONS) == ["strip", "add_prefix", "extract", "graft", "rename", "drop", "cast"]
+def test_the_registry_holds_the_eleven_edits_in_menu_order():
+    assert list(OPERATIONS) == ["strip", "add_prefix", "extract", "graft", "rename", "drop", "cast",
+                                "average", "merge_lora", "take_ema", "resize_head"]  # fmt: skip
     assert set(CASES) == set(OPERATIONS)  # every operation is exercised below
     for key, op in OPERATIONS.items():
         assert isinstance(op, Operation) and op.name == key
@@ -103,7 +128,7 @@ def test_the_registry_holds_the_seven_edits_in_menu_order():
 @pytest.mark.parametrize("attr", ["name", "command", "menu"])
 def test_names_commands_and_menu_entries_are_unique(attr):
     values = [getattr(op, attr) for op in OPERATIONS.values()]
-    assert len(set(values)) == len(values) == 7, values
+    assert len(set(values)) == len(values) == 11, values
 
 
 def test_commands_menus_and_help_are_well_formed():
@@ -113,8 +138,10 @@ def test_commands_menus_and_help_are_well_formed():
         assert op.menu.endswith("…") and op.menu[0].isupper(), op.menu
         assert op.help and "\n" not in op.help, op.name  # the CLI help is one line
         assert op.note, op.name
-        assert op.params, op.name
-    assert [op.name for op in OPERATIONS.values() if op.needs_source] == ["graft"]
+        assert op.params or op.sources, op.name  # merge-lora: its adapter says everything
+    assert [op.name for op in OPERATIONS.values() if op.needs_source] == ["graft", "average", "merge_lora"]
+    assert {op.name: op.sources for op in OPERATIONS.values() if op.needs_source} == {
+        "graft": FROM, "average": MORE, "merge_lora": SECOND}  # fmt: skip
 
 
 # what the surgery subcommands define themselves: a Param with one of these names would
@@ -171,6 +198,10 @@ def test_defaults_give_fresh_lists_for_list_params():
         "rename": {"pattern": "", "repl": ""},
         "drop": {"keys": []},
         "cast": {"dtype": "bfloat16", "keys": []},
+        "average": {"weights": []},
+        "merge_lora": {},
+        "take_ema": {"ema_key": ""},
+        "resize_head": {"keys": [], "rows": "", "init": "kaiming", "seed": "0", "reinit": False},
     }
     for name, op in OPERATIONS.items():
         defaults = op.defaults()
@@ -316,8 +347,15 @@ PATTERNS: dict[tuple[str, str], tuple[dict, str, str]] = {
     ("rename", "pattern"): ({"pattern": r"^module\.classifier\.", "repl": "x."}, r"^module\.classifier\.", "refused"),
     ("drop", "keys"): ({"keys": ["module.head.*", "module.classifier.*"]}, "module.classifier.*", "warned"),
     ("cast", "keys"): ({"keys": ["module.head.*", "module.classifier.*"]}, "module.classifier.*", "warned"),
+    ("resize_head", "keys"): (
+        {"keys": ["module.head.*", "module.classifier.*"], "rows": "5"},
+        "module.classifier.*",
+        "warned",
+    ),
 }
-NOT_PATTERNS = {("add_prefix", "prefix"), ("rename", "repl")}  # text that is written, not matched
+# text that is written, not matched; numbers; the EMA's key, refused when it names no EMA
+NOT_PATTERNS = {("add_prefix", "prefix"), ("rename", "repl"), ("average", "weights"), ("resize_head", "rows"),
+                ("resize_head", "seed"), ("take_ema", "ema_key")}  # fmt: skip
 
 
 def test_every_text_or_list_param_is_known_as_a_pattern_or_not():
@@ -373,9 +411,7 @@ def test_apply_under_a_cancelled_token_raises_cancelled(ddp, plain, name):
 
 def _argv(op: Operation) -> tuple[list[str], dict]:
     """A command line giving every parameter of ``op``, and the values it must parse to."""
-    argv = [op.command, "in.pth", "-o", "out.pth"]
-    if op.needs_source:
-        argv += ["--from", "src.pth"]
+    argv = [op.command, "in.pth", *_source_argv(op), "-o", "out.pth"]
     want: dict = {}
     for p in op.params:
         if p.kind == CHECK:
@@ -393,6 +429,11 @@ def _argv(op: Operation) -> tuple[list[str], dict]:
     return argv, want
 
 
+def _source_argv(op: Operation) -> list[str]:
+    """The other input on the command line: --from SOURCE, or a positional after IN."""
+    return ["--from", "src.pth"] if op.sources == FROM else ["src.pth"] if op.needs_source else []
+
+
 @pytest.mark.parametrize("name", list(OPERATIONS))
 def test_every_command_and_option_is_accepted_by_the_cli_parser(name):
     op = OPERATIONS[name]
@@ -405,13 +446,13 @@ def test_every_command_and_option_is_accepted_by_the_cli_parser(name):
     for pname, value in want.items():
         assert getattr(args, pname) == value, pname
     if op.needs_source:
-        assert args.source == "src.pth"
+        assert args.source == (["src.pth"] if op.sources == MORE else "src.pth")
 
 
 @pytest.mark.parametrize("name", list(OPERATIONS))
 def test_cli_options_left_out_mean_the_registry_defaults(name):
     op = OPERATIONS[name]
-    argv = [op.command, "in.pth", "-o", "out.pth"] + (["--from", "src.pth"] if op.needs_source else [])
+    argv = [op.command, "in.pth", *_source_argv(op), "-o", "out.pth"]
     given = {p.name for p in op.params if p.required}
     for p in op.params:
         if p.required:
@@ -477,7 +518,12 @@ def test_recipe_replays_each_operation_with_its_registry_lines(ddp, plain, name)
     lines = text.splitlines()
     start = lines.index(f"# 1. {name}")
     body = lines[start + 1 :]
-    if op.needs_source:
+    if op.sources == SECOND:  # the adapter's weights file, a safetensors file
+        assert [Path(s.opened.path) for s in step.sources] == [ADAPTER[0]]
+        assert body[0] == f"SOURCE_1 = {literal(str((ADAPTER[0] / 'adapter_model.safetensors').resolve()))}"
+        assert body[1:3] == ["from safetensors.torch import load_file", "source_1 = load_file(SOURCE_1)"]
+        body = body[3:]
+    elif op.needs_source:
         assert [s.opened for s in step.sources] == [plain]
         assert body[0] == f"SOURCE_1 = {literal(str(Path(plain.path).resolve()))}"
         assert body[1] == "source_1 = torch.load(SOURCE_1, map_location='cpu', weights_only=True)"

@@ -13,11 +13,27 @@ from typing import Any
 
 from ..checkpoint import Checkpoint
 from .align import graft, parse_maps
+from .average import average
+from .ema import take_ema
+from .head import INITS, resize_head
 from .keys import add_prefix, rename, strip
-from .report import Conversion, EditError, EditReport, Extraction, Graft, KeyRewrite, Removal
+from .lora import merge_lora
+from .report import (
+    Average,
+    Conversion,
+    EditError,
+    EditReport,
+    Extraction,
+    Graft,
+    HeadResize,
+    KeyRewrite,
+    LoraMerge,
+    Removal,
+)
 from .select import FLOAT_DTYPES, cast, drop, extract
 
 TEXT, LIST, CHECK, CHOICE = "text", "list", "check", "choice"
+FROM, SECOND, MORE = "from", "second", "more"
 
 
 @dataclass(frozen=True)
@@ -52,20 +68,33 @@ class Operation:
     help: str  # the CLI help, one line
     note: str  # the dialog's explanation
     params: tuple[Param, ...]
-    run: Callable[[Checkpoint, dict[str, Any], Checkpoint | None], tuple[Checkpoint, EditReport]]
-    needs_source: bool = False  # graft: a second checkpoint
+    run: Callable[[Checkpoint, dict[str, Any], Any], tuple[Checkpoint, EditReport]]
+    # the other checkpoints it reads: "" none; FROM one, as --from SOURCE (graft); SECOND one, a
+    # second input (merge-lora's ADAPTER); MORE one or more further inputs (average), a list
+    sources: str = ""
+    source_name: str = ""  # how the CLI's usage and the window name the other input(s)
+
+    @property
+    def needs_source(self) -> bool:
+        """Whether it reads another checkpoint besides the one it edits."""
+        return bool(self.sources)
 
     def defaults(self) -> dict[str, Any]:
         """Every parameter at its default (what an untouched dialog or CLI gives)."""
         return {p.name: ([] if p.kind == LIST and not p.default else p.default) for p in self.params}
 
     def apply(
-        self, ckpt: Checkpoint, values: dict[str, Any] | None = None, source: Checkpoint | None = None
+        self, ckpt: Checkpoint, values: dict[str, Any] | None = None, source: Any = None
     ) -> tuple[Checkpoint, EditReport]:
-        """Run the operation on ``ckpt`` with ``values`` (defaults for the ones missing)."""
+        """Run the operation on ``ckpt`` with ``values`` (defaults for the ones missing).
+
+        ``source`` is the other checkpoint (graft, merge-lora) or the list of them (average).
+        """
         merged = {**self.defaults(), **(values or {})}
         if self.needs_source and source is None:
-            raise EditError(f"{self.command} needs a source checkpoint")
+            raise EditError(
+                f"{self.command} needs {'a source checkpoint' if self.sources == FROM else self.source_name}"
+            )
         for p in self.params:
             if p.required and not p.may_be_empty and merged[p.name] in ("", [], None):
                 raise EditError(f"{self.command}: give the {p.label.split(' (')[0].lower()}")
@@ -115,7 +144,7 @@ OPERATIONS: dict[str, Operation] = {
                    help="keep the target's tensor where shapes differ")),
             lambda c, v, s: graft(c, s, maps=parse_maps(v["maps"]), include=v["include"], exclude=v["exclude"],
                                   skip_mismatched=v["skip_mismatched"]),
-            needs_source=True,
+            sources=FROM, source_name="SOURCE",
         ),
         Operation(
             "rename", "rename", "Rename…", "rename model keys with a regular expression",
@@ -139,6 +168,44 @@ OPERATIONS: dict[str, Operation] = {
                    help="which tensors (default: the model weights)")),
             lambda c, v, _s: cast(c, v["dtype"], v["keys"] or None),
         ),
+        Operation(
+            "average", "average", "Average with…", "average the model weights of IN and more checkpoints (model soup)",
+            "The average of every floating-point model tensor over this checkpoint and the ones listed, in float64, "
+            "rounded once. Integer tensors (num_batches_tracked) come from the last one; everything outside the model "
+            "(optimizer, epoch) stays this one's. Keys, shapes and dtypes must agree.",
+            (Param("weights", "Weights (one per checkpoint; empty: uniform)", LIST, placeholder="e.g. 1 1 2",
+                   metavar="W", help="relative weights, one per input in order; divided by their sum"),),
+            lambda c, v, s: average(c, s, v["weights"]),
+            sources=MORE, source_name="MORE",
+        ),
+        Operation(
+            "merge_lora", "merge-lora", "Merge LoRA adapter…", "fold a PEFT LoRA adapter into the base weights of IN",
+            "Folds the adapter into the base weights: W + scale · B @ A (scale = lora_alpha / r, or / √r with rsLoRA; "
+            "rank_pattern, alpha_pattern and fan_in_fan_out as in adapter_config.json), as peft's merge_and_unload.",
+            (),
+            lambda c, _v, s: merge_lora(c, s),
+            sources=SECOND, source_name="ADAPTER",
+        ),
+        Operation(
+            "take_ema", "take-ema", "Take EMA weights…", "write the EMA weights of a training checkpoint as the model",
+            "Finds the EMA weights (state_dict_ema, model_ema, ema_state_dict, an ema entry's shadow, a Lightning EMA "
+            "callback) and keeps them alone, under the model's keys: a state_dict that loads into the model.",
+            (Param("ema_key", "Where the EMA is (empty: found)", placeholder="found automatically", metavar="KEY",
+                   help="the dotted key of the EMA weights, e.g. model_ema"),),
+            lambda c, v, _s: take_ema(c, v["ema_key"]),
+        ),
+        Operation(
+            "resize_head", "resize-head", "Resize head…", "give a classifier another number of classes (rows)",
+            "Resizes the matching weights and biases to the number of rows: the first rows are kept, new ones "
+            "initialised from a seeded generator (the recipe draws the same values).",
+            (Param("keys", "Keys (globs)", LIST, required=True, placeholder="fc.*", metavar="GLOB", help=GLOBS),
+             Param("rows", "Rows (classes)", required=True, metavar="N", help="the new number of rows"),
+             Param("init", "New rows", CHOICE, "kaiming", choices=INITS,
+                   help="zeros, normal (std 0.01) or kaiming (as nn.Linear)"),
+             Param("seed", "Seed", default="0", metavar="S", help="the generator's seed (default 0)"),
+             Param("reinit", "Re-initialise every row", CHECK, False, help="keep no row: initialise them all")),
+            lambda c, v, _s: resize_head(c, v["keys"], v["rows"], v["init"], v["seed"] or 0, v["reinit"]),
+        ),
     )
 }  # fmt: skip
 """Every edit operation by name (``EditReport.op``), in menu order."""
@@ -157,6 +224,11 @@ class RecipeStep:
     sources: list[Checkpoint] = field(default_factory=list)  # files it loads besides the source
 
 
+def source_var(step: int, j: int = 0) -> str:
+    """The recipe's variable for the ``j``-th other checkpoint that edit ``step`` loads."""
+    return f"source_{step}" if j == 0 else f"source_{step}_{j + 1}"
+
+
 def recipe_step(record: Any, step: int, literal: Literal) -> RecipeStep:
     """The script lines replaying ``record`` (file-derived values only through ``literal``)."""
     if isinstance(record, KeyRewrite):
@@ -171,8 +243,39 @@ def recipe_step(record: Any, step: int, literal: Literal) -> RecipeStep:
         if record.dtype not in FLOAT_DTYPES:
             raise EditError("a cast to an unknown dtype cannot be replayed")
         return RecipeStep([f"ckpt = cast_keys(ckpt, set({literal(record.keys)}), torch.{record.dtype})"])
+    if isinstance(record, Average):
+        flats = ", ".join(["flatten(ckpt)", *(f"flatten({source_var(step, j)})" for j in range(len(record.sources)))])
+        return RecipeStep(
+            [
+                f"flats = [{flats}]",
+                "new = {key: average_of([flats[0][key]] + [f[k] for f, k in zip(flats[1:], others)], "
+                f"{literal(record.weights)})",
+                f"       for key, others in {literal(record.averaged)}}}",
+                f"new.update({{key: flats[-1][k] for key, k in {literal(record.from_last)}}})",
+                "ckpt = put_tensors(ckpt, new)",
+            ],
+            list(record.sources),
+        )
+    if isinstance(record, LoraMerge):
+        return RecipeStep(
+            [
+                f"flat, adapter = flatten(ckpt), flatten({source_var(step)})",
+                "ckpt = put_tensors(ckpt, {key: lora_merged(flat[key], adapter[a], adapter[b], scale, fan_in_fan_out)",
+                f"                         for key, a, b, scale, fan_in_fan_out in {literal(record.merged)}}})",
+            ],
+            [record.source],
+        )
+    if isinstance(record, HeadResize):
+        return RecipeStep(
+            [
+                "flat = flatten(ckpt)",
+                f"ckpt = put_tensors(ckpt, {{key: resized_rows(flat[key], rows, init, fan_in, seed, "
+                f"{literal(record.reinit)})",
+                f"                         for key, rows, init, fan_in, seed in {literal(record.resized)}}})",
+            ]
+        )
     if isinstance(record, Graft):
-        source = f"source_{step}"
+        source = source_var(step)
         return RecipeStep(
             [
                 f"target_sd, source_sd = get_at(ckpt, {literal(record.target_path)}), "

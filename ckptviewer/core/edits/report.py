@@ -34,7 +34,7 @@ class EditReport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     bytes_before: int = 0
     bytes_after: int = 0
-    record: Any = None  # KeyRewrite | Extraction | Removal | Conversion | Graft | None
+    record: Any = None  # KeyRewrite | Extraction | Removal | Conversion | Graft | Average | LoraMerge | HeadResize
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(replace(self, record=None))
@@ -126,3 +126,29 @@ class Graft:
     target_path: tuple[Any, ...]
     source_path: tuple[Any, ...]
     pairs: tuple[tuple[Any, Any], ...]  # (target raw key, source raw key)
+
+
+@dataclass(frozen=True)
+class Average:
+    """average: model tensors replaced by the average over this checkpoint and ``sources``."""
+
+    sources: tuple[Checkpoint, ...]
+    averaged: tuple[tuple[str, tuple[str, ...]], ...]  # (dotted key here, the dotted key in each source)
+    from_last: tuple[tuple[str, str], ...]  # (dotted key here, dotted key in the last source): integer buffers
+    weights: tuple[float, ...] | None  # normalised, one per input (this one first); None: uniform
+
+
+@dataclass(frozen=True)
+class LoraMerge:
+    """merge_lora: base weights with an adapter's ``scale * B @ A`` folded in."""
+
+    source: Checkpoint  # the adapter
+    merged: tuple[tuple[str, str, str, float, bool], ...]  # (base key, A key, B key, scale, fan_in_fan_out)
+
+
+@dataclass(frozen=True)
+class HeadResize:
+    """resize_head: tensors given another number of rows, new rows from seeded generators."""
+
+    resized: tuple[tuple[str, int, str, int, int], ...]  # (dotted key, rows, init, fan_in, seed)
+    reinit: bool

@@ -1,0 +1,169 @@
+"""Findings across a training run, from the per-layer series: frozen and dead layers, exploding updates,
+the first NaN/Inf, checkpoints bit-identical to their predecessor.
+
+Calibrated so that a healthy run gives no finding except layers that are genuinely frozen: only floating-
+point tensors are judged (step counters are not weights); an interval is judged for a layer only where
+both ends are finite for it, the checkpoint is not a duplicate of the one before, and some other layer
+measurably changed (so a pause of the whole training is not "frozen").
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from ..formatting import plural
+
+FROZEN_BELOW = 1e-12  # a relative update below this is no change (float32 rounding is ~1e-7)
+DEAD_BELOW = 1e-6  # a norm below this fraction of the layer's own peak: the layer went to zero
+EXPLODE_FACTOR = 10.0  # a relative update this many times the layer's earlier median ...
+EXPLODE_LEVEL = 0.1  # ... and above this (10% of the weight's norm in one interval)
+NORM_GROWTH = 100.0  # or a norm this many times its first value
+
+WHY = {
+    "frozen_start": (
+        "Its weights are bit-identical in every checkpoint while other layers train: the layer is frozen "
+        "(requires_grad=False, left out of the optimizer, or its learning rate is 0). Fine when intended "
+        "(fine-tuning a head, a frozen backbone); otherwise check requires_grad and the optimizer's param groups."
+    ),
+    "frozen_later": (
+        "The layer trained, then stopped changing while other layers went on: its gradients became exactly "
+        "zero (dead ReLUs feeding it, a detached branch, an unused output) or it was frozen mid-run. Check "
+        "whether that was intended; inspect its gradients and inputs around this step."
+    ),
+    "dead": (
+        "Its weights went to (almost) zero after being larger: weight decay or a collapsed layer with no "
+        "gradient left. Its outputs no longer carry information; look at this layer's learning rate, weight "
+        "decay and gradient flow before this checkpoint."
+    ),
+    "exploding": (
+        "Its update grew far beyond its usual size: the start of a divergence (too high a learning rate, a "
+        "bad batch, loss scaling). Checkpoints from here on may be damaged; resume from an earlier one with "
+        "a lower learning rate or gradient clipping."
+    ),
+    "first_nonfinite": (
+        "NaN or Inf values appear here for the first time: everything computed from them is NaN too, and "
+        "training usually spreads them to every layer within a step. Resume from the checkpoint before this "
+        "one; look for a division by zero, a log of 0, an overflow in float16, or too high a learning rate."
+    ),
+    "identical": (
+        "Every model tensor is bit-identical to the checkpoint before: no training happened between the two "
+        "saves (a copy such as last.ckpt, a job that re-saved after a restart, or every step skipped, as "
+        "mixed precision does on overflow). Harmless as a copy; if steps were meant to run, they changed nothing."
+    ),
+}  # fmt: skip
+
+
+def _finite(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def run_findings(
+    names: Sequence[str], layers: Sequence[Any], identical: Sequence[bool], floating: Sequence[bool]
+) -> list[tuple[str, str, int, str | None, str, str]]:
+    """(kind, severity, checkpoint, key, message, why) for each finding, in checkpoint order.
+
+    ``layers`` are LayerSeries; ``floating[i]`` says whether layer i holds floating-point values.
+    """
+    n = len(names)
+    out: list[tuple[str, str, int, str | None, str, str]] = []
+    for t in range(1, n):
+        if identical[t]:
+            out.append(
+                ("identical", "info", t, None, f"model weights bit-identical to {names[t - 1]}", WHY["identical"])
+            )
+    first_any = next((t for t in range(n) if any(layer.nonfinite[t] for layer in layers)), None)
+    if first_any is not None:
+        hit = [layer for layer in layers if layer.nonfinite[first_any]]
+        count = sum(layer.nonfinite[first_any] for layer in hit)
+        out.append(("first_nonfinite", "error", first_any, None,
+                    f"first checkpoint with NaN/Inf: {plural(count, 'value')} in {plural(len(hit), 'layer')} "
+                    f"(first: {hit[0].key})", WHY["first_nonfinite"]))  # fmt: skip
+    for layer in layers:
+        first = next((t for t in range(n) if layer.nonfinite[t]), None)
+        if first is not None:
+            message = f"{plural(layer.nonfinite[first], 'NaN/Inf value')}, first at {names[first]}"
+            out.append(("first_nonfinite", "error", first, layer.key, message, WHY["first_nonfinite"]))
+    changing = [_changing(layers, floating, t) if t else set() for t in range(n)]
+    for i, layer in enumerate(layers):
+        if not floating[i]:
+            continue
+        finding = _frozen(layer, identical, changing, names) or _dead(layer, names)
+        if finding:
+            out.append(finding)
+        boom = _exploding(layer, identical, names)
+        if boom:
+            out.append(boom)
+    out.sort(key=lambda f: (f[2], f[3] is not None))
+    return out
+
+
+def _clean(layer: Any, t: int) -> bool:
+    """Whether interval t-1 -> t can be judged for ``layer``: present and finite at both ends."""
+    return (
+        _finite(layer.norm[t])
+        and _finite(layer.norm[t - 1])
+        and not layer.nonfinite[t]
+        and not layer.nonfinite[t - 1]
+        and layer.rel_update[t] is not None
+    )
+
+
+def _changing(layers: Sequence[Any], floating: Sequence[bool], t: int) -> set[str]:
+    return {
+        layer.key
+        for layer, f in zip(layers, floating)
+        if f and _clean(layer, t) and layer.rel_update[t] >= FROZEN_BELOW  # type: ignore[operator]
+    }
+
+
+def _frozen(layer: Any, identical: Sequence[bool], changing: list[set[str]], names: Sequence[str]) -> tuple | None:
+    judged = [t for t in range(1, len(names)) if not identical[t] and _clean(layer, t) and changing[t] - {layer.key}]
+    still = [layer.rel_update[t] < FROZEN_BELOW for t in judged]
+    if not judged or not still[-1]:
+        return None
+    start = len(still)
+    while start > 0 and still[start - 1]:
+        start -= 1
+    t = judged[start]
+    if start == 0:
+        return ("frozen", "info", t, layer.key, f"never changes across the run (from {names[t - 1]} on)",
+                WHY["frozen_start"])  # fmt: skip
+    return ("frozen", "warning", t, layer.key, f"stops changing at {names[t]} while other layers train",
+            WHY["frozen_later"])  # fmt: skip
+
+
+def _dead(layer: Any, names: Sequence[str]) -> tuple | None:
+    peak = 0.0
+    for t, norm in enumerate(layer.norm):
+        if not _finite(norm) or layer.nonfinite[t]:
+            continue
+        if peak > 0 and norm <= DEAD_BELOW * peak:
+            return ("dead", "warning", t, layer.key, f"norm fell to {norm:.3g} at {names[t]} (was {peak:.3g})",
+                    WHY["dead"])  # fmt: skip
+        peak = max(peak, norm)
+    return None
+
+
+def _exploding(layer: Any, identical: Sequence[bool], names: Sequence[str]) -> tuple | None:
+    first = next((v for t, v in enumerate(layer.norm) if _finite(v) and v > 0 and not layer.nonfinite[t]), None)
+    before: list[float] = []
+    for t in range(1, len(names)):
+        if identical[t] or not _clean(layer, t):
+            continue
+        r = layer.rel_update[t]
+        if len(before) >= 2:
+            median = statistics.median(before)
+            if r > EXPLODE_LEVEL and r > EXPLODE_FACTOR * median:
+                return ("exploding", "warning", t, layer.key,
+                        f"relative update {r:.3g} at {names[t]}, {r / median:.0f}x its earlier median {median:.3g}",
+                        WHY["exploding"])  # fmt: skip
+        if first is not None and layer.norm[t] > NORM_GROWTH * first:
+            return ("exploding", "warning", t, layer.key,
+                    f"norm {layer.norm[t]:.3g} at {names[t]}, {layer.norm[t] / first:.0f}x its first {first:.3g}",
+                    WHY["exploding"])  # fmt: skip
+        if r > 0:
+            before.append(r)
+    return None

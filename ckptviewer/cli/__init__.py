@@ -8,6 +8,7 @@ traceback), 2 bad usage; ``scan --fail-on`` exits 3 when it finds problems; ``di
 - :mod:`.scan`: scan;
 - :mod:`.surgery`: the edit operations (generated from the core registry), convert, compat;
 - :mod:`.diff`: diff;
+- :mod:`.run`: run (a training run's checkpoints);
 - :mod:`.output`: what they share (escaped text, JSON, tables, progress).
 """
 
@@ -20,7 +21,7 @@ import warnings
 from collections.abc import Callable
 
 from .. import __version__
-from . import diff, inspection, scan, surgery
+from . import diff, inspection, run, scan, surgery
 from .output import SafeStream, fail
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     inspection.add_commands(command)
     scan.add_command(command)
     diff.add_command(sub)
+    run.add_command(sub)
     surgery.add_commands(sub)
     return parser
 

@@ -20,11 +20,13 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QSortFilterProxyModel,
     QStringListModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -146,8 +148,9 @@ class FindingsList(QListWidget):
         self.findings = sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.checkpoint))
         for f in self.findings:
             icon = self.style().standardIcon(SEVERITY_ICONS.get(f.severity, SEVERITY_ICONS["info"]))
-            item = QListWidgetItem(icon, printable(f.message))
-            item.setToolTip(tooltip(f"{f.message}\n\n{f.why}"))
+            text = f"{f.key}: {f.message}" if f.key else f.message  # core's message leaves the layer out
+            item = QListWidgetItem(icon, printable(text))
+            item.setToolTip(tooltip(f"{text}\n\n{f.why}"))
             self.addItem(item)
         if not self.findings:
             item = QListWidgetItem("Nothing found: no frozen, dead or exploding layers, no NaN/Inf, no duplicates.")
@@ -266,6 +269,13 @@ class LinePlot(QWidget):
         self.metric_name = "rel_update"
         self.rows: list[int] = []
         self.lines: list[pg.PlotDataItem] = []
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            # a theme change restyles the legend for new entries only (pyqtgraph keeps a drawn label's
+            # colour): draw the lines again once the theme is applied
+            QTimer.singleShot(0, self.redraw)
 
     def show_layers(self, report: RunReport | None, metric: str, rows: list[int]) -> None:
         """Draw ``rows``' ``metric`` (the first :data:`MAX_LINES` of them)."""

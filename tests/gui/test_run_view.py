@@ -57,7 +57,7 @@ def report(n_layers: int = 0) -> RunReport:
             "warning",
             1,
             "frozen.weight",
-            "frozen.weight did not change after model_ep0.pth",
+            "never changes across the run (from model_ep0.pth on)",
             "Its weights never moved: requires_grad=False or a learning rate of 0?",
         ),
         RunFinding(
@@ -65,7 +65,7 @@ def report(n_layers: int = 0) -> RunReport:
             "error",
             3,
             "head.weight",
-            "NaN/Inf first appears in head.weight at step 400",
+            "1 NaN/Inf value, first at model_ep3.pth",
             "Training diverged; look at the learning rate.",
         ),
         RunFinding(
@@ -73,7 +73,7 @@ def report(n_layers: int = 0) -> RunReport:
             "warning",
             2,
             None,
-            "model_ep2.pth is bit-identical to model_ep1.pth",
+            "model weights bit-identical to model_ep1.pth",
             "Saved twice without training in between.",
         ),
     ]
@@ -139,8 +139,8 @@ def test_checkpoint_table_rows_and_metric_columns(run_window):
 def test_findings_listed_worst_first_with_why_as_tooltip(run_window):
     findings = run_window.findings
     texts = [findings.item(i).text() for i in range(findings.count())]
-    assert texts[0].startswith("NaN/Inf first appears in head.weight")  # the error first
-    assert len(texts) == 3
+    assert texts[0] == "head.weight: 1 NaN/Inf value, first at model_ep3.pth"  # the error first, its layer named
+    assert len(texts) == 3 and texts[2] == "model weights bit-identical to model_ep1.pth"  # a whole checkpoint
     assert "Training diverged" in findings.item(0).toolTip()
     assert run_window.side.tabText(0) == "Findings (3)"
 

@@ -298,7 +298,7 @@ class LinePlot(QWidget):
         self.log.setEnabled(self.metric_name != "nonfinite")
         self.axis.log = log
         if self.report is None or not self.rows:
-            self.note.setText("Select layers in the heatmap (Ctrl+click adds) or in the Layers list")
+            self.note.setText("click heatmap rows (Ctrl adds) or pick in Layers")
             return
         xs, x_name = self.x_values()
         self.plot.setLabel("bottom", x_name)
@@ -524,10 +524,19 @@ class RunWindow(QMainWindow):
             self.message.setText("No model weights found in these checkpoints: nothing to draw.")
             self.centre.setCurrentWidget(self.message)
         self.set_metric(metric)
+        self._select_first_layer()
         if report.skipped:
             skipped = "; ".join(f"{name}: {why}" for name, why in report.skipped[:5])
             self.statusBar().showMessage(elide(f"Skipped {skipped}", 300), 15_000)
         self.ready.emit(report)
+
+    def _select_first_layer(self) -> None:
+        """Draw a line at once: the layer of the worst finding that names one, else the first layer."""
+        if self.report is None or not self.report.layers or self.layers.selected():
+            return
+        keys = {layer.key: i for i, layer in enumerate(self.report.layers)}
+        named = [keys[f.key] for f in self.findings.findings if f.key in keys]
+        self.layers.select(named[:1] or [0])
 
     def set_metric(self, metric: str) -> None:
         """Show ``metric`` in the heatmap and the line plot (the chooser and View menu agree)."""

@@ -13,11 +13,15 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from ..app.document import CLOSED, OPENED
 from ..core.filemap import is_remote
 from ..core.remote import as_path
+from .i18n import on_language_change, translate
 from .text import elide, mnemonic_safe, tooltip
 
-FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
-ORIGINAL = "&Original on disk"
-NO_TABS = "No other open tabs"
+FILE_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"  # English
+
+
+def file_filter() -> str:
+    """The Compare with file dialog's filter, in the current language."""
+    return translate("Comparisons", "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)")
 
 
 class Comparisons:
@@ -39,22 +43,33 @@ class Comparisons:
         The fixed entries are made once so that File…'s shortcut (Ctrl+D) works while the
         menu is closed; the tab entries are rebuilt each time the menu opens.
         """
-        menu = parent_menu.addMenu("Compare &with")
+        menu = parent_menu.addMenu("")
         self.menu = menu
         self.tabs_end = menu.addSeparator()
-        self.original_action = QAction(ORIGINAL, menu)
+        self.original_action = QAction(menu)
         self.original_action.triggered.connect(self.compare_working_copy)
         menu.addAction(self.original_action)
         menu.addSeparator()
-        self.file_action = QAction("&File…", menu)
+        self.file_action = QAction(menu)
         self.file_action.setShortcut(QKeySequence("Ctrl+D"))
         self.file_action.triggered.connect(self.choose_file)
         menu.addAction(self.file_action)
         self.tab_actions: list[QAction] = []
+        self.retranslate()
+        on_language_change(menu, self.retranslate)
         menu.aboutToShow.connect(self.refresh_menu)
         self.parent.doc.changed.connect(lambda _what: self.refresh_menu())  # enabled exactly when it can act
         self.refresh_menu()
         return menu
+
+    def retranslate(self) -> None:
+        """The submenu's fixed entries in the current language."""
+        assert self.menu is not None
+        self.menu.setTitle(translate("Comparisons", "Compare &with"))
+        self.original_action.setText(translate("Comparisons", "&Original on disk"))
+        self.file_action.setText(translate("Comparisons", "&File…"))
+        if self.tab_actions:
+            self.refresh_menu()
 
     def refresh_menu(self) -> None:
         """The other open tabs as entries; Original on disk enabled only when there are edits."""
@@ -73,7 +88,7 @@ class Comparisons:
             action.triggered.connect(lambda _=False, o=other: self.compare_with(o))
             self.tab_actions.append(action)
         if not others:
-            placeholder = QAction(NO_TABS, self.menu)
+            placeholder = QAction(translate("Comparisons", "No other open tabs"), self.menu)
             placeholder.setEnabled(False)  # says why no tab is offered; it cannot act
             self.tab_actions.append(placeholder)
         self.menu.insertActions(self.tabs_end, self.tab_actions)
@@ -81,9 +96,9 @@ class Comparisons:
         doc = self.parent.doc
         self.original_action.setEnabled(doc.is_open and doc.n_edits > 0)
         self.original_action.setToolTip(
-            "The working copy (with its edits) against the file as opened"
+            translate("Comparisons", "The working copy (with its edits) against the file as opened")
             if doc.n_edits
-            else "Available after an edit: compares the working copy with the file as opened"
+            else translate("Comparisons", "Available after an edit: compares the working copy with the file as opened")
         )
         self.file_action.setEnabled(doc.is_open)
 
@@ -100,7 +115,9 @@ class Comparisons:
         if path is None:
             return
         start = str(Path.home()) if is_remote(path) else str(path.parent)
-        other, _ = QFileDialog.getOpenFileName(self.parent, "Compare with", start, FILE_FILTER)
+        other, _ = QFileDialog.getOpenFileName(
+            self.parent, translate("Comparisons", "Compare with"), start, file_filter()
+        )
         if other:
             self.compare_with(other)
 
@@ -117,7 +134,7 @@ class Comparisons:
         working = doc.ckpt
         window = self.open(
             working.opened, working, self.parent.device,
-            a_name=f"{doc.path.name} (on disk)", b_name=doc.describe(),
+            a_name=translate("Comparisons", "{name} (on disk)").format(name=doc.path.name), b_name=doc.describe(),
         )  # fmt: skip
         window.borrowed = True
         return window

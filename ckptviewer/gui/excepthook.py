@@ -16,6 +16,8 @@ from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from .i18n import translate
+
 
 class _Relay(QObject):
     """Carries a report from any thread to the UI thread (a queued signal)."""
@@ -26,7 +28,7 @@ class _Relay(QObject):
 def describe(exc: BaseException, tb: TracebackType | None) -> tuple[str, str]:
     """(one-line message, full traceback) of an exception the app did not expect."""
     return (
-        f"Unexpected error: {type(exc).__name__}: {exc}",
+        translate("Errors", "Unexpected error: {error}").format(error=f"{type(exc).__name__}: {exc}"),
         "".join(traceback.format_exception(type(exc), exc, tb)),
     )
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..app.document import Document
 from . import engine
+from .i18n import translate
 from .text import elide, printable
 from .workers import TaskRunner
 
@@ -30,7 +31,9 @@ class Exports:
     def choose_npy(self, key: str) -> None:
         """Ask for a .npy file, then export tensor ``key`` to it."""
         default = str(Path(str(self.settings.value("last_folder", str(Path.home())))) / f"{key}.npy")
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Export tensor", default, "NumPy array (*.npy)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, translate("Exports", "Export tensor"), default, translate("Exports", "NumPy array (*.npy)")
+        )
         if path:
             self.export_npy(key, path)
 
@@ -46,14 +49,17 @@ class Exports:
 
             return export_npy(ckpt, key, path, progress=progress, cancel=cancel)
 
-        self.runner.start("export", work, f"Exporting {printable(key)}", on_done=self._exported)
+        label = translate("Exports", "Exporting {key}").format(key=printable(key))
+        self.runner.start("export", work, label, on_done=self._exported)
 
     def choose_stats_csv(self) -> None:
         """Ask for a CSV file (next to the checkpoint by default), then export the statistics."""
         if self.doc.ckpt is None:
             return
         default = str(self.doc.ckpt.path.with_suffix(".stats.csv"))
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Export statistics", default, "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, translate("Exports", "Export statistics"), default, translate("Exports", "CSV (*.csv)")
+        )
         if path:
             self.export_stats_csv(path)
 
@@ -71,7 +77,7 @@ class Exports:
             stats = list(report.stats.values()) if report else checkpoint_stats(ckpt, progress=progress, cancel=cancel)
             return export_stats_csv(stats, path)
 
-        self.runner.start("export", work, "Exporting statistics", on_done=self._exported)
+        self.runner.start("export", work, translate("Exports", "Exporting statistics"), on_done=self._exported)
 
     def _exported(self, path: Path) -> None:
-        self.notify(f"Saved {elide(path, 200)}")
+        self.notify(translate("Exports", "Saved {path}").format(path=elide(path, 200)))

@@ -35,6 +35,9 @@ NATIVE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 _translators: list[QTranslator] = []  # installed now (kept referenced: Qt does not own them)
 _current: str | None = None
 
+if QLocale().language() == QLocale.Language.C:  # LANG=C: counts still read 1,234 (Qt's C locale omits grouping)
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+
 
 def translate(context: str, text: str, disambiguation: str | None = None, n: int = -1) -> str:
     """``text`` in the current language (``context`` names the catalogue's group; ``%n`` is ``n``).
@@ -51,8 +54,8 @@ def translate(context: str, text: str, disambiguation: str | None = None, n: int
 class _LanguageWatcher(QObject):
     """Calls back when its widget receives LanguageChange (for helpers that are not widgets)."""
 
-    def __init__(self, watched: QObject, callback: Callable[[], None]) -> None:
-        super().__init__(watched)  # dies with the widget: never calls into a closed window
+    def __init__(self, watched: QObject, callback: Callable[[], None], owner: QObject) -> None:
+        super().__init__(owner)  # dies with its owner: never calls into a closed window
         self.callback = callback
         watched.installEventFilter(self)
 
@@ -64,7 +67,15 @@ class _LanguageWatcher(QObject):
 
 def on_language_change(widget: QObject, callback: Callable[[], None]) -> None:
     """Call ``callback`` whenever ``widget`` is told the language changed."""
-    _LanguageWatcher(widget, callback)
+    _LanguageWatcher(widget, callback, widget)
+
+
+def on_app_language_change(owner: QObject, callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever the application's language changes, while ``owner`` lives
+    (for objects that are not widgets, such as item models)."""
+    app = QCoreApplication.instance()
+    if app is not None:
+        _LanguageWatcher(app, callback, owner)
 
 
 def format_count(n: int) -> str:

@@ -75,11 +75,15 @@ class NodeModel(QAbstractItemModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return len(self.headers)
 
+    def header_text(self, section: int) -> str:
+        """Column ``section``'s title as shown (a subclass translates its headers)."""
+        return self.headers[section]
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.headers):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
+            return self.header_text(section)
         right = self.right_aligned_from
         if role == Qt.ItemDataRole.TextAlignmentRole and right is not None and section >= right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

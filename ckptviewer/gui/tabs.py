@@ -17,10 +17,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QToolBar
 
 from ..core.remote import as_path
+from . import i18n
+from .i18n import translate
 from .main_window import MainWindow
 from .text import elide, message_box, mnemonic_safe, tooltip, window_title
 
@@ -31,6 +33,7 @@ class TabbedWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, device: str = "auto") -> None:
         super().__init__()
         self.settings = settings or QSettings("ckptviewer", "ckptviewer")
+        i18n.ensure_installed(self.settings)  # the chosen or the system's language, before any text is made
         self.device = device
         self._hosted: MainWindow | None = None  # the page whose menus and toolbar the shell shows
         self._toolbars: dict[MainWindow, list[QToolBar]] = {}
@@ -74,7 +77,7 @@ class TabbedWindow(QMainWindow):
         page.error_reported.connect(lambda _m, p=page: self._open_ended(p, failed=True))
         page.runner.cancelled.connect(lambda slot, p=page: self._open_ended(p) if slot == "open" else None)
         page.editor.saved.connect(lambda _r: self._saved())
-        self.tabs.setCurrentIndex(self.tabs.addTab(page, "New tab"))
+        self.tabs.setCurrentIndex(self.tabs.addTab(page, translate("TabbedWindow", "New tab")))
         self._update_actions()
         if path is not None:
             self._opening.add(page)
@@ -179,20 +182,29 @@ class TabbedWindow(QMainWindow):
 
     def _confirm_quit(self, unsaved: list[MainWindow]) -> bool:
         """True to quit now (edits discarded); Save All starts saving and quits once saved."""
-        names = [elide(p.doc.shown_as.name if p.doc.shown_as else "New tab", 60) for p in unsaved]
-        listed = "\n".join(f"  • {n}" for n in names[:12]) + (
-            f"\n  … and {len(names) - 12} more" if len(names) > 12 else ""
-        )
+        names = [
+            elide(p.doc.shown_as.name if p.doc.shown_as else translate("TabbedWindow", "New tab"), 60) for p in unsaved
+        ]
+        listed = "\n".join(f"  • {n}" for n in names[:12])
+        if len(names) > 12:
+            listed += "\n  " + translate("TabbedWindow", "… and %Ln more", None, len(names) - 12)
         buttons = QMessageBox.StandardButton
         many = len(unsaved) > 1
-        text = f"{len(unsaved)} tabs have edits that are not saved." if many else f"{names[0]} has unsaved edits."
+        text = (
+            translate("TabbedWindow", "%Ln tabs have edits that are not saved.", None, len(unsaved))
+            if many
+            else translate("TabbedWindow", "{name} has unsaved edits.").format(name=names[0])
+        )
+        question = translate("TabbedWindow", "Save them before quitting?")
         box = message_box(
-            self, QMessageBox.Icon.Question, "Quit ckptviewer", text,
-            f"{listed}\n\nSave them before quitting?" if many else "Save them before quitting?",
+            self, QMessageBox.Icon.Question, translate("TabbedWindow", "Quit ckptviewer"), text,
+            f"{listed}\n\n{question}" if many else question,
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save,
         )  # fmt: skip
-        box.button(buttons.Save).setText("Save All" if many else "Save")
-        box.button(buttons.Discard).setText("Discard and Quit")
+        box.button(buttons.Save).setText(
+            translate("TabbedWindow", "Save All") if many else translate("TabbedWindow", "Save")
+        )
+        box.button(buttons.Discard).setText(translate("TabbedWindow", "Discard and Quit"))
         self.quit_dialog = box
         box.exec()
         answer = box.standardButton(box.clickedButton()) if box.clickedButton() else buttons.Cancel
@@ -217,6 +229,11 @@ class TabbedWindow(QMainWindow):
 
     # --- titles and states --------------------------------------------------------------
 
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retitle()  # "New tab" and the tooltips in the new language
+        super().changeEvent(event)
+
     def _update_actions(self) -> None:
         """Closing a tab depends on how many there are: every page's actions follow."""
         for page in self.pages():
@@ -229,11 +246,12 @@ class TabbedWindow(QMainWindow):
                 continue
             shown, opened = p.doc.shown_as, p.doc.path
             # a file name: one line, short, and "&" is not a mnemonic
-            name = mnemonic_safe(elide(shown.name, 60)) if shown is not None else "New tab"
+            name = mnemonic_safe(elide(shown.name, 60)) if shown is not None else translate("TabbedWindow", "New tab")
             self.tabs.setTabText(i, name + (" •" if p.editor.modified else ""))
             tip = str(shown) if shown is not None else ""
             if shown is not None and opened is not None and shown != opened:
-                tip += f"\nedited from {opened}"  # Save As: the tab is the new file now
+                # Save As: the tab is the new file now
+                tip += "\n" + translate("TabbedWindow", "edited from {path}").format(path=opened)
             self.tabs.setTabToolTip(i, tooltip(tip))
         current = self.current
         shown = current.doc.shown_as if current is not None else None

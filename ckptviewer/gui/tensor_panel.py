@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,9 +34,11 @@ from PySide6.QtWidgets import (
 
 from ..core.checkpoint import TensorEntry
 from ..core.tree import TreeNode
-from ..formatting import human_bytes, human_count, number, plural, shape_str
+from ..formatting import human_bytes, human_count, number, shape_str
+from .i18n import format_count, translate
 from .text import ElidedLabel, elide, esc, plain_label, printable
 from .theme import configure_plots
+from .tree_model import role_name
 
 if TYPE_CHECKING:  # the computing core (torch) loads in the background: the panels only draw its results
     from ..core.inspect import TensorReport
@@ -66,16 +68,28 @@ def stats_rows(s: TensorStats, magnitudes: bool = False) -> list[tuple[str, str]
     zero_pct = f" ({s.n_zero / finite:.1%})" if finite else ""
     z = " |z|" if magnitudes else ""
     return [
-        ("elements", human_count(s.numel)),
-        ("min" + z, number(s.min, 6)),
-        ("max" + z, number(s.max, 6)),
-        ("mean" + z, number(s.mean, 6)),
-        ("std" + z, number(s.std, 6)),
-        ("L2 norm", number(s.l2, 6)),
+        (translate("StatsTable", "elements"), human_count(s.numel)),
+        (translate("StatsTable", "min") + z, number(s.min, 6)),
+        (translate("StatsTable", "max") + z, number(s.max, 6)),
+        (translate("StatsTable", "mean") + z, number(s.mean, 6)),
+        (translate("StatsTable", "std") + z, number(s.std, 6)),
+        (translate("StatsTable", "L2 norm"), number(s.l2, 6)),
         ("NaN", human_count(s.n_nan)),
         ("Inf", human_count(s.n_inf)),
-        ("zeros", human_count(s.n_zero) + zero_pct),
+        (translate("StatsTable", "zeros"), human_count(s.n_zero) + zero_pct),
     ]
+
+
+class _Retranslated:
+    """A widget whose texts are set by ``retranslate()``: at construction and on LanguageChange."""
+
+    def retranslate(self) -> None:
+        raise NotImplementedError
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)  # type: ignore[misc]
 
 
 def _title(text: str) -> ElidedLabel:
@@ -108,18 +122,35 @@ def _plot(**integer_axes: str) -> pg.PlotWidget:
     return plot
 
 
+def _axis_title(axis: str) -> str:
+    """A heatmap axis title: "dim 2" in the current language ("" stays "")."""
+    if axis.startswith("dim ") and axis[4:].isdigit():
+        return translate("HeatmapView", "dim {d}").format(d=axis[4:])
+    known = {  # core.tensor_display.axis_titles, by layer kind
+        "token": translate("HeatmapView", "token"),
+        "feature": translate("HeatmapView", "feature"),
+        "out channel": translate("HeatmapView", "out channel"),
+        "out feature": translate("HeatmapView", "out feature"),
+        "in feature": translate("HeatmapView", "in feature"),
+        "other dims (flattened)": translate("HeatmapView", "other dims (flattened)"),
+    }
+    if axis.startswith("in · "):  # in · kh·kw: the kernel's dims are symbols
+        return translate("HeatmapView", "in · {kernel}").format(kernel=axis[len("in · ") :])
+    return known.get(axis, axis)
+
+
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("color: #8a8a8a; font-weight: 600;")
     return label
 
 
-class StatsTable(QTableWidget):
+class StatsTable(_Retranslated, QTableWidget):
     """Two columns: statistic and value."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, 2, parent)
-        self.setHorizontalHeaderLabels(["Statistic", "Value"])
+        self.retranslate()
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -133,6 +164,9 @@ class StatsTable(QTableWidget):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self._fit(len(STAT_NAMES))
+
+    def retranslate(self) -> None:
+        self.setHorizontalHeaderLabels([translate("StatsTable", "Statistic"), translate("StatsTable", "Value")])
 
     def _fit(self, rows: int) -> None:
         frame = 2 * self.frameWidth()
@@ -154,22 +188,21 @@ class StatsTable(QTableWidget):
         return [(self.item(i, 0).text(), self.item(i, 1).text()) for i in range(self.rowCount())]
 
 
-class HistogramView(QWidget):
+class HistogramView(_Retranslated, QWidget):
     """Histogram of finite values, a log-y toggle and the NaN/Inf counts beside it."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = _plot(left="count")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setLabel("bottom", "value")
-        self.plot.setLabel("left", "count")
         self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=HIST_BRUSH, pen=pg.mkPen(HIST_PEN, width=1))
         self.plot.addItem(self.curve)
-        self.log_y = QCheckBox("Log Y")
+        self.log_y = QCheckBox()
         self.log_y.toggled.connect(self._redraw)
         self.nonfinite = QLabel()
+        self.section = _section("")
         bar = QHBoxLayout()
-        bar.addWidget(_section("Histogram"))
+        bar.addWidget(self.section)
         bar.addStretch(1)
         bar.addWidget(self.nonfinite)
         bar.addWidget(self.log_y)
@@ -179,12 +212,25 @@ class HistogramView(QWidget):
         layout.addWidget(self.plot)
         self._edges = np.zeros(0)
         self._counts = np.zeros(0)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.section.setText(translate("HistogramView", "Histogram"))
+        self.log_y.setText(translate("HistogramView", "Log Y"))
+        self.plot.setLabel("bottom", translate("HistogramView", "value"))
+        self._set_left_label()
+
+    def _set_left_label(self) -> None:
+        log = self.log_y.isChecked()
+        self.plot.setLabel(
+            "left", translate("HistogramView", "count (log)") if log else translate("HistogramView", "count")
+        )
 
     def set_histogram(self, edges: list[float], counts: list[int], n_nan: int, n_inf: int) -> None:
         self._edges, self._counts = np.asarray(edges, float), np.asarray(counts, float)
         style = "color: #d32f2f; font-weight: 600;" if (n_nan or n_inf) else "color: #8a8a8a;"
         self.nonfinite.setStyleSheet(style)
-        self.nonfinite.setText(f"NaN {n_nan:,} · Inf {n_inf:,}")
+        self.nonfinite.setText(f"NaN {format_count(n_nan)} · Inf {format_count(n_inf)}")
         self._redraw()
 
     def clear(self) -> None:
@@ -199,7 +245,7 @@ class HistogramView(QWidget):
         # zero counts sit on the axis in log mode (log10(1) = 0) instead of at -infinity
         y = np.log10(np.maximum(self._counts, 1)) if log else self._counts
         self.plot.getAxis("left").setLogMode(log)
-        self.plot.setLabel("left", "count (log)" if log else "count")
+        self._set_left_label()
         self.curve.setData(self._edges, y)
         self.plot.enableAutoRange()
 
@@ -209,7 +255,7 @@ class HistogramView(QWidget):
         return (np.zeros(0), np.zeros(0)) if x is None else (x, y)
 
 
-class HeatmapView(QWidget):
+class HeatmapView(_Retranslated, QWidget):
     """A 2-D view (diverging colours centred on zero, NaN/Inf in magenta), or a line for 1-D tensors.
 
     A tensor with more than two dims is shown as out × everything else by default; the
@@ -224,8 +270,6 @@ class HeatmapView(QWidget):
         self.plot = _plot(left="row", bottom="column")
         item = self.plot.getPlotItem()
         item.invertY(True)  # row 0 (first output channel) on top, like a matrix
-        item.setLabel("left", "output channel")
-        item.setLabel("bottom", "input × kernel")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.nan_overlay = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
@@ -235,8 +279,6 @@ class HeatmapView(QWidget):
         self.colorbar.setImageItem(self.image, insert_in=item)
         self.line_plot = _plot(bottom="index")
         self.line_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.line_plot.setLabel("bottom", "index")
-        self.line_plot.setLabel("left", "value")
         self.line = pg.PlotDataItem(pen=pg.mkPen(HIST_PEN, width=1.5), connect="finite")
         self.line_bad = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen(NAN_COLOR[:3], width=2), brush=None)
         self.line_plot.addItem(self.line)
@@ -244,7 +286,7 @@ class HeatmapView(QWidget):
         self.note = ElidedLabel()
         self.note.setStyleSheet("color: #8a8a8a;")
         self.note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.placeholder = QLabel("Heatmaps are drawn for 2-D and larger weights; 1-D tensors as a line.")
+        self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #8a8a8a;")
@@ -252,14 +294,13 @@ class HeatmapView(QWidget):
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.line_plot)
-        self.title = _section("Heatmap")
+        self.title = _section("")
         bar = QHBoxLayout()
         bar.addWidget(self.title)
         bar.addWidget(self.note, 1)
         self.rows_combo = QComboBox()
         self.cols_combo = QComboBox()
-        for combo, tip in ((self.rows_combo, "Dim shown down the heatmap"), (self.cols_combo, "Dim shown across")):
-            combo.setToolTip(tip)
+        for combo in (self.rows_combo, self.cols_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(9)
             combo.activated.connect(self._on_dims)
@@ -269,9 +310,11 @@ class HeatmapView(QWidget):
         self.dims_bar = QWidget()
         db = QHBoxLayout()
         db.setContentsMargins(0, 0, 0, 0)
-        db.addWidget(QLabel("rows"))
+        self.rows_label = QLabel()
+        self.cols_label = QLabel()
+        db.addWidget(self.rows_label)
         db.addWidget(self.rows_combo)
-        db.addWidget(QLabel("cols"))
+        db.addWidget(self.cols_label)
         db.addWidget(self.cols_combo)
         db.addStretch(1)
         self.fixed_box.addStretch(1)
@@ -290,6 +333,34 @@ class HeatmapView(QWidget):
         layout.addWidget(self.stack)
         self._shape: tuple[int, ...] = ()
         self._default: tuple[object, tuple[str, str]] | None = None
+        self._drawn: tuple = ()  # what set_heatmap / set_line drew last: redrawn in another language
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.placeholder.setText(
+            translate("HeatmapView", "Heatmaps are drawn for 2-D and larger weights; 1-D tensors as a line.")
+        )
+        self.rows_combo.setToolTip(translate("HeatmapView", "Dim shown down the heatmap"))
+        self.cols_combo.setToolTip(translate("HeatmapView", "Dim shown across"))
+        self.rows_label.setText(translate("HeatmapView", "rows"))
+        self.cols_label.setText(translate("HeatmapView", "cols"))
+        self.line_plot.setLabel("bottom", translate("HeatmapView", "index"))
+        self.line_plot.setLabel("left", translate("HeatmapView", "value"))
+        if self._shape and self.dims_bar.isVisibleTo(self):
+            rows, cols = self.rows_combo.currentIndex(), self.cols_combo.currentIndex()
+            self._fill_choosers()
+            self.rows_combo.setCurrentIndex(rows)
+            self.cols_combo.setCurrentIndex(cols)
+            for d, box in self.fixed.items():
+                self._label_fixed(d, box)
+        if self._drawn:
+            kind, args = self._drawn[0], self._drawn[1:]
+            (self.set_line if kind == "line" else self.set_heatmap)(*args)
+        else:
+            self.title.setText(translate("HeatmapView", "Heatmap"))
+            item = self.plot.getPlotItem()
+            item.setLabel("left", translate("HeatmapView", "output channel"))
+            item.setLabel("bottom", translate("HeatmapView", "input × kernel"))
 
     # --- the tensor -------------------------------------------------------------------------
 
@@ -301,18 +372,28 @@ class HeatmapView(QWidget):
         self.dims_bar.setVisible(many)
         if not many:
             return
+        self._fill_choosers()
+        self.rows_combo.setCurrentIndex(0)
+        self.cols_combo.setCurrentIndex(0)
+        self._fill_fixed()
+
+    def _fill_choosers(self) -> None:
         for combo in (self.rows_combo, self.cols_combo):
             combo.blockSignals(True)
             combo.clear()
-        self.cols_combo.addItem("the rest, flattened", -1)
-        for d, size in enumerate(shape):
-            self.rows_combo.addItem(f"dim {d} ({size:,})", d)
-            self.cols_combo.addItem(f"dim {d} ({size:,})", d)
-        self.rows_combo.setCurrentIndex(0)
-        self.cols_combo.setCurrentIndex(0)
+        self.cols_combo.addItem(translate("HeatmapView", "the rest, flattened"), -1)
+        for d, size in enumerate(self._shape):
+            text = translate("HeatmapView", "dim {d} ({size})").format(d=d, size=format_count(size))
+            self.rows_combo.addItem(text, d)
+            self.cols_combo.addItem(text, d)
         for combo in (self.rows_combo, self.cols_combo):
             combo.blockSignals(False)
-        self._fill_fixed()
+
+    def _label_fixed(self, d: int, box: QSpinBox) -> None:
+        box.setPrefix(translate("HeatmapView", "dim {d} = ").format(d=d))
+        box.setToolTip(
+            translate("HeatmapView", "Index along dim {d} (0 to {last})").format(d=d, last=format_count(box.maximum()))
+        )
 
     def _fill_fixed(self) -> None:
         """One index box for each dim that is neither rows nor columns (none while flattened)."""
@@ -331,8 +412,7 @@ class HeatmapView(QWidget):
                 continue
             box = QSpinBox()
             box.setRange(0, max(size - 1, 0))
-            box.setPrefix(f"dim {d} = ")
-            box.setToolTip(f"Index along dim {d} (0 to {size - 1:,})")
+            self._label_fixed(d, box)
             box.setKeyboardTracking(False)
             box.valueChanged.connect(lambda _v: self._on_dims())
             self.fixed[d] = box
@@ -373,12 +453,13 @@ class HeatmapView(QWidget):
         if spec != self.chosen():
             return
         rows, cols, fixed = spec
-        where = ", ".join(f"dim {d} = {i}" for d, i in sorted(fixed.items()))
-        self.set_heatmap(hm, (f"dim {rows}", f"dim {cols}"), f" at {where}" if where else "")
+        self.set_heatmap(hm, (f"dim {rows}", f"dim {cols}"), fixed)
 
-    def set_heatmap(self, hm, axes: tuple[str, str] = ("", ""), where: str = "") -> None:
-        """Draw ``hm`` (None: the placeholder) with row and column titles ``axes``."""
-        self.title.setText("Heatmap")
+    def set_heatmap(self, hm, axes: tuple[str, str] = ("", ""), fixed: dict[int, int] | None = None) -> None:
+        """Draw ``hm`` (None: the placeholder) with row and column titles ``axes``; ``fixed``:
+        the index of each dim a slice holds still."""
+        self._drawn = ("heatmap", hm, axes, fixed)
+        self.title.setText(translate("HeatmapView", "Heatmap"))
         if hm is None:
             self.stack.setCurrentWidget(self.placeholder)
             self.note.setText("")
@@ -386,8 +467,8 @@ class HeatmapView(QWidget):
             self.nan_overlay.clear()
             return
         item = self.plot.getPlotItem()
-        item.setLabel("left", axes[0] or "row")
-        item.setLabel("bottom", axes[1] or "column")
+        item.setLabel("left", _axis_title(axes[0]) or translate("HeatmapView", "row"))
+        item.setLabel("bottom", _axis_title(axes[1]) or translate("HeatmapView", "column"))
         img = hm.image
         bad = ~np.isfinite(img)
         finite = img[~bad]
@@ -402,31 +483,41 @@ class HeatmapView(QWidget):
         for image in (self.image, self.nan_overlay):
             image.setRect(0, 0, hm.cols, hm.rows)
         item.autoRange()
-        note = f"{hm.rows:,} × {hm.cols:,}{where}"
+        note = f"{format_count(hm.rows)} × {format_count(hm.cols)}"
+        if fixed:
+            where = ", ".join(f"dim {d} = {i}" for d, i in sorted(fixed.items()))
+            note = translate("HeatmapView", "{size} at {where}").format(size=note, where=where)
         if hm.downsampled:
-            note += f", shown as {img.shape[0]} × {img.shape[1]} block means"
+            note = translate("HeatmapView", "{note}, shown as {rows} × {cols} block means").format(
+                note=note, rows=img.shape[0], cols=img.shape[1]
+            )
         if bad.any():
-            note += f"; {int(bad.sum())} blocks with NaN/Inf in magenta"
+            note = translate(
+                "HeatmapView", "{note}; %Ln block(s) with NaN/Inf in magenta", None, int(bad.sum())
+            ).format(note=note)
         self.note.setText(note)
         self.stack.setCurrentWidget(self.plot)
 
     def set_line(self, line) -> None:
         """A 1-D tensor's values as a line; NaN/Inf points marked in magenta on the axis."""
-        self.title.setText("Line")
+        self._drawn = ("line", line)
+        self.title.setText(translate("HeatmapView", "Line"))
         bad = ~np.isfinite(line.y)
         self.line.setData(line.x, line.y)
         self.line_bad.setData(line.x[bad], np.zeros(int(bad.sum())))
         self.line_plot.getPlotItem().autoRange()
-        note = f"{line.n:,} values"
+        note = translate("HeatmapView", "%Ln value(s)", None, line.n)
         if line.step > 1:
-            note += f", shown as {len(line.x):,} block means"
+            note = translate("HeatmapView", "{note}, shown as {n} block means").format(
+                note=note, n=format_count(len(line.x))
+            )
         if bad.any():
-            note += f"; {int(bad.sum())} with NaN/Inf (×)"
+            note = translate("HeatmapView", "{note}; {n} with NaN/Inf (×)").format(note=note, n=int(bad.sum()))
         self.note.setText(note)
         self.stack.setCurrentWidget(self.line_plot)
 
 
-class ValuesView(QWidget):
+class ValuesView(_Retranslated, QWidget):
     """A page of raw values with index navigation; asks for other pages by signal."""
 
     page_requested = Signal(object)  # flat start index (a Python int: it may pass 2**31)
@@ -434,7 +525,6 @@ class ValuesView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Index", "Value"])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -443,13 +533,11 @@ class ValuesView(QWidget):
         # a double spin box: a QSpinBox holds 32-bit ints and tensors pass 2**31 elements
         self.start = QDoubleSpinBox()
         self.start.setDecimals(0)
-        self.start.setPrefix("from ")
         self.start.setKeyboardTracking(False)
         self.start.valueChanged.connect(lambda v: self.page_requested.emit(int(v)))
         self.prev = QPushButton("◀")
         self.next = QPushButton("▶")
-        self.first_bad = QPushButton("First NaN/Inf")
-        self.first_bad.setToolTip("Page to the first NaN or Inf of this tensor")
+        self.first_bad = QPushButton()
         self.first_bad.clicked.connect(self._to_first_bad)
         self.first_bad.hide()
         self._first_bad: int | None = None
@@ -458,7 +546,8 @@ class ValuesView(QWidget):
         self.prev.clicked.connect(lambda: self.start.setValue(max(0, self.start.value() - _page())))
         self.next.clicked.connect(lambda: self.start.setValue(self.start.value() + _page()))
         bar = QHBoxLayout()
-        bar.addWidget(_section("Values"))
+        self.section = _section("")
+        bar.addWidget(self.section)
         bar.addStretch(1)
         bar.addWidget(self.first_bad)
         bar.addWidget(self.prev)
@@ -468,6 +557,14 @@ class ValuesView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.table.setHorizontalHeaderLabels([translate("ValuesView", "Index"), translate("ValuesView", "Value")])
+        self.start.setPrefix(translate("ValuesView", "from "))
+        self.first_bad.setText(translate("ValuesView", "First NaN/Inf"))
+        self.first_bad.setToolTip(translate("ValuesView", "Page to the first NaN or Inf of this tensor"))
+        self.section.setText(translate("ValuesView", "Values"))
 
     def set_first_bad(self, index: int | None) -> None:
         """Offer "First NaN/Inf" when the tensor has one (at flat ``index``)."""
@@ -498,7 +595,7 @@ class ValuesView(QWidget):
             self.table.setItem(r, 1, item)
 
 
-class TensorPanel(QWidget):
+class TensorPanel(_Retranslated, QWidget):
     """Statistics, histogram, heatmap and values of the selected tensor."""
 
     force_requested = Signal()  # "Compute anyway" after a work-limit refusal
@@ -508,8 +605,7 @@ class TensorPanel(QWidget):
         self.notice = plain_label()
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("color: #b45309;")
-        self.force_button = QPushButton("Compute anyway")
-        self.force_button.setToolTip("Compute past the work limit (it may take long and use much memory)")
+        self.force_button = QPushButton()
         self.force_button.clicked.connect(self.force_requested.emit)
         notice_row = QHBoxLayout()
         notice_row.addWidget(self.notice, 1)
@@ -525,7 +621,8 @@ class TensorPanel(QWidget):
         stats_box = QWidget()
         sl = QVBoxLayout(stats_box)
         sl.setContentsMargins(0, 0, 0, 0)
-        sl.addWidget(_section("Statistics"))
+        self.stats_section = _section("")
+        sl.addWidget(self.stats_section)
         sl.addWidget(self.stats)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(stats_box)
@@ -545,20 +642,48 @@ class TensorPanel(QWidget):
         layout.addLayout(notice_row)
         layout.addWidget(self.splitter, 1)
         self.entry: TensorEntry | None = None
+        self._report: TensorReport | None = None
         self._set_notice("")
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.force_button.setText(translate("TensorPanel", "Compute anyway"))
+        self.force_button.setToolTip(
+            translate("TensorPanel", "Compute past the work limit (it may take long and use much memory)")
+        )
+        self.stats_section.setText(translate("TensorPanel", "Statistics"))
+        if self.entry is not None:
+            computing = self.subtitle.text() != self._subtitle
+            self._subtitle = self._describe(self.entry)
+            if not computing:
+                self.subtitle.setText(self._subtitle)
+        if self._report is not None:
+            self.stats.set_rows(stats_rows(self._report.stats, magnitudes=self._report.entry.dtype.is_complex))
+
+    def _describe(self, entry: TensorEntry) -> str:
+        dtype = (
+            translate("TensorPanel", "{dtype} (stored as {encoding})").format(
+                dtype=entry.dtype_name, encoding=entry.encoding
+            )
+            if entry.encoding
+            else entry.dtype_name
+        )
+        parts = [shape_str(entry.shape), dtype, human_bytes(entry.nbytes), role_name(entry.role)]
+        if entry.location:
+            parts.append(translate("TensorPanel", "saved on {location}").format(location=elide(entry.location, 40)))
+        if entry.shared_with:
+            parts.append(translate("TensorPanel", "shares storage with {key}").format(key=elide(entry.shared_with)))
+        return " · ".join(parts)
 
     def show_pending(self, entry: TensorEntry, where: str) -> None:
         """Header at once; numbers and plots follow when the worker is done."""
         self.entry = entry
+        self._report = None
         self.title.setText(printable(entry.key))
-        dtype = f"{entry.dtype_name} (stored as {entry.encoding})" if entry.encoding else entry.dtype_name
-        parts = [shape_str(entry.shape), dtype, human_bytes(entry.nbytes), entry.role]
-        if entry.location:
-            parts.append(f"saved on {elide(entry.location, 40)}")
-        if entry.shared_with:
-            parts.append(f"shares storage with {elide(entry.shared_with)}")
-        self._subtitle = " · ".join(parts)
-        self.subtitle.setText(self._subtitle + f" — computing on {where}…")
+        self._subtitle = self._describe(entry)
+        self.subtitle.setText(
+            translate("TensorPanel", "{tensor} — computing on {device}…").format(tensor=self._subtitle, device=where)
+        )
         self.stats.set_rows([])
         self.histogram.clear()
         self.heatmap.set_heatmap(None)
@@ -579,6 +704,7 @@ class TensorPanel(QWidget):
         self.force_button.setVisible(offer_force)
 
     def show_report(self, report: TensorReport) -> None:
+        self._report = report
         self.subtitle.setText(self._subtitle)
         self._set_notice(" ".join(n.split(": ", 1)[-1] for n in report.notes))
         self.stats.set_rows(stats_rows(report.stats, magnitudes=report.entry.dtype.is_complex))
@@ -592,7 +718,7 @@ class TensorPanel(QWidget):
         self.values.set_first_bad(report.first_bad)
 
 
-class ModulePanel(QWidget):
+class ModulePanel(_Retranslated, QWidget):
     """A module's totals and a bar chart of its children's parameter counts."""
 
     def __init__(self, parent=None) -> None:
@@ -603,24 +729,42 @@ class ModulePanel(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file parts go through esc()
         self.plot = _plot()
         self.plot.getPlotItem().invertY(True)
-        self.plot.setLabel("bottom", "parameters (elements outside the model)")
         self.plot.showGrid(x=True, alpha=0.2)
         self.bars: pg.BarGraphItem | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
-        layout.addWidget(_section("Children by size"))
+        self.section = _section("")
+        layout.addWidget(self.section)
         layout.addWidget(self.plot, 1)
+        self._shown: tuple[TreeNode, str | None] | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.plot.setLabel("bottom", translate("ModulePanel", "parameters (elements outside the model)"))
+        self.section.setText(translate("ModulePanel", "Children by size"))
+        if self._shown is not None:
+            self._describe(*self._shown)
+
+    def _describe(self, node: TreeNode, cls: str | None) -> None:
+        title = printable(node.path) or translate("ModulePanel", "Whole checkpoint")
+        self.title.setText(f"{title}  ({printable(cls)})" if cls else title)
+        dtypes = esc(", ".join(f"{k} {format_count(v)}" for k, v in node.dtypes.most_common()))
+        counts = " · ".join(
+            [
+                translate("ModulePanel", "%Ln tensor(s)", None, node.n_tensors),
+                translate("ModulePanel", "%Ln parameter(s)", None, node.n_params),
+                translate("ModulePanel", "%Ln buffer element(s)", None, node.n_buffers),
+                translate("ModulePanel", "%Ln element(s)", None, node.n_elements),
+                human_bytes(node.nbytes),
+            ]
+        )
+        dtypes_line = translate("ModulePanel", "dtypes: {dtypes}").format(dtypes=dtypes)
+        self.summary.setText(f"{esc(counts)}<br><span style='color:#8a8a8a'>{dtypes_line}</span>")
 
     def show_node(self, node: TreeNode, cls: str | None = None) -> None:
-        title = printable(node.path) or "Whole checkpoint"
-        self.title.setText(f"{title}  ({printable(cls)})" if cls else title)
-        dtypes = esc(", ".join(f"{k} {human_count(v)}" for k, v in node.dtypes.most_common()))
-        self.summary.setText(
-            f"{plural(node.n_tensors, 'tensor')} · {plural(node.n_params, 'parameter')} · "
-            f"{plural(node.n_buffers, 'buffer element')} · {plural(node.n_elements, 'element')} · "
-            f"{human_bytes(node.nbytes)}<br><span style='color:#8a8a8a'>dtypes: {dtypes}</span>"
-        )
+        self._shown = (node, cls)
+        self._describe(node, cls)
         kids = node.children[:60]
         values = [c.n_params or c.n_elements for c in kids]
         if self.bars is not None:

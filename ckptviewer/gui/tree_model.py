@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QTreeView
 
 from ..core.keymatch import key_matcher
 from ..core.tree import TreeNode
-from ..formatting import human_bytes, human_count, plural, shape_str
+from ..formatting import human_bytes, human_count, shape_str
+from .findings_text import finding_message, finding_why, severity_name
+from .i18n import on_app_language_change, translate
 from .node_model import NodeModel, refilter
 from .text import printable, tooltip
 
@@ -23,7 +25,21 @@ if TYPE_CHECKING:  # the scan computes (torch): it is imported once findings exi
     from ..core.scan import Finding
 
 NAME, SHAPE, DTYPE, PARAMS, SIZE = range(5)
-HEADERS = ("Name", "Shape", "Dtype", "Parameters", "Size")
+HEADERS = ("Name", "Shape", "Dtype", "Parameters", "Size")  # English; header_title() as shown
+
+
+def header_title(col: int) -> str:
+    """The layer tree's column ``col`` title in the current language."""
+    titles = (
+        translate("TreeModel", "Name"),
+        translate("TreeModel", "Shape"),
+        translate("TreeModel", "Dtype"),
+        translate("TreeModel", "Parameters"),
+        translate("TreeModel", "Size"),
+    )
+    return titles[col]
+
+
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NODE_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -76,10 +92,20 @@ class LayerTreeView(QTreeView):
         header = self.header()
         cells = self.fontMetrics()
         for col, w in COLUMN_WIDTHS.items():
-            title = header.fontMetrics().horizontalAdvance(HEADERS[col]) + 14  # the header stays readable
+            title = header.fontMetrics().horizontalAdvance(header_title(col)) + 14  # the header stays readable
             # a size or a dtype mix cut to "48...iB" / "fl...+2" says nothing: those keep their usual text whole
             floor = cells.horizontalAdvance(TYPICAL[col]) + 12 if col in TYPICAL else 0
             header.resizeSection(col, min(w, max(int(w * scale), min(title, w), floor)))
+
+
+def role_name(role: str) -> str:
+    """What a tensor is (parameter, buffer, tensor) in the current language."""
+    names = {
+        "parameter": translate("TreeModel", "parameter"),
+        "buffer": translate("TreeModel", "buffer"),
+        "tensor": translate("TreeModel", "tensor"),
+    }
+    return names.get(role, role)
 
 
 def severity_icon(severity: str, size: int = 12) -> QIcon:
@@ -103,11 +129,19 @@ class TreeModel(NodeModel):
 
     def __init__(self, root: TreeNode | None = None, parent=None) -> None:
         super().__init__(root or TreeNode("", ""), parent)
+        on_app_language_change(self, self._retranslate)
         self._marks: dict[str, str] = {}  # path -> worst severity (tensors and their modules)
         self._findings: dict[str, list[Finding]] = {}
         self._icons: dict[str, QIcon] = {}
         self._texts: dict[TreeNode, tuple[str, ...]] = {}
         self._aliases: dict[str, str] = {}
+
+    def header_text(self, section: int) -> str:
+        return header_title(section)
+
+    def _retranslate(self) -> None:
+        """Headers (tooltips are made when asked) in the new language."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(HEADERS) - 1)
 
     # --- content ------------------------------------------------------------------------
 
@@ -196,20 +230,26 @@ class TreeModel(NodeModel):
         return node.nbytes
 
     def _tooltip(self, node: TreeNode) -> str:
-        lines = [printable(node.path) or "(root)"]
+        lines = [printable(node.path) or translate("TreeModel", "(root)")]
         e = node.entry
         if e is not None:
-            lines.append(f"{shape_str(e.shape)} {e.dtype_name}, {e.role}, {human_bytes(e.nbytes)}")
+            lines.append(f"{shape_str(e.shape)} {e.dtype_name}, {role_name(e.role)}, {human_bytes(e.nbytes)}")
             if e.encoding:
-                lines.append(f"stored as {printable(e.encoding)}; read as {e.dtype_name}")
+                lines.append(
+                    translate("TreeModel", "stored as {encoding}; read as {dtype}").format(
+                        encoding=printable(e.encoding), dtype=e.dtype_name
+                    )
+                )
             if e.shared_with:
-                lines.append(f"shares storage with {printable(e.shared_with)}")
+                lines.append(translate("TreeModel", "shares storage with {key}").format(key=printable(e.shared_with)))
         else:
-            lines.append(f"{plural(node.n_tensors, 'tensor')}, {plural(node.n_params, 'parameter')}")
+            tensors = translate("TreeModel", "%Ln tensor(s)", None, node.n_tensors)
+            params = translate("TreeModel", "%Ln parameter(s)", None, node.n_params)
+            lines.append(translate("TreeModel", "{tensors}, {parameters}").format(tensors=tensors, parameters=params))
         for f in self._findings.get(node.path, []):
-            lines.append(f"{f.severity}: {printable(f.message)}")
+            lines.append(f"{severity_name(f.severity)}: {finding_message(f)}")
             if f.why:
-                lines.append(f"    why: {f.why}")
+                lines.append("    " + translate("TreeModel", "why: {why}").format(why=finding_why(f)))
         return tooltip("\n".join(lines))  # keys are file text: never rendered as markup
 
 

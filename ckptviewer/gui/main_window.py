@@ -512,7 +512,7 @@ class MainWindow(QMainWindow):
     def choose_run(self) -> None:
         """File ▸ Open Run: a folder holding the checkpoints of one training run."""
         start = self.settings.value("last_folder", str(Path.home()))
-        path = QFileDialog.getExistingDirectory(self, "Open run: a folder of checkpoints", start)
+        path = QFileDialog.getExistingDirectory(self, "Open run: a folder of checkpoints", str(start))
         if path:
             self.open_run(path)
 

@@ -238,8 +238,8 @@ class RunHeatmap(QWidget):
         self._draw_selection()
 
     def _draw_selection(self) -> None:
-        for rect in self.highlights:
-            self.vb.removeItem(rect)
+        for drawn in self.highlights:
+            self.vb.removeItem(drawn)
         self.highlights = []
         n_ckpts, n_layers = len(self.labels), len(self.keys)
         shapes = [(QRectF(0, r, n_ckpts, 1), 1.5, Qt.PenStyle.SolidLine) for r in self.selected_rows[:200]]

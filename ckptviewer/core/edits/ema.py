@@ -68,7 +68,7 @@ def _strip_wrappers(keys: list[str]) -> tuple[list[str], str]:
 
 def find_ema(ckpt: Checkpoint, where: str = "") -> tuple[str, str, dict[str, str]]:
     """(dotted path, description, {EMA key without wrappers: dotted key}) of the EMA weights."""
-    looked = [where] if where else []
+    looked: list[str] = []
     options = [(where, where)] if where else list(_candidates(ckpt.root))
     for path, how in options:
         inside = path + "."

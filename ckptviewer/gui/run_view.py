@@ -499,7 +499,8 @@ class RunWindow(QMainWindow):
         if rep is not None:
             parts.append(plural(len(rep.layers), "layer"))
             counts = {s: sum(f.severity == s for f in rep.findings) for s in SEVERITY_ORDER}
-            found = ", ".join(plural(n, s) for s, n in counts.items() if n)
+            words = {"error": "error", "warning": "warning", "info": "note"}
+            found = ", ".join(plural(n, words[s]) for s, n in counts.items() if n)
             parts.append(found or "no findings")
             if rep.skipped:
                 parts.append(f"{plural(len(rep.skipped), 'file')} skipped (not checkpoints)")

@@ -52,30 +52,30 @@ def cell_grid(report: RunReport, metric: str) -> tuple[np.ndarray, np.ndarray]:
 
     A kind is VALUE (a positive finite value: its log10 is in the first array), ZERO, NONFINITE
     (the value is NaN/Inf, or the layer holds NaN/Inf there) or NO_VALUE; the first array holds
-    NaN wherever the kind is not VALUE.
+    NaN wherever the kind is not VALUE. Computed with whole-array operations: 20,000 layers of a
+    long run are millions of cells, redrawn on every change of the series shown.
     """
-    n_layers, n_ckpts = len(report.layers), len(report.checkpoints)
-    logs = np.full((n_layers, n_ckpts), np.nan)
-    kinds = np.full((n_layers, n_ckpts), NO_VALUE, dtype=np.uint8)
-    for i, layer in enumerate(report.layers):
-        values = series(layer, metric)
-        for t in range(n_ckpts):
-            v = values[t] if t < len(values) else None
-            bad = layer.nonfinite[t] > 0 if t < len(layer.nonfinite) else False
-            if metric != "nonfinite" and (bad or (v is not None and not math.isfinite(v))):
-                kinds[i, t] = NONFINITE  # a norm of a tensor holding NaN says nothing: the NaN is the news
-            elif v is None:
-                kinds[i, t] = NO_VALUE
-            elif metric == "nonfinite" and v > 0:
-                kinds[i, t] = NONFINITE if not math.isfinite(v) else VALUE
-                logs[i, t] = math.log10(v) if math.isfinite(v) else np.nan
-            elif v == 0:
-                kinds[i, t] = ZERO
-            elif v > 0 and math.isfinite(v):
-                kinds[i, t] = VALUE
-                logs[i, t] = math.log10(v)
-            else:
-                kinds[i, t] = NONFINITE
+    n = len(report.checkpoints)
+
+    def fit(row: Sequence[object], fill: object) -> list:
+        return list(row[:n]) + [fill] * (n - len(row))  # a series as long as the run, whatever it holds
+
+    cells = np.empty((len(report.layers), n), dtype=object)  # one copy of the references, in C loops after it
+    cells[:] = [fit(getattr(layer, metric), None) for layer in report.layers] or np.empty((0, n))
+    absent = cells == None  # noqa: E711 - elementwise, in numpy's loop
+    values = np.where(absent, math.nan, cells).astype(float)
+    held = np.array([fit(layer.nonfinite, 0) for layer in report.layers], dtype=float).reshape(absent.shape) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+    finite = np.isfinite(values)
+    kinds = np.full(values.shape, NO_VALUE, dtype=np.uint8)
+    kinds[finite & (values == 0)] = ZERO
+    kinds[finite & (values > 0)] = VALUE
+    nonfinite = ~absent & ~finite  # the value itself is NaN/Inf
+    if metric != "nonfinite":
+        nonfinite |= held  # a norm of a tensor holding NaN says nothing: the NaN is the news
+    kinds[nonfinite] = NONFINITE
+    logs[kinds != VALUE] = np.nan
     return logs, kinds
 
 
@@ -143,6 +143,7 @@ class RunHeatmap(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addLayout(legend_row)
         self.report: RunReport | None = None
+        self._grids: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per series, for the report shown
         self.metric_name = "rel_update"
         self.logs = np.zeros((0, 0))
         self.kinds = np.zeros((0, 0), dtype=np.uint8)
@@ -162,6 +163,7 @@ class RunHeatmap(QWidget):
     def set_report(self, report: RunReport, metric: str) -> None:
         """Draw ``report``'s ``metric`` and show every layer."""
         self.report = report
+        self._grids = {}
         self.keys = [layer.key for layer in report.layers]
         self.labels = [checkpoint_label(c, i) for i, c in enumerate(report.checkpoints)]
         metrics = QFontMetricsF(self.tick_font)
@@ -180,7 +182,9 @@ class RunHeatmap(QWidget):
         self.metric_name = metric
         if self.report is None:
             return
-        self.logs, self.kinds = cell_grid(self.report, metric)
+        if metric not in self._grids:  # a long run's grid takes a moment: computed once per series
+            self._grids[metric] = cell_grid(self.report, metric)
+        self.logs, self.kinds = self._grids[metric]
         finite = self.logs[np.isfinite(self.logs)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 0.0)
         if hi - lo < 1e-9:

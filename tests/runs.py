@@ -19,7 +19,10 @@ What can go wrong, at a known checkpoint index (0-based, in step order):
   layer stays finite);
 - ``duplicate_at``: checkpoint ``duplicate_at`` is saved again without training since the one before it
   (a job that re-saved after a restart): its tensors are bit-identical to its predecessor's, its
-  step/epoch counters moved on.
+  step/epoch counters moved on;
+- ``explode_at`` (keyword): the learning rate is multiplied by 1000 for the steps before checkpoint
+  ``explode_at`` (a divergence: every trained layer's update explodes there);
+- ``zero_at`` (keyword): ``conv.weight`` is zeroed just before checkpoint ``zero_at`` is saved (a dead layer).
 
 Pass ``frozen=False, nan_at=None, duplicate_at=None`` for a healthy run.
 """
@@ -69,6 +72,8 @@ def make_run(
     *,
     width: int = 8,
     name: str | None = None,
+    explode_at: int | None = None,
+    zero_at: int | None = None,
 ) -> Path:
     """Train and save ``n`` checkpoints of one run in ``layout``; returns the run's folder (see module doc)."""
     if layout not in LAYOUTS:
@@ -88,6 +93,9 @@ def make_run(
     step = 0
     loss = torch.tensor(float("nan"))
     for index in range(n):
+        if index == explode_at:
+            for group in opt.param_groups:
+                group["lr"] *= 1000
         if index != duplicate_at:
             model.train()
             for _ in range(STEPS_PER_CHECKPOINT):
@@ -100,6 +108,9 @@ def make_run(
         if index == nan_at:
             with torch.no_grad():
                 model.head.weight[0, 0] = float("nan")
+        if index == zero_at:
+            with torch.no_grad():
+                model.conv.weight.zero_()
         _save(folder, layout, model, opt, sched, epoch=index, step=step, loss=float(loss.detach()))
     return folder
 

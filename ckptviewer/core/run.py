@@ -23,7 +23,7 @@ from .errors import CheckpointError
 from .progress import Progress, ProgressFn, check_current, report
 from .remote import as_path
 from .run_findings import run_findings
-from .run_listing import Candidate, describe, list_candidates, order
+from .run_listing import Candidate, candidate, describe, list_entries, not_a_checkpoint, order
 
 __all__ = ["RunCheckpoint", "LayerSeries", "RunFinding", "RunReport", "RunListing", "find_run", "list_run",
            "analyse_run", "run_to_json", "Progress"]  # fmt: skip
@@ -99,26 +99,34 @@ class RunListing:
 def list_run(target: str | Path, *, progress: ProgressFn | None = None, cache_dir: Path | None = None) -> RunListing:
     """:func:`find_run`, with the run's root and the entries skipped (name, why)."""
     folder = cache_dir if cache_dir is not None else run_cache.default_dir()
-    root, candidates, skipped = list_candidates(target)
+    root, paths = list_entries(target)
     described: list[tuple[Candidate, dict[str, Any]]] = []
     keys: dict[str, str] = {}
-    for i, cand in enumerate(candidates):
+    skipped: list[tuple[str, str]] = []
+    for i, path in enumerate(paths):
         check_current()
-        report(progress, i, len(candidates), f"Reading {cand.name}")
+        report(progress, i, len(paths), f"Reading {path.name}")
+        cand, why = candidate(path)
+        if cand is None:
+            skipped.append((path.name, why))
+            continue
         key = run_cache.file_key(cand.ident())
         entry = run_cache.load(folder, key)
-        info = entry.get("info")
+        info = entry.get("info")  # known: the file is not even sniffed again
         if info is None:
+            why = not_a_checkpoint(path)
+            if why:
+                skipped.append((path.name, why))
+                continue
             try:
                 info = _describe(cand)
             except CheckpointError as exc:
-                text = str(exc)
-                skipped.append((cand.name, text.removeprefix(f"{cand.path}: ")))
+                skipped.append((cand.name, str(exc).removeprefix(f"{cand.path}: ")))
                 continue
             run_cache.save(folder, key, {**entry, "info": info})
         keys[str(cand.path)] = key
         described.append((cand, info))
-    report(progress, len(candidates), len(candidates), "Listed")
+    report(progress, len(paths), len(paths), "Listed")
     if not described:
         why = "; ".join(f"{name}: {reason}" for name, reason in skipped[:3])
         raise CheckpointError(f"{target}: no checkpoints found" + (f" ({why})" if why else ""))
@@ -150,9 +158,10 @@ def find_run(target: str | Path, *, cache_dir: Path | None = None) -> list[RunCh
 def _key_of(c: RunCheckpoint) -> str:
     if c.key:
         return c.key
-    from .run_listing import _candidate
-
-    return run_cache.file_key(_candidate(as_path(c.path)).ident())
+    cand, why = candidate(as_path(c.path))
+    if cand is None:
+        raise CheckpointError(f"{c.path}: {why}")
+    return run_cache.file_key(cand.ident())
 
 
 def analyse_run(

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import Checkpoint
-from .errors import CheckpointError, NotACheckpointError
+from .errors import CheckpointError
 from .filemap import is_remote
 from .formats.folders import folder_kind, inside, read_json
 from .formats.sniff import sniff
-from .progress import check_current
 from .remote import as_path
 from .summary import training_summary
 
@@ -54,38 +53,36 @@ class Candidate:
         return [where, self.size, self.mtime_ns, self.version]
 
 
-def list_candidates(target: str | os.PathLike) -> tuple[Path, list[Candidate], list[tuple[str, str]]]:
-    """(root, checkpoint candidates, skipped (name, why)) of a folder or a glob; nothing is unpickled."""
+def list_entries(target: str | os.PathLike) -> tuple[Path, list[Path]]:
+    """(root, the entries a run may be made of) for a folder, a glob or one checkpoint; nothing is read."""
     text = str(target)
     path = as_path(target)
     if not is_remote(path) and not path.exists() and glob.has_magic(text):
         entries = [Path(p) for p in sorted(glob.glob(text))]
-        root = Path(os.path.commonpath([str(p.parent) for p in entries])) if entries else path.parent
         if not entries:
             raise CheckpointError(f"{text}: no file matches this pattern")
-    elif path.is_dir():
-        root = path
+        return Path(os.path.commonpath([str(p.parent) for p in entries])), entries
+    if path.is_dir():
         # one checkpoint folder (DCP, Hugging Face) given: a run of one
-        entries = [path] if _is_checkpoint_folder(path) else sorted(path.iterdir(), key=lambda p: p.name)
-    elif path.exists():
-        root, entries = path.parent, [path]
-    else:
-        raise CheckpointError(f"{text}: no such file or folder")
-    found: list[Candidate] = []
-    skipped: list[tuple[str, str]] = []
-    for entry in entries:
-        check_current()
-        if entry.name.startswith("."):
-            continue  # hidden files, a writer's temporaries (.name.part)
-        why = _not_a_checkpoint(entry)
-        if why:
-            skipped.append((entry.name, why))
-            continue
-        try:
-            found.append(_candidate(entry))
-        except (CheckpointError, OSError) as exc:
-            skipped.append((entry.name, _reason(exc, entry)))
-    return root, found, skipped
+        if _is_checkpoint_folder(path):
+            return path, [path]
+        return path, [p for p in sorted(path.iterdir(), key=lambda p: p.name) if not p.name.startswith(".")]
+    if path.exists():
+        return path.parent, [path]
+    raise CheckpointError(f"{text}: no such file or folder")
+
+
+def candidate(entry: Path) -> tuple[Candidate | None, str]:
+    """(the entry as a candidate, "") or (None, why it is skipped). A folder is told apart from its few
+    known files before its contents are listed (a TensorBoard folder beside the checkpoints is not walked)."""
+    try:
+        if entry.is_dir():
+            why = not_a_checkpoint(entry)
+            if why:
+                return None, why
+        return _candidate(entry), ""
+    except (CheckpointError, OSError) as exc:
+        return None, _reason(exc, entry)
 
 
 def _is_checkpoint_folder(path: Path) -> bool:
@@ -95,15 +92,13 @@ def _is_checkpoint_folder(path: Path) -> bool:
         return False
 
 
-def _not_a_checkpoint(entry: Path) -> str:
+def not_a_checkpoint(entry: Path) -> str:
     """Why ``entry`` is no checkpoint ("" if it may be one)."""
     try:
         if entry.is_dir():
             folder_kind(entry)
         else:
             sniff(entry)
-    except NotACheckpointError as exc:
-        return _reason(exc, entry)
     except (CheckpointError, OSError) as exc:
         return _reason(exc, entry)
     return ""

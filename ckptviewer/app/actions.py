@@ -40,6 +40,7 @@ def enabled(doc: Document, busy_saving: bool = False, tabs: int = 1) -> dict[str
         compat=has_model,
     )
     for name in OPERATIONS:
-        needs_model = name in ("strip", "add_prefix", "rename", "graft")  # they work on the model's keys
+        # they work on the model's keys
+        needs_model = name in ("strip", "add_prefix", "rename", "graft", "average", "merge_lora")
         state[name] = has_model if needs_model else has_tensors
     return state

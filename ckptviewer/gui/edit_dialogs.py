@@ -22,9 +22,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -50,8 +53,9 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
     fields = OPERATIONS[report.op].params if report.op in OPERATIONS else ()
     labels = {f.name: f.label for f in fields}
     rows: list[tuple[str, str, str]] = []
+    rows += [(m["key"], m["problem"], "error") for m in report.mismatches if "problem" in m]  # average, lora, ema
     rows += [(m["key"], f"mismatch: {m['source_shape']} {m['source_dtype']} vs target {m['target_shape']} "
-              f"{m['target_dtype']}", "error") for m in report.mismatches]  # fmt: skip
+              f"{m['target_dtype']}", "error") for m in report.mismatches if "problem" not in m]  # fmt: skip
     rows += [(u["pattern"], f"“{labels.get(u['param'], u['param'])}” pattern matched nothing", "warning")
              for u in report.unmatched]  # fmt: skip
     excluded = [s for s in report.skipped if s["reason"] == "excluded"]
@@ -61,9 +65,10 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
     if refused:
         return rows
     rows += [(a, f"→ {b}", "") for a, b in report.renamed]
-    verb = {"cast": f"cast to {report.params.get('dtype')}", "graft": "grafted from the source"}.get(
+    verb = {"cast": f"cast to {report.params.get('dtype')}", "graft": "grafted from the source",
+            "average": "averaged", "merge_lora": "LoRA merged", "resize_head": "resized"}.get(
         report.op, "changed"
-    )
+    )  # fmt: skip
     renamed = {a for a, _ in report.renamed}
     rows += [(k, verb, "") for k in report.changed if k not in renamed]
     rows += [(k, "removed", "warning") for k in report.removed]
@@ -150,6 +155,8 @@ class EditDialog(QDialog):
             n.setStyleSheet("color: #8a8a8a;")
             layout.addWidget(n)
         layout.addLayout(form)
+        self.sources_box = QVBoxLayout()  # average: the other checkpoints (use_sources)
+        layout.addLayout(self.sources_box)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.buttons)
@@ -160,6 +167,38 @@ class EditDialog(QDialog):
         self.finished.connect(lambda _result: self.runner.cancel("preview"))
         self._set_ok(False)
         QTimer.singleShot(0, self.refresh)
+
+    def use_sources(self, label: str, sources: list, choose: Callable[[], None]) -> None:
+        """A list of other checkpoints the edit reads (``sources``, shared with the editor) with
+        Add… (``choose`` opens one and hands it to :meth:`add_source`) and Remove."""
+        self.sources = sources
+        self.source_list = QListWidget()
+        self.source_list.setMaximumHeight(self.fontMetrics().height() * 6)
+        add, remove = QPushButton("Add…"), QPushButton("Remove")
+        add.setAutoDefault(False)
+        remove.setAutoDefault(False)
+        add.clicked.connect(choose)
+        remove.clicked.connect(self._remove_source)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        self.sources_box.addWidget(QLabel(label))
+        self.sources_box.addWidget(self.source_list)
+        self.sources_box.addLayout(buttons)
+
+    def add_source(self, ckpt: Any, name: str) -> None:
+        """Append an opened checkpoint to the list (its file name shown as plain text) and preview again."""
+        self.sources.append(ckpt)
+        self.source_list.addItem(printable(name))
+        self._changed()
+
+    def _remove_source(self) -> None:
+        row = self.source_list.currentRow()
+        if 0 <= row < len(self.sources):
+            del self.sources[row]
+            self.source_list.takeItem(row)
+            self._changed()
 
     def _input(self, f: Param) -> QWidget:
         if f.kind == "check":

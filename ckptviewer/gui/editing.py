@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStatusBa
 from ..app.document import Document
 from ..core import Checkpoint, open_checkpoint
 from ..core.edits import OPERATIONS, EditError, compat
+from ..core.edits.registry import FROM, MORE, SECOND
 from ..core.errors import CheckpointError
 from ..core.recipe import recipe, replayable
 from ..core.tree import TreeNode, build_tree
@@ -105,15 +106,23 @@ class Editor(QObject):
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
         self.op_actions = {  # the Edit menu is the operation registry
-            name: self._action(
-                op.menu, self.choose_graft if op.needs_source else (lambda _=False, n=name: self.edit(n))
-            )
-            for name, op in OPERATIONS.items()
+            name: self._action(op.menu, self._opener(name)) for name, op in OPERATIONS.items()
         }
         edit_menu.addActions(list(self.op_actions.values()))
         edit_menu.addSeparator()
         self.compat_action = self._action("Check compatibility with…", self.choose_compat)
         edit_menu.addAction(self.compat_action)
+
+    def _opener(self, name: str) -> Any:
+        """What the menu entry of operation ``name`` does: ask for its other input(s) first, if any."""
+        sources = OPERATIONS[name].sources
+        if sources == FROM:
+            return self.choose_graft
+        if sources == SECOND:
+            return lambda _=False: self.choose_second(name)
+        if sources == MORE:
+            return lambda _=False: self.edit_with_more(name)
+        return lambda _=False: self.edit(name)
 
     def add_node_actions(self, menu: QMenu, node: TreeNode) -> None:
         """Edits offered on a tree row, prefilled with that row."""
@@ -194,10 +203,11 @@ class Editor(QObject):
             return None
         return self._dialog(OPERATIONS[op], ckpt, None, OPERATIONS[op].note, prefill)
 
-    def _dialog(self, operation: Any, ckpt: Checkpoint, source: Checkpoint | None, note: str,
+    def _dialog(self, operation: Any, ckpt: Checkpoint, source: Any, note: str,
                 prefill: dict[str, Any] | None = None) -> EditDialog:  # fmt: skip
         def build(values: dict[str, Any]):
-            return _edit_task(lambda: operation.apply(ckpt, values, source))
+            others = list(source) if isinstance(source, list) else source  # average's list, as it is now
+            return _edit_task(lambda: operation.apply(ckpt, values, others))
 
         params = operation.params
         if operation.name == "strip":  # show what would be stripped
@@ -223,6 +233,10 @@ class Editor(QObject):
 
     def graft_from(self, source_path: str | os.PathLike) -> None:
         """Open ``source_path`` (safely, in a worker), then show the graft dialog (``dialog_ready``)."""
+        self.edit_with("graft", source_path)
+
+    def edit_with(self, op: str, source_path: str | os.PathLike) -> None:
+        """Open ``source_path`` (safely, in a worker), then show the dialog of ``op`` reading it."""
         target = self.w.ckpt
         if target is None:
             return
@@ -230,11 +244,11 @@ class Editor(QObject):
             "aux",
             lambda progress, cancel: open_checkpoint(source_path, device="cpu", cancel=cancel),
             f"Opening {printable(Path(source_path).name)}",
-            on_done=lambda source: self._graft_dialog(target, source, Path(source_path)),
+            on_done=lambda source: self._source_dialog(op, target, source, Path(source_path)),
         )
 
-    def _graft_dialog(self, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
-        operation = OPERATIONS["graft"]
+    def _source_dialog(self, op: str, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
+        operation = OPERATIONS[op]
         note = f"From {elide(source_path.name)}: {operation.note}"
         self._dialog(operation, target, source, note)
 
@@ -242,6 +256,34 @@ class Editor(QObject):
         path, _ = QFileDialog.getOpenFileName(self.widget, "Graft tensors from", self._folder(), OPEN_FILTER)
         if path:
             self.graft_from(path)
+
+    def choose_second(self, op: str) -> None:
+        """merge-lora: the adapter is a folder (adapter_config.json + adapter_model.safetensors)."""
+        path = QFileDialog.getExistingDirectory(self.widget, "Choose the LoRA adapter folder", self._folder())
+        if path:
+            self.edit_with(op, path)
+
+    def edit_with_more(self, op: str) -> EditDialog | None:
+        """average: the dialog lists the other checkpoints (Add… opens each); this one comes first."""
+        ckpt = self.w.ckpt
+        if ckpt is None:
+            return None
+        operation = OPERATIONS[op]
+        others: list[Checkpoint] = []
+        dialog = self._dialog(operation, ckpt, others, operation.note)
+        dialog.use_sources("Averaged with (in order, after this one)", others, lambda: self._choose_more(dialog))
+        return dialog
+
+    def _choose_more(self, dialog: EditDialog) -> None:
+        path, _ = QFileDialog.getOpenFileName(dialog, "Add a checkpoint to average", self._folder(), OPEN_FILTER)
+        if not path:
+            return
+        self.w.runner.start(
+            "aux",
+            lambda progress, cancel: open_checkpoint(path, device="cpu", cancel=cancel),
+            f"Opening {printable(Path(path).name)}",
+            on_done=lambda source: dialog.add_source(source, Path(path).name),
+        )
 
     def compat_with(self, target_path: str | os.PathLike) -> None:
         """Would the current checkpoint load into the model of ``target_path``? (in a worker)"""

@@ -60,22 +60,20 @@ def lrelease(ts: Path, qm: Path) -> None:
     subprocess.run([tool("lrelease"), "-silent", "-nounfinished", str(ts), "-qm", str(qm)], cwd=ROOT, check=True)
 
 
-def english_forms(source: str) -> tuple[str, str] | None:
-    """'%n tensor(s)' -> ('%n tensor', '%n tensors'); None when the source has no '(s)'."""
-    if "(s)" not in source:
-        return None
+def english_forms(source: str) -> tuple[str, str]:
+    """'%n tensor(s)' -> ('%n tensor', '%n tensors'); '%n changed' -> the same twice."""
     return source.replace("(s)", ""), source.replace("(s)", "s")
 
 
 def fill_english(ts: Path) -> None:
-    """The English plural forms that follow from '(s)'; others stay unfinished (written by hand)."""
+    """The English plural forms that follow from '(s)' (an irregular plural is corrected by hand after)."""
     tree = ET.parse(ts)
     changed = False
     for message in tree.iter("message"):
         translation = message.find("translation")
         source = message.findtext("source") or ""
         forms = english_forms(source)
-        if translation is None or translation.get("type") != "unfinished" or forms is None:
+        if translation is None or translation.get("type") != "unfinished":
             continue
         for child in list(translation):
             translation.remove(child)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLocale, QModelIndex, QPointF, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLocale, QModelIndex, QPointF, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QBrush,
@@ -57,6 +57,7 @@ from ..core.diff import (
     MISMATCHED,
     ONLY_A,
     ONLY_B,
+    SAME,
     WITHIN_TOL,
     DiffNode,
     DiffReport,
@@ -67,10 +68,10 @@ from ..core.diff import (
     export_json,
     inspect_pair,
     layers,
-    within_label,
 )
 from ..core.remote import as_path, local_folder
 from ..formatting import number, shape_str
+from .i18n import format_count, on_app_language_change, translate
 from .node_model import NodeModel, refilter
 from .progress import ProgressIndicator
 from .tensor_panel import HeatmapView
@@ -84,31 +85,124 @@ STATUS_COLORS = {
     IDENTICAL: QColor("#8a8a8a"), WITHIN_TOL: QColor("#2e7d32"), CHANGED: QColor("#1565c0"),
     MISMATCHED: QColor("#c62828"), ONLY_A: QColor("#e65100"), ONLY_B: QColor("#6a1b9a"),
 }  # fmt: skip
-STATUS_LABELS = {IDENTICAL: "identical", WITHIN_TOL: "within tolerance", CHANGED: "changed",
-                 MISMATCHED: "mismatched", ONLY_A: "only in A", ONLY_B: "only in B"}  # fmt: skip
-HEADERS = ("Name", "Status", "Rel. change", "max |a−b|", "Cosine", "Changed")
-FILTERS = ("All", "Changed only", "Mismatched only", "Hide identical")
+HEADERS = ("Name", "Status", "Rel. change", "max |a−b|", "Cosine", "Changed")  # English; header_title() as shown
+FILTERS = ("All", "Changed only", "Mismatched only", "Hide identical")  # the Show modes (English names)
+
+
+def header_title(col: int) -> str:
+    """The aligned tree's column ``col`` title in the current language."""
+    titles = (
+        translate("DiffView", "Name"),
+        translate("DiffView", "Status"),
+        translate("DiffView", "Rel. change"),
+        "max |a−b|",
+        translate("DiffView", "Cosine"),
+        translate("DiffView", "Changed"),
+    )
+    return titles[col]
+
+
+def filter_title(mode: str) -> str:
+    """A Show mode as the combo box shows it."""
+    titles = {
+        "All": translate("DiffView", "All"),
+        "Changed only": translate("DiffView", "Changed only"),
+        "Mismatched only": translate("DiffView", "Mismatched only"),
+        "Hide identical": translate("DiffView", "Hide identical"),
+    }
+    return titles[mode]
+
+
+def within_text(exact: bool) -> str:
+    """core.diff.within_label in the current language."""
+    return translate("DiffView", "equal in value") if exact else translate("DiffView", "within tolerance")
+
+
+def status_word(verdict: str) -> str:
+    """A verdict's word (identical, changed, ...) in the current language."""
+    words = {
+        IDENTICAL: translate("DiffView", "identical"),
+        WITHIN_TOL: translate("DiffView", "within tolerance"),
+        CHANGED: translate("DiffView", "changed"),
+        MISMATCHED: translate("DiffView", "mismatched"),
+        ONLY_A: translate("DiffView", "only in A"),
+        ONLY_B: translate("DiffView", "only in B"),
+    }
+    return words[verdict]
+
+
+def counted(verdict: str, n: int, exact: bool) -> str:
+    """``n`` rows of ``verdict``: "3 changed", "1 only in A" (one template each: word order is the language's)."""
+    if verdict == WITHIN_TOL:
+        return (
+            translate("DiffView", "%Ln equal in value", None, n)
+            if exact
+            else translate("DiffView", "%Ln within tolerance", None, n)
+        )
+    templates = {
+        IDENTICAL: translate("DiffView", "%Ln identical", None, n),
+        CHANGED: translate("DiffView", "%Ln changed", None, n),
+        MISMATCHED: translate("DiffView", "%Ln mismatched", None, n),
+        ONLY_A: translate("DiffView", "%Ln only in A", None, n),
+        ONLY_B: translate("DiffView", "%Ln only in B", None, n),
+    }
+    return templates[verdict]
 
 
 def status_label(verdict: str, exact: bool) -> str:
     """How a row's verdict reads: a changed tensor equal in value under exact comparison
     (another dtype, -0.0 vs 0.0) is "equal in value", not "within tolerance"."""
-    return within_label(exact) if verdict == WITHIN_TOL else STATUS_LABELS[verdict]
+    return within_text(exact) if verdict == WITHIN_TOL else status_word(verdict)
 
 
 def row_label(r: TensorDiff, exact: bool) -> str:
     """A tensor row's status: its verdict, or "new from zero" for a changed floating-point
     tensor that was all zero in A (its relative change is 1 by definition)."""
     if r.verdict == CHANGED and r.new_from_zero and not r.integer:
-        return NEW_FROM_ZERO
+        return translate("DiffView", "new from zero")
     return status_label(r.verdict, exact)
 
 
 def module_status(counts: dict[str, int], worst: str, exact: bool) -> str:
     """A module's status: what is notable below it, counted ("2 changed, 1 mismatched")."""
-    short = {MISMATCHED: "mismatched", ONLY_A: "only in A", ONLY_B: "only in B", CHANGED: "changed"}
-    parts = [f"{counts[v]} {label}" for v, label in short.items() if counts.get(v)]
+    parts = [counted(v, counts[v], exact) for v in (MISMATCHED, ONLY_A, ONLY_B, CHANGED) if counts.get(v)]
     return ", ".join(parts) if parts else status_label(worst, exact)
+
+
+def tolerance_words(atol: float, rtol: float) -> str:
+    """core.diff.tolerance_text in the current language."""
+    if atol or rtol:
+        return translate("DiffView", "atol {atol}, rtol {rtol}").format(atol=f"{atol:g}", rtol=f"{rtol:g}")
+    return translate("DiffView", "exact")
+
+
+def verdict_line(rep: DiffReport) -> str:
+    """The verdict as ``ckpt diff`` words it (core.diff.verdict), in the current language."""
+    exact = not (rep.atol or rep.rtol)
+    kind = rep.verdict.kind
+    if kind == DIFFERENT:
+        word = translate("DiffView", "different")
+    elif kind == SAME:
+        word = translate("DiffView", "same")
+    else:
+        word = translate("DiffView", "same values") if exact else translate("DiffView", "same within tolerance")
+    counts = rep.verdict_counts
+    order = (IDENTICAL, CHANGED, WITHIN_TOL, MISMATCHED, ONLY_A, ONLY_B)
+    parts = [translate("DiffView", "%Ln tensor(s)", None, len(rep.rows))]
+    parts += [counted(v, counts[v], exact) for v in order if counts[v]]
+    return translate("DiffView", "{verdict} ({tolerance}): {counts}").format(
+        verdict=word, tolerance=tolerance_words(rep.atol, rep.rtol), counts=", ".join(parts)
+    )
+
+
+def headline_line(rep: DiffReport) -> str:
+    """core.diff.DiffReport.headline in the current language."""
+    n = rep.n_measured
+    if not n:
+        return translate("DiffView", "total relative change: none (no floating-point tensors compared)")
+    return translate("DiffView", "total relative change {value} over %Ln floating-point tensor(s)", None, n).format(
+        value=number(rep.total_rel_change, 3)
+    )
 
 
 class DiffModel(NodeModel):
@@ -119,14 +213,28 @@ class DiffModel(NodeModel):
     def __init__(self, parent=None) -> None:
         super().__init__(DiffNode("", ""), parent)
         self.exact = True  # the tolerance of the report shown: 0 and 0
+        on_app_language_change(self, self.retranslate)
+
+    def header_text(self, section: int) -> str:
+        return header_title(section)
+
+    def retranslate(self) -> None:
+        """Headers and rows in the new language."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(HEADERS) - 1)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(HEADERS) - 1))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if section == len(HEADERS) - 1 and orientation == Qt.Orientation.Horizontal:
             # with a tolerance the fraction that matters is what falls outside it
             if role == Qt.ItemDataRole.DisplayRole and not self.exact:
-                return "Outside tol."
+                return translate("DiffView", "Outside tol.")
             if role == Qt.ItemDataRole.ToolTipRole:
-                return "Elements that differ" if self.exact else "Elements outside atol + rtol·|b|"
+                return (
+                    translate("DiffView", "Elements that differ")
+                    if self.exact
+                    else translate("DiffView", "Elements outside atol + rtol·|b|")
+                )
         return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -146,7 +254,7 @@ class DiffModel(NodeModel):
                 return tooltip(f"{printable(r.key)}: {row_label(r, self.exact)}\n"
                                f"A: {shape_str(r.a_shape or [])} {r.a_dtype or DASH}\n"
                                f"B: {shape_str(r.b_shape or [])} {r.b_dtype or DASH}")  # fmt: skip
-            lines = [f"{n} {status_label(v, self.exact)}" for v, n in node.counts.items()]
+            lines = [counted(v, n, self.exact) for v, n in node.counts.items()]
             return tooltip(f"{printable(node.path)}\n" + "\n".join(lines))
         return None
 
@@ -224,7 +332,7 @@ class LayerChart(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMenuEnabled(False)
-        self.setLabel("left", "relative change")
+        self.setLabel("left", translate("DiffView", "relative change"))
         self.showGrid(y=True, alpha=0.2)
         self.bars: pg.BarGraphItem | None = None
         self.unmeasured = pg.ScatterPlotItem(symbol="x", size=9)  # layers with no relative change
@@ -263,7 +371,10 @@ class LayerChart(pg.PlotWidget):
         self.unmeasured.setData(x=missing, y=[0.0] * len(missing),
                                 pen=[pg.mkPen(STATUS_COLORS[nodes[i].worst], width=2) for i in missing],
                                 brush=None)  # fmt: skip
-        self.setLabel("left", "relative change (log)" if log else "relative change")  # short: fits a short chart
+        # short: fits a short chart
+        self.setLabel(
+            "left", translate("DiffView", "relative change (log)") if log else translate("DiffView", "relative change")
+        )
         self.getPlotItem().autoRange()
         self.fit_labels()
 
@@ -299,9 +410,14 @@ class LayerChart(pg.PlotWidget):
             return
         value = self.values[i]
         if value is None:
-            text = f"{printable(self.paths[i])}\nrelative change {DASH}: nothing measured ({self.notes[i]})"
+            said = translate("DiffView", "relative change {dash}: nothing measured ({what})").format(
+                dash=DASH, what=self.notes[i]
+            )
         else:
-            text = f"{printable(self.paths[i])}\nrelative change {number(value, 4)} ({REL_AXIS})"
+            said = translate("DiffView", "relative change {value} ({formula})").format(
+                value=number(value, 4), formula=REL_AXIS
+            )
+        text = f"{printable(self.paths[i])}\n{said}"
         QToolTip.showText(QCursor.pos(), tooltip(text), self)
 
 
@@ -423,45 +539,93 @@ class DiffWindow(QMainWindow):
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
         self.progress = ProgressIndicator()
-        self.cancel = QPushButton("Cancel")
+        self.cancel = QPushButton()
         self.cancel.clicked.connect(lambda: self.runner.cancel())
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel)
 
     def _build_menus(self) -> None:
         """File: export as CSV / JSON, Close (Ctrl+W, Esc); View: Swap A and B."""
-        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu = self.menuBar().addMenu("")
         file_menu.addAction(self.export_csv_action)
         file_menu.addAction(self.export_json_action)
         file_menu.addSeparator()
-        self.close_action = QAction("&Close", self)
+        self.close_action = QAction(self)
         self.close_action.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)])
         self.close_action.triggered.connect(self.close)
         file_menu.addAction(self.close_action)
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("")
         view_menu.addAction(self.swap_action)
         view_menu.addAction(self.log_action)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text of the window in the current language (again on LanguageChange)."""
+        self.cancel.setText(translate("DiffView", "Cancel"))
+        self.file_menu.setTitle(translate("DiffView", "&File"))
+        self.close_action.setText(translate("DiffView", "&Close"))
+        self.view_menu.setTitle(translate("DiffView", "&View"))
+        self.swap_action.setText(translate("DiffView", "&Swap A and B"))
+        self.swap_action.setToolTip(translate("DiffView", "Swap A and B and compare again (B − A becomes A − B)"))
+        self.export_csv_action.setText(translate("DiffView", "Export as &CSV…"))
+        self.export_json_action.setText(translate("DiffView", "Export as &JSON…"))
+        self.atol.setToolTip(
+            translate("DiffView", "Absolute tolerance: |a−b| ≤ atol + rtol·|b| counts as equal (1e-3 or 0.001)")
+        )
+        self.rtol.setToolTip(translate("DiffView", "Relative tolerance, as in torch.allclose (1e-3 or 0.001)"))
+        for i, mode in enumerate(FILTERS):
+            self.filter.setItemText(i, filter_title(mode))
+        self.log.setText(translate("DiffView", "Log scale"))
+        self.log_action.setText(translate("DiffView", "&Log scale"))
+        self.show_caption.setText(translate("DiffView", "Show"))
+        self.chart_title.setText(
+            translate("DiffView", "<b>Relative change per layer</b> {formula}, floating-point tensors").format(
+                formula=REL_AXIS
+            )
+        )
+        self.chart_title.setToolTip(
+            translate(
+                "DiffView",
+                "Integer and bool tensors (num_batches_tracked, counters) are compared exactly and listed as counters "
+                "above, not drawn here. Click a bar to select its layer; hover to name it.",
+            )
+        )
+        self.chart.setLabel("left", translate("DiffView", "relative change"))
+        self.hist.setLabel("bottom", translate("DiffView", "value"))
+        self.metrics.setHorizontalHeaderLabels([translate("DiffView", "Metric"), translate("DiffView", "Value")])
+        if self.report is not None and self.tree_root is not None:
+            self._summarize()
+            self._draw_chart()
+            index = self.tree.currentIndex()
+            if index.isValid():
+                self._fill(self._metric_rows(self.model.node(self.proxy.mapToSource(index))))
+        elif not self.runner.is_running("diff"):
+            pass  # an error is said in the words it was said in
+        else:
+            self.summary.setText(translate("DiffView", "Comparing…"))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _build_toolbar(self) -> QVBoxLayout:
         """The verdict on its own line; below it Swap, the tolerances (recomputed after typing
         stops or on Enter), the row filter and the exports."""
-        self.summary = QLabel("Comparing…")
+        self.summary = QLabel(translate("DiffView", "Comparing…"))
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.swap_action = QAction("&Swap A and B", self)
+        self.swap_action = QAction(self)
         self.swap_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
-        self.swap_action.setToolTip("Swap A and B and compare again (B − A becomes A − B)")
         self.swap_action.triggered.connect(self.swap)
-        self.export_csv_action = QAction("Export as &CSV…", self)
+        self.export_csv_action = QAction(self)
         self.export_csv_action.triggered.connect(lambda: self.choose_export("csv"))
-        self.export_json_action = QAction("Export as &JSON…", self)
+        self.export_json_action = QAction(self)
         self.export_json_action.triggered.connect(lambda: self.choose_export("json"))
         for action in (self.export_csv_action, self.export_json_action):
             action.setEnabled(False)  # until there is a comparison to export
         self.atol = ToleranceEdit()
         self.rtol = ToleranceEdit()
-        self.atol.setToolTip("Absolute tolerance: |a−b| ≤ atol + rtol·|b| counts as equal (1e-3 or 0.001)")
-        self.rtol.setToolTip("Relative tolerance, as in torch.allclose (1e-3 or 0.001)")
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(400)
@@ -470,20 +634,22 @@ class DiffWindow(QMainWindow):
             box.textEdited.connect(self._debounce.start)
             box.returnPressed.connect(self._tolerance_changed)
         self.filter = QComboBox()
-        self.filter.addItems(FILTERS)
-        self.log = QCheckBox("Log scale")
-        self.log_action = QAction("&Log scale", self)
+        for mode in FILTERS:
+            self.filter.addItem(filter_title(mode), mode)
+        self.log = QCheckBox()
+        self.log_action = QAction(self)
         self.log_action.setCheckable(True)
         self.log_action.toggled.connect(self.log.setChecked)  # one state, two ways to reach it
         self.log.toggled.connect(self.log_action.setChecked)
         row = QHBoxLayout()
         row.addWidget(self._tool_button(self.swap_action))
         row.addSpacing(12)
-        for label, w in (("atol", self.atol), ("rtol", self.rtol), ("Show", self.filter)):
+        for label, w in (("atol", self.atol), ("rtol", self.rtol), ("", self.filter)):
             caption = QLabel(label)
             caption.setBuddy(w)
             row.addWidget(caption)
             row.addWidget(w)
+        self.show_caption = caption  # "Show", set by retranslate
         row.addStretch(1)
         row.addWidget(self._tool_button(self.export_csv_action))
         row.addWidget(self._tool_button(self.export_json_action))
@@ -504,7 +670,7 @@ class DiffWindow(QMainWindow):
         self.model = DiffModel(self)
         self.proxy = DiffFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.filter.currentTextChanged.connect(self._filter)
+        self.filter.currentIndexChanged.connect(lambda i: self._filter(FILTERS[i]))
         self.tree = DiffTree()
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
@@ -529,12 +695,8 @@ class DiffWindow(QMainWindow):
         cl = QVBoxLayout(chart_box)
         cl.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        title = QLabel(f"<b>Relative change per layer</b> {REL_AXIS}, floating-point tensors")
-        title.setToolTip(
-            "Integer and bool tensors (num_batches_tracked, counters) are compared exactly and listed as counters "
-            "above, not drawn here. Click a bar to select its layer; hover to name it."
-        )
-        bar.addWidget(title)
+        self.chart_title = QLabel()
+        bar.addWidget(self.chart_title)
         bar.addStretch(1)
         bar.addWidget(self.log)
         cl.addLayout(bar)
@@ -546,7 +708,6 @@ class DiffWindow(QMainWindow):
         self.hist = pg.PlotWidget()
         self.hist.setMenuEnabled(False)
         self.hist.addLegend(offset=(-10, 10), labelTextColor="#8a8a8a")  # readable on light and dark
-        self.hist.setLabel("bottom", "value")
         self.hist_a = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(230, 81, 0, 70), pen=pg.mkPen("#e65100"),
                                       name="A")  # fmt: skip
         self.hist_b = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(21, 101, 192, 70), pen=pg.mkPen("#1565c0"),
@@ -559,7 +720,6 @@ class DiffWindow(QMainWindow):
     def _build_metrics(self) -> None:
         """The selected tensor's metrics table."""
         self.metrics = QTableWidget(0, 2)
-        self.metrics.setHorizontalHeaderLabels(["Metric", "Value"])
         self.metrics.verticalHeader().hide()
         self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.metrics.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
@@ -593,7 +753,7 @@ class DiffWindow(QMainWindow):
             rep = diff(ca, cb, atol=atol, rtol=rtol, progress=progress, cancel=cancel)
             return ca, cb, rep, diff_tree(rep)
 
-        self.runner.start("diff", work, "Comparing", on_done=self._compared)
+        self.runner.start("diff", work, translate("DiffView", "Comparing"), on_done=self._compared)
 
     def swap(self) -> None:
         """B becomes A and A becomes B; compared again (files already open are reused)."""
@@ -601,7 +761,7 @@ class DiffWindow(QMainWindow):
         self.a_path, self.b_path = self.b_path, self.a_path
         self.a_name, self.b_name = self.b_name, self.a_name
         self._retitle()
-        self.summary.setText("Comparing…")
+        self.summary.setText(translate("DiffView", "Comparing…"))
         self.recompute()
 
     def _compared(self, result: Any) -> None:
@@ -624,7 +784,8 @@ class DiffWindow(QMainWindow):
         QTimer.singleShot(0, self.to_front)  # after the window that opened it raised itself
 
     def _failed(self, message: str, details: str) -> None:
-        self.summary.setText(f"<span style='color:#c62828'><b>Cannot compare:</b> {esc(message)}</span>")
+        said = translate("DiffView", "<b>Cannot compare:</b> {message}").format(message=esc(message))
+        self.summary.setText(f"<span style='color:#c62828'>{said}</span>")
         self.statusBar().showMessage(elide(message, 300), 10_000)
         self.error_reported.emit(message, details)
 
@@ -639,9 +800,15 @@ class DiffWindow(QMainWindow):
         if self.report is None:
             return
         name = f"{self.a_path.stem}-vs-{self.b_path.stem}.diff.{kind}"
-        caption, pattern = ("CSV", "CSV (*.csv)") if kind == "csv" else ("JSON", "JSON (*.json)")
+        if kind == "csv":
+            caption, pattern = translate("DiffView", "Export comparison as CSV"), translate("DiffView", "CSV (*.csv)")
+        else:
+            caption, pattern = (
+                translate("DiffView", "Export comparison as JSON"),
+                translate("DiffView", "JSON (*.json)"),
+            )
         start = str(local_folder(self.a_path) / name)
-        path, _ = QFileDialog.getSaveFileName(self, f"Export comparison as {caption}", start, pattern)
+        path, _ = QFileDialog.getSaveFileName(self, caption, start, pattern)
         if path:
             self.export(path, kind)
 
@@ -652,32 +819,44 @@ class DiffWindow(QMainWindow):
         try:
             written = (export_csv if kind == "csv" else export_json)(self.report, path)
         except OSError as e:
-            message = f"Cannot export the comparison: {e.strerror or e}"
+            message = translate("DiffView", "Cannot export the comparison: {error}").format(error=e.strerror or e)
             self.statusBar().showMessage(elide(message, 300), 10_000)
             self.error_reported.emit(message, str(e))
             return
-        self.statusBar().showMessage(f"Saved {elide(written, 200)}", 10_000)
+        self.statusBar().showMessage(translate("DiffView", "Saved {path}").format(path=elide(written, 200)), 10_000)
         self.exported.emit(written)
 
     # --- drawing -------------------------------------------------------------------------
+
+    def _summarize(self) -> None:
+        """The verdict, the headline, counters, alignment and notes above the tree."""
+        rep = self.report
+        assert rep is not None
+        # core's sentences (what `ckpt diff` prints in English) in the window's language; file names escaped
+        colour = "#c62828" if rep.verdict.kind == DIFFERENT else "#2e7d32"
+        lines = [f"<b style='color:{colour}'>{esc(verdict_line(rep))}</b>", esc(headline_line(rep))]
+        groups = rep.counters()
+        if groups:
+            lines.append(
+                esc(translate("DiffView", "counters: {counters}").format(counters="; ".join(g.text() for g in groups)))
+            )
+        if rep.a_prefix or rep.b_prefix:
+            a_p, b_p = rep.a_prefix or DASH, rep.b_prefix or DASH
+            lines.append(
+                translate("DiffView", "aligned by removing {a_prefix} from A, {b_prefix} from B").format(
+                    a_prefix=f"<code>{esc(a_p)}</code>", b_prefix=f"<code>{esc(b_p)}</code>"
+                )
+            )
+        # e.g. GGUF names mapped, llama.cpp's q/k permutation
+        lines += [esc(translate("DiffView", "note: {note}").format(note=note)) for note in rep.notes]
+        a_name, b_name = esc(elide(self.a_name, 80)), esc(elide(self.b_name, 80))
+        self.summary.setText(f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}<br>" + "<br>".join(lines))
 
     def _show(self) -> None:
         rep = self.report
         assert rep is not None and self.tree_root is not None
         exact = not (rep.atol or rep.rtol)
-        # core's sentences, word for word what `ckpt diff` prints (file names escaped)
-        verdict = rep.verdict
-        colour = "#c62828" if verdict.kind == DIFFERENT else "#2e7d32"
-        lines = [f"<b style='color:{colour}'>{esc(verdict.text)}</b>", esc(rep.headline())]
-        groups = rep.counters()
-        if groups:
-            lines.append(esc("counters: " + "; ".join(g.text() for g in groups)))
-        if rep.a_prefix or rep.b_prefix:
-            a_p, b_p = rep.a_prefix or DASH, rep.b_prefix or DASH
-            lines.append(f"aligned by removing <code>{esc(a_p)}</code> from A, <code>{esc(b_p)}</code> from B")
-        lines += [esc(f"note: {note}") for note in rep.notes]  # e.g. GGUF names mapped, llama.cpp's q/k permutation
-        a_name, b_name = esc(elide(self.a_name, 80)), esc(elide(self.b_name, 80))
-        self.summary.setText(f"<b>A</b> {a_name} ↔ <b>B</b> {b_name}<br>" + "<br>".join(lines))
+        self._summarize()
         for action in (self.export_csv_action, self.export_json_action):
             action.setEnabled(True)
         current = self.current_path()
@@ -728,45 +907,71 @@ class DiffWindow(QMainWindow):
             return
         node = self.model.node(self.proxy.mapToSource(current))
         r = node.diff
-        rel = DASH if node.rel_change is None else number(node.rel_change, 4)
-        rows = [("key", printable(node.path)), ("relative change", rel)]
-        exact = self.model.exact
+        self._fill(self._metric_rows(node))
         if r is None:
-            rows += [(status_label(s, exact), str(n)) for s, n in node.counts.items()]
-            self._fill(rows)
             return
-        a_side = f"{shape_str(r.a_shape)} {r.a_dtype}" if r.a_shape is not None else DASH
-        b_side = f"{shape_str(r.b_shape)} {r.b_dtype}" if r.b_shape is not None else DASH
-        rows += [("status", row_label(r, exact)), ("A", a_side), ("B", b_side)]
-        if r.integer and r.status in COMPARED:
-            rows.append(("kind", "integer: compared exactly, not in relative change"))
-            if r.a_value is not None:
-                rows.append(("values", f"{r.a_value} → {r.b_value}"))
-        if r.status in COMPARED:
-            identical = r.status == IDENTICAL
-            outside = f"{r.outside_tol or 0:,} ({(r.outside_tol or 0) / max(r.numel or 0, 1):.2%})"
-            rows += [("max |a−b|", "0" if identical else number(r.max_abs, 6)),
-                     ("mean |a−b|", "0" if identical else number(r.mean_abs, 6)),
-                     ("cosine", number(r.cosine, 8) if r.cosine is not None else ("1" if identical else DASH)),
-                     ("changed elements", f"{(r.frac_changed or 0.0):.2%}"),
-                     ("outside tolerance", outside), ("new NaN / Inf", f"{r.new_nan} / {r.new_inf}"),
-                     ("new from zero", "yes (A all zero)" if r.new_from_zero else "no")]  # fmt: skip
-        else:
-            rows += [(name, DASH) for name in ("max |a−b|", "mean |a−b|", "cosine", "changed elements",
-                                               "outside tolerance", "new NaN / Inf")]  # fmt: skip
-        self._fill(rows)
         a, b = self.a, self.b
         if r.status in (CHANGED, IDENTICAL, ONLY_A, ONLY_B) and a is not None and b is not None:
             self.runner.start(
                 "pair",
                 lambda progress, cancel: inspect_pair(a, b, r, cancel=cancel),
-                f"Drawing {printable(r.key)}",
+                translate("DiffView", "Drawing {key}").format(key=printable(r.key)),
                 on_done=self._show_pair,
             )
         else:
             self.hist_a.setData([], [])  # a mismatched pair: no common range to draw
             self.hist_b.setData([], [])
             self.delta.set_heatmap(None)
+
+    def _metric_rows(self, node: DiffNode) -> list[tuple[str, str]]:
+        """The metrics table of a selected row (a module: its counts)."""
+        r = node.diff
+        rel = DASH if node.rel_change is None else number(node.rel_change, 4)
+        rows = [(translate("DiffView", "key"), printable(node.path)), (translate("DiffView", "relative change"), rel)]
+        exact = self.model.exact
+        if r is None:
+            return rows + [(status_label(s, exact), format_count(n)) for s, n in node.counts.items()]
+        a_side = f"{shape_str(r.a_shape)} {r.a_dtype}" if r.a_shape is not None else DASH
+        b_side = f"{shape_str(r.b_shape)} {r.b_dtype}" if r.b_shape is not None else DASH
+        rows += [(translate("DiffView", "status"), row_label(r, exact)), ("A", a_side), ("B", b_side)]
+        if r.integer and r.status in COMPARED:
+            rows.append(
+                (
+                    translate("DiffView", "kind"),
+                    translate("DiffView", "integer: compared exactly, not in relative change"),
+                )
+            )
+            if r.a_value is not None:
+                rows.append((translate("DiffView", "values"), f"{r.a_value} → {r.b_value}"))
+        names = (
+            "max |a−b|",
+            "mean |a−b|",
+            translate("DiffView", "cosine"),
+            translate("DiffView", "changed elements"),
+            translate("DiffView", "outside tolerance"),
+            translate("DiffView", "new NaN / Inf"),
+        )
+        if r.status in COMPARED:
+            identical = r.status == IDENTICAL
+            outside = f"{format_count(r.outside_tol or 0)} ({(r.outside_tol or 0) / max(r.numel or 0, 1):.2%})"
+            values = (
+                "0" if identical else number(r.max_abs, 6),
+                "0" if identical else number(r.mean_abs, 6),
+                number(r.cosine, 8) if r.cosine is not None else ("1" if identical else DASH),
+                f"{(r.frac_changed or 0.0):.2%}",
+                outside,
+                f"{r.new_nan} / {r.new_inf}",
+            )
+            rows += list(zip(names, values))
+            rows.append(
+                (
+                    translate("DiffView", "new from zero"),
+                    translate("DiffView", "yes (A all zero)") if r.new_from_zero else translate("DiffView", "no"),
+                )
+            )
+        else:
+            rows += [(name, DASH) for name in names]
+        return rows
 
     def _fill(self, rows: list[tuple[str, str]]) -> None:
         self.metrics.setRowCount(len(rows))

@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         for note in notes:  # what was not done, and what that means
             print(f"ckptviewer: {note}", file=sys.stderr)
         return 0
-    if args.screenshot and not args.file:
-        print("ckptviewer: --screenshot needs a FILE", file=sys.stderr)
+    if args.screenshot and not (args.file or args.run):
+        print("ckptviewer: --screenshot needs a FILE (or --run DIR)", file=sys.stderr)
         return 2
     if args.quit_after_first_paint and not args.file:
         print("ckptviewer: --quit-after-first-paint needs a FILE", file=sys.stderr)
@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.quit_after_first_paint:
         return _first_paint(app, TabbedWindow(device=args.device), args)
+    if args.screenshot and args.run:  # the run window, once the run is analysed
+        return _run_screenshot(app, TabbedWindow(device=args.device), args)
     if args.screenshot:  # the window as users see it (menu bar, tab strip), 1280x800, no single instance
         shell = TabbedWindow(device=args.device)
         if args.select:
@@ -166,6 +168,41 @@ def _screenshot(app, window, page, args) -> int:
     QTimer.singleShot(int(args.timeout * 1000), app.quit)
     app.exec()
     window.close()
+    if status["code"] == 0:
+        print(out)
+    return status["code"]
+
+
+def _run_screenshot(app, shell, args) -> int:
+    """--run DIR --screenshot OUT.png: list and analyse the run, grab its window (1280x800) once drawn."""
+    from PySide6.QtCore import QTimer
+
+    status = {"code": 1}
+    out = Path(args.screenshot)
+    page = shell.current
+
+    def on_error(message: str, _details: str = "") -> None:
+        print(f"ckptviewer: error: {message}", file=sys.stderr)
+        app.quit()
+
+    def grab(window) -> None:
+        window.grab().save(str(out))
+        status["code"] = 0
+        app.quit()
+
+    def opened(window) -> None:
+        window.resize(*MIN_SCREENSHOT)
+        window.error_reported.connect(on_error)
+        window.ready.connect(lambda _report: QTimer.singleShot(300, lambda: grab(window)))  # plots' first paint
+
+    page.run_opened.connect(opened)
+    page.error_reported.connect(on_error)
+    page.open_run(args.run)
+    QTimer.singleShot(int(args.timeout * 1000), app.quit)
+    app.exec()
+    for window in page.run_windows:
+        window.close()
+    shell.close()
     if status["code"] == 0:
         print(out)
     return status["code"]

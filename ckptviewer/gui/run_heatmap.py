@@ -305,9 +305,10 @@ class RunHeatmap(QWidget):
         values = series(layer, self.metric_name)
         v = values[col] if col < len(values) else None
         kind = int(self.kinds[row, col])
-        text = {ZERO: "0", NO_VALUE: "no value", NONFINITE: "NaN / Inf"}.get(
-            kind, number(v, 4) if v is not None else ""
-        )
+        if v is not None and math.isfinite(v):
+            text = "0" if v == 0 else number(v, 4)  # core's figure, even where the layer also holds NaN
+        else:
+            text = "NaN / Inf" if kind == NONFINITE else "no value"
         bad = layer.nonfinite[col] if col < len(layer.nonfinite) else 0
         lines = [printable(layer.key), f"{printable(ckpt.name)} ({self.labels[col]})",
                  f"{METRICS[self.metric_name][1]}: {text}"]  # fmt: skip

@@ -58,6 +58,7 @@ from ..formatting import human_bytes, number, plural
 from . import engine
 from .progress import ProgressIndicator
 from .run_heatmap import METRICS, RunHeatmap, checkpoint_label, series
+from .tensor_panel import NAN_COLOR
 from .text import ElidedLabel, elide, esc, plain_label, printable, tooltip, window_title
 from .workers import TaskRunner
 
@@ -216,8 +217,30 @@ class LayerList(QWidget):
         self.selection_changed.emit(self.selected())
 
 
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Tick positions (log10 of values) for a log axis from 10**lo to 10**hi, at values that read well:
+    whole decades over two decades or more, 1-2-5 steps over about one, round linear steps within one."""
+    span = hi - lo
+    if not (math.isfinite(lo) and math.isfinite(hi)) or span <= 0:
+        return []
+    if span >= 2:
+        every = max(1, math.ceil(span / 6))
+        first = math.ceil(lo / every) * every
+        return [float(d) for d in range(first, math.floor(hi) + 1, every)]
+    if span >= 0.7:
+        marks = [math.log10(m) + d for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
+        return [m for m in marks if lo <= m <= hi]
+    low, high = 10.0**lo, 10.0**hi
+    raw = (high - low) / 4
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step)
+    values = [k * step for k in range(first, math.floor(high / step) + 1)]
+    return [math.log10(v) for v in values if v > 0]
+
+
 class LogValueAxis(pg.AxisItem):
-    """A value axis for data drawn as log10(value): ticks name the values (decades when the range spans some).
+    """A value axis for data drawn as log10(value): ticks at values that read well, named as values.
 
     The line plot draws log10 itself rather than through pyqtgraph's log mode, whose minor ticks
     label every 0.001, 0.002, … and crowd a short plot.
@@ -225,10 +248,10 @@ class LogValueAxis(pg.AxisItem):
 
     log = False
 
-    def tickSpacing(self, minVal, maxVal, size):
-        if self.log and maxVal - minVal >= 2:
-            return [(float(max(1, math.ceil((maxVal - minVal) / 6))), 0.0)]  # whole decades, at most ~6
-        return super().tickSpacing(minVal, maxVal, size)
+    def tickValues(self, minVal, maxVal, size):
+        if self.log:
+            return [(1.0, log_ticks(minVal, maxVal))]
+        return super().tickValues(minVal, maxVal, size)
 
     def tickStrings(self, values, scale, spacing):
         if self.log:
@@ -310,11 +333,20 @@ class LinePlot(QWidget):
             ys = [math.nan if v is None or not math.isfinite(v) or (log and v <= 0) else (math.log10(v) if log else v)
                   for v in values]  # fmt: skip
             name = elide(layer.key, 48)
-            if log and all(v == 0 for v in values if v is not None):
+            if log and all(v == 0 for v in values if v is not None) and any(v is not None for v in values):
                 name += " (0 throughout)"
             pen = pg.mkPen(pg.intColor(n, hues=MAX_LINES), width=2)
-            line = self.plot.plot(xs, np.asarray(ys, dtype=float), pen=pen, symbol="o", symbolSize=5,
-                                  symbolBrush=pen.color(), connect="finite", name=name)  # fmt: skip
+            held = list(layer.nonfinite) + [0] * (len(xs) - len(layer.nonfinite))
+            # where the layer holds NaN/Inf, its point is magenta (as in the heatmap): the value is over the rest
+            brushes = [pg.mkBrush(NAN_COLOR) if held[i] and self.metric_name != "nonfinite" else pen.color()
+                       for i in range(len(xs))]  # fmt: skip
+            if not any(math.isfinite(y) for y in ys):
+                name += "" if name.endswith("(0 throughout)") else " (no value to draw)"
+                xs_drawn, ys_drawn, brushes = [], [], []  # in the legend, nothing on the axes
+            else:
+                xs_drawn, ys_drawn = xs, ys
+            line = self.plot.plot(xs_drawn, np.asarray(ys_drawn, dtype=float), pen=pen, symbol="o", symbolSize=5,
+                                  symbolBrush=brushes, connect="finite", name=name)  # fmt: skip
             self.lines.append(line)
         self.plot.getPlotItem().enableAutoRange()
         self.axis.picture = None  # the tick texts changed with the scale: draw them again

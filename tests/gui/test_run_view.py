@@ -9,11 +9,13 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from ckptviewer.core.run import LayerSeries, RunCheckpoint, RunFinding, RunReport
 from ckptviewer.gui.run_heatmap import NO_VALUE, NONFINITE, VALUE, ZERO, cell_grid, thin
-from ckptviewer.gui.run_view import RunWindow, checkpoint_row, metric_names
+from ckptviewer.gui.run_view import RunWindow, checkpoint_row, log_ticks, metric_names
+from ckptviewer.gui.tensor_panel import NAN_COLOR
 from ckptviewer.gui.theme import configure_plots
 
 N_CKPT = 4
@@ -212,3 +214,18 @@ def test_click_on_a_cell_selects_the_layer_and_compares_the_pair(run_window, qtb
     hm.cell_clicked.emit(0, 3, Qt.KeyboardModifier.ControlModifier)  # Ctrl: adds the layer, compares nothing
     assert run_window.layers.selected() == [0, 2] and len(run_window.comparisons) == 1
     assert "Click: compare" in hm.describe(2, 3) and "NaN / Inf" in hm.describe(2, 3)
+
+
+def test_log_ticks_read_well():
+    assert log_ticks(-4.2, -0.9) == [-4, -3, -2, -1]  # decades
+    assert [round(10**t, 6) for t in log_ticks(-2.05, -0.95)] == [0.01, 0.02, 0.05, 0.1]  # 1-2-5 over a decade
+    assert [round(10**t, 6) for t in log_ticks(math.log10(0.1), math.log10(0.2))] == [0.1, 0.15, 0.2]  # round steps
+    assert log_ticks(1.0, 1.0) == []
+
+
+def test_points_where_the_layer_holds_nan_are_magenta(run_window):
+    run_window.layers.select([2])  # head.weight holds NaN at the last checkpoint
+    (line,) = run_window.lines.lines
+    brushes = line.opts["symbolBrush"]
+    assert [QColor(b.color() if hasattr(b, "color") else b).getRgb() for b in brushes][-1] == NAN_COLOR
+    assert QColor(brushes[0].color() if hasattr(brushes[0], "color") else brushes[0]).getRgb() != NAN_COLOR

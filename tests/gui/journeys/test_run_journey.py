@@ -10,10 +10,14 @@ through menus, dialog buttons, keys and mouse clicks; the windows' state is read
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -159,3 +163,23 @@ def test_a_folder_without_checkpoints_says_so(qtbot, shell, tmp_path):
     press_button(errors[0], "OK")
     assert page.run_windows == []
     assert page.path is None and page.start_page.isVisible()  # nothing else changed
+
+
+@pytest.mark.slow
+def test_ckptviewer_run_screenshot(tmp_path):
+    """`ckptviewer --run DIR --screenshot OUT.png`: the run window, analysed and drawn, saved; a folder
+    without checkpoints ends on one line and status 1."""
+    folder = make_run(tmp_path, layout="plain", n=3, nan_at=None, duplicate_at=None)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, "-m", "ckptviewer.gui.app", "--run"]
+    out = tmp_path / "run.png"
+    r = subprocess.run([*cmd, str(folder), "--screenshot", str(out)], env=env, capture_output=True, text=True,
+                       timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    image = QImage(str(out))
+    assert image.width() >= 1200 and image.height() >= 750
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = subprocess.run([*cmd, str(empty), "--screenshot", str(tmp_path / "x.png")], env=env, capture_output=True,
+                       text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 1 and "checkpoint" in r.stderr and "Traceback" not in r.stderr

@@ -221,6 +221,8 @@ class RunHeatmap(QWidget):
         row_step = thin([metrics.height()], px_y, self.GAP)
         first, last = max(0, int(y0)), min(len(self.keys), math.ceil(y1) + 1)
         first -= first % row_step  # the same rows stay labelled while scrolling
+        if row_step > 1:  # rows thinner than a name: half a step down, so the first name is not cut by the top
+            first += row_step // 2
         elide = Qt.TextElideMode.ElideMiddle
         names = [(i + 0.5, metrics.elidedText(printable(self.keys[i]), elide, self.label_width))
                  for i in range(first, last, row_step)]  # fmt: skip

@@ -3,14 +3,17 @@
     python tools/translations.py update   # lupdate every .ts, fill the English plural forms, lrelease
     python tools/translations.py check    # what CI checks: nothing missing, unfinished or stale
 
-The sources are ``ckptviewer/resources/translations/ckptviewer_<code>.ts``; ``ckptviewer_en.ts``
-holds only the English plural forms ("%n tensor(s)" -> "1 tensor" / "2 tensors"), filled in
-here from the "(s)" in the source. Locations are left out of the .ts files (no churn when
-a line moves) and obsolete entries are dropped.
+The sources are ``ckptviewer/resources/translations/ckptviewer_<code>.ts``. Locations are left
+out of the .ts files (no churn when a line moves) and obsolete entries are dropped.
+
+lupdate's Python parser skips a ``translate(context, text, None, n)`` whose count is not a
+plain name (``len(x)``, ``a.n``): the check reads every call itself (ast) and fails on one
+lupdate did not see, so no string can silently stay English.
 """
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -21,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ckptviewer"
 TS_DIR = PACKAGE / "resources" / "translations"
-SOURCE_LANGUAGE = "en"  # its catalogue: plural forms only
+MARKERS = ("translate", "QT_TRANSLATE_NOOP")  # the calls whose (context, text) lupdate must find
 
 
 def tool(name: str) -> str:
@@ -51,39 +54,11 @@ def language(ts: Path) -> str:
 def lupdate(ts: Path) -> None:
     """Bring ``ts`` up to date with the code (new strings unfinished, vanished ones dropped)."""
     args = [tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", "-target-language", language(ts)]
-    if language(ts) == SOURCE_LANGUAGE:
-        args.append("-pluralonly")
     subprocess.run([*args, *sources(), "-ts", str(ts)], cwd=ROOT, check=True)
 
 
 def lrelease(ts: Path, qm: Path) -> None:
     subprocess.run([tool("lrelease"), "-silent", "-nounfinished", str(ts), "-qm", str(qm)], cwd=ROOT, check=True)
-
-
-def english_forms(source: str) -> tuple[str, str]:
-    """'%n tensor(s)' -> ('%n tensor', '%n tensors'); '%n changed' -> the same twice."""
-    return source.replace("(s)", ""), source.replace("(s)", "s")
-
-
-def fill_english(ts: Path) -> None:
-    """The English plural forms that follow from '(s)' (an irregular plural is corrected by hand after)."""
-    tree = ET.parse(ts)
-    changed = False
-    for message in tree.iter("message"):
-        translation = message.find("translation")
-        source = message.findtext("source") or ""
-        forms = english_forms(source)
-        if translation is None or translation.get("type") != "unfinished":
-            continue
-        for child in list(translation):
-            translation.remove(child)
-        translation.text = None
-        for form in forms:
-            ET.SubElement(translation, "numerusform").text = form
-        del translation.attrib["type"]
-        changed = True
-    if changed:
-        write_ts(tree, ts)
 
 
 def write_ts(tree: ET.ElementTree, ts: Path) -> None:
@@ -138,24 +113,49 @@ def _placeholders(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
 
 
+def marked_in_code() -> tuple[set[tuple[str, str]], list[str]]:
+    """Every (context, text) the code marks, read with ast; and the calls lupdate cannot read."""
+    found: set[tuple[str, str]] = set()
+    unreadable: list[str] = []
+    for rel in sources():
+        tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in MARKERS or len(node.args) < 2:
+                continue
+            where = f"{rel}:{node.lineno}"
+            context, text = node.args[0], node.args[1]
+            literal = [isinstance(a, ast.Constant) and isinstance(a.value, str) for a in (context, text)]
+            if not all(literal):
+                continue  # a computed text: one marked elsewhere (QT_TRANSLATE_NOOP), looked up at run time
+            if len(node.args) >= 4 and not isinstance(node.args[3], ast.Name):
+                unreadable.append(f"{where}: the count is not a plain name (lupdate skips the call)")
+            if node.keywords:
+                unreadable.append(f"{where}: keyword arguments (lupdate skips the call)")
+            found.add((context.value, text.value))
+    return found, unreadable
+
+
 def update() -> None:
     for ts in catalogues():
         lupdate(ts)
-        if language(ts) == SOURCE_LANGUAGE:
-            fill_english(ts)
         lrelease(ts, ts.with_suffix(".qm"))
 
 
 def check() -> list[str]:
     """Every problem with the committed catalogues: strings missing or stale, translations
     unfinished, a .qm not compiled from its .ts."""
-    out: list[str] = []
+    marked, out = marked_in_code()
     with tempfile.TemporaryDirectory() as tmp:
         for ts in catalogues():
             copy = Path(tmp) / ts.name
             shutil.copyfile(ts, copy)
             lupdate(copy)
             out += problems(ts, copy)
+            seen = {(c, s) for (c, s, _) in messages(copy)}
+            out += [f"{ts.name}: lupdate did not find {c} / {s!r}" for (c, s) in sorted(marked - seen)]
             qm = Path(tmp) / ts.with_suffix(".qm").name
             lrelease(ts, qm)
             shipped = ts.with_suffix(".qm")

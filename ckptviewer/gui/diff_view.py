@@ -188,7 +188,8 @@ def verdict_line(rep: DiffReport) -> str:
         word = translate("DiffView", "same values") if exact else translate("DiffView", "same within tolerance")
     counts = rep.verdict_counts
     order = (IDENTICAL, CHANGED, WITHIN_TOL, MISMATCHED, ONLY_A, ONLY_B)
-    parts = [translate("DiffView", "%Ln tensor(s)", None, len(rep.rows))]
+    n = len(rep.rows)  # lupdate reads a count only as a plain name
+    parts = [translate("DiffView", "%Ln tensor(s)", None, n)]
     parts += [counted(v, counts[v], exact) for v in order if counts[v]]
     return translate("DiffView", "{verdict} ({tolerance}): {counts}").format(
         verdict=word, tolerance=tolerance_words(rep.atol, rep.rtol), counts=", ".join(parts)

@@ -142,8 +142,9 @@ class MetadataPanel(QWidget):
                     size=size, ratio=f"{s.optimizer_ratio:.2f}"
                 )
             rows.append((translate("MetadataPanel", "optimizer state ({key})").format(key=s.optimizer_key), size))
+            n_mapped = len(s.param_names)
             mapped = (
-                translate("MetadataPanel", "%Ln state entries mapped to parameter names", None, len(s.param_names))
+                translate("MetadataPanel", "%Ln state entries mapped to parameter names", None, n_mapped)
                 if s.param_names
                 else s.param_names_note
             )
@@ -214,7 +215,8 @@ class MetadataPanel(QWidget):
                 if k != "__class__":
                     self._add(node, k, v)
         elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-            node = _item(parent, [printable(key), translate("MetadataPanel", "[%Ln item(s)]", None, len(value))])
+            n = len(value)
+            node = _item(parent, [printable(key), translate("MetadataPanel", "[%Ln item(s)]", None, n)])
             for i, v in enumerate(value):
                 self._add(node, str(i), v)
         else:
@@ -330,11 +332,12 @@ class HealthPanel(_TensorList):
         c = report.counts()
         n = len(report.stats)
         if report.findings:
+            errors, warnings, notes = c["error"], c["warning"], c["info"]
             counts = ", ".join(
                 [
-                    translate("HealthPanel", "%Ln error(s)", None, c["error"]),
-                    translate("HealthPanel", "%Ln warning(s)", None, c["warning"]),
-                    translate("HealthPanel", "%Ln note(s)", None, c["info"]),
+                    translate("HealthPanel", "%Ln error(s)", None, errors),
+                    translate("HealthPanel", "%Ln warning(s)", None, warnings),
+                    translate("HealthPanel", "%Ln note(s)", None, notes),
                 ]
             )
             self.summary.setText(
@@ -388,13 +391,12 @@ class LargestPanel(_TensorList):
             item.setData(0, Qt.ItemDataRole.UserRole, e.key)
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.list.fit_columns()
-        if len(entries) > LARGEST:
-            text = translate(
-                "LargestPanel", "%Ln tensor(s), largest first (the {shown} largest shown).", None, len(entries)
-            )
+        n = len(entries)  # lupdate reads a count only as a plain name
+        if n > LARGEST:
+            text = translate("LargestPanel", "%Ln tensor(s), largest first (the {shown} largest shown).", None, n)
             self.summary.setText(text.format(shown=format_count(LARGEST)))
         else:
-            self.summary.setText(translate("LargestPanel", "%Ln tensor(s), largest first.", None, len(entries)))
+            self.summary.setText(translate("LargestPanel", "%Ln tensor(s), largest first.", None, n))
 
     def keys(self) -> list[str]:
         """The listed keys in order, for tests."""

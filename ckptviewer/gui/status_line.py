@@ -78,8 +78,9 @@ class StatusLine:
                 format=printable(ckpt.format), saved=saved, device=device_name(ckpt)
             )
         )
-        tensors = translate("StatusLine", "%Ln tensor(s)", None, ckpt.n_tensors)
-        params = translate("StatusLine", "%Ln model parameter(s)", None, ckpt.n_parameters)
+        n_tensors, n_parameters = ckpt.n_tensors, ckpt.n_parameters  # lupdate reads a count only as a plain name
+        tensors = translate("StatusLine", "%Ln tensor(s)", None, n_tensors)
+        params = translate("StatusLine", "%Ln model parameter(s)", None, n_parameters)
         self.totals_label.setText(f"{tensors} · {params} · {human_bytes(ckpt.total_bytes)}")
 
     def show_engine(self, ready: bool) -> None:

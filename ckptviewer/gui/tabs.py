@@ -186,12 +186,14 @@ class TabbedWindow(QMainWindow):
             elide(p.doc.shown_as.name if p.doc.shown_as else translate("TabbedWindow", "New tab"), 60) for p in unsaved
         ]
         listed = "\n".join(f"  • {n}" for n in names[:12])
-        if len(names) > 12:
-            listed += "\n  " + translate("TabbedWindow", "… and %Ln more", None, len(names) - 12)
+        more = len(names) - 12  # lupdate reads a count only as a plain name
+        if more > 0:
+            listed += "\n  " + translate("TabbedWindow", "… and %Ln more", None, more)
         buttons = QMessageBox.StandardButton
-        many = len(unsaved) > 1
+        n_unsaved = len(unsaved)
+        many = n_unsaved > 1
         text = (
-            translate("TabbedWindow", "%Ln tabs have edits that are not saved.", None, len(unsaved))
+            translate("TabbedWindow", "%Ln tabs have edits that are not saved.", None, n_unsaved)
             if many
             else translate("TabbedWindow", "{name} has unsaved edits.").format(name=names[0])
         )

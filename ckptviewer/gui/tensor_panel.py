@@ -492,9 +492,10 @@ class HeatmapView(_Retranslated, QWidget):
                 note=note, rows=img.shape[0], cols=img.shape[1]
             )
         if bad.any():
-            note = translate(
-                "HeatmapView", "{note}; %Ln block(s) with NaN/Inf in magenta", None, int(bad.sum())
-            ).format(note=note)
+            n_bad = int(bad.sum())
+            note = translate("HeatmapView", "{note}; %Ln block(s) with NaN/Inf in magenta", None, n_bad).format(
+                note=note
+            )
         self.note.setText(note)
         self.stack.setCurrentWidget(self.plot)
 
@@ -506,7 +507,8 @@ class HeatmapView(_Retranslated, QWidget):
         self.line.setData(line.x, line.y)
         self.line_bad.setData(line.x[bad], np.zeros(int(bad.sum())))
         self.line_plot.getPlotItem().autoRange()
-        note = translate("HeatmapView", "%Ln value(s)", None, line.n)
+        n = line.n  # lupdate reads a count only as a plain name
+        note = translate("HeatmapView", "%Ln value(s)", None, n)
         if line.step > 1:
             note = translate("HeatmapView", "{note}, shown as {n} block means").format(
                 note=note, n=format_count(len(line.x))
@@ -750,12 +752,13 @@ class ModulePanel(_Retranslated, QWidget):
         title = printable(node.path) or translate("ModulePanel", "Whole checkpoint")
         self.title.setText(f"{title}  ({printable(cls)})" if cls else title)
         dtypes = esc(", ".join(f"{k} {format_count(v)}" for k, v in node.dtypes.most_common()))
+        tensors, params, buffers, elements = node.n_tensors, node.n_params, node.n_buffers, node.n_elements
         counts = " · ".join(
             [
-                translate("ModulePanel", "%Ln tensor(s)", None, node.n_tensors),
-                translate("ModulePanel", "%Ln parameter(s)", None, node.n_params),
-                translate("ModulePanel", "%Ln buffer element(s)", None, node.n_buffers),
-                translate("ModulePanel", "%Ln element(s)", None, node.n_elements),
+                translate("ModulePanel", "%Ln tensor(s)", None, tensors),
+                translate("ModulePanel", "%Ln parameter(s)", None, params),
+                translate("ModulePanel", "%Ln buffer element(s)", None, buffers),
+                translate("ModulePanel", "%Ln element(s)", None, elements),
                 human_bytes(node.nbytes),
             ]
         )

@@ -243,8 +243,9 @@ class TreeModel(NodeModel):
             if e.shared_with:
                 lines.append(translate("TreeModel", "shares storage with {key}").format(key=printable(e.shared_with)))
         else:
-            tensors = translate("TreeModel", "%Ln tensor(s)", None, node.n_tensors)
-            params = translate("TreeModel", "%Ln parameter(s)", None, node.n_params)
+            n_tensors, n_params = node.n_tensors, node.n_params  # lupdate reads a count only as a plain name
+            tensors = translate("TreeModel", "%Ln tensor(s)", None, n_tensors)
+            params = translate("TreeModel", "%Ln parameter(s)", None, n_params)
             lines.append(translate("TreeModel", "{tensors}, {parameters}").format(tensors=tensors, parameters=params))
         for f in self._findings.get(node.path, []):
             lines.append(f"{severity_name(f.severity)}: {finding_message(f)}")

@@ -2,14 +2,18 @@
 
 Every user-visible string in the window goes through :func:`translate` (Qt's
 ``QCoreApplication.translate``: pyside6-lupdate finds the calls by name) with an explicit
-context, so that a subclass never changes where a string is looked up. Plural forms use
-``%n`` with the count as the fourth argument; a file-derived or computed part is a named
-placeholder filled in after translation (``translate(C, "Saved {path}").format(path=...)``),
-never a fragment glued to a translated one.
+string-literal context, so that a subclass never changes where a string is looked up
+(``self.tr`` would use the class name). Counts use ``%Ln`` (the locale's digit grouping)
+with the count as the fourth argument, written as a plain name: lupdate skips the call
+when it is an expression (``len(x)``, ``a.n``). In English "(s)" is resolved here
+("1 tensor", "3 tensors"). A file-derived or computed part is a named placeholder filled
+in after translation (``translate(C, "Saved {path}").format(path=...)``), never a fragment
+glued to a translated one. Text from core (health-scan findings) is marked there with
+``core.translatable.QT_TRANSLATE_NOOP`` and looked up here by its context.
 
 The catalogues are ``resources/translations/ckptviewer_<code>.ts`` (sources, in git) and
 the ``.qm`` files compiled from them (shipped in the wheel); ``make translations`` updates
-both. ``ckptviewer_en`` holds only the English plural forms ("1 tensor", "2 tensors").
+both and lists what is left to translate; tests/gui/test_translations.py fails on the same.
 
 The language is QSettings' ``language`` when the user chose one (View ▸ Language), else the
 system locale (``LANG=zh_CN.UTF-8``). Installing a translator makes Qt post ``LanguageChange``
@@ -134,7 +138,12 @@ def install(code: str) -> None:
     for old in _translators:
         app.removeTranslator(old)
     _translators.clear()
-    locale = QLocale(code if code != SOURCE_LANGUAGE else "en_US")
+    if code != SOURCE_LANGUAGE:
+        locale = QLocale(code)
+    elif QLocale.system().language() not in (QLocale.Language.C, QLocale.Language.English):
+        locale = QLocale.system()  # English words, the user's own digits and grouping
+    else:
+        locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
     QLocale.setDefault(locale)
     ours = QTranslator(app)
     if ours.load(f"{CATALOGUE}_{code}", str(translations_dir())):

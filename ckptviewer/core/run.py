@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ class RunListing:
 def list_run(target: str | Path, *, progress: ProgressFn | None = None, cache_dir: Path | None = None) -> RunListing:
     """:func:`find_run`, with the run's root and the entries skipped (name, why)."""
     folder = cache_dir if cache_dir is not None else run_cache.default_dir()
+    _release_listed()
     root, paths = list_entries(target)
     described: list[tuple[Candidate, dict[str, Any]]] = []
     keys: dict[str, str] = {}
@@ -119,7 +121,7 @@ def list_run(target: str | Path, *, progress: ProgressFn | None = None, cache_di
                 skipped.append((path.name, why))
                 continue
             try:
-                info = _describe(cand)
+                info = _describe(cand, key)
             except CheckpointError as exc:
                 skipped.append((cand.name, str(exc).removeprefix(f"{cand.path}: ")))
                 continue
@@ -141,11 +143,41 @@ def list_run(target: str | Path, *, progress: ProgressFn | None = None, cache_di
     return RunListing(str(root), checkpoints, skipped)
 
 
-def _describe(cand: Candidate) -> dict[str, Any]:
+# Checkpoints list_run opened to describe, kept open for the analyse_run that usually follows (by cache
+# key): unpickling is the listing's main cost, and the analysis would pay it again. A new listing closes
+# what the last one left unused; analyse_run takes (and closes) what it uses.
+_LISTED: dict[str, Any] = {}
+_LISTED_LOCK = threading.Lock()
+
+
+def _release_listed() -> None:
+    with _LISTED_LOCK:
+        left = list(_LISTED.values())
+        _LISTED.clear()
+    for ckpt in left:
+        ckpt.close()
+
+
+def _take_listed(key: str) -> Any:
+    with _LISTED_LOCK:
+        return _LISTED.pop(key, None)
+
+
+def _describe(cand: Candidate, key: str) -> dict[str, Any]:
     from .open import open_checkpoint
 
-    with open_checkpoint(cand.path, device="cpu") as ckpt:
-        return describe(ckpt, cand)
+    ckpt = open_checkpoint(cand.path, device="cpu")
+    try:
+        info = describe(ckpt, cand)
+    except BaseException:
+        ckpt.close()
+        raise
+    with _LISTED_LOCK:
+        old = _LISTED.pop(key, None)
+        _LISTED[key] = ckpt
+    if old is not None:
+        old.close()
+    return info
 
 
 def find_run(target: str | Path, *, cache_dir: Path | None = None) -> list[RunCheckpoint]:
@@ -189,7 +221,8 @@ def analyse_run(
         if i not in opened:
             from .open import open_checkpoint
 
-            opened[i] = run_measure.Opened(open_checkpoint(as_path(checkpoints[i].path), device="cpu"))
+            ckpt = _take_listed(keys[i]) or open_checkpoint(as_path(checkpoints[i].path), device="cpu")
+            opened[i] = run_measure.Opened(ckpt)
         return opened[i]
 
     try:
@@ -201,7 +234,7 @@ def analyse_run(
             need_self = "layers" not in entry
             cached.append(not need_self and not wanted)
             if cached[-1]:
-                report(progress, t + 1, n, f"{checkpoints[t].name} (cached)")
+                report(progress, (t + 1) * 1000, n * 1000, f"{checkpoints[t].name} (cached)")
                 continue
             cur = get(t)
             others = [get(i) for i in sorted(wanted)]
@@ -229,6 +262,10 @@ def analyse_run(
     finally:
         for o in opened.values():
             o.close()
+        for key in keys:  # listed for this analysis, not needed after all
+            left = _take_listed(key)
+            if left is not None:
+                left.close()
     layers, identical, floating = _series(checkpoints, keys, entries)
     names = [c.name for c in checkpoints]
     findings = [RunFinding(*f) for f in run_findings(names, layers, identical, floating)]

@@ -167,11 +167,14 @@ def _sumsq(x: torch.Tensor) -> tuple[float, int]:
     return torch.dot(kept, kept).item(), int(x.numel() - int(finite.sum()))
 
 
-def _diffsq(x: torch.Tensor, y: torch.Tensor) -> float:
-    """Sum of squares of x - y over the elements finite on both sides."""
+def _diffsq(x: torch.Tensor, y: torch.Tensor, buf: torch.Tensor | None = None) -> float:
+    """Sum of squares of x - y over the elements finite on both sides (``buf``: room for x - y)."""
     if x.dtype != y.dtype:
         x, y = x.double(), y.double()
-    d = x - y
+    if buf is not None and buf.dtype == x.dtype and buf.numel() >= x.numel():
+        d = torch.sub(x, y, out=buf[: x.numel()])
+    else:
+        d = x - y
     s = torch.dot(d, d).item()
     if math.isfinite(s):
         return s
@@ -208,6 +211,7 @@ def measure(
     pairs: list[dict[str, Any] | None] = [
         None if o is None else {"d2": {}, "equal": [], "keys_equal": set(o.layers) == set(cur.layers)} for o in others
     ]
+    scratch: torch.Tensor | None = None  # x - y of a chunk, reused
     for key, entry in cur.layers.items():
         check_current()
         x = _flat(entry)
@@ -241,7 +245,9 @@ def measure(
                     if p.equal and _same_bits(raw, other):
                         continue
                     p.equal = False
-                    p.d2 += _diffsq(a, _arith(other))
+                    if scratch is None or scratch.dtype != a.dtype:
+                        scratch = torch.empty(CHUNK, dtype=a.dtype)
+                    p.d2 += _diffsq(a, _arith(other), scratch)
                 on_bytes(raw.numel() * raw.element_size())
         for i, p in live:
             pair = pairs[i]
@@ -270,16 +276,25 @@ def _adam_ratio(adam: AdamState, norm_sq: float, on_bytes: Callable[[int], None]
         c2 = 1.0 - adam.betas[1] ** adam.step
         if c1 <= 0 or c2 <= 0:
             c1 = c2 = 1.0
+    # m_hat / (sqrt(v_hat) + eps) = (sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): one buffer, four
+    # passes over a chunk in cache (sqrt, add, divide, dot) instead of six temporaries
+    eps = adam.eps * math.sqrt(c2)
     total = 0.0
+    buf: torch.Tensor | None = None
     for start in range(0, m.numel(), CHUNK):
         check_current()
-        mc, vc = m[start : start + CHUNK], v[start : start + CHUNK]
-        u = _arith(mc) / c1 / ((_arith(vc) / c2).sqrt() + adam.eps)
-        s, bad = _sumsq(u)
+        mc, vc = _arith(m[start : start + CHUNK]), _arith(v[start : start + CHUNK])
+        if buf is None or buf.numel() != mc.numel() or buf.dtype != mc.dtype:
+            buf = torch.empty_like(mc)
+        torch.sqrt(vc, out=buf)
+        buf.add_(eps)
+        torch.div(mc, buf, out=buf)
+        s, bad = _sumsq(buf)
         if bad:
             return None
         total += s
-        on_bytes(mc.numel() * mc.element_size() + vc.numel() * vc.element_size())
+        on_bytes(mc.numel() * m.element_size() + vc.numel() * v.element_size())
+    total *= c2 / (c1 * c1)
     ratio = adam.lr * math.sqrt(total) / math.sqrt(norm_sq)
     return ratio if math.isfinite(ratio) else None
 

@@ -127,6 +127,8 @@ class CheckpointTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.resizeColumnsToContents()
         header.resizeSection(0, min(max(header.sectionSize(0), 120), 320))  # a long name is elided, not the table
+        for col in range(len(FIXED_COLUMNS), len(headers)):  # a metric's name comes from the file: never too wide
+            header.resizeSection(col, min(header.sectionSize(col), 200))
         header.setStretchLastSection(False)
 
 
@@ -151,7 +153,7 @@ class FindingsList(QListWidget):
             icon = self.style().standardIcon(SEVERITY_ICONS.get(f.severity, SEVERITY_ICONS["info"]))
             text = f"{f.key}: {f.message}" if f.key else f.message  # core's message leaves the layer out
             item = QListWidgetItem(icon, printable(text))
-            item.setToolTip(tooltip(f"{text}\n\n{f.why}"))
+            item.setToolTip(tooltip(f"{printable(text)}\n\n{f.why}"))
             self.addItem(item)
         if not self.findings:
             item = QListWidgetItem("Nothing found: no frozen, dead or exploding layers, no NaN/Inf, no duplicates.")

@@ -101,6 +101,7 @@ class RunHeatmap(QWidget):
     """Layers × checkpoints; clicking a cell emits :attr:`cell_clicked` (layer, checkpoint, modifiers)."""
 
     cell_clicked = Signal(int, int, object)  # layer index, checkpoint index, Qt.KeyboardModifiers
+    name_clicked = Signal(int, object)  # a layer's name on the left axis: layer index, Qt.KeyboardModifiers
     LABEL_WIDTH = 230.0  # pixels: a layer name is elided in the middle beyond this
     GAP = 2.0
 
@@ -298,6 +299,17 @@ class RunHeatmap(QWidget):
         cell = self.cell_at(event.scenePos())
         if cell is not None:
             self.cell_clicked.emit(cell[0], cell[1], event.modifiers())
+            return
+        row = self.name_at(event.scenePos())
+        if row is not None:
+            self.name_clicked.emit(row, event.modifiers())
+
+    def name_at(self, scene_pos: QPointF) -> int | None:
+        """The layer whose row a scene position on the left axis (the names) is level with."""
+        if not self.plot.getAxis("left").sceneBoundingRect().contains(scene_pos):
+            return None
+        r = math.floor(self.vb.mapSceneToView(scene_pos).y())
+        return r if 0 <= r < len(self.keys) else None
 
     def describe(self, row: int, col: int) -> str:
         """One cell as text: layer, checkpoint and the value shown (for the hover tooltip)."""

@@ -413,6 +413,9 @@ class RunWindow(QMainWindow):
         self.table.itemSelectionChanged.connect(self._checkpoint_selected)
         self.heatmap = RunHeatmap()
         self.heatmap.cell_clicked.connect(self._cell_clicked)
+        self.heatmap.name_clicked.connect(
+            lambda row, mods: self.layers.select([row], toggle=bool(mods & Qt.KeyboardModifier.ControlModifier))
+        )
         self.message = plain_label()  # what replaces the heatmap while there is none (file text possible)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)

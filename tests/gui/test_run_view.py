@@ -8,8 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from ckptviewer.core.run import LayerSeries, RunCheckpoint, RunFinding, RunReport
@@ -229,3 +230,15 @@ def test_points_where_the_layer_holds_nan_are_magenta(run_window):
     brushes = line.opts["symbolBrush"]
     assert [QColor(b.color() if hasattr(b, "color") else b).getRgb() for b in brushes][-1] == NAN_COLOR
     assert QColor(brushes[0].color() if hasattr(brushes[0], "color") else brushes[0]).getRgb() != NAN_COLOR
+
+
+def test_a_click_on_a_layer_name_selects_it(run_window, qtbot):
+    hm = run_window.heatmap
+    axis = hm.plot.getAxis("left").sceneBoundingRect()
+    y = hm.scene_pos_of(3, 0).y()
+    on_name = QPointF(axis.center().x(), y)
+    assert hm.name_at(on_name) == 3 and hm.cell_at(on_name) is None
+    pos = hm.plot.mapFromScene(on_name)
+    QTest.mouseClick(hm.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    qtbot.waitUntil(lambda: run_window.layers.selected() == [3])
+    assert run_window.comparisons == []  # a name is a layer, not a pair of checkpoints

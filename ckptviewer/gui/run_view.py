@@ -380,7 +380,7 @@ class RunWindow(QMainWindow):
         self.resize(1280, 820)
         self._build()
         self._build_menus()
-        self.runner.progress.connect(lambda _s, p: self.progress.set_progress(p.fraction, self.runner.label()))
+        self.runner.progress.connect(self._progress)
         self.runner.busy_changed.connect(self._busy)
         self.runner.cancelled.connect(self._cancelled)
         self.table.set_checkpoints(self.checkpoints)
@@ -413,9 +413,7 @@ class RunWindow(QMainWindow):
         self.table.itemSelectionChanged.connect(self._checkpoint_selected)
         self.heatmap = RunHeatmap()
         self.heatmap.cell_clicked.connect(self._cell_clicked)
-        self.heatmap.name_clicked.connect(
-            lambda row, mods: self.layers.select([row], toggle=bool(mods & Qt.KeyboardModifier.ControlModifier))
-        )
+        self.heatmap.name_clicked.connect(self._name_clicked)
         self.message = plain_label()  # what replaces the heatmap while there is none (file text possible)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -508,6 +506,9 @@ class RunWindow(QMainWindow):
         total = sum(self.splitter.sizes()) or 750
         self.splitter.setSizes([height, max(total - height, 300)])
 
+    def _progress(self, _slot: str, p: Any) -> None:
+        self.progress.set_progress(p.fraction, self.runner.label())
+
     def _busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
@@ -599,6 +600,10 @@ class RunWindow(QMainWindow):
     def _checkpoint_selected(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
         self.heatmap.select_column(next(iter(rows)) if rows else None)
+
+    def _name_clicked(self, row: int, modifiers: Any) -> None:
+        """A click on a layer's name selects that layer (Ctrl adds it)."""
+        self.layers.select([row], toggle=bool(modifiers & Qt.KeyboardModifier.ControlModifier))
 
     def _cell_clicked(self, row: int, col: int, modifiers: Any) -> None:
         """A click selects the layer (Ctrl adds it); on checkpoint t > 0 it also opens t−1 ↔ t at that layer."""

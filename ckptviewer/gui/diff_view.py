@@ -71,7 +71,7 @@ from ..core.diff import (
 )
 from ..core.remote import as_path, local_folder
 from ..formatting import number, shape_str
-from .i18n import format_count, on_app_language_change, translate
+from .i18n import format_count, join_list, on_app_language_change, translate
 from .node_model import NodeModel, refilter
 from .progress import ProgressIndicator
 from .tensor_panel import HeatmapView
@@ -166,7 +166,7 @@ def row_label(r: TensorDiff, exact: bool) -> str:
 def module_status(counts: dict[str, int], worst: str, exact: bool) -> str:
     """A module's status: what is notable below it, counted ("2 changed, 1 mismatched")."""
     parts = [counted(v, counts[v], exact) for v in (MISMATCHED, ONLY_A, ONLY_B, CHANGED) if counts.get(v)]
-    return ", ".join(parts) if parts else status_label(worst, exact)
+    return join_list(parts) if parts else status_label(worst, exact)
 
 
 def tolerance_words(atol: float, rtol: float) -> str:
@@ -192,8 +192,42 @@ def verdict_line(rep: DiffReport) -> str:
     parts = [translate("DiffView", "%Ln tensor(s)", None, n)]
     parts += [counted(v, counts[v], exact) for v in order if counts[v]]
     return translate("DiffView", "{verdict} ({tolerance}): {counts}").format(
-        verdict=word, tolerance=tolerance_words(rep.atol, rep.rtol), counts=", ".join(parts)
+        verdict=word, tolerance=tolerance_words(rep.atol, rep.rtol), counts=join_list(parts)
     )
+
+
+def counter_text(g) -> str:
+    """core.diff.CounterGroup.text in the current language: ``num_batches_tracked 0 -> 25 in 5 layers``."""
+    n, changed = len(g.rows), g.n_changed
+    label = g.name if n > 1 else g.rows[0].key
+    if g.scalar:
+        pairs = {(r.a_value, r.b_value) for r in g.rows}
+        if len(pairs) == 1:
+            ((a, b),) = pairs
+            if changed:
+                text = translate("DiffView", "{label} {a} -> {b}").format(label=label, a=a, b=b)
+            else:
+                text = translate("DiffView", "{label} {a} (unchanged)").format(label=label, a=a)
+        else:
+            a_span, b_span = _span([r.a_value for r in g.rows]), _span([r.b_value for r in g.rows])
+            # layers that disagree (so n > 1): one template, the count of layers inside it
+            return translate(
+                "DiffView", "{label} {a} -> {b} in %Ln layer(s) ({changed} of {n} changed)", None, n
+            ).format(label=label, a=a_span, b=b_span, changed=format_count(changed), n=format_count(n))
+        if n > 1:
+            text = translate("DiffView", "{counter} in %Ln layer(s)", None, n).format(counter=text)
+        return text
+    if n == 1:
+        word = translate("DiffView", "changed") if changed else translate("DiffView", "identical")
+        return f"{label} {word}"
+    return translate("DiffView", "{label}: {changed} of {n} changed").format(
+        label=label, changed=format_count(changed), n=format_count(n)
+    )
+
+
+def _span(values: list) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo}" if lo == hi else f"{lo}..{hi}"
 
 
 def headline_line(rep: DiffReport) -> str:
@@ -839,7 +873,11 @@ class DiffWindow(QMainWindow):
         groups = rep.counters()
         if groups:
             lines.append(
-                esc(translate("DiffView", "counters: {counters}").format(counters="; ".join(g.text() for g in groups)))
+                esc(
+                    translate("DiffView", "counters: {counters}").format(
+                        counters=translate("List", "; ").join(counter_text(g) for g in groups)
+                    )
+                )
             )
         if rep.a_prefix or rep.b_prefix:
             a_p, b_p = rep.a_prefix or DASH, rep.b_prefix or DASH

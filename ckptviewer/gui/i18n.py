@@ -87,6 +87,11 @@ def format_count(n: int) -> str:
     return QLocale().toString(n)
 
 
+def join_list(parts: list[str]) -> str:
+    """Items of a list in a sentence: "a, b, c" (in Chinese "a，b，c")."""
+    return translate("List", ", ").join(parts)
+
+
 def translations_dir() -> Path:
     """Where the compiled catalogues (``.qm``) are shipped."""
     return Path(str(resources.files("ckptviewer.resources") / "translations"))

@@ -13,7 +13,7 @@ from ..core.filemap import is_remote
 from ..core.summary import lightning_view, training_summary
 from ..formatting import human_bytes, shape_str
 from .findings_text import checkpoint_place, finding_message, finding_why, kind_name, severity_name
-from .i18n import format_count, translate
+from .i18n import format_count, join_list, translate
 from .text import plain_label, printable, tooltip
 from .tree_model import severity_icon
 
@@ -333,7 +333,7 @@ class HealthPanel(_TensorList):
         n = len(report.stats)
         if report.findings:
             errors, warnings, notes = c["error"], c["warning"], c["info"]
-            counts = ", ".join(
+            counts = join_list(
                 [
                     translate("HealthPanel", "%Ln error(s)", None, errors),
                     translate("HealthPanel", "%Ln warning(s)", None, warnings),

@@ -190,6 +190,26 @@
         <translation>{verdict}（{tolerance}）：{counts}</translation>
     </message>
     <message>
+        <source>{label} {a} -&gt; {b}</source>
+        <translation>{label} {a} -&gt; {b}</translation>
+    </message>
+    <message>
+        <source>{label} {a} (unchanged)</source>
+        <translation>{label} {a}（未变）</translation>
+    </message>
+    <message>
+        <source>{label} {a} -&gt; {b} in %Ln layer(s) ({changed} of {n} changed)</source>
+        <translation>{label} 在 %Ln 层中为 {a} -&gt; {b}（{n} 层中 {changed} 层有变化）</translation>
+    </message>
+    <message>
+        <source>{counter} in %Ln layer(s)</source>
+        <translation>{counter}（共 %Ln 层）</translation>
+    </message>
+    <message>
+        <source>{label}: {changed} of {n} changed</source>
+        <translation>{label}：{n} 个中 {changed} 个有变化</translation>
+    </message>
+    <message>
         <source>total relative change: none (no floating-point tensors compared)</source>
         <translation>总相对变化：无（未比较任何浮点张量）</translation>
     </message>
@@ -680,6 +700,17 @@ Why it matters: {why}</source>
     <message>
         <source>%Ln tensor(s), largest first.</source>
         <translation>%Ln 个张量，从大到小。</translation>
+    </message>
+</context>
+<context>
+    <name>List</name>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
     </message>
 </context>
 <context>

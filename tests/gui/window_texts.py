@@ -1,0 +1,263 @@
+"""Run as a script (``python tests/gui/window_texts.py OUT.json [SHOTS_DIR]``): the window in the
+language LANG names, every text it shows collected into OUT.json, screenshots at 1024x640.
+
+A child process, so that the locale is the process's own from the start (QLocale.system()
+reads LANG once) and the translators it installs never reach the test process. It opens a
+training checkpoint with health findings, selects a tensor, shows every side tab, opens a
+comparison window and the keyboard-shortcuts dialog, and reads each visible widget's text,
+tooltip, header, item and plot-axis label, and every menu entry of every window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+SIZE = (1024, 640)
+
+
+def make_checkpoints(folder: Path) -> tuple[Path, Path]:
+    """A DDP training checkpoint with findings (NaN, a dead row, a duplicate) and a changed copy."""
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    model = {
+        "module.conv1.weight": torch.randn(8, 3, 3, 3, generator=g),
+        "module.bn1.weight": torch.rand(8, generator=g) + 0.5,
+        "module.bn1.bias": torch.randn(8, generator=g) * 0.1,
+        "module.bn1.running_mean": torch.randn(8, generator=g) * 0.1,
+        "module.bn1.running_var": torch.rand(8, generator=g) + 0.5,
+        "module.bn1.num_batches_tracked": torch.tensor(120),
+        "module.fc1.weight": torch.randn(32, 72, generator=g) * 0.1,
+        "module.fc1.bias": torch.randn(32, generator=g) * 0.1,
+        "module.fc2.weight": torch.randn(10, 32, generator=g) * 0.1,
+        "module.fc2.bias": torch.randn(10, generator=g) * 0.1,
+    }
+    model["module.fc1.weight"][3] = 0.0  # a dead output channel
+    model["module.fc1.weight"][5, 7] = float("nan")
+    model["module.fc3.weight"] = model["module.fc2.weight"].clone()  # bit-identical: a duplicate
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1, momentum=0.9)
+    ckpt = {"epoch": 3, "global_step": 120, "model": model, "optimizer": opt.state_dict()}
+    a = folder / "train_epoch3.pth"
+    torch.save(ckpt, a)
+    changed = {k: (v * 1.01 if v.is_floating_point() else v) for k, v in model.items()}
+    b = folder / "train_epoch4.pth"
+    torch.save({**ckpt, "epoch": 4, "model": changed}, b)
+    return a, b
+
+
+def _strip_html(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def widget_texts(widget, where: str) -> list[dict]:
+    """What ``widget`` says: its text, tooltip, headers, items, combo entries, prefix, axis labels."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSpinBox,
+        QComboBox,
+        QLabel,
+        QTabBar,
+        QTableWidget,
+        QTreeWidget,
+    )
+
+    out: list[tuple[str, str]] = []
+    if isinstance(widget, QLabel):
+        out.append(("text", _strip_html(widget.text())))
+    if isinstance(widget, QAbstractButton):
+        out.append(("text", widget.text()))
+    if isinstance(widget, QTabBar):
+        out += [("tab", widget.tabText(i)) for i in range(widget.count())]
+        out += [("tooltip", widget.tabToolTip(i)) for i in range(widget.count())]
+    if isinstance(widget, QComboBox):
+        out += [("item", widget.itemText(i)) for i in range(widget.count())]
+    if isinstance(widget, QAbstractSpinBox):
+        out.append(("prefix", getattr(widget, "prefix", lambda: "")()))
+    if isinstance(widget, QAbstractItemView) and widget.model() is not None:
+        model = widget.model()
+        for col in range(model.columnCount()):
+            out.append(("header", str(model.headerData(col, Qt.Orientation.Horizontal) or "")))
+            out.append(
+                (
+                    "header tooltip",
+                    str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) or ""),
+                )
+            )
+        if isinstance(widget, (QTreeWidget, QTableWidget)) or model.rowCount() < 60:
+            for row in range(min(model.rowCount(), 60)):
+                for col in range(model.columnCount()):
+                    index = model.index(row, col)
+                    out.append(("cell", str(model.data(index) or "")))
+                    out.append(("cell tooltip", str(model.data(index, Qt.ItemDataRole.ToolTipRole) or "")))
+    out.append(("tooltip", widget.toolTip()))
+    if widget.isWindow():
+        out.append(("title", widget.windowTitle()))
+    cls = type(widget)
+    return [
+        {"text": t, "kind": kind, "widget": cls.__name__, "module": cls.__module__, "where": where}
+        for kind, t in out
+        if t and t.strip()
+    ]
+
+
+def plot_texts(window, where: str) -> list[dict]:
+    """Axis labels of every pyqtgraph plot under ``window``."""
+    import pyqtgraph as pg
+
+    out = []
+    for plot in window.findChildren(pg.PlotWidget):
+        if not plot.isVisible():
+            continue
+        for side in ("left", "bottom"):
+            text = _strip_html(plot.getPlotItem().getAxis(side).labelText or "")
+            if text.strip():
+                out.append(
+                    {
+                        "text": text,
+                        "kind": "axis",
+                        "widget": type(plot).__name__,
+                        "module": type(plot).__module__,
+                        "where": where,
+                    }
+                )
+    return out
+
+
+def menu_texts(bar, where: str) -> list[dict]:
+    """Every entry of every menu of ``bar`` (submenus filled as when they open)."""
+    out = []
+
+    def visit(menu, path):
+        menu.aboutToShow.emit()  # menus filled when opened (Compare with, Open Recent)
+        for action in menu.actions():
+            if action.isSeparator():
+                continue
+            text = action.text()
+            owner = type(action.parent()).__module__ if action.parent() is not None else ""
+            out.append(
+                {"text": text, "kind": "menu", "widget": "QAction", "module": owner, "where": f"{path} ▸ {text}"}
+            )
+            if action.toolTip() and action.toolTip() != text.replace("&", ""):
+                out.append(
+                    {
+                        "text": action.toolTip(),
+                        "kind": "menu tooltip",
+                        "widget": "QAction",
+                        "module": owner,
+                        "where": f"{path} ▸ {text}",
+                    }
+                )
+            if action.menu() is not None:
+                visit(action.menu(), f"{path} ▸ {text}")
+
+    for action in bar.actions():
+        if action.menu() is not None:
+            out.append({"text": action.text(), "kind": "menu", "widget": "QMenu", "module": "", "where": where})
+            visit(action.menu(), action.text())
+    return out
+
+
+def window_texts(window, where: str) -> list[dict]:
+    from PySide6.QtWidgets import QMainWindow, QWidget
+
+    out = widget_texts(window, where)
+    for w in window.findChildren(QWidget):
+        if w.isVisible():
+            out += widget_texts(w, where)
+    out += plot_texts(window, where)
+    if isinstance(window, QMainWindow):
+        out += menu_texts(window.menuBar(), where)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    out_json = Path(argv[1])
+    shots = Path(argv[2]) if len(argv) > 2 else None
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ckptviewer.gui.tabs import TabbedWindow
+    from ckptviewer.gui.theme import configure_plots
+
+    folder = out_json.parent / "files"
+    folder.mkdir(parents=True, exist_ok=True)
+    a, b = make_checkpoints(folder)
+    app = QApplication.instance() or QApplication([])
+    configure_plots()
+    settings = QSettings(str(out_json.parent / "settings.ini"), QSettings.Format.IniFormat)
+    shell = TabbedWindow(settings=settings)
+    shell.resize(*SIZE)
+    shell.show()
+    texts: list[dict] = []
+
+    def wait(predicate, ms=120_000) -> None:
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.start(ms)
+        while not predicate() and timer.isActive():
+            app.processEvents()
+        if not predicate():
+            raise SystemExit(f"timed out: {predicate}")
+
+    def shoot(widget, name: str) -> None:
+        for _ in range(20):
+            app.processEvents()
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            widget.grab().save(str(shots / f"{name}.png"))
+
+    texts += window_texts(shell, "start page")
+    shoot(shell, "start_page")
+    page = shell.current
+    done = {"scan": False, "report": False}
+    page.scan_done.connect(lambda _r: done.__setitem__("scan", True))
+    page.report_shown.connect(lambda _k: done.__setitem__("report", True))
+    page.open_file(str(a))
+    wait(lambda: done["scan"])
+    page.select_key("model.module.fc1.weight")
+    wait(lambda: done["report"])
+    texts += window_texts(shell, "inspector")
+    shoot(shell, "main_window")
+    for i in range(page.tabs.count()):
+        page.tabs.setCurrentIndex(i)
+        texts += window_texts(shell, f"side tab {i}")
+        shoot(shell, f"side_tab_{i}")
+    page.select_key("model.module.fc1")  # a module: its summary and bar chart
+    for _ in range(50):
+        app.processEvents()
+    page.tabs.setCurrentIndex(0)
+    texts += window_texts(shell, "module")
+    compare = page.comparisons.open(page.path, str(b), page.device)
+    compare.resize(*SIZE)
+    wait(lambda: compare.report is not None)
+    wait(lambda: not compare.runner.is_running("pair"))
+    texts += window_texts(compare, "comparison")
+    shoot(compare, "comparison")
+    from ckptviewer.gui.shortcuts import ShortcutsDialog, shortcut_rows
+
+    dialog = ShortcutsDialog(shortcut_rows([shell.menuBar()]), shell)
+    dialog.show()
+    texts += window_texts(dialog, "keyboard shortcuts")
+    shoot(dialog, "shortcuts")
+    dialog.close()
+    compare.close()
+    keys = sorted(page.doc.ckpt.tensors) if page.doc.ckpt is not None else []
+    out_json.write_text(json.dumps({"texts": texts, "files": [a.name, b.name], "keys": keys}, ensure_ascii=False))
+    for p in shell.pages():
+        p.runner.shutdown(10_000)
+    shell.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -75,6 +75,7 @@ bench: install
 	$(BIN)/python bench/bench_launch.py
 	$(BIN)/python bench/bench_folders.py
 	$(BIN)/python bench/bench_remote.py
+	$(BIN)/python bench/bench_prep.py
 	$(BIN)/python bench/bench_run.py
 
 clean:

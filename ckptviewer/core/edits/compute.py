@@ -27,7 +27,9 @@ from ..structure import children, rebuild
 if TYPE_CHECKING:
     import torch
 
-AVERAGE_CHUNK = 1 << 22  # elements per step of a streamed average: the float64 accumulator is 32 MiB
+# elements per step of a streamed average: its float64 accumulator (1 MiB) stays in the CPU's cache
+# while the inputs stream through it; 4M-element steps were 5-7x slower (the accumulator went to RAM)
+AVERAGE_CHUNK = 1 << 17
 
 
 def average_of(tensors, weights):

@@ -111,8 +111,9 @@ def match_language(locale: QLocale) -> str:
     name = locale.name()  # "zh_CN"
     if name in available:
         return name
-    if locale.language() == QLocale.Language.Chinese and locale.script() != QLocale.Script.TraditionalChineseScript:
-        return "zh_CN" if "zh_CN" in available else SOURCE_LANGUAGE
+    if locale.language() == QLocale.Language.Chinese:  # Simplified for zh_SG too; Traditional is not shipped
+        simplified = locale.script() != QLocale.Script.TraditionalChineseScript
+        return "zh_CN" if simplified and "zh_CN" in available else SOURCE_LANGUAGE
     lang = name.split("_")[0]
     return next((c for c in available if c.split("_")[0] == lang), SOURCE_LANGUAGE)
 

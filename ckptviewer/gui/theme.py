@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
+from .i18n import on_language_change, translate
+
 if TYPE_CHECKING:  # pyqtgraph (~1 s to import) loads with the first plot: configure_plots()
     import pyqtgraph as pg
 
@@ -54,12 +56,24 @@ def theme_actions(menu: QMenu, pick: Callable[[str], None]) -> dict[str, QAction
     group.setExclusive(True)
     actions = {}
     for name in THEMES:
-        action = QAction(name.capitalize(), group)
+        action = QAction(group)
         action.setCheckable(True)
         action.setProperty(THEME_PROPERTY, name)
         action.triggered.connect(lambda _=False, n=name: pick(n))
         menu.addAction(action)
         actions[name] = action
+
+    def retranslate() -> None:
+        titles = {
+            "system": translate("Theme", "System"),
+            "light": translate("Theme", "Light"),
+            "dark": translate("Theme", "Dark"),
+        }
+        for name, action in actions.items():
+            action.setText(titles[name])
+
+    retranslate()
+    on_language_change(menu, retranslate)
     return actions
 
 

@@ -251,8 +251,11 @@ def main(argv: list[str]) -> int:
     shoot(dialog, "shortcuts")
     dialog.close()
     compare.close()
-    keys = sorted(page.doc.ckpt.tensors) if page.doc.ckpt is not None else []
-    out_json.write_text(json.dumps({"texts": texts, "files": [a.name, b.name], "keys": keys}, ensure_ascii=False))
+    ckpt = page.doc.ckpt
+    assert ckpt is not None
+    # what the file itself says (keys, metadata, format): shown as it is, never translated
+    from_file = [*ckpt.tensors, json.dumps(ckpt.metadata, default=str), ckpt.format, a.name, b.name, *ckpt.saved_on]
+    out_json.write_text(json.dumps({"texts": texts, "from_file": from_file}, ensure_ascii=False))
     for p in shell.pages():
         p.runner.shutdown(10_000)
     shell.close()

@@ -1452,6 +1452,21 @@ Why it matters: {why}</source>
     </message>
 </context>
 <context>
+    <name>Theme</name>
+    <message>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+</context>
+<context>
     <name>TreeModel</name>
     <message>
         <source>Name</source>

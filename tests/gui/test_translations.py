@@ -1,0 +1,228 @@
+"""The window speaks the user's language: the catalogue matches the code, the zh_CN window
+shows no English of ours, and switching language retranslates open windows.
+
+The five files another pass will wrap (PENDING) still show English: their strings are
+listed by an xfail test that starts passing once they are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QLocale, QSettings, Qt
+from PySide6.QtWidgets import QMenu
+
+from ckptviewer.gui import i18n
+from ckptviewer.gui.tabs import TabbedWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+TS = ROOT / "ckptviewer" / "resources" / "translations" / "ckptviewer_zh_CN.ts"
+# not wrapped yet (a second pass will): their English is expected for now, and listed
+PENDING = [
+    "ckptviewer/gui/main_window.py",
+    "ckptviewer/gui/app.py",
+    "ckptviewer/gui/editing.py",
+    "ckptviewer/gui/edit_dialogs.py",
+    "ckptviewer/gui/run_view.py",
+    "ckptviewer/core/edits/registry.py",  # the Edit menu's names and the edit dialogs' labels
+]
+# ASCII words a Chinese window shows as they are: formats, dtypes, units, keys, symbols, names
+ALLOWED = {
+    "NaN", "nan", "Inf", "inf", "float16", "float32", "bfloat16", "int64", "fp16", "B", "KiB", "MiB", "GiB",
+    "TiB", "A", "Ctrl", "Shift", "URL", "CSV", "JSON", "NumPy", "PEFT", "Hugging", "Face", "GGUF", "LoRA",
+    "BatchNorm", "BN", "L2", "atol", "rtol", "max", "ckptviewer", "torch", "PyTorch", "Lightning", "cpu",
+    "cuda", "e", "x", "B−A", "cos", "running", "var", "lora", "SGD", "Adam", "AdamW", "weights", "only",
+}  # fmt: skip
+
+
+def _catalogue() -> dict[tuple[str, str], str]:
+    out = {}
+    for context in ET.parse(TS).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for m in context.iter("message"):
+            out[(name, m.findtext("source") or "")] = m.findtext("translation") or ""
+    return out
+
+
+def test_the_catalogue_has_every_string_of_the_code_translated_and_compiled():
+    """What CI checks: lupdate over the code finds nothing new or stale, every zh_CN entry is
+    finished with the source's placeholders, every marked call is one lupdate reads, and the
+    shipped .qm is what lrelease makes of the .ts."""
+    done = subprocess.run(
+        [sys.executable, "tools/translations.py", "check"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
+
+
+def test_the_check_fails_on_a_string_missing_from_the_catalogue(tmp_path):
+    """The check is not vacuous: a new string in the code is reported until it is translated."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import translations
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    copy = tmp_path / TS.name
+    copy.write_bytes(TS.read_bytes())
+    tree = ET.parse(copy)
+    first = next(tree.getroot().iter("context"))
+    first.remove(next(first.iter("message")))  # as if the code had gained a string
+    translations.write_ts(tree, copy)
+    fresh = tmp_path / "fresh" / TS.name
+    fresh.parent.mkdir()
+    fresh.write_bytes(TS.read_bytes())
+    translations.lupdate(fresh)
+    assert any("not in the catalogue" in p for p in translations.problems(copy, fresh))
+    tree = ET.parse(copy)
+    tree.getroot().find("context/message/translation").set("type", "unfinished")  # type: ignore[union-attr]
+    translations.write_ts(tree, copy)
+    assert any("unfinished" in p for p in translations.problems(copy, fresh))
+
+
+def test_the_system_locale_picks_the_language():
+    assert i18n.match_language(QLocale("zh_CN")) == "zh_CN"
+    assert i18n.match_language(QLocale("zh_SG")) == "zh_CN"  # Simplified Chinese too
+    assert i18n.match_language(QLocale("zh_TW")) == "en"  # Traditional: not shipped, English
+    assert i18n.match_language(QLocale("de_DE")) == "en"
+    assert i18n.available_languages() == ["en", "zh_CN"]
+
+
+# --- the zh_CN window, in a child process with LANG=zh_CN.UTF-8 --------------------------
+
+
+@pytest.fixture(scope="module")
+def zh_window(tmp_path_factory):
+    """Every text of the window started with LANG=zh_CN.UTF-8 (start page, inspector, every side
+    tab, a module, the comparison window, the shortcuts dialog, every menu)."""
+    folder = tmp_path_factory.mktemp("zh")
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "LC_ALL": "", "LANGUAGE": "", "QT_QPA_PLATFORM": "offscreen"}
+    shots = os.environ.get("CKPT_SCREENSHOTS_ZH")  # e.g. /tmp/shots_zh: the screenshots looked at
+    args = [sys.executable, str(ROOT / "tests" / "gui" / "window_texts.py"), str(folder / "texts.json")]
+    done = subprocess.run([*args, *([shots] if shots else [])], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((folder / "texts.json").read_text())
+
+
+WORD = r"[A-Za-z][A-Za-z0-9'−]*"
+
+
+def _english_words(text: str, from_file: set[str]) -> list[str]:
+    """ASCII words of ``text`` that should have been translated: markup, mnemonics, keys,
+    paths, formulas and the file's own words taken out first."""
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"\(&?[A-Z]\)", " ", text).replace("&", "")  # 文件(&F): a mnemonic, not a word
+    text = re.sub(r"\S*[._/:=|\\]\S*", " ", text)  # keys, file names, URLs, code, |a−b|
+    words = re.findall(WORD, text)
+    return [
+        w
+        for w in words
+        if w not in ALLOWED and w not in from_file and not re.fullmatch(r"[A-Z]|F\d+|\d*e|[a-z]?\d*|x[\dx]*", w)
+    ]
+
+
+def _pending_source() -> str:
+    """The PENDING files' source, mnemonics taken out (a menu's "Open &Recent" reads "Open Recent")."""
+    return "\n".join((ROOT / p).read_text(encoding="utf-8") for p in PENDING).replace("&", "")
+
+
+def _untranslated(zh_window) -> tuple[list[str], list[str]]:
+    """(texts of ours still in English, texts of the PENDING files still in English)."""
+    from_file = {w for t in zh_window["from_file"] for w in re.findall(WORD, t)}
+    catalogue = _catalogue()
+    translated_sources = {s.replace("&", "") for (c, s), t in catalogue.items() if t and t != s}
+    pending = _pending_source()
+    ours, theirs = [], []
+    for entry in zh_window["texts"]:
+        text = entry["text"]
+        plain = re.sub(r"<[^>]+>", "", text).replace("&", "")
+        english = _english_words(text, from_file)
+        if plain not in translated_sources and not english:
+            continue
+        # a run of the English words found verbatim in a pending file's source: that file's text
+        runs = re.findall(r"[A-Za-z][A-Za-z ']*[A-Za-z]", plain)
+        said = f"{entry['where']}: {text!r} ({entry['kind']})"
+        if any(len(run) > 2 and run in pending for run in runs):
+            theirs.append(said)
+        else:
+            ours.append(said)
+    return sorted(set(ours)), sorted(set(theirs))
+
+
+@pytest.mark.slow
+def test_the_zh_CN_window_shows_no_english_of_ours(zh_window):
+    texts = [t["text"] for t in zh_window["texts"]]
+    assert "打开检查点" in texts  # the start page's heading, in Chinese
+    assert any("个张量" in t for t in texts)  # counts in Chinese (the status line)
+    assert any("为何重要" in t for t in texts)  # a health finding's why, in Chinese
+    assert any("不同（精确）：11 个张量" in t for t in texts)  # the comparison's verdict
+    ours, _ = _untranslated(zh_window)
+    assert ours == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="main_window, app, editing, edit_dialogs, run_view, registry: wrapped in a second pass")
+def test_the_zh_CN_window_shows_no_english_at_all(zh_window):
+    _, theirs = _untranslated(zh_window)
+    assert theirs == []
+
+
+# --- switching at run time ------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def restore_language():
+    yield
+    i18n.install(i18n.SOURCE_LANGUAGE)  # the rest of the session in English
+
+
+def test_switching_language_retranslates_an_open_window(qtbot, settings, restore_language, tmp_path):
+    import torch
+
+    path = tmp_path / "m.pth"
+    torch.save(
+        {"fc.weight": torch.randn(4, 3), "fc.bias": torch.zeros(4), "bad.weight": torch.full((2, 2), float("nan"))},
+        path,
+    )
+    shell = TabbedWindow(settings=settings)
+    qtbot.addWidget(shell)
+    shell.show()
+    start = shell.current.start_page
+    i18n.install("en")
+    qtbot.waitUntil(lambda: start.open_button.text() == "Open…")
+    page = shell.current
+    with qtbot.waitSignal(page.scan_done, timeout=60_000):
+        page.open_file(str(path))
+    health = page.health_panel
+    assert health.summary.text() == "3 tensors scanned: 1 error, 0 warnings, 0 notes."
+
+    menu = QMenu()
+    actions = i18n.language_actions(menu, settings)
+    chinese = next(a for a in actions.actions() if a.data() == "zh_CN")
+    assert chinese.text() == "简体中文"
+    chinese.trigger()  # View ▸ Language ▸ 简体中文
+    qtbot.waitUntil(lambda: health.summary.text() == "已检查 3 个张量：1 个错误，0 个警告，0 条提示。")
+    assert start.open_button.text() == "打开…"
+    assert health.list.headerItem().text(0) == "张量"
+    assert health.list.topLevelItem(0).text(2) == "4 个值中有 4 个 NaN"
+    assert "为何重要" in health.why.text()
+    assert page.status.totals_label.text().startswith("3 个张量 · 20 个模型参数")
+    assert page.model.headerData(0, Qt.Orientation.Horizontal) == "名称"
+    assert settings.value("language") == "zh_CN" and i18n.chosen_language(settings) == "zh_CN"  # remembered
+
+    english = next(a for a in actions.actions() if a.data() == "en")
+    english.trigger()
+    qtbot.waitUntil(lambda: start.open_button.text() == "Open…")
+    assert health.summary.text() == "3 tensors scanned: 1 error, 0 warnings, 0 notes."
+    for p in shell.pages():
+        p.runner.shutdown(10_000)

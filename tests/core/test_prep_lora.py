@@ -208,3 +208,27 @@ def test_pattern_matching_is_peft_s():
     for key in ("blocks.0.q", "q", "blocks.0.qq", "blocks.1.v"):  # as peft itself decides
         hit = peft.utils.other.get_pattern_key(list(patterns), key)
         assert pattern_value(patterns, key, 9) == patterns.get(hit, 9)
+
+
+def test_a_pattern_that_could_backtrack_for_hours_is_refused(tmp_path):
+    """Patterns come from the adapter's file: a repeated group such as (a+)+ is refused, not run."""
+    torch.save(Mlp().state_dict(), tmp_path / "base.pth")
+    lora = {
+        "base_model.model.out.lora_A.weight": torch.zeros(2, 12),
+        "base_model.model.out.lora_B.weight": torch.zeros(5, 2),
+    }
+    folder = _hand_adapter(tmp_path / "adapter", lora, {"rank_pattern": {"(o+)+x": 4}})
+    with pytest.raises(EditError, match=r"pattern '\(o\+\)\+x' is refused \(a repeated group"):
+        merge_lora(open_checkpoint(tmp_path / "base.pth", device="cpu"), open_checkpoint(folder))
+
+
+@pytest.mark.parametrize("config", [{"r": 0}, {"lora_alpha": "big"}, {"rank_pattern": {"out": -1}}])
+def test_ranks_and_alphas_that_are_no_numbers_are_refused(tmp_path, config):
+    torch.save(Mlp().state_dict(), tmp_path / "base.pth")
+    lora = {
+        "base_model.model.out.lora_A.weight": torch.zeros(2, 12),
+        "base_model.model.out.lora_B.weight": torch.zeros(5, 2),
+    }
+    folder = _hand_adapter(tmp_path / "adapter", lora, config)
+    with pytest.raises(EditError, match=r"cannot be merged: out: the adapter config gives r="):
+        merge_lora(open_checkpoint(tmp_path / "base.pth", device="cpu"), open_checkpoint(folder))

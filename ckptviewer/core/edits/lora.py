@@ -45,9 +45,19 @@ def adapter_config(adapter: Checkpoint) -> dict[str, Any]:
     return dict(config)
 
 
+_QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
+
+
 def pattern_value(patterns: Mapping[str, Any], module: str, default: Any) -> Any:
-    """peft's ``get_pattern_key``: the first pattern ``module`` ends with (at a dot), else ``default``."""
+    """peft's ``get_pattern_key``: the first pattern ``module`` ends with (at a dot), else ``default``.
+
+    The patterns come from the adapter's file: a quantified group (``(a+)+``), the form whose
+    backtracking can take hours on a short name, and patterns over 256 characters are refused.
+    """
     for pattern in patterns:
+        if not isinstance(pattern, str) or len(pattern) > 256 or _QUANTIFIED_GROUP.search(pattern):
+            raise EditError(f"merge-lora: the adapter config's pattern {str(pattern)[:80]!r} is refused "
+                            "(a repeated group or over 256 characters)")  # fmt: skip
         try:
             if re.match(rf"(.*\.)?({pattern})$", module):
                 return patterns[pattern]
@@ -80,10 +90,7 @@ def merge_lora(base: Checkpoint, adapter: Checkpoint) -> tuple[Checkpoint, EditR
     report = EditReport("merge_lora", {"adapter": str(adapter.path)})
     config = adapter_config(adapter)
     _refuse_unsupported(config)
-    try:
-        r0, alpha0 = int(config.get("r", 8)), float(config.get("lora_alpha", 8))
-    except (TypeError, ValueError):
-        raise EditError("merge-lora: the adapter config's r or lora_alpha is not a number") from None
+    r0, alpha0 = config.get("r", 8), config.get("lora_alpha", 8)  # peft's defaults; checked per module below
     rslora, fan_in_fan_out = bool(config.get("use_rslora")), bool(config.get("fan_in_fan_out"))
     rank_pattern = config.get("rank_pattern") or {}
     alpha_pattern = config.get("alpha_pattern") or {}
@@ -127,9 +134,14 @@ def merge_lora(base: Checkpoint, adapter: Checkpoint) -> tuple[Checkpoint, EditR
         if not w.dtype_name.startswith(("float", "bfloat")):
             problems.append(f"{target}: {w.dtype_name} weights cannot take a LoRA delta")
             continue
-        r = pattern_value(rank_pattern, module, r0)
-        alpha = pattern_value(alpha_pattern, module, alpha0)
-        if int(r) != a.shape[0]:
+        r, alpha = pattern_value(rank_pattern, module, r0), pattern_value(alpha_pattern, module, alpha0)
+        if not isinstance(r, int) or isinstance(r, bool) or r < 1 or not isinstance(alpha, (int, float)):
+            problems.append(f"{module}: the adapter config gives r={r!r}, alpha={alpha!r}")
+            continue
+        if not math.isfinite(float(alpha)) or r > 1 << 20:
+            problems.append(f"{module}: the adapter config gives r={r!r}, alpha={alpha!r}")
+            continue
+        if r != a.shape[0]:
             report.warnings.append(f"{module}: the config says r={r}, the adapter's A has {a.shape[0]} rows")
         scale = float(alpha) / (math.sqrt(r) if rslora else r)
         new[id(w.source)] = MergedLoraTensor(w.source, a.source, b.source, scale, fan_in_fan_out)

@@ -8,6 +8,7 @@ from typing import Any
 from ..formatting import plural
 from .checkpoint import BUFFER, PARAMETER, Checkpoint
 from .filemap import is_remote
+from .translatable import QT_TRANSLATE_NOOP, Message
 
 EPOCH_KEYS = ("epoch", "epochs", "cur_epoch", "current_epoch")
 STEP_KEYS = ("global_step", "step", "steps", "iteration", "iter", "global_iter", "num_updates")
@@ -30,6 +31,7 @@ class TrainingSummary:
     hparams: dict[str, Any] | None = None
     param_names: dict[str, str] = field(default_factory=dict)  # "optimizer.state.3" -> "layer1.0.weight"
     param_names_note: str = ""  # why the mapping could not be made, if it could not
+    param_names_text: Message | None = None  # the same as a template, for the window to translate
 
     @property
     def optimizer_ratio(self) -> float | None:
@@ -50,7 +52,8 @@ def training_summary(ckpt: Checkpoint) -> TrainingSummary:
             s.optimizer_key = key
             s.optimizer_bytes = sum(e.nbytes for e in tensors)
             s.param_groups = _param_groups(meta.get(key))
-            s.param_names, s.param_names_note = optimizer_param_names(ckpt, key)
+            s.param_names, note = optimizer_param_names(ckpt, key)
+            s.param_names_note, s.param_names_text = str(note), (note or None)
             break
     for key in HPARAM_KEYS:
         value = meta.get(key)
@@ -61,7 +64,7 @@ def training_summary(ckpt: Checkpoint) -> TrainingSummary:
     return s
 
 
-def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], str]:
+def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], Message | str]:
     """Map an optimizer's ``state.<i>`` to parameter names, where the order can be derived.
 
     ``optimizer.state_dict()`` numbers parameters in ``param_groups`` order, which for a
@@ -75,13 +78,19 @@ def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], s
         opt, key = (opt[0] if opt else None), f"{key}.0"
     groups = opt.get("param_groups") if isinstance(opt, dict) else None
     if not isinstance(groups, list):
-        return {}, "no param_groups"
+        return {}, Message("Summary", QT_TRANSLATE_NOOP("Summary", "no param_groups"))
     ids = [i for g in groups if isinstance(g, dict) for i in (g.get("params") or [])]
     prefix = (ckpt.state_dict_key + ".") if ckpt.state_dict_key else ""
     wrappers = "".join(ckpt.prefixes)
     params = [k for k, e in ckpt.tensors.items() if e.role == PARAMETER]
     if len(ids) != len(params):
-        return {}, f"{len(ids)} optimizer parameters vs {len(params)} model parameters: order unknown"
+        return {}, Message(
+            "Summary",
+            QT_TRANSLATE_NOOP(
+                "Summary", "{n_optimizer} optimizer parameters vs {n_model} model parameters: order unknown"
+            ),
+            {"n_optimizer": len(ids), "n_model": len(params)},
+        )
     # one pass over the state tensors, grouped by the state.<i> they belong to
     state_root = f"{key}.state."
     shapes_of: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
@@ -96,7 +105,11 @@ def optimizer_param_names(ckpt: Checkpoint, key: str) -> tuple[dict[str, str], s
         shape = ckpt.tensors[param].shape
         for k, state_shape in shapes_of.get(str(index), []):
             if state_shape != shape:
-                return {}, f"{k} has shape {list(state_shape)}, not that of {short}: order unknown"
+                return {}, Message(
+                    "Summary",
+                    QT_TRANSLATE_NOOP("Summary", "{key} has shape {shape}, not that of {param}: order unknown"),
+                    {"key": k, "shape": list(state_shape), "param": short},
+                )
         names[f"{state_root}{index}"] = short
     return names, ""
 

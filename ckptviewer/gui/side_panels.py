@@ -146,7 +146,7 @@ class MetadataPanel(QWidget):
             mapped = (
                 translate("MetadataPanel", "%Ln state entries mapped to parameter names", None, n_mapped)
                 if s.param_names
-                else s.param_names_note
+                else (s.param_names_text.render(translate) if s.param_names_text is not None else s.param_names_note)
             )
             rows.append((translate("MetadataPanel", "optimizer → parameters"), mapped))
             for i, group in enumerate(s.param_groups):

@@ -68,6 +68,7 @@ def widget_texts(widget, where: str) -> list[dict]:
         QTabBar,
         QTableWidget,
         QTreeWidget,
+        QTreeWidgetItemIterator,
     )
 
     out: list[tuple[str, str]] = []
@@ -98,6 +99,12 @@ def widget_texts(widget, where: str) -> list[dict]:
                     index = model.index(row, col)
                     out.append(("cell", str(model.data(index) or "")))
                     out.append(("cell tooltip", str(model.data(index, Qt.ItemDataRole.ToolTipRole) or "")))
+    if isinstance(widget, QTreeWidget):  # every row, children included (the Metadata tab's summary)
+        it = QTreeWidgetItemIterator(widget)
+        while it.value() is not None:
+            item = it.value()
+            out += [("cell", item.text(c)) for c in range(widget.columnCount())]
+            it += 1
     out.append(("tooltip", widget.toolTip()))
     if widget.isWindow():
         out.append(("title", widget.windowTitle()))

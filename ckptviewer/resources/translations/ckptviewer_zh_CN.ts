@@ -633,7 +633,7 @@ Why it matters: {why}</source>
     </message>
     <message>
         <source>{note}; %Ln block(s) with NaN/Inf in magenta</source>
-        <translation>{note}；%Ln 个含 NaN/Inf 的块以品红色标出</translation>
+        <translation>{note}；%Ln 块含 NaN/Inf（品红色）</translation>
     </message>
     <message>
         <source>Line</source>
@@ -1375,6 +1375,21 @@ Why it matters: {why}</source>
     <message>
         <source>Memory {size}</source>
         <translation>内存 {size}</translation>
+    </message>
+</context>
+<context>
+    <name>Summary</name>
+    <message>
+        <source>no param_groups</source>
+        <translation>没有 param_groups</translation>
+    </message>
+    <message>
+        <source>{n_optimizer} optimizer parameters vs {n_model} model parameters: order unknown</source>
+        <translation>优化器有 {n_optimizer} 个参数，模型有 {n_model} 个参数：无法确定对应顺序</translation>
+    </message>
+    <message>
+        <source>{key} has shape {shape}, not that of {param}: order unknown</source>
+        <translation>{key} 的形状为 {shape}，与 {param} 的不同：无法确定对应顺序</translation>
     </message>
 </context>
 <context>

@@ -85,6 +85,7 @@ CAN_ACT: list[tuple[str, Callable[[Facts], bool]]] = [
     ("View > Show only flagged", lambda f: f.open),
     ("View > Largest tensors", lambda f: f.tensors),
     ("View > Theme > *", ALWAYS),
+    ("View > Language > *", ALWAYS),
     ("Help > *", ALWAYS),
 ]
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, QSettings, Qt
-from PySide6.QtWidgets import QMenu
 
 from ckptviewer.gui import i18n
 from ckptviewer.gui.tabs import TabbedWindow
@@ -39,6 +38,7 @@ ALLOWED = {
     "TiB", "A", "Ctrl", "Shift", "URL", "CSV", "JSON", "NumPy", "PEFT", "Hugging", "Face", "GGUF", "LoRA",
     "BatchNorm", "BN", "L2", "atol", "rtol", "max", "ckptviewer", "torch", "PyTorch", "Lightning", "cpu",
     "cuda", "e", "x", "B−A", "cos", "running", "var", "lora", "SGD", "Adam", "AdamW", "weights", "only",
+    "English",  # View ▸ Language names each language in itself
 }  # fmt: skip
 
 
@@ -206,10 +206,10 @@ def test_switching_language_retranslates_an_open_window(qtbot, settings, restore
     health = page.health_panel
     assert health.summary.text() == "3 tensors scanned: 1 error, 0 warnings, 0 notes."
 
-    menu = QMenu()
-    actions = i18n.language_actions(menu, settings)
-    chinese = next(a for a in actions.actions() if a.data() == "zh_CN")
-    assert chinese.text() == "简体中文"
+    view = next(a.menu() for a in shell.menuBar().actions() if a.text() == "&View")
+    language = next(a.menu() for a in view.actions() if a.text() == "&Language")
+    chinese = next(a for a in language.actions() if a.data() == "zh_CN")
+    assert chinese.text() == "简体中文" and not chinese.isChecked()
     chinese.trigger()  # View ▸ Language ▸ 简体中文
     qtbot.waitUntil(lambda: health.summary.text() == "已检查 3 个张量：1 个错误，0 个警告，0 条提示。")
     assert start.open_button.text() == "打开…"
@@ -220,7 +220,8 @@ def test_switching_language_retranslates_an_open_window(qtbot, settings, restore
     assert page.model.headerData(0, Qt.Orientation.Horizontal) == "名称"
     assert settings.value("language") == "zh_CN" and i18n.chosen_language(settings) == "zh_CN"  # remembered
 
-    english = next(a for a in actions.actions() if a.data() == "en")
+    assert language.title() == "语言(&L)" and chinese.isChecked()
+    english = next(a for a in language.actions() if a.data() == "en")
     english.trigger()
     qtbot.waitUntil(lambda: start.open_button.text() == "Open…")
     assert health.summary.text() == "3 tensors scanned: 1 error, 0 warnings, 0 notes."

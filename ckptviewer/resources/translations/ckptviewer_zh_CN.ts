@@ -1395,6 +1395,10 @@ Why it matters: {why}</source>
 <context>
     <name>TabbedWindow</name>
     <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
         <source>New tab</source>
         <translation>新标签页</translation>
     </message>

@@ -53,7 +53,8 @@ def training_summary(ckpt: Checkpoint) -> TrainingSummary:
             s.optimizer_bytes = sum(e.nbytes for e in tensors)
             s.param_groups = _param_groups(meta.get(key))
             s.param_names, note = optimizer_param_names(ckpt, key)
-            s.param_names_note, s.param_names_text = str(note), (note or None)
+            s.param_names_note = str(note)
+            s.param_names_text = note if isinstance(note, Message) else None
             break
     for key in HPARAM_KEYS:
         value = meta.get(key)

@@ -190,8 +190,12 @@ def language_actions(menu: QMenu, settings: QSettings, on_change: Callable[[str]
         action.triggered.connect(lambda _=False, c=code: _choose(c, settings, on_change))
         group.addAction(action)
         menu.addAction(action)
-    # another window's menu (or a test) may switch: every language menu shows the language in use
-    menu.aboutToShow.connect(lambda: [a.setChecked(a.data() == current_language()) for a in group.actions()])
+
+    def show_current() -> None:  # another window's menu may have switched: show the language in use
+        for action in group.actions():
+            action.setChecked(action.data() == current_language())
+
+    menu.aboutToShow.connect(show_current)
     return group
 
 

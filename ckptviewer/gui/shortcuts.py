@@ -6,6 +6,7 @@ a removed one disappears, so the help cannot drift from what the keys do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -26,6 +27,8 @@ from .i18n import translate
 
 
 def _plain(text: str) -> str:
+    # a CJK menu text carries its mnemonic in brackets, "文件(&F)": the whole "(&F)" goes
+    text = re.sub(r"\(&[^&)]\)", "", text)
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
 
 

@@ -161,6 +161,8 @@ def test_the_zh_CN_window_shows_no_english_of_ours(zh_window):
     assert any("个张量" in t for t in texts)  # counts in Chinese (the status line)
     assert any("为何重要" in t for t in texts)  # a health finding's why, in Chinese
     assert any("不同（精确）：11 个张量" in t for t in texts)  # the comparison's verdict
+    shortcuts = [t["text"] for t in zh_window["texts"] if t["where"] == "keyboard shortcuts" and t["kind"] == "cell"]
+    assert "File ▸ 对比 ▸ 文件" in shortcuts  # a CJK mnemonic "(&W)" is left out whole, as "&" is
     ours, _ = _untranslated(zh_window)
     assert ours == []
 

@@ -625,8 +625,11 @@ class RunWindow(QMainWindow):
             self.heatmap.selected_cell = (row, finding.checkpoint)
             self.layers.select([row])
             self.heatmap.reveal(row)
+        else:  # a whole checkpoint: its column says it; no layer's cell
+            self.heatmap.select(self.heatmap.selected_rows, None)
 
     def selected_cell(self) -> tuple[int, int] | None:
+        """(layer, checkpoint) of the outlined cell, if any."""
         return self.heatmap.selected_cell
 
     # --- comparing -----------------------------------------------------------------------

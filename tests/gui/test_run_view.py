@@ -155,7 +155,7 @@ def test_activating_a_finding_selects_its_cell(run_window):
     assert run_window.layers.selected() == [2]
     assert len(run_window.lines.lines) == 1
     findings.setCurrentRow(2)  # identical: a whole checkpoint, its column
-    assert run_window.heatmap.selected_column == 2
+    assert run_window.heatmap.selected_column == 2 and run_window.selected_cell() is None
 
 
 def test_heatmap_axes_name_layers_and_steps(run_window):

@@ -19,7 +19,7 @@ from typing import Any
 
 from ...formatting import plural
 from ..assemble import derive
-from ..checkpoint import Checkpoint
+from ..checkpoint import Checkpoint, TensorEntry
 from ..index import is_tensor
 from ..structure import key_name
 from .align import normalized_keys
@@ -58,8 +58,8 @@ def average(
     used = normalised_weights(numbers([str(w) for w in weights or []], "--weights"), len(inputs))
     keys = [normalized_keys(c) for c in inputs]  # prefix-free model key -> raw key, per input
     sds = [model_state(c)[1] for c in inputs]
-    entries = [
-        {n: c.tensors.get(full_key(c, key_name(raw))) for n, raw in k.items() if is_tensor(sd[raw])}
+    entries: list[dict[str, TensorEntry]] = [
+        {n: c.tensors[full_key(c, key_name(raw))] for n, raw in k.items() if is_tensor(sd[raw])}
         for c, k, sd in zip(inputs, keys, sds)
     ]
     _refuse_differences(report, inputs, entries)
@@ -97,7 +97,7 @@ def average(
     return result, report
 
 
-def _refuse_differences(report: EditReport, inputs: list[Checkpoint], entries: list[dict[str, Any]]) -> None:
+def _refuse_differences(report: EditReport, inputs: list[Checkpoint], entries: list[dict[str, TensorEntry]]) -> None:
     """Refuse, listing them, any key, shape or dtype on which an input differs from the first."""
     ref = entries[0]
     lines: list[str] = []

@@ -22,7 +22,8 @@ What can go wrong, at a known checkpoint index (0-based, in step order):
   step/epoch counters moved on;
 - ``explode_at`` (keyword): the learning rate is multiplied by 1000 for the steps before checkpoint
   ``explode_at`` (a divergence: every trained layer's update explodes there);
-- ``zero_at`` (keyword): ``conv.weight`` is zeroed just before checkpoint ``zero_at`` is saved (a dead layer).
+- ``zero_at`` (keyword): ``conv.weight`` is zeroed just before checkpoint ``zero_at`` is saved (a dead layer);
+- ``warmup`` (keyword): a linear-in-log warm-up (x2.5 per checkpoint from LR / 100) instead of StepLR's decay.
 
 Pass ``frozen=False, nan_at=None, duplicate_at=None`` for a healthy run.
 """
@@ -74,6 +75,7 @@ def make_run(
     name: str | None = None,
     explode_at: int | None = None,
     zero_at: int | None = None,
+    warmup: bool = False,
 ) -> Path:
     """Train and save ``n`` checkpoints of one run in ``layout``; returns the run's folder (see module doc)."""
     if layout not in LAYOUTS:
@@ -86,7 +88,12 @@ def make_run(
         model.frozen.requires_grad_(False)
     # every parameter goes to Adam, as model.parameters() does: a frozen one simply never gets state
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    if warmup:  # the learning rate rises 2.5x per checkpoint from LR / 100 to LR, then stays
+        sched: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda epoch: min(1.0, 0.01 * 2.5**epoch)
+        )
+    else:
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     gen = torch.Generator().manual_seed(1)
     inputs = torch.randn(32, 3, 6, 6, generator=gen)
     targets = torch.randint(0, 4, (32,), generator=gen)

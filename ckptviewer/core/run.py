@@ -61,6 +61,7 @@ class LayerSeries:
     # step and betas are stored)
     adam_ratio: list[float | None]
     dtype: str = ""  # in the first checkpoint that holds it
+    role: str = ""  # "parameter" or "buffer" (running statistics, constants)
 
 
 @dataclass(frozen=True)
@@ -266,9 +267,9 @@ def analyse_run(
             left = _take_listed(key)
             if left is not None:
                 left.close()
-    layers, identical, floating = _series(checkpoints, keys, entries)
+    layers, identical = _series(checkpoints, keys, entries)
     names = [c.name for c in checkpoints]
-    findings = [RunFinding(*f) for f in run_findings(names, layers, identical, floating)]
+    findings = [RunFinding(*f) for f in run_findings(names, layers, identical, *_pace(checkpoints))]
     if root is None:
         parents = {str(as_path(c.path).parent) for c in checkpoints}
         root = parents.pop() if len(parents) == 1 else os.path.commonpath(sorted(parents))
@@ -281,8 +282,8 @@ def _info_of(c: RunCheckpoint) -> dict[str, Any]:
 
 def _series(
     checkpoints: list[RunCheckpoint], keys: list[str], entries: list[dict[str, Any]]
-) -> tuple[list[LayerSeries], list[bool], list[bool]]:
-    """The layer series, which checkpoints are identical to their predecessor, which layers are floating."""
+) -> tuple[list[LayerSeries], list[bool]]:
+    """The layer series and which checkpoints are identical to their predecessor."""
     n = len(checkpoints)
     rows: list[dict[str, list]] = [{r[0]: r for r in e.get("layers", [])} for e in entries]
     order_keys: dict[str, None] = {}
@@ -293,7 +294,6 @@ def _series(
         pair = entries[t].get("pairs", {}).get(keys[t - 1])
         identical[t] = bool(pair is not None and pair["keys_equal"] and rows[t] and set(pair["equal"]) == set(rows[t]))
     layers: list[LayerSeries] = []
-    floating: list[bool] = []
     for key in order_keys:
         norm: list[float | None] = []
         rel: list[float | None] = []
@@ -301,7 +301,7 @@ def _series(
         nonfinite: list[int] = []
         adam: list[float | None] = []
         shape: tuple[int, ...] = ()
-        dtype = ""
+        dtype = role = ""
         for t in range(n):
             row = rows[t].get(key)
             if row is None:
@@ -312,7 +312,7 @@ def _series(
                 change.append(None)
                 continue
             if not dtype:
-                shape, dtype = tuple(row[1]), row[2]
+                shape, dtype, role = tuple(row[1]), row[2], row[6]
             # a tensor with no finite value has no norm (and no update to measure), not a norm of 0
             blank = row[3] is None or (row[4] and row[4] >= math.prod(row[1]))
             norm.append(None if blank else math.sqrt(row[3]))
@@ -325,9 +325,20 @@ def _series(
             else:
                 rel.append(None if blank else _relative(pairs.get(keys[t - 1]), key, norm[t - 1]))
                 change.append(None if blank else _relative(pairs.get(keys[0]), key, norm[0]))
-        layers.append(LayerSeries(key, shape, norm, rel, change, nonfinite, adam, dtype))
-        floating.append(dtype.startswith(("float", "bfloat")) or dtype in ("half", "double"))
-    return layers, identical, floating
+        layers.append(LayerSeries(key, shape, norm, rel, change, nonfinite, adam, dtype, role))
+    return layers, identical
+
+
+def _pace(checkpoints: list[RunCheckpoint]) -> tuple[list[float], list[float] | None]:
+    """Per interval t-1 -> t, the steps between the two saves (1 where not every checkpoint says its step),
+    and every checkpoint's learning rate (None unless every one says it): what an update's size is
+    expected to scale with, so that a longer interval or a warm-up is not taken for an explosion."""
+    n = len(checkpoints)
+    steps = [c.step for c in checkpoints]
+    known = all(s is not None for s in steps) and all(steps[t] > steps[t - 1] for t in range(1, n))  # type: ignore[operator]
+    pace = [float(steps[t] - steps[t - 1]) if known and t else 1.0 for t in range(n)]  # type: ignore[operator]
+    lrs = [c.lr for c in checkpoints]
+    return pace, ([float(lr) for lr in lrs] if all(lr is not None and lr > 0 for lr in lrs) else None)  # type: ignore[misc]
 
 
 def _relative(pair: dict[str, Any] | None, key: str, base: float | None) -> float | None:

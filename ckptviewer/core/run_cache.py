@@ -25,7 +25,7 @@ from typing import Any
 
 from .remote import private_cache_dir
 
-VERSION = 1
+VERSION = 2  # 2: a layer row ends with the tensor's role (parameter, buffer)
 MAX_BYTES = 256 << 20  # a cache file larger than this is not one of ours
 MAX_PAIRS = 8  # pair entries kept per file (a run reopened with other neighbours adds some)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -67,10 +67,11 @@ def _valid_info(info: Any) -> bool:
 
 
 def _valid_layer(row: Any) -> bool:
-    # [key, shape, dtype, norm_sq | None, nonfinite, adam | None]
+    # [key, shape, dtype, norm_sq | None, nonfinite, adam | None, role]
     return (
         isinstance(row, list)
-        and len(row) == 6
+        and len(row) == 7
+        and isinstance(row[6], str)
         and isinstance(row[0], str)
         and isinstance(row[1], list)
         and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in row[1])

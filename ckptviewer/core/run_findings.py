@@ -2,9 +2,12 @@
 the first NaN/Inf, checkpoints bit-identical to their predecessor.
 
 Calibrated so that a healthy run gives no finding except layers that are genuinely frozen: only floating-
-point tensors are judged (step counters are not weights); an interval is judged for a layer only where
-both ends are finite for it, the checkpoint is not a duplicate of the one before, and some other layer
-measurably changed (so a pause of the whole training is not "frozen").
+point tensors are judged (step counters are not weights), buffers are never "frozen" (running statistics
+of a frozen BatchNorm, rotary tables and masks may rightly never change); an interval is judged for a
+layer only where both ends are finite for it, the checkpoint is not a duplicate of the one before, and
+some other layer measurably changed (so a pause of the whole training is not "frozen"). Updates are
+compared per step, and an update that grew with a gradually rising learning rate (a warm-up) is not
+an explosion.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ FROZEN_BELOW = 1e-12  # a relative update below this is no change (float32 round
 DEAD_BELOW = 1e-6  # a norm below this fraction of the layer's own peak: the layer went to zero
 EXPLODE_FACTOR = 10.0  # a relative update this many times the layer's earlier median ...
 EXPLODE_LEVEL = 0.1  # ... and above this (10% of the weight's norm in one interval)
-NORM_GROWTH = 100.0  # or a norm this many times its first value
+NORM_GROWTH = 100.0  # or a norm this many times its earlier median
+WARMUP_STEP = 4.0  # a learning rate at most this many times the previous checkpoint's rises gradually
+# leaf names of buffers that are constants by design (rotary tables, masks, ids), whatever the file calls them
+CONSTANT_BUFFERS = frozenset({"inv_freq", "freqs_cis", "cos_cached", "sin_cached", "masked_bias", "causal_mask",
+                              "position_ids", "token_type_ids", "_float_tensor"})  # fmt: skip
 
 WHY = {
     "frozen_start": (
@@ -60,13 +67,29 @@ def _finite(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
 
+def _floating(layer: Any) -> bool:
+    return bool(layer.dtype.startswith(("float", "bfloat")) or layer.dtype in ("half", "double"))
+
+
+def _may_be_constant(layer: Any) -> bool:
+    """A buffer (running statistics, a rotary table, a mask) may rightly never change: not "frozen"."""
+    return bool(layer.role == "buffer" or layer.key.rsplit(".", 1)[-1] in CONSTANT_BUFFERS)
+
+
 def run_findings(
-    names: Sequence[str], layers: Sequence[Any], identical: Sequence[bool], floating: Sequence[bool]
+    names: Sequence[str],
+    layers: Sequence[Any],
+    identical: Sequence[bool],
+    pace: Sequence[float],
+    lrs: Sequence[float] | None = None,
 ) -> list[tuple[str, str, int, str | None, str, str]]:
     """(kind, severity, checkpoint, key, message, why) for each finding, in checkpoint order.
 
-    ``layers`` are LayerSeries; ``floating[i]`` says whether layer i holds floating-point values.
+    ``layers`` are LayerSeries; ``pace[t]``: the steps of interval t-1 -> t (1 where unknown): updates are
+    compared per step. ``lrs``: each checkpoint's learning rate, where all are known: an update that grew
+    with a gradually rising learning rate (a warm-up) is not exploding; one after a sudden jump is.
     """
+    floating = [_floating(layer) for layer in layers]
     n = len(names)
     out: list[tuple[str, str, int, str | None, str, str]] = []
     for t in range(1, n):
@@ -90,10 +113,11 @@ def run_findings(
     for i, layer in enumerate(layers):
         if not floating[i]:
             continue
-        finding = _frozen(layer, identical, changing, names) or _dead(layer, names)
+        finding = None if _may_be_constant(layer) else _frozen(layer, identical, changing, names)
+        finding = finding or _dead(layer, names)
         if finding:
             out.append(finding)
-        boom = _exploding(layer, identical, names)
+        boom = _exploding(layer, identical, names, pace, lrs)
         if boom:
             out.append(boom)
     out.sort(key=lambda f: (f[2], f[3] is not None))
@@ -147,23 +171,33 @@ def _dead(layer: Any, names: Sequence[str]) -> tuple | None:
     return None
 
 
-def _exploding(layer: Any, identical: Sequence[bool], names: Sequence[str]) -> tuple | None:
-    first = next((v for t, v in enumerate(layer.norm) if _finite(v) and v > 0 and not layer.nonfinite[t]), None)
-    before: list[float] = []
+def _exploding(
+    layer: Any, identical: Sequence[bool], names: Sequence[str], pace: Sequence[float], lrs: Sequence[float] | None
+) -> tuple | None:
+    before: list[float] = []  # earlier relative updates per step
+    before_lr: list[float] = []  # the learning rates they were made at
+    norms = [v for t, v in enumerate(layer.norm[:1]) if _finite(v) and not layer.nonfinite[t]]  # earlier norms
     for t in range(1, len(names)):
         if identical[t] or not _clean(layer, t):
             continue
         r = layer.rel_update[t]
-        if len(before) >= 2:
-            median = statistics.median(before)
-            if r > EXPLODE_LEVEL and r > EXPLODE_FACTOR * median:
+        paced = r / pace[t]
+        if len(before) >= 2 and r > EXPLODE_LEVEL:
+            growth = paced / statistics.median(before)
+            lr_growth = lrs[t] / statistics.median(before_lr) if lrs else 1.0
+            warm_up = lrs is not None and lrs[t] <= WARMUP_STEP * lrs[t - 1] and growth <= WARMUP_STEP * lr_growth
+            if growth > EXPLODE_FACTOR and not warm_up:
                 return ("exploding", "warning", t, layer.key,
-                        f"relative update {r:.3g} at {names[t]}, {r / median:.0f}x its earlier median {median:.3g}",
+                        f"relative update {r:.3g} at {names[t]}, {growth:.0f}x its earlier median per step",
                         WHY["exploding"])  # fmt: skip
-        if first is not None and layer.norm[t] > NORM_GROWTH * first:
+        # the norm against its typical earlier size (not its first: a zero-initialised bias grows from ~0)
+        typical = statistics.median(norms) if len(norms) >= 2 else 0.0
+        if typical > 0 and layer.norm[t] > NORM_GROWTH * typical:
             return ("exploding", "warning", t, layer.key,
-                    f"norm {layer.norm[t]:.3g} at {names[t]}, {layer.norm[t] / first:.0f}x its first {first:.3g}",
+                    f"norm {layer.norm[t]:.3g} at {names[t]}, {layer.norm[t] / typical:.0f}x its earlier median",
                     WHY["exploding"])  # fmt: skip
-        if r > 0:
-            before.append(r)
+        norms.append(layer.norm[t])
+        if paced > 0:
+            before.append(paced)
+            before_lr.append(lrs[t] if lrs else 1.0)
     return None

@@ -204,7 +204,7 @@ def measure(
     """One pass over ``cur``: its layer rows (if ``need_self``) and a pair entry per other checkpoint
     (None where that other is None).
 
-    Rows: [key, shape, dtype, sum of squares | None, NaN+Inf count, Adam ratio | None]. Pairs: per key the
+    Rows: [key, shape, dtype, sum of squares | None, NaN+Inf count, Adam ratio | None, role]. Pairs: per key the
     sum of squares of the difference (None where not comparable), the keys bit-identical, and whether both
     hold the same layer keys."""
     rows: list[list[Any]] | None = [] if need_self else None
@@ -258,7 +258,7 @@ def measure(
         if rows is not None:
             adam = cur.adam.get(key)
             ratio = _adam_ratio(adam, norm_sq, on_bytes) if adam is not None and norm_sq and not nonfinite else None
-            rows.append([key, list(entry.shape), entry.dtype_name, norm_sq, nonfinite, ratio])
+            rows.append([key, list(entry.shape), entry.dtype_name, norm_sq, nonfinite, ratio, entry.role])
     return rows, pairs
 
 

@@ -69,6 +69,14 @@ def test_a_healthy_run_has_no_findings(tmp_path, cache, layout):
     assert len(report.checkpoints) == 7 and report.metric == "rel_update"
 
 
+def test_a_warm_up_is_no_explosion_but_a_sudden_learning_rate_jump_is(tmp_path, cache):
+    warm = analyse(make_run(tmp_path, "plain", n=8, frozen=False, nan_at=None, duplicate_at=None, warmup=True), cache)
+    assert warm.findings == [], [(f.kind, f.checkpoint, f.key, f.message) for f in warm.findings]
+    conv = next(s for s in warm.layers if s.key == "conv.weight")
+    assert conv.rel_update[5] > 10 * conv.rel_update[1]  # the updates did grow, with the learning rate
+    assert [round(c.lr / LR, 4) for c in warm.checkpoints][:3] == [0.025, 0.0625, 0.1562]
+
+
 def test_figures_match_torch_on_the_files(tmp_path, cache):
     folder = make_run(tmp_path, "plain", n=4, frozen=True, nan_at=None, duplicate_at=None)
     report = analyse(folder, cache)

@@ -337,8 +337,8 @@ def _pace(checkpoints: list[RunCheckpoint]) -> tuple[list[float], list[float] | 
     steps = [c.step for c in checkpoints]
     known = all(s is not None for s in steps) and all(steps[t] > steps[t - 1] for t in range(1, n))  # type: ignore[operator]
     pace = [float(steps[t] - steps[t - 1]) if known and t else 1.0 for t in range(n)]  # type: ignore[operator]
-    lrs = [c.lr for c in checkpoints]
-    return pace, ([float(lr) for lr in lrs] if all(lr is not None and lr > 0 for lr in lrs) else None)  # type: ignore[misc]
+    lrs = [c.lr for c in checkpoints if c.lr is not None and c.lr > 0]
+    return pace, (lrs if len(lrs) == n else None)
 
 
 def _relative(pair: dict[str, Any] | None, key: str, base: float | None) -> float | None:

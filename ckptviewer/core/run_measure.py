@@ -24,7 +24,7 @@ from .progress import check_current
 from .stats import dense_values, stored_elements
 from .summary import OPTIMIZER_KEYS
 
-CHUNK = 1 << 18  # elements per chunk: 1 MiB of float32, in cache while three reductions run over it
+CHUNK = 1 << 18  # elements per chunk: 1 MiB of float32, in cache while several passes run over it
 _BITS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 

@@ -31,7 +31,7 @@ from .keys import full_key, model_state
 from .report import EditError, EditReport, LoraMerge
 
 ADAPTER_PREFIX = "base_model.model."
-_LORA_KEY = re.compile(r"(?P<module>.+)\.lora_(?P<part>A|B)(?:\.[^.]+)?\.weight")
+_LORA_KEY = re.compile(r"(?P<module>.+)\.lora_(?P<part>A|B)(?:\.[^.]+)?\.weight", re.DOTALL)
 
 
 def adapter_config(adapter: Checkpoint) -> dict[str, Any]:

@@ -19,8 +19,10 @@ after a warm-up on tiny files so one-off lazy imports are not timed:
 
 Memory is the peak of anonymous memory (RssAnon, sampled every 5 ms) over the call: the
 inputs are memory-mapped files, whose pages the kernel can drop, so RSS growth counts them
-too and is printed apart. Files are timed right after they are written (page cache: warm).
-Not a pass/fail test: it always exits 0.
+too and is printed apart. Each is timed twice: right after the files are written (page cache warm: the compute alone
+against a memory-bandwidth-bound sum) and cold, the inputs dropped from the page cache first
+(posix_fadvise, these files only), as a user meets 5 checkpoints on disk; the target is judged
+on both and printed for each. Not a pass/fail test: it always exits 0.
 
 Usage: python bench/bench_prep.py [--quick] [--dir DIR] [--repeats N]
 """
@@ -86,17 +88,33 @@ def _run_once(method: str, inputs: list[str], out: str) -> dict:
     return {"n_tensors": rep.n_tensors, "verified": rep.verified}
 
 
+def evict(paths: list[str]) -> bool:
+    """Drop these files (only these) from the page cache: the next read comes from the disk."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # dirty pages are not dropped
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
 def worker(spec: dict) -> dict:
     import torch
 
     import ckptviewer.core.save  # noqa: F401
 
     torch.set_num_threads(spec["threads"])
-    method = spec["method"]
+    method = spec["method"].removesuffix("_cold")
     _run_once(method, spec["warmup"], spec["warmup_out"])
     if os.path.exists(spec["warmup_out"]):
         os.unlink(spec["warmup_out"])
     gc.collect()
+    if spec["method"].endswith("_cold"):
+        evict(spec["inputs"])
     return measure_call(lambda: _run_once(method, spec["inputs"], spec["out"]))
 
 
@@ -125,6 +143,8 @@ LABELS = {
     "average": "ours: open x5 + average + every tensor",
     "average_save": "ours: ... + save (fsync, verify)",
     "average_save_noverify": "ours: ... + save(verify=False)",
+    "read_cold": "torch.load(mmap) x5 + every byte, from disk",
+    "average_cold": "ours: open x5 + average + every tensor, from disk",
 }
 
 
@@ -155,18 +175,21 @@ def main(argv: list[str] | None = None) -> int:
                 out.unlink(missing_ok=True)
 
         def check(method: str, rs: list[dict]) -> None:
-            want = N_TENSORS * (N_INPUTS if method == "read" else 1)
+            want = N_TENSORS * (N_INPUTS if method.startswith("read") else 1)
             if any(r["n_tensors"] != want for r in rs):
                 print(f"    ERROR: {method} handled {[r['n_tensors'] for r in rs]} tensors, expected {want}")
             if method == "average_save" and not all(r["verified"] for r in rs):
                 print("    ERROR: a save was not verified")
 
-        methods = ("read", "average", "average_save_noverify", "average_save")
+        methods = ("read", "average", "average_save_noverify", "average_save", "read_cold", "average_cold")
         res, _, load = measure_methods(methods, methods, spawn, args.repeats, LABELS, 42, "two tiny files", check)
         read, avg = res["read"]["best"], res["average"]["best"]
         ratio = avg / read
-        print(f"\n[1] time, averaging 5 inputs / reading them once: {ratio:5.2f}x  (target <= {MAX_TIME_RATIO}x)  "
-              f"{verdict(ratio <= MAX_TIME_RATIO)}{note}")  # fmt: skip
+        cold = res["average_cold"]["best"] / res["read_cold"]["best"]
+        print(f"\n[1] time, averaging 5 inputs / reading them once, files on disk (cold): {cold:5.2f}x  "
+              f"(target <= {MAX_TIME_RATIO}x)  {verdict(cold <= MAX_TIME_RATIO)}{note}")  # fmt: skip
+        print(f"    the same, files in the page cache (warm):               {ratio:5.2f}x  "
+              f"(target <= {MAX_TIME_RATIO}x)  {verdict(ratio <= MAX_TIME_RATIO)}{note}")  # fmt: skip
         for method in ("average_save_noverify", "average_save"):
             print(f"    {LABELS[method]:42} / reading once: {res[method]['best'] / read:5.2f}x  (no target)")
         print(
@@ -176,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         for method in methods:
             anon = res[method]["anon"]
             print(f"    {LABELS[method]:42} {'n/a' if anon is None else f'{anon / largest:5.2f}x'}")
-        anon = max((res[m]["anon"] for m in methods[1:] if res[m]["anon"] is not None), default=None)
+        ours = [m for m in methods if not m.startswith("read")]
+        anon = max((res[m]["anon"] for m in ours if res[m]["anon"] is not None), default=None)
         if anon is not None:
-            print(f"    ours, worst of the three: {anon / largest:.2f}x  (target <= {MAX_MEMORY_RATIO}x)  "
+            print(f"    ours, worst of them:      {anon / largest:.2f}x  (target <= {MAX_MEMORY_RATIO}x)  "
                   f"{verdict(anon <= MAX_MEMORY_RATIO * largest)}{note}")  # fmt: skip
         print("    (RSS growth also counts the pages of the memory-mapped inputs, which the kernel can drop)")
         print(f"    {load.line()}")

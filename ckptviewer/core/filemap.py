@@ -65,10 +65,33 @@ def map_file(path: Path, size: int) -> torch.UntypedStorage:
     return torch.UntypedStorage.from_file(local, False, size)  # type: ignore[return-value]
 
 
+AHEAD_MIN = 1 << 20  # spans from this size on are asked of the disk ahead
+AHEAD_MAX = 512 << 20  # at most this much per span: the rest comes with the kernel's own read-ahead
+
+
 def fetch(path: Path, start: int, stop: int) -> None:
-    """Make bytes ``start:stop`` of a remote object present in its cache file (local: nothing)."""
-    if is_remote(path) and stop > start:
+    """Make bytes ``start:stop`` ready to read: a remote object's fetched into its cache file; a
+    local file's asked of the disk at once (``posix_fadvise(WILLNEED)``, in the background).
+
+    Tensors read side by side from several files (an average of five checkpoints, a diff, a run)
+    would otherwise reach the disk as page faults hopping between the files, a few hundred KiB
+    each: 8x slower than reading the files one after the other.
+    """
+    if stop <= start:
+        return
+    if is_remote(path):
         path.fetch(start, stop)  # type: ignore[attr-defined]
+    elif stop - start >= AHEAD_MIN and hasattr(os, "posix_fadvise"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return  # a hint only: the read itself reports what is wrong
+        try:
+            os.posix_fadvise(fd, start, min(stop - start, AHEAD_MAX), os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def view(mapped: torch.UntypedStorage, path: Path, first: int, nbytes: int, itemsize: int) -> torch.UntypedStorage:

@@ -49,7 +49,11 @@ def translate(context: str, text: str, disambiguation: str | None = None, n: int
     A plural the catalogues do not cover (none installed yet, as in a widget made without the
     application's window) reads as English: "1 tensor", "3 tensors", never "3 tensor(s)".
     """
-    result = QCoreApplication.translate(context, text, disambiguation, n)
+    if n < 2**31:
+        result = QCoreApplication.translate(context, text, disambiguation, n)
+    else:  # Qt's count is a C int: a count past 2**31 (elements of a huge tensor) is filled in here
+        result = QCoreApplication.translate(context, text, disambiguation, -1)
+        result = result.replace("%Ln", format_count(n)).replace("%n", str(n))
     if n >= 0 and "(s)" in result:
         result = result.replace("(s)", "" if n == 1 else "s")
     return result

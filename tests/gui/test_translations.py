@@ -229,3 +229,12 @@ def test_switching_language_retranslates_an_open_window(qtbot, settings, restore
     assert health.summary.text() == "3 tensors scanned: 1 error, 0 warnings, 0 notes."
     for p in shell.pages():
         p.runner.shutdown(10_000)
+
+
+def test_a_count_past_2_31_is_said_whole(qapp, restore_language):
+    """Qt's count is a C int; a tensor of 3e9 elements still reads 3,000,000,000."""
+    i18n.install("en")
+    assert i18n.translate("StatusLine", "%Ln tensor(s)", None, 3_000_000_000) == "3,000,000,000 tensors"
+    assert i18n.translate("StatusLine", "%Ln tensor(s)", None, 1) == "1 tensor"
+    i18n.install("zh_CN")
+    assert i18n.translate("StatusLine", "%Ln tensor(s)", None, 3_000_000_000) == "3,000,000,000 个张量"

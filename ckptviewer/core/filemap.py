@@ -67,6 +67,7 @@ def map_file(path: Path, size: int) -> torch.UntypedStorage:
 
 AHEAD_MIN = 1 << 20  # spans from this size on are asked of the disk ahead
 AHEAD_MAX = 512 << 20  # at most this much per span: the rest comes with the kernel's own read-ahead
+AHEAD_PAST = 32 << 20  # and this much past its end: the next tensor arrives while this one is computed on
 
 
 def fetch(path: Path, start: int, stop: int) -> None:
@@ -87,7 +88,7 @@ def fetch(path: Path, start: int, stop: int) -> None:
         except OSError:
             return  # a hint only: the read itself reports what is wrong
         try:
-            os.posix_fadvise(fd, start, min(stop - start, AHEAD_MAX), os.POSIX_FADV_WILLNEED)
+            os.posix_fadvise(fd, start, min(stop - start + AHEAD_PAST, AHEAD_MAX), os.POSIX_FADV_WILLNEED)
         except OSError:
             pass
         finally:

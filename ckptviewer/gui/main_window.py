@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,14 +42,16 @@ from ..core.filemap import is_remote
 from ..core.keymatch import python_access
 from ..core.remote import RemotePath, as_path, is_url
 from ..core.summary import module_class, training_summary
+from ..core.translatable import QT_TRANSLATE_NOOP
 from ..core.tree import TreeNode, build_tree
 from ..formatting import shape_str
-from . import engine
+from . import engine, i18n
 from .banners import Banner, PrefixBanner, ReloadBanner
-from .compare import FILE_FILTER, Comparisons
+from .compare import Comparisons, file_filter
 from .editing import Editor
 from .exports import Exports
 from .file_watch import FileWatch
+from .i18n import translate
 from .recent import RecentFiles
 from .shortcuts import ShortcutsDialog, shortcut_rows
 from .side_panels import HealthPanel, LargestPanel, MetadataPanel
@@ -68,6 +70,7 @@ if TYPE_CHECKING:  # the computing core (torch) and the plots (pyqtgraph) load a
 
 # the device choices before torch is in (it says which CUDA devices there are)
 FIRST_DEVICES = ("auto", "cpu")
+C = "MainWindow"  # the catalogue's context of this file's texts (translate() below names it literally)
 
 
 class MainWindow(QMainWindow):
@@ -99,6 +102,8 @@ class MainWindow(QMainWindow):
         self._tree_painted = False  # the layer tree of a file has been painted once
         self._pending_show: Callable[[], None] | None = None  # what the inspector shows once it is built
         self._theme = "system"
+        # (widget setter, English text marked with QT_TRANSLATE_NOOP): set again on LanguageChange
+        self._texts: list[tuple[Callable[[str], None], str]] = []
         self.setWindowTitle("ckptviewer")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -243,13 +248,20 @@ class MainWindow(QMainWindow):
     def _build_filter(self) -> None:
         """The filter line (Esc clears it while it has the focus) and its "no matches" line."""
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText(
-            "Filter: key, glob or regex, dtype, shape (Ctrl+F)   e.g.  *.bias  se.*bias  bfloat16  3x3"
+        self._text(
+            self.filter.setPlaceholderText,
+            QT_TRANSLATE_NOOP(
+                "MainWindow",
+                "Filter: key, glob or regex, dtype, shape (Ctrl+F)   e.g.  *.bias  se.*bias  bfloat16  3x3",
+            ),
         )
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._on_filter)
         # Esc belongs to the filter only while it has the focus (a dialog's Esc stays the dialog's)
-        self.clear_filter_action = QAction("Clear the filter (in the filter)", self.filter)
+        self.clear_filter_action = QAction(self.filter)
+        self._text(
+            self.clear_filter_action.setText, QT_TRANSLATE_NOOP("MainWindow", "Clear the filter (in the filter)")
+        )
         self.clear_filter_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.clear_filter_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.clear_filter_action.triggered.connect(self.clear_filter)
@@ -278,7 +290,10 @@ class MainWindow(QMainWindow):
 
     def _build_tabs(self) -> None:
         """The right pane: Inspector (tensor or module), Metadata, Health and Largest tabs."""
-        self.empty = QLabel("Open a checkpoint: File ▸ Open, or drop a file here.")
+        self.empty = QLabel()
+        self._text(
+            self.empty.setText, QT_TRANSLATE_NOOP("MainWindow", "Open a checkpoint: File ▸ Open, or drop a file here.")
+        )
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: #8a8a8a; font-size: 15px;")
         self.loading = plain_label()  # a selection made before the plot panels are built
@@ -295,10 +310,16 @@ class MainWindow(QMainWindow):
         self.largest_panel = LargestPanel()
         self.largest_panel.tensor_activated.connect(self.select_key)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.inspector, "Inspector")
-        self.tabs.addTab(self.metadata_panel, "Metadata")
-        self.tabs.addTab(self.health_panel, "Health")
-        self.tabs.addTab(self.largest_panel, "Largest")
+        titles = (
+            QT_TRANSLATE_NOOP("MainWindow", "Inspector"),
+            QT_TRANSLATE_NOOP("MainWindow", "Metadata"),
+            QT_TRANSLATE_NOOP("MainWindow", "Health"),
+            QT_TRANSLATE_NOOP("MainWindow", "Largest"),
+        )
+        for i, (panel, title) in enumerate(zip((self.inspector, self.metadata_panel, self.health_panel,
+                                                self.largest_panel), titles)):  # fmt: skip
+            self.tabs.addTab(panel, "")
+            self._text(lambda t, i=i: self.tabs.setTabText(i, t), title)
 
     @property
     def tensor_panel(self) -> TensorPanel:
@@ -380,8 +401,36 @@ class MainWindow(QMainWindow):
             if self.device_combo.findData(name) < 0:
                 self.device_combo.addItem(name, name)
 
+    def _text(self, setter: Callable[[str], None], text: str) -> None:
+        """Show ``text`` (marked with QT_TRANSLATE_NOOP under MainWindow) through ``setter``, now and
+        again in the new language whenever it changes."""
+        self._texts.append((setter, text))
+        setter(translate("MainWindow", text))
+
+    def _menu(self, parent: Any, text: str) -> QMenu:
+        """A (sub)menu of ``parent`` titled ``text`` (marked for translation)."""
+        menu = parent.addMenu("")
+        self._text(menu.setTitle, text)
+        return menu
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "status"):
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Every text this window made itself, in the current language (on LanguageChange)."""
+        for setter, text in self._texts:
+            setter(translate("MainWindow", text))
+        self.device_combo.setItemText(0, translate("MainWindow", "Auto"))
+        self.device_combo.setItemText(1, translate("MainWindow", "CPU"))
+        self._on_filter_message()
+        self.editor.refresh()
+
     def _action(self, text: str, slot, shortcut: Any = None, menu: QMenu | None = None) -> QAction:
-        action = QAction(text, self)
+        """An action titled ``text`` (marked with QT_TRANSLATE_NOOP under MainWindow)."""
+        action = QAction(self)
+        self._text(action.setText, text)
         action.triggered.connect(slot)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -390,50 +439,69 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu)
-        self._action("Open &Folder… (sharded, PEFT)", self.choose_folder, "Ctrl+Shift+O", file_menu)
-        self._action("Open &URL… (S3, HTTP, Hugging Face)", self.choose_url, "Ctrl+Shift+U", file_menu)
-        self._action("Open Ru&n… (a folder of checkpoints)", self.choose_run, "Ctrl+Shift+R", file_menu)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.reload_action = self._action("&Reload", self.reload, "F5", file_menu)
+        file_menu = self._menu(self.menuBar(), QT_TRANSLATE_NOOP("MainWindow", "&File"))
+        self.open_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Open…"), self.choose_file,
+                                        QKeySequence.StandardKey.Open, file_menu)  # fmt: skip
+        self._action(QT_TRANSLATE_NOOP("MainWindow", "Open &Folder… (sharded, PEFT)"), self.choose_folder,
+                     "Ctrl+Shift+O", file_menu)  # fmt: skip
+        self._action(QT_TRANSLATE_NOOP("MainWindow", "Open &URL… (S3, HTTP, Hugging Face)"), self.choose_url,
+                     "Ctrl+Shift+U", file_menu)  # fmt: skip
+        self._action(QT_TRANSLATE_NOOP("MainWindow", "Open Ru&n… (a folder of checkpoints)"), self.choose_run,
+                     "Ctrl+Shift+R", file_menu)  # fmt: skip
+        self.recent_menu = self._menu(file_menu, QT_TRANSLATE_NOOP("MainWindow", "Open &Recent"))
+        self.reload_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Reload"), self.reload, "F5", file_menu)
         # a submenu: other tabs / Original on disk / File… (Ctrl+D); its entry follows "compare"
         self.compare_action = self.comparisons.build_menu(file_menu).menuAction()
         if self.shell is not None:
-            self._action("New &Tab", lambda: self.shell.new_tab(), "Ctrl+T", file_menu)
+            self._action(QT_TRANSLATE_NOOP("MainWindow", "New &Tab"), lambda: self.shell.new_tab(), "Ctrl+T", file_menu)
         file_menu.addSeparator()
         export_csv = self.exports.choose_stats_csv
-        self.export_csv_action = self._action("Export &statistics to CSV…", export_csv, None, file_menu)
+        self.export_csv_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "Export &statistics to CSV…"),
+                                              export_csv, None, file_menu)  # fmt: skip
         file_menu.addSeparator()
-        close_text = "&Close Tab" if self.shell is not None else "&Close"
-        self.close_action = self._action(close_text, self.close_document, "Ctrl+W", file_menu)
-        self.quit_action = self._action("&Quit", self.quit_app, "Ctrl+Q", file_menu)
-        self.editor.build_menus(file_menu, self.menuBar().addMenu("&Edit"))
-        view_menu = self.menuBar().addMenu("&View")
-        self.filter_action = self._action("&Filter", self.focus_filter, "Ctrl+F", view_menu)
-        self.expand_action = self._action("&Expand all", self.tree.expandAll, "Ctrl+E", view_menu)
-        self.collapse_action = self._action("&Collapse all", self.tree.collapseAll, "Ctrl+Shift+E", view_menu)
-        self.flagged_action = self._action("Show only &flagged", self.proxy.set_flagged_only, "Ctrl+Shift+F", view_menu)
+        close_tab, close = QT_TRANSLATE_NOOP("MainWindow", "&Close Tab"), QT_TRANSLATE_NOOP("MainWindow", "&Close")
+        self.close_action = self._action(close_tab if self.shell is not None else close, self.close_document,
+                                         "Ctrl+W", file_menu)  # fmt: skip
+        self.quit_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Quit"), self.quit_app, "Ctrl+Q", file_menu)
+        self.editor.build_menus(file_menu, self._menu(self.menuBar(), QT_TRANSLATE_NOOP("MainWindow", "&Edit")))
+        view_menu = self._menu(self.menuBar(), QT_TRANSLATE_NOOP("MainWindow", "&View"))
+        self.filter_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Filter"), self.focus_filter, "Ctrl+F",
+                                          view_menu)  # fmt: skip
+        self.expand_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Expand all"), self.tree.expandAll,
+                                          "Ctrl+E", view_menu)  # fmt: skip
+        self.collapse_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Collapse all"), self.tree.collapseAll,
+                                            "Ctrl+Shift+E", view_menu)  # fmt: skip
+        self.flagged_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "Show only &flagged"),
+                                           self.proxy.set_flagged_only, "Ctrl+Shift+F", view_menu)  # fmt: skip
         self.flagged_action.setCheckable(True)  # tensors the health scan found something in
         show_largest = lambda: self.tabs.setCurrentWidget(self.largest_panel)  # noqa: E731
-        self.largest_action = self._action("&Largest tensors", show_largest, "Ctrl+L", view_menu)
-        theme_menu = view_menu.addMenu("&Theme")
+        self.largest_action = self._action(QT_TRANSLATE_NOOP("MainWindow", "&Largest tensors"), show_largest,
+                                           "Ctrl+L", view_menu)  # fmt: skip
+        theme_menu = self._menu(view_menu, QT_TRANSLATE_NOOP("MainWindow", "&Theme"))
         self.theme_actions = theme_actions(theme_menu, self.set_theme)  # a radio group
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", help_menu)
-        self._action("&About ckptviewer", self._about, None, help_menu)
+        # the language of every window: switching installs translators, and each window retranslates itself
+        self.language_menu = self._menu(view_menu, QT_TRANSLATE_NOOP("MainWindow", "&Language"))
+        i18n.language_actions(self.language_menu, self.settings)
+        help_menu = self._menu(self.menuBar(), QT_TRANSLATE_NOOP("MainWindow", "&Help"))
+        self._action(QT_TRANSLATE_NOOP("MainWindow", "&Keyboard shortcuts"), self.show_shortcuts, "F1", help_menu)
+        self._action(QT_TRANSLATE_NOOP("MainWindow", "&About ckptviewer"), self._about, None, help_menu)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_somewhere)
 
-        bar = QToolBar("Main")
+        bar = QToolBar()
+        self._text(bar.setWindowTitle, QT_TRANSLATE_NOOP("MainWindow", "Main toolbar"))
         bar.setMovable(False)
         bar.addAction(self.open_action)
         bar.addAction(self.reload_action)
         bar.addSeparator()
-        bar.addWidget(QLabel(" Device: "))
+        device_label = QLabel()
+        self._text(device_label.setText, QT_TRANSLATE_NOOP("MainWindow", " Device: "))
+        bar.addWidget(device_label)
         self.device_combo = QComboBox()
         # CUDA devices join the list once torch is in; a device asked for on the command line is there at once
+        # (the first two entries' names are set again on LanguageChange: retranslate)
+        names = {"auto": translate("MainWindow", "Auto"), "cpu": translate("MainWindow", "CPU")}
         for name in (*FIRST_DEVICES, *([self._device] if self._device not in FIRST_DEVICES else [])):
-            self.device_combo.addItem({"auto": "Auto", "cpu": "CPU"}.get(name, name), name)
+            self.device_combo.addItem(names.get(name, name), name)
         index = self.device_combo.findData(self._device)
         self.device_combo.setCurrentIndex(max(index, 0))
         self.device_combo.currentIndexChanged.connect(self._on_device_changed)
@@ -476,24 +544,28 @@ class MainWindow(QMainWindow):
 
     def choose_file(self) -> None:
         start = self.settings.value("last_folder", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, FILE_FILTER)
+        title = translate("MainWindow", "Open checkpoint")
+        path, _ = QFileDialog.getOpenFileName(self, title, start, file_filter())
         if path:
             self.open_somewhere(path)
 
     def choose_folder(self) -> None:
         start = self.settings.value("last_folder", str(Path.home()))
-        path = QFileDialog.getExistingDirectory(self, "Open checkpoint folder", start)
+        path = QFileDialog.getExistingDirectory(self, translate("MainWindow", "Open checkpoint folder"), start)
         if path:
             self.open_somewhere(path)
 
     def choose_url(self) -> None:
         """File ▸ Open URL: a checkpoint on object storage or a web server, read by range requests."""
         dialog = QInputDialog(self)
-        dialog.setWindowTitle("Open URL")
+        dialog.setWindowTitle(translate("MainWindow", "Open URL"))
         dialog.setLabelText(
-            "A checkpoint file or folder on object storage or a web server, e.g.\n"
-            "s3://bucket/run/model.safetensors   https://host/model.pth   hf://org/repo\n"
-            "Only the parts shown are downloaded; credentials come from your usual configuration."
+            translate(
+                "MainWindow",
+                "A checkpoint file or folder on object storage or a web server, e.g.\n"
+                "s3://bucket/run/model.safetensors   https://host/model.pth   hf://org/repo\n"
+                "Only the parts shown are downloaded; credentials come from your usual configuration.",
+            )
         )
         dialog.setComboBoxEditable(True)
         dialog.setComboBoxItems(self.recent.urls())  # remembered without credentials
@@ -505,14 +577,16 @@ class MainWindow(QMainWindow):
         if not text:
             return
         if not is_url(text):
-            self.report_error(f"{printable(text)}: not a URL (scheme://…); use File ▸ Open for local files", "")
+            said = translate("MainWindow", "{text}: not a URL (scheme://…); use File ▸ Open for local files")
+            self.report_error(said.format(text=printable(text)), "")
             return
         self.open_somewhere(text)
 
     def choose_run(self) -> None:
         """File ▸ Open Run: a folder holding the checkpoints of one training run."""
         start = self.settings.value("last_folder", str(Path.home()))
-        path = QFileDialog.getExistingDirectory(self, "Open run: a folder of checkpoints", str(start))
+        title = translate("MainWindow", "Open run: a folder of checkpoints")
+        path = QFileDialog.getExistingDirectory(self, title, str(start))
         if path:
             self.open_run(path)
 
@@ -541,7 +615,8 @@ class MainWindow(QMainWindow):
             window.show()
             self.run_opened.emit(window)
 
-        self.runner.start("run", work, f"Listing the run in {printable(as_path(target).name)}", on_done=done)
+        label = translate("MainWindow", "Listing the run in {name}").format(name=printable(as_path(target).name))
+        self.runner.start("run", work, label, on_done=done)
 
     def open_somewhere(self, path: str | os.PathLike) -> None:
         """Here if nothing is open yet, else in a new tab (this one keeps its file and edits)."""
@@ -561,7 +636,7 @@ class MainWindow(QMainWindow):
         path = as_path(path.url if isinstance(path, RemotePath) else path)
         self.runner.cancel()
         device = self.device
-        self.status.file_label.setText(f"Opening {elide(path.name)}…")
+        self.status.file_label.setText(translate("MainWindow", "Opening {name}…").format(name=elide(path.name)))
 
         def work(progress, cancel):
             ckpt = open_checkpoint(path, device=device, trust=trust, progress=progress, cancel=cancel)
@@ -578,13 +653,14 @@ class MainWindow(QMainWindow):
             self.opened.emit(ckpt)
 
         def failed(message: str, details: str) -> None:
-            self.status.file_label.setText("Could not open the file")
+            self.status.file_label.setText(translate("MainWindow", "Could not open the file"))
             self.start_page.show_welcome()
             self.report_error(message, details)
             if self.doc.ckpt is not None:  # the document is unchanged: say so in the status bar
                 self.status.show_checkpoint(self.doc.ckpt)
 
-        self.runner.start("open", work, f"Opening {printable(path.name)}", on_done=done, on_error=failed)
+        label = translate("MainWindow", "Opening {name}").format(name=printable(path.name))
+        self.runner.start("open", work, label, on_done=done, on_error=failed)
         if self.doc.ckpt is None:  # nothing shown yet: the centre says what is opening, at once
             self.start_page.show_loading(path)
 
@@ -628,19 +704,24 @@ class MainWindow(QMainWindow):
         blocked = self.ckpt.blocked_globals
         # plain text, one line per name (a name cannot fake lines of this warning)
         names = "\n".join(f"  • {elide(g, 200)}" for g in blocked[:12])
-        if len(blocked) > 12:
-            names += f"\n  … and {len(blocked) - 12} more (listed in the Metadata tab)"
+        more = len(blocked) - 12
+        if more > 0:
+            names += "\n  " + translate("MainWindow", "… and %Ln more (listed in the Metadata tab)", None, more)
+        details = translate(
+            "MainWindow",
+            "Loading {name} fully will call:\n{names}\n\n"
+            "Only do this for a file you made yourself or got from a source you trust.",
+        ).format(name=elide(self.path.name), names=names)
         box = message_box(
             self,
             QMessageBox.Icon.Warning,
-            "Trust this file?",
-            "Trusting runs code from this file with your permissions.",
-            f"Loading {elide(self.path.name)} fully will call:\n{names}\n\n"
-            "Only do this for a file you made yourself or got from a source you trust.",
+            translate("MainWindow", "Trust this file?"),
+            translate("MainWindow", "Trusting runs code from this file with your permissions."),
+            details,
             QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
             QMessageBox.StandardButton.Cancel,
         )
-        box.button(QMessageBox.StandardButton.Yes).setText("Trust and reload")
+        box.button(QMessageBox.StandardButton.Yes).setText(translate("MainWindow", "Trust and reload"))
         self.trust_dialog = box
         box.finished.connect(lambda result: self._trust_answer(result == QMessageBox.StandardButton.Yes))
         box.open()
@@ -679,7 +760,8 @@ class MainWindow(QMainWindow):
 
             return scan(ckpt, progress=progress, cancel=cancel)
 
-        self.runner.start("scan", work, "Scanning", on_done=lambda report: self.doc.scanned(ckpt, report))
+        self.runner.start("scan", work, translate("MainWindow", "Scanning"),
+                          on_done=lambda report: self.doc.scanned(ckpt, report))  # fmt: skip
 
     # --- selection ----------------------------------------------------------------------
 
@@ -718,7 +800,8 @@ class MainWindow(QMainWindow):
 
     def _show_module(self, node: TreeNode, cls: str | None = None) -> None:
         """The module panel for ``node`` (once the panels are built: after the tree's first paint)."""
-        if self._defer_to_first_paint(lambda: self._show_module(node, cls), elide(node.path or "Whole checkpoint")):
+        what = elide(node.path or translate("MainWindow", "Whole checkpoint"))
+        if self._defer_to_first_paint(lambda: self._show_module(node, cls), what):
             return
         self._pending_show = None  # the user's latest choice wins over one kept for the first paint
         self.module_panel.show_node(node, cls)
@@ -728,7 +811,8 @@ class MainWindow(QMainWindow):
         """Statistics, plots and values of ``entry`` in a worker (``force``: past the work limits)."""
         if self.ckpt is None:
             return
-        if self._defer_to_first_paint(lambda: self._inspect(entry, force), f"Statistics of {elide(entry.key)}…"):
+        what = translate("MainWindow", "Statistics of {key}…").format(key=elide(entry.key))
+        if self._defer_to_first_paint(lambda: self._inspect(entry, force), what):
             return
         self._pending_show = None  # the user's latest choice wins over one kept for the first paint
         ckpt, key = self.ckpt, entry.key
@@ -742,7 +826,8 @@ class MainWindow(QMainWindow):
 
             return inspect_or_refuse(ckpt, key, stats=known, progress=progress, cancel=cancel, force=force)
 
-        self.runner.start("tensor", work, f"Statistics of {printable(key)}", on_done=self._tensor_ready)
+        label = translate("MainWindow", "Statistics of {key}").format(key=printable(key))
+        self.runner.start("tensor", work, label, on_done=self._tensor_ready)
 
     def _tensor_ready(self, result: TensorReport | Refused) -> None:
         from ..core.inspect import Refused  # in: the worker that made ``result`` imported it
@@ -781,7 +866,7 @@ class MainWindow(QMainWindow):
 
             return slice_heatmap(ckpt, key, rows, cols, fixed, cancel=cancel)
 
-        self.runner.start("heatmap", work, "Heatmap", on_done=done)
+        self.runner.start("heatmap", work, translate("MainWindow", "Heatmap"), on_done=done)
 
     def _request_page(self, start: int) -> None:
         entry = self.tensor_panel.entry
@@ -796,7 +881,8 @@ class MainWindow(QMainWindow):
 
             return values_page(ckpt.tensor(key), start, PAGE, key)
 
-        self.runner.start("values", work, "Values", on_done=lambda page: self.tensor_panel.values.set_values(*page))
+        self.runner.start("values", work, translate("MainWindow", "Values"),
+                          on_done=lambda page: self.tensor_panel.values.set_values(*page))  # fmt: skip
 
     def _on_filter(self, text: str) -> None:
         self._filtering = True
@@ -807,11 +893,14 @@ class MainWindow(QMainWindow):
         finally:
             self._filtering = False
         self.no_matches.setVisible(self.proxy.matches_nothing())
-        self.no_matches.setText(
-            f"No matches for {elide(text.strip(), 60)} (text, glob like *.bias, or regex like se.*bias)"
-        )
+        self._on_filter_message()
         if self._selected_path is not None:
             self._reveal(self._selected_path)  # the chosen row stays selected whenever it is shown
+
+    def _on_filter_message(self) -> None:
+        """The "no matches" line for the filter's text, in the current language."""
+        said = translate("MainWindow", "No matches for {text} (text, glob like *.bias, or regex like se.*bias)")
+        self.no_matches.setText(said.format(text=elide(self.filter.text().strip(), 60)))
 
     def _reveal(self, path: str) -> None:
         """Select ``path`` again and scroll to it, unless it is already the current row."""
@@ -867,17 +956,21 @@ class MainWindow(QMainWindow):
         node = self.model.node(self.proxy.mapToSource(index))
         menu = QMenu(self)
         clip = QGuiApplication.clipboard()
-        menu.addAction("Copy key", lambda: clip.setText(node.path))
+        menu.addAction(translate("MainWindow", "Copy key"), lambda: clip.setText(node.path))
         sd_key = self.ckpt.state_dict_key if self.ckpt is not None else None
-        menu.addAction('Copy as sd["…"]', lambda: clip.setText(python_access(node.path, sd_key)))
+        menu.addAction(
+            translate("MainWindow", 'Copy as sd["…"]'), lambda: clip.setText(python_access(node.path, sd_key))
+        )
         if node.entry is not None:
             entry = node.entry
-            menu.addAction("Copy shape", lambda: clip.setText(shape_str(entry.shape)))
-            menu.addAction("Export tensor to .npy…", lambda: self.exports.choose_npy(entry.key))
+            menu.addAction(translate("MainWindow", "Copy shape"), lambda: clip.setText(shape_str(entry.shape)))
+            menu.addAction(
+                translate("MainWindow", "Export tensor to .npy…"), lambda: self.exports.choose_npy(entry.key)
+            )
         menu.addSeparator()
         self.editor.add_node_actions(menu, node)
         menu.addSeparator()
-        menu.addAction("Expand all below", lambda: self.tree.expandRecursively(index))
+        menu.addAction(translate("MainWindow", "Expand all below"), lambda: self.tree.expandRecursively(index))
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     # --- drag and drop, comparing, closing ---------------------------------------------
@@ -919,6 +1012,5 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         from .. import __version__
 
-        QMessageBox.about(
-            self, "About ckptviewer", f"ckptviewer {__version__}\nA safe, lazy inspector for PyTorch checkpoints."
-        )
+        about = translate("MainWindow", "ckptviewer {version}\nA safe, lazy inspector for PyTorch checkpoints.")
+        QMessageBox.about(self, translate("MainWindow", "About ckptviewer"), about.format(version=__version__))

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QToolBar
 
 from ..core.remote import as_path
 from . import i18n
@@ -53,24 +53,6 @@ class TabbedWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.new_tab()
 
-    def _add_language_menu(self, page: MainWindow) -> None:
-        """View ▸ Language, after View ▸ Theme: the language of every window, switched at once."""
-        # the page's View menu is the one holding its Theme submenu (main_window.py builds both)
-        theme = next(iter(page.theme_actions.values()))
-        group = theme.actionGroup()
-        theme_menu = group.parent() if group is not None else None
-        view_menu = theme_menu.parent() if isinstance(theme_menu, QMenu) else None
-        if not isinstance(view_menu, QMenu):
-            raise RuntimeError("View ▸ Theme not found: where does View ▸ Language go?")
-        menu = view_menu.addMenu("")
-
-        def retitle() -> None:
-            menu.setTitle(translate("TabbedWindow", "&Language"))
-
-        retitle()
-        i18n.on_language_change(menu, retitle)
-        i18n.language_actions(menu, self.settings)
-
     def pages(self) -> list[MainWindow]:
         """Every tab's window, in tab order."""
         return [self.tabs.widget(i) for i in range(self.tabs.count())]  # type: ignore[misc]
@@ -95,7 +77,6 @@ class TabbedWindow(QMainWindow):
         page.error_reported.connect(lambda _m, p=page: self._open_ended(p, failed=True))
         page.runner.cancelled.connect(lambda slot, p=page: self._open_ended(p) if slot == "open" else None)
         page.editor.saved.connect(lambda _r: self._saved())
-        self._add_language_menu(page)
         self.tabs.setCurrentIndex(self.tabs.addTab(page, translate("TabbedWindow", "New tab")))
         self._update_actions()
         if path is not None:

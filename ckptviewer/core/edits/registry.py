@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checkpoint import Checkpoint
+from ..translatable import QT_TRANSLATE_NOOP
 from .align import graft, parse_maps
 from .average import average
 from .ema import take_ema
@@ -101,113 +102,327 @@ class Operation:
         return self.run(ckpt, merged, source)
 
 
-GLOBS = "glob of whole dotted keys, e.g. 'backbone.*'"
+GLOBS = QT_TRANSLATE_NOOP("EditOperation", "glob of whole dotted keys, e.g. 'backbone.*'")
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation(
-            "strip", "strip", "Strip prefix…", "remove the module./_orig_mod. prefixes DDP and torch.compile add",
-            "Removes the wrapper prefixes DDP/DataParallel (module.) and torch.compile (_orig_mod.) add. Only the "
-            "model weights are renamed; optimizer, epoch, args are kept.",
-            (Param("prefix", "Prefix", help="strip this prefix instead of the detected ones",
-                   placeholder="the detected ones"),
-             Param("weights_only", "Weights only (write the bare state_dict)", CHECK, False,
-                   help="write the bare model state_dict")),
+            "strip",
+            "strip",
+            QT_TRANSLATE_NOOP("EditOperation", "Strip prefix…"),
+            "remove the module./_orig_mod. prefixes DDP and torch.compile add",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "Removes the wrapper prefixes DDP/DataParallel (module.) and torch.compile (_orig_mod.) add. Only the "
+                "model weights are renamed; optimizer, epoch, args are kept.",
+            ),
+            (
+                Param(
+                    "prefix",
+                    QT_TRANSLATE_NOOP("EditOperation", "Prefix"),
+                    help=QT_TRANSLATE_NOOP("EditOperation", "strip this prefix instead of the detected ones"),
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "the detected ones"),
+                ),
+                Param(
+                    "weights_only",
+                    QT_TRANSLATE_NOOP("EditOperation", "Weights only (write the bare state_dict)"),
+                    CHECK,
+                    False,
+                    help=QT_TRANSLATE_NOOP("EditOperation", "write the bare model state_dict"),
+                ),
+            ),
             lambda c, v, _s: strip(c, v["prefix"] or None, weights_only=v["weights_only"]),
         ),
         Operation(
-            "add_prefix", "add-prefix", "Add prefix…", "prepend a prefix to every model key",
-            "Prepends the prefix to every key of the model state_dict (module. for a DDP model).",
-            (Param("prefix", "Prefix", default="module.", required=True, help="e.g. module."),),
+            "add_prefix",
+            "add-prefix",
+            QT_TRANSLATE_NOOP("EditOperation", "Add prefix…"),
+            "prepend a prefix to every model key",
+            QT_TRANSLATE_NOOP(
+                "EditOperation", "Prepends the prefix to every key of the model state_dict (module. for a DDP model)."
+            ),
+            (
+                Param(
+                    "prefix",
+                    QT_TRANSLATE_NOOP("EditOperation", "Prefix"),
+                    default="module.",
+                    required=True,
+                    help=QT_TRANSLATE_NOOP("EditOperation", "e.g. module."),
+                ),
+            ),
             lambda c, v, _s: add_prefix(c, v["prefix"]),
         ),
         Operation(
-            "extract", "extract", "Extract subtree…", "keep the tensors matching globs (e.g. 'backbone.*')",
-            "Keeps only the matching tensors, as a flat state_dict.",
-            (Param("keys", "Keys (globs)", LIST, required=True, placeholder="backbone.*", metavar="GLOB", help=GLOBS),
-             Param("reroot", "Re-root (remove prefix)", placeholder="backbone.", metavar="PREFIX",
-                   help="remove PREFIX from the kept keys")),
+            "extract",
+            "extract",
+            QT_TRANSLATE_NOOP("EditOperation", "Extract subtree…"),
+            "keep the tensors matching globs (e.g. 'backbone.*')",
+            QT_TRANSLATE_NOOP("EditOperation", "Keeps only the matching tensors, as a flat state_dict."),
+            (
+                Param(
+                    "keys",
+                    QT_TRANSLATE_NOOP("EditOperation", "Keys (globs)"),
+                    LIST,
+                    required=True,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "backbone.*"),
+                    metavar="GLOB",
+                    help=GLOBS,
+                ),
+                Param(
+                    "reroot",
+                    QT_TRANSLATE_NOOP("EditOperation", "Re-root (remove prefix)"),
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "backbone."),
+                    metavar="PREFIX",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "remove PREFIX from the kept keys"),
+                ),
+            ),
             lambda c, v, _s: extract(c, v["keys"], v["reroot"] or None),
         ),
         Operation(
-            "graft", "graft", "Graft from…", "copy tensors from --from SOURCE into the target IN",
-            "Copies model tensors from the source into this checkpoint. Keys are aligned without wrapper "
-            "prefixes; every shape and dtype must agree.",
-            (Param("maps", "Prefix maps (SRC=DST …)", LIST, placeholder="e.g. encoder.=backbone.", flag="--map",
-                   repeat=True, metavar="SRC=DST", help="rename source key prefixes"),
-             Param("include", "Include (globs)", LIST, placeholder="all", repeat=True, metavar="GLOB",
-                   help="graft only source keys matching"),
-             Param("exclude", "Exclude (globs)", LIST, placeholder="e.g. fc.*", repeat=True, metavar="GLOB",
-                   help="leave out source keys matching"),
-             Param("skip_mismatched", "Keep the target's tensor where shapes differ", CHECK, False,
-                   help="keep the target's tensor where shapes differ")),
-            lambda c, v, s: graft(c, s, maps=parse_maps(v["maps"]), include=v["include"], exclude=v["exclude"],
-                                  skip_mismatched=v["skip_mismatched"]),
-            sources=FROM, source_name="SOURCE",
+            "graft",
+            "graft",
+            QT_TRANSLATE_NOOP("EditOperation", "Graft from…"),
+            "copy tensors from --from SOURCE into the target IN",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "Copies model tensors from the source into this checkpoint. Keys are aligned without wrapper "
+                "prefixes; every shape and dtype must agree.",
+            ),
+            (
+                Param(
+                    "maps",
+                    QT_TRANSLATE_NOOP("EditOperation", "Prefix maps (SRC=DST …)"),
+                    LIST,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "e.g. encoder.=backbone."),
+                    flag="--map",
+                    repeat=True,
+                    metavar="SRC=DST",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "rename source key prefixes"),
+                ),
+                Param(
+                    "include",
+                    QT_TRANSLATE_NOOP("EditOperation", "Include (globs)"),
+                    LIST,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "all"),
+                    repeat=True,
+                    metavar="GLOB",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "graft only source keys matching"),
+                ),
+                Param(
+                    "exclude",
+                    QT_TRANSLATE_NOOP("EditOperation", "Exclude (globs)"),
+                    LIST,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "e.g. fc.*"),
+                    repeat=True,
+                    metavar="GLOB",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "leave out source keys matching"),
+                ),
+                Param(
+                    "skip_mismatched",
+                    QT_TRANSLATE_NOOP("EditOperation", "Keep the target's tensor where shapes differ"),
+                    CHECK,
+                    False,
+                    help=QT_TRANSLATE_NOOP("EditOperation", "keep the target's tensor where shapes differ"),
+                ),
+            ),
+            lambda c, v, s: graft(
+                c,
+                s,
+                maps=parse_maps(v["maps"]),
+                include=v["include"],
+                exclude=v["exclude"],
+                skip_mismatched=v["skip_mismatched"],
+            ),
+            sources=FROM,
+            source_name="SOURCE",
         ),
         Operation(
-            "rename", "rename", "Rename…", "rename model keys with a regular expression",
-            "re.sub on every key of the model state_dict.",
-            (Param("pattern", "Pattern (regex)", required=True, metavar="REGEX"),
-             Param("repl", "Replace with", required=True, may_be_empty=True, metavar="TEXT")),
+            "rename",
+            "rename",
+            QT_TRANSLATE_NOOP("EditOperation", "Rename…"),
+            "rename model keys with a regular expression",
+            QT_TRANSLATE_NOOP("EditOperation", "re.sub on every key of the model state_dict."),
+            (
+                Param("pattern", QT_TRANSLATE_NOOP("EditOperation", "Pattern (regex)"), required=True, metavar="REGEX"),
+                Param(
+                    "repl",
+                    QT_TRANSLATE_NOOP("EditOperation", "Replace with"),
+                    required=True,
+                    may_be_empty=True,
+                    metavar="TEXT",
+                ),
+            ),
             lambda c, v, _s: rename(c, v["pattern"], v["repl"]),
         ),
         Operation(
-            "drop", "drop", "Drop…", "remove tensors or whole entries (e.g. 'optimizer', 'fc.*')",
-            "Removes matching tensors or whole entries (a glob naming a container drops all of it).",
-            (Param("keys", "Keys (globs)", LIST, required=True, placeholder="fc.*  optimizer", metavar="GLOB",
-                   help=GLOBS),),
+            "drop",
+            "drop",
+            QT_TRANSLATE_NOOP("EditOperation", "Drop…"),
+            "remove tensors or whole entries (e.g. 'optimizer', 'fc.*')",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "Removes matching tensors or whole entries (a glob naming a container drops all of it).",
+            ),
+            (
+                Param(
+                    "keys",
+                    QT_TRANSLATE_NOOP("EditOperation", "Keys (globs)"),
+                    LIST,
+                    required=True,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "fc.*  optimizer"),
+                    metavar="GLOB",
+                    help=GLOBS,
+                ),
+            ),
             lambda c, v, _s: drop(c, v["keys"]),
         ),
         Operation(
-            "cast", "cast", "Cast…", "convert floating tensors to another float dtype",
-            "Floating-point tensors only; integer and bool tensors are left as they are.",
-            (Param("dtype", "To dtype", CHOICE, "bfloat16", choices=tuple(FLOAT_DTYPES), required=True),
-             Param("keys", "Keys (globs; empty: model weights)", LIST, metavar="GLOB",
-                   help="which tensors (default: the model weights)")),
+            "cast",
+            "cast",
+            QT_TRANSLATE_NOOP("EditOperation", "Cast…"),
+            "convert floating tensors to another float dtype",
+            QT_TRANSLATE_NOOP(
+                "EditOperation", "Floating-point tensors only; integer and bool tensors are left as they are."
+            ),
+            (
+                Param(
+                    "dtype",
+                    QT_TRANSLATE_NOOP("EditOperation", "To dtype"),
+                    CHOICE,
+                    "bfloat16",
+                    choices=tuple(FLOAT_DTYPES),
+                    required=True,
+                ),
+                Param(
+                    "keys",
+                    QT_TRANSLATE_NOOP("EditOperation", "Keys (globs; empty: model weights)"),
+                    LIST,
+                    metavar="GLOB",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "which tensors (default: the model weights)"),
+                ),
+            ),
             lambda c, v, _s: cast(c, v["dtype"], v["keys"] or None),
         ),
         Operation(
-            "average", "average", "Average with…", "average the model weights of IN and more checkpoints (model soup)",
-            "The average of every floating-point model tensor over this checkpoint and the ones listed, in float64, "
-            "rounded once. Integer tensors (num_batches_tracked) come from the last one; everything outside the model "
-            "(optimizer, epoch) stays this one's. Keys, shapes and dtypes must agree.",
-            (Param("weights", "Weights (one per checkpoint; empty: uniform)", LIST, placeholder="e.g. 1 1 2",
-                   metavar="W", help="relative weights, one per input in order; divided by their sum"),),
+            "average",
+            "average",
+            QT_TRANSLATE_NOOP("EditOperation", "Average with…"),
+            "average the model weights of IN and more checkpoints (model soup)",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "The average of every floating-point model tensor over this checkpoint and the ones listed, in "
+                "float64, rounded once. Integer tensors (num_batches_tracked) come from the last one; everything "
+                "outside the model (optimizer, epoch) stays this one's. Keys, shapes and dtypes must agree.",
+            ),
+            (
+                Param(
+                    "weights",
+                    QT_TRANSLATE_NOOP("EditOperation", "Weights (one per checkpoint; empty: uniform)"),
+                    LIST,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "e.g. 1 1 2"),
+                    metavar="W",
+                    help=QT_TRANSLATE_NOOP(
+                        "EditOperation", "relative weights, one per input in order; divided by their sum"
+                    ),
+                ),
+            ),
             lambda c, v, s: average(c, s, v["weights"]),
-            sources=MORE, source_name="MORE",
+            sources=MORE,
+            source_name="MORE",
         ),
         Operation(
-            "merge_lora", "merge-lora", "Merge LoRA adapter…", "fold a PEFT LoRA adapter into the base weights of IN",
-            "Folds the adapter into the base weights: W + scale · B @ A (scale = lora_alpha / r, or / √r with rsLoRA; "
-            "rank_pattern, alpha_pattern and fan_in_fan_out as in adapter_config.json), as peft's merge_and_unload.",
+            "merge_lora",
+            "merge-lora",
+            QT_TRANSLATE_NOOP("EditOperation", "Merge LoRA adapter…"),
+            "fold a PEFT LoRA adapter into the base weights of IN",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "Folds the adapter into the base weights: W + scale · B @ A (scale = lora_alpha / r, or / √r with "
+                "rsLoRA; rank_pattern, alpha_pattern and fan_in_fan_out as in adapter_config.json), as peft's "
+                "merge_and_unload.",
+            ),
             (),
             lambda c, _v, s: merge_lora(c, s),
-            sources=SECOND, source_name="ADAPTER",
+            sources=SECOND,
+            source_name="ADAPTER",
         ),
         Operation(
-            "take_ema", "take-ema", "Take EMA weights…", "write the EMA weights of a training checkpoint as the model",
-            "Finds the EMA weights (state_dict_ema, model_ema, ema_state_dict, an ema entry's shadow, a Lightning EMA "
-            "callback) and keeps them alone, under the model's keys: a state_dict that loads into the model.",
-            (Param("ema_key", "Where the EMA is (empty: found)", placeholder="found automatically", metavar="KEY",
-                   help="the dotted key of the EMA weights, e.g. model_ema"),),
+            "take_ema",
+            "take-ema",
+            QT_TRANSLATE_NOOP("EditOperation", "Take EMA weights…"),
+            "write the EMA weights of a training checkpoint as the model",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "Finds the EMA weights (state_dict_ema, model_ema, ema_state_dict, an ema entry's shadow, a "
+                "Lightning EMA callback) and keeps them alone, under the model's keys: a state_dict that loads "
+                "into the model.",
+            ),
+            (
+                Param(
+                    "ema_key",
+                    QT_TRANSLATE_NOOP("EditOperation", "Where the EMA is (empty: found)"),
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "found automatically"),
+                    metavar="KEY",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "the dotted key of the EMA weights, e.g. model_ema"),
+                ),
+            ),
             lambda c, v, _s: take_ema(c, v["ema_key"]),
         ),
         Operation(
-            "resize_head", "resize-head", "Resize head…", "give a classifier another number of classes (rows)",
-            "Resizes the matching weights and biases to the number of rows: the first rows are kept, new ones "
-            "initialised from a seeded generator (the recipe draws the same values).",
-            (Param("keys", "Keys (globs)", LIST, required=True, placeholder="fc.*", metavar="GLOB", help=GLOBS),
-             Param("rows", "Rows (classes)", required=True, metavar="N", help="the new number of rows"),
-             Param("init", "New rows", CHOICE, "kaiming", choices=INITS,
-                   help="zeros, normal (std 0.01) or kaiming (as nn.Linear)"),
-             Param("seed", "Seed", default="0", metavar="S", help="the generator's seed (default 0)"),
-             Param("reinit", "Re-initialise every row", CHECK, False, help="keep no row: initialise them all")),
+            "resize_head",
+            "resize-head",
+            QT_TRANSLATE_NOOP("EditOperation", "Resize head…"),
+            "give a classifier another number of classes (rows)",
+            QT_TRANSLATE_NOOP(
+                "EditOperation",
+                "Resizes the matching weights and biases to the number of rows: the first rows are kept, new ones "
+                "initialised from a seeded generator (the recipe draws the same values).",
+            ),
+            (
+                Param(
+                    "keys",
+                    QT_TRANSLATE_NOOP("EditOperation", "Keys (globs)"),
+                    LIST,
+                    required=True,
+                    placeholder=QT_TRANSLATE_NOOP("EditOperation", "fc.*"),
+                    metavar="GLOB",
+                    help=GLOBS,
+                ),
+                Param(
+                    "rows",
+                    QT_TRANSLATE_NOOP("EditOperation", "Rows (classes)"),
+                    required=True,
+                    metavar="N",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "the new number of rows"),
+                ),
+                Param(
+                    "init",
+                    QT_TRANSLATE_NOOP("EditOperation", "New rows"),
+                    CHOICE,
+                    "kaiming",
+                    choices=INITS,
+                    help=QT_TRANSLATE_NOOP("EditOperation", "zeros, normal (std 0.01) or kaiming (as nn.Linear)"),
+                ),
+                Param(
+                    "seed",
+                    QT_TRANSLATE_NOOP("EditOperation", "Seed"),
+                    default="0",
+                    metavar="S",
+                    help=QT_TRANSLATE_NOOP("EditOperation", "the generator's seed (default 0)"),
+                ),
+                Param(
+                    "reinit",
+                    QT_TRANSLATE_NOOP("EditOperation", "Re-initialise every row"),
+                    CHECK,
+                    False,
+                    help=QT_TRANSLATE_NOOP("EditOperation", "keep no row: initialise them all"),
+                ),
+            ),
             lambda c, v, _s: resize_head(c, v["keys"], v["rows"], v["init"], v["seed"] or 0, v["reinit"]),
         ),
     )
-}  # fmt: skip
+}
 """Every edit operation by name (``EditReport.op``), in menu order."""
 
 

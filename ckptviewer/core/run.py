@@ -5,7 +5,11 @@ across them (norm, relative update, change since the first, NaN/Inf, Adam update
 - :func:`analyse_run` makes one streamed pass per checkpoint (:mod:`.run_measure`), reading the same chunk
   range of the current, previous and first checkpoint, and caches per file what depends on that file
   alone and per pair what depends on two (:mod:`.run_cache`): a reopened run reads no tensor data;
-- the findings come from the series (:mod:`.run_findings`).
+- the findings come from the series (:mod:`.run_findings`), grouped where one cause would repeat per layer.
+
+Only floating-point (and complex) tensors are layers of the run: integer and bool tensors (counters such as
+BatchNorm's ``num_batches_tracked``, masks, position ids) are not weights, and are left out of the series,
+the heatmap and the findings.
 
 The public names here are what the window and ``ckpt run`` use.
 """
@@ -24,7 +28,7 @@ from . import run_cache
 from .errors import CheckpointError
 from .progress import Progress, ProgressFn, check_current, report
 from .remote import as_path
-from .run_findings import run_findings
+from .run_findings import run_findings, weight_dtype
 from .run_listing import Candidate, candidate, describe, list_entries, not_a_checkpoint, order
 
 __all__ = ["RunCheckpoint", "LayerSeries", "RunFinding", "RunReport", "RunListing", "find_run", "list_run",
@@ -72,9 +76,16 @@ class RunFinding:
     kind: str  # "frozen" | "dead" | "exploding" | "first_nonfinite" | "identical"
     severity: str  # "warning" | "error" | "info"
     checkpoint: int  # index into RunReport.checkpoints where it starts / is seen
-    key: str | None  # the layer, or None for whole-checkpoint findings
-    message: str  # one line
+    key: str | None  # the layer (a group's first), or None for whole-checkpoint findings
+    message: str  # one line (a group's names its layers: the first few, or the module they make up)
     why: str  # what it means and what to do
+    # every layer it covers, in model order (a NaN/Inf spread: in the order they caught it); () where none.
+    # One layer: (key,); a group (a frozen module, NaN/Inf spreading) lists them all
+    keys: tuple[str, ...] = ()
+
+    def layers(self) -> tuple[str, ...]:
+        """The layers this finding is about (``keys``, or ``key`` alone where keys were not given)."""
+        return self.keys or ((self.key,) if self.key is not None else ())
 
 
 @dataclass(frozen=True)
@@ -301,9 +312,12 @@ def _series(
     identical = [False] * n
     for t in range(1, n):
         pair = entries[t].get("pairs", {}).get(keys[t - 1])
-        identical[t] = bool(pair is not None and pair["keys_equal"] and rows[t] and set(pair["equal"]) == set(rows[t]))
+        weights = {k for k, r in rows[t].items() if weight_dtype(r[2])}
+        identical[t] = bool(pair is not None and pair["keys_equal"] and weights and weights <= set(pair["equal"]))
     layers: list[LayerSeries] = []
     for key in order_keys:
+        if any(key in r and not weight_dtype(r[key][2]) for r in rows):
+            continue  # a counter, a mask: not a weight (cache files from before kept them)
         norm: list[float | None] = []
         rel: list[float | None] = []
         change: list[float | None] = []
@@ -388,7 +402,7 @@ def run_to_json(report: RunReport) -> dict[str, Any]:
         ],
         "findings": [
             {"kind": f.kind, "severity": f.severity, "checkpoint": f.checkpoint, "key": f.key, "message": f.message,
-             "why": f.why}
+             "why": f.why, "keys": list(f.layers())}
             for f in report.findings
         ],
         "skipped": [{"name": name, "why": why} for name, why in report.skipped],

@@ -8,16 +8,23 @@ layer only where both ends are finite for it, the checkpoint is not a duplicate 
 some other layer measurably changed (so a pause of the whole training is not "frozen"). Updates are
 compared per step, and an update that grew with a gradually rising learning rate (a warm-up) is not
 an explosion.
+
+Findings that would repeat one cause per layer are grouped (each finding lists the layers it covers):
+NaN/Inf is one finding where it first appears (the origin) and one for its spread to the other layers;
+layers frozen alike that make up a whole module (every judged layer under a prefix, say ``backbone.``)
+are one finding naming the prefix.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from ..formatting import plural
+from .dtype_names import COMPLEX, FLOATING, QUANTIZED
 
 FROZEN_BELOW = 1e-12  # a relative update below this is no change (float32 rounding is ~1e-7)
 DEAD_BELOW = 1e-6  # a norm below this fraction of the layer's own peak: the layer went to zero
@@ -25,6 +32,7 @@ EXPLODE_FACTOR = 10.0  # a relative update this many times the layer's earlier m
 EXPLODE_LEVEL = 0.1  # ... and above this (10% of the weight's norm in one interval)
 NORM_GROWTH = 100.0  # or a norm this many times its earlier median
 WARMUP_STEP = 4.0  # a learning rate at most this many times the previous checkpoint's rises gradually
+NAMED = 3  # layers a grouped finding's message names (all of them are in its keys)
 # leaf names of buffers that are constants by design (rotary tables, masks, ids), whatever the file calls them
 CONSTANT_BUFFERS = frozenset({"inv_freq", "freqs_cis", "cos_cached", "sin_cached", "masked_bias", "causal_mask",
                               "position_ids", "token_type_ids", "_float_tensor"})  # fmt: skip
@@ -55,12 +63,23 @@ WHY = {
         "training usually spreads them to every layer within a step. Resume from the checkpoint before this "
         "one; look for a division by zero, a log of 0, an overflow in float16, or too high a learning rate."
     ),
+    "nonfinite_spread": (
+        "NaN/Inf values reached these layers after first appearing elsewhere: training on from a NaN weight "
+        "(a NaN loss, NaN gradients) poisons every layer the optimizer updates. The cause is where they first "
+        "appeared (the other NaN/Inf finding), not here."
+    ),
     "identical": (
         "Every model tensor is bit-identical to the checkpoint before: no training happened between the two "
         "saves (a copy such as last.ckpt, a job that re-saved after a restart, or every step skipped, as "
         "mixed precision does on overflow). Harmless as a copy; if steps were meant to run, they changed nothing."
     ),
 }  # fmt: skip
+
+
+def weight_dtype(name: str) -> bool:
+    """Whether a tensor of dtype ``name`` is a layer of a run: floating point (complex, quantized), not an
+    integer or bool tensor (a counter such as ``num_batches_tracked``, a mask, ids)."""
+    return name in FLOATING or name in COMPLEX or name in QUANTIZED
 
 
 def _finite(v: float | None) -> bool:
@@ -76,14 +95,20 @@ def _may_be_constant(layer: Any) -> bool:
     return bool(layer.role == "buffer" or layer.key.rsplit(".", 1)[-1] in CONSTANT_BUFFERS)
 
 
+Finding = tuple[str, str, int, str | None, str, str, tuple[str, ...]]
+
+
 def run_findings(
     names: Sequence[str],
     layers: Sequence[Any],
     identical: Sequence[bool],
     pace: Sequence[float],
     lrs: Sequence[float] | None = None,
-) -> list[tuple[str, str, int, str | None, str, str]]:
-    """(kind, severity, checkpoint, key, message, why) for each finding, in checkpoint order.
+) -> list[Finding]:
+    """(kind, severity, checkpoint, key, message, why, keys) for each finding, in checkpoint order.
+
+    ``keys``: the layers the finding covers, in model order (``key`` is the first of them; empty for a
+    whole-checkpoint finding). A grouped finding's message names its layers itself.
 
     ``layers`` are LayerSeries; ``pace[t]``: the steps of interval t-1 -> t (1 where unknown): updates are
     compared per step. ``lrs``: each checkpoint's learning rate, where all are known: an update that grew
@@ -91,37 +116,108 @@ def run_findings(
     """
     floating = [_floating(layer) for layer in layers]
     n = len(names)
-    out: list[tuple[str, str, int, str | None, str, str]] = []
+    out: list[Finding] = []
     for t in range(1, n):
         if identical[t]:
-            out.append(
-                ("identical", "info", t, None, f"model weights bit-identical to {names[t - 1]}", WHY["identical"])
-            )
-    first_any = next((t for t in range(n) if any(layer.nonfinite[t] for layer in layers)), None)
-    if first_any is not None:
-        hit = [layer for layer in layers if layer.nonfinite[first_any]]
-        count = sum(layer.nonfinite[first_any] for layer in hit)
-        out.append(("first_nonfinite", "error", first_any, None,
-                    f"first checkpoint with NaN/Inf: {plural(count, 'value')} in {plural(len(hit), 'layer')} "
-                    f"(first: {hit[0].key})", WHY["first_nonfinite"]))  # fmt: skip
-    for layer in layers:
-        first = next((t for t in range(n) if layer.nonfinite[t]), None)
-        if first is not None:
-            message = f"{plural(layer.nonfinite[first], 'NaN/Inf value')}, first at {names[first]}"
-            out.append(("first_nonfinite", "error", first, layer.key, message, WHY["first_nonfinite"]))
+            out.append(("identical", "info", t, None, f"model weights bit-identical to {names[t - 1]}",
+                        WHY["identical"], ()))  # fmt: skip
+    out += _nonfinite(names, layers)
     changing = [_changing(layers, floating, t) if t else set() for t in range(n)]
+    frozen: list[Finding] = []
     for i, layer in enumerate(layers):
         if not floating[i]:
             continue
         finding = None if _may_be_constant(layer) else _frozen(layer, identical, changing, names)
-        finding = finding or _dead(layer, names)
         if finding:
-            out.append(finding)
+            frozen.append(finding)
+        else:
+            finding = _dead(layer, names)
+            if finding:
+                out.append(finding)
         boom = _exploding(layer, identical, names, pace, lrs)
         if boom:
             out.append(boom)
+    judged = [layer.key for layer, f in zip(layers, floating) if f and not _may_be_constant(layer)]
+    out += _group_frozen(frozen, judged, names)
     out.sort(key=lambda f: (f[2], f[3] is not None))
     return out
+
+
+def _named(keys: Sequence[str]) -> str:
+    """The first few of ``keys``, for a message (the finding lists them all)."""
+    return ", ".join(keys[:NAMED]) + (", …" if len(keys) > NAMED else "")
+
+
+def _nonfinite(names: Sequence[str], layers: Sequence[Any]) -> list[Finding]:
+    """The first NaN/Inf of the run (the layer(s) where it appears first) and, apart, its spread."""
+    first: dict[int, int] = {}  # layer index -> its first checkpoint with NaN/Inf
+    for i, layer in enumerate(layers):
+        t = next((t for t, count in enumerate(layer.nonfinite) if count), None)
+        if t is not None:
+            first[i] = t
+    if not first:
+        return []
+    t0 = min(first.values())
+    origin = [layers[i].key for i in sorted(first) if first[i] == t0]
+    count = sum(layers[i].nonfinite[t0] for i in first if first[i] == t0)
+    if len(origin) == 1:
+        message = f"{plural(count, 'NaN/Inf value')} at {names[t0]}: the run's first"
+    else:
+        message = (f"the run's first NaN/Inf: {plural(count, 'value')} in {plural(len(origin), 'layer')} at "
+                   f"{names[t0]} ({_named(origin)})")  # fmt: skip
+    out: list[Finding] = [("first_nonfinite", "error", t0, origin[0], message, WHY["first_nonfinite"], tuple(origin))]
+    later = sorted((i for i in first if first[i] > t0), key=lambda i: (first[i], i))  # in the order they caught it
+    if later:
+        keys = [layers[i].key for i in later]
+        t1, last = first[later[0]], first[later[-1]]
+        message = f"NaN/Inf then in {plural(len(keys), 'more layer')} " + (
+            f"from {names[t1]} to {names[last]}" if last > t1 else f"at {names[t1]}"
+        )
+        if len(keys) > 1:
+            message += f" ({_named(keys)})"
+        out.append(("first_nonfinite", "error", t1, keys[0], message, WHY["nonfinite_spread"], tuple(keys)))
+    return out
+
+
+def _group_frozen(frozen: list[Finding], judged: Sequence[str], names: Sequence[str]) -> list[Finding]:
+    """Frozen findings, those of a whole module (alike: same checkpoint and severity) as one finding.
+
+    A layer joins the widest module (dotted prefix, the whole model excepted) in which every layer that
+    can be judged frozen is frozen alike; a module of one frozen layer keeps that layer's own finding."""
+    below: dict[str, int] = defaultdict(int)  # prefix -> judged layers under it
+    for key in judged:
+        for p in _prefixes(key):
+            below[p] += 1
+    alike: dict[tuple[str, int], list[Finding]] = defaultdict(list)
+    for f in frozen:
+        alike[(f[1], f[2])].append(f)
+    out: list[Finding] = []
+    for (severity, t), found in alike.items():
+        still: dict[str, int] = defaultdict(int)
+        for f in found:
+            for p in _prefixes(f[3]):  # type: ignore[arg-type]
+                still[p] += 1
+        modules: dict[str, list[Finding]] = defaultdict(list)
+        for f in found:
+            widest = next((p for p in _prefixes(f[3]) if still[p] == below[p]), f[3])  # type: ignore[arg-type]
+            modules[widest].append(f)  # type: ignore[index]
+        for prefix, members in modules.items():
+            if len(members) == 1:
+                out.append(members[0])
+                continue
+            keys = tuple(f[3] for f in members)  # type: ignore[misc]
+            if severity == "info":
+                message = f"{prefix}.*: all {len(keys)} layers never change across the run (from {names[t - 1]} on)"
+            else:
+                message = f"{prefix}.*: all {len(keys)} layers stop changing at {names[t]} while other layers train"
+            out.append(("frozen", severity, t, keys[0], message, members[0][5], keys))
+    return out
+
+
+def _prefixes(key: str) -> list[str]:
+    """The modules ``key`` is in, widest first: ``a.b.c`` -> ``a``, ``a.b``."""
+    parts = key.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _clean(layer: Any, t: int) -> bool:
@@ -143,7 +239,7 @@ def _changing(layers: Sequence[Any], floating: Sequence[bool], t: int) -> set[st
     }
 
 
-def _frozen(layer: Any, identical: Sequence[bool], changing: list[set[str]], names: Sequence[str]) -> tuple | None:
+def _frozen(layer: Any, identical: Sequence[bool], changing: list[set[str]], names: Sequence[str]) -> Finding | None:
     judged = [t for t in range(1, len(names)) if not identical[t] and _clean(layer, t) and changing[t] - {layer.key}]
     still = [layer.rel_update[t] < FROZEN_BELOW for t in judged]
     if not judged or not still[-1]:
@@ -154,26 +250,26 @@ def _frozen(layer: Any, identical: Sequence[bool], changing: list[set[str]], nam
     t = judged[start]
     if start == 0:
         return ("frozen", "info", t, layer.key, f"never changes across the run (from {names[t - 1]} on)",
-                WHY["frozen_start"])  # fmt: skip
+                WHY["frozen_start"], (layer.key,))  # fmt: skip
     return ("frozen", "warning", t, layer.key, f"stops changing at {names[t]} while other layers train",
-            WHY["frozen_later"])  # fmt: skip
+            WHY["frozen_later"], (layer.key,))  # fmt: skip
 
 
-def _dead(layer: Any, names: Sequence[str]) -> tuple | None:
+def _dead(layer: Any, names: Sequence[str]) -> Finding | None:
     peak = 0.0
     for t, norm in enumerate(layer.norm):
         if not _finite(norm) or layer.nonfinite[t]:
             continue
         if peak > 0 and norm <= DEAD_BELOW * peak:
             return ("dead", "warning", t, layer.key, f"norm fell to {norm:.3g} at {names[t]} (was {peak:.3g})",
-                    WHY["dead"])  # fmt: skip
+                    WHY["dead"], (layer.key,))  # fmt: skip
         peak = max(peak, norm)
     return None
 
 
 def _exploding(
     layer: Any, identical: Sequence[bool], names: Sequence[str], pace: Sequence[float], lrs: Sequence[float] | None
-) -> tuple | None:
+) -> Finding | None:
     before: list[float] = []  # earlier relative updates per step
     before_lr: list[float] = []  # the learning rates they were made at
     norms = [v for t, v in enumerate(layer.norm[:1]) if _finite(v) and not layer.nonfinite[t]]  # earlier norms
@@ -189,13 +285,13 @@ def _exploding(
             if growth > EXPLODE_FACTOR and not warm_up:
                 return ("exploding", "warning", t, layer.key,
                         f"relative update {r:.3g} at {names[t]}, {growth:.0f}x its earlier median per step",
-                        WHY["exploding"])  # fmt: skip
+                        WHY["exploding"], (layer.key,))  # fmt: skip
         # the norm against its typical earlier size (not its first: a zero-initialised bias grows from ~0)
         typical = statistics.median(norms) if len(norms) >= 2 else 0.0
         if typical > 0 and layer.norm[t] > NORM_GROWTH * typical:
             return ("exploding", "warning", t, layer.key,
                     f"norm {layer.norm[t]:.3g} at {names[t]}, {layer.norm[t] / typical:.0f}x its earlier median",
-                    WHY["exploding"])  # fmt: skip
+                    WHY["exploding"], (layer.key,))  # fmt: skip
         norms.append(layer.norm[t])
         if paced > 0:
             before.append(paced)

@@ -21,6 +21,7 @@ from .diff import aligned_keys
 from .errors import CheckpointError
 from .limits import check_work
 from .progress import check_current
+from .run_findings import weight_dtype
 from .stats import dense_values, stored_elements
 from .summary import OPTIMIZER_KEYS
 
@@ -41,15 +42,16 @@ class AdamState:
 
 
 class Opened:
-    """An open checkpoint of the run: its model tensors by layer key, and Adam state by layer key."""
+    """An open checkpoint of the run: its model weights by layer key, and Adam state by layer key."""
 
     def __init__(self, ckpt: Checkpoint) -> None:
         self.ckpt = ckpt
         aligned, _ = aligned_keys(ckpt)
-        self.layers: dict[str, TensorEntry] = {
-            k: ckpt.tensors[real] for k, real in aligned.items() if ckpt.tensors[real].role in (PARAMETER, BUFFER)
-        }
-        self.adam = adam_states(ckpt, self.layers)
+        model = {k: ckpt.tensors[real] for k, real in aligned.items() if ckpt.tensors[real].role in (PARAMETER, BUFFER)}
+        # integer and bool tensors (counters, masks) are not measured: not weights (Adam's parameter order
+        # is read from all of them)
+        self.layers: dict[str, TensorEntry] = {k: e for k, e in model.items() if weight_dtype(e.dtype_name)}
+        self.adam = {k: a for k, a in adam_states(ckpt, model).items() if k in self.layers}
 
     def close(self) -> None:
         self.ckpt.close()

@@ -41,15 +41,18 @@ def test_frozen_layer_nan_and_duplicate_are_found_at_their_checkpoints(tmp_path,
     assert [c.epoch for c in report.checkpoints] == list(range(6))
     assert {c.order_from for c in report.checkpoints} == {"metadata"}
     nan_key = model_key(layout, NAN_KEY)
-    assert ("identical", 3, None) in found(report)
-    assert found(report, "identical") == [("identical", 3, None)]
-    assert ("first_nonfinite", 4, None) in found(report)
-    assert ("first_nonfinite", 4, nan_key) in found(report)
-    # training went on from a NaN weight: every other trained layer is NaN one checkpoint later
-    later = {key for kind, t, key in found(report, "first_nonfinite") if t == 5}
-    assert model_key(layout, "conv.weight") in later and nan_key not in later
-    frozen = {model_key(layout, k) for k in FROZEN_KEYS}
-    assert found(report, "frozen") == [("frozen", 1, k) for k in sorted(frozen, key=lambda k: not k.endswith("weight"))]
+    frozen = [model_key(layout, k) for k in FROZEN_KEYS]
+    # training went on from a NaN weight: every other trained layer is NaN one checkpoint later. One finding
+    # where NaN first appears, one for its spread (not one per layer); the frozen Linear is one finding
+    spread = [model_key(layout, k) for k in ("conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean",
+                                             "bn.running_var", "head.bias")]  # fmt: skip
+    assert found(report) == [("frozen", 1, frozen[0]), ("identical", 3, None), ("first_nonfinite", 4, nan_key),
+                             ("first_nonfinite", 5, spread[0])]  # fmt: skip
+    assert [f.keys for f in report.findings] == [tuple(frozen), (), (nan_key,), tuple(spread)]
+    assert report.findings[3].message.startswith(f"NaN/Inf then in 7 more layers at {report.checkpoints[5].name} (")
+    assert report.findings[2].message == f"1 NaN/Inf value at {report.checkpoints[4].name}: the run's first"
+    assert report.findings[0].message.startswith(f"{model_key(layout, 'frozen')}.*: all 2 layers never change")
+    assert {f["checkpoint"]: f["keys"] for f in run_to_json(report)["findings"]}[5] == spread
     assert {f.severity for f in report.findings if f.kind == "frozen"} == {"info"}  # frozen from the start
     assert not found(report, "dead") and not found(report, "exploding")
     assert all(f.why and f.message and "\n" not in f.message for f in report.findings)
@@ -274,5 +277,58 @@ def test_a_run_in_an_s3_folder(tmp_path, cache, s3_server, monkeypatch):
     assert next(c.path for c in far.checkpoints).startswith("s3://")
     assert dict(far.skipped).keys() == {"notes.txt"}
     assert run_to_json(far)["layers"] == run_to_json(local)["layers"]
-    assert found(far) == found(local) == [("frozen", 1, k) for k in FROZEN_KEYS] + [("identical", 2, None)]
+    assert found(far) == found(local) == [("frozen", 1, FROZEN_KEYS[0]), ("identical", 2, None)]
     assert analyse(url, cache).cached == [True] * 4
+
+
+def test_integer_counters_are_not_layers_of_the_run(tmp_path, cache):
+    folder = make_run(tmp_path, "plain", n=3, nan_at=None, duplicate_at=None)
+    state = torch.load(folder / "model_ep0.pth", weights_only=True)
+    assert state["model"]["bn.num_batches_tracked"].dtype == torch.int64  # in the files ...
+    report = analyse(folder, cache)
+    keys = [s.key for s in report.layers]
+    assert "bn.num_batches_tracked" not in keys and "bn.running_mean" in keys  # ... not in the run's layers
+    assert all(s.dtype.startswith("float") for s in report.layers)
+    assert "bn.num_batches_tracked" not in {row["key"] for row in run_to_json(report)["layers"]}
+    # a cache file written before counters were left out still holds their rows: they are left out too
+    for f in cache.glob("*.json"):
+        doc = json.loads(f.read_text())
+        doc["layers"].append(["bn.num_batches_tracked", [], "int64", 25.0, 0, None, "buffer"])
+        f.write_text(json.dumps(doc))
+    again = analyse(folder, cache)
+    assert again.cached == [True] * 3 and [s.key for s in again.layers] == keys
+
+
+class Backbone(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = torch.nn.Sequential(*[torch.nn.Linear(6, 6) for _ in range(4)])
+        self.proj = torch.nn.Linear(6, 6)
+        self.head = torch.nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.head(self.proj(self.backbone(x)))
+
+
+def test_a_frozen_backbone_is_one_finding_naming_it(tmp_path, cache):
+    torch.manual_seed(0)
+    model = Backbone()
+    model.backbone.requires_grad_(False)
+    model.proj.weight.requires_grad_(False)  # half a module frozen: its own finding
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    x, y = torch.randn(16, 6), torch.randn(16, 2)
+    folder = tmp_path / "backbone"
+    folder.mkdir()
+    for epoch in range(4):
+        for _ in range(3):
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        torch.save({"model": model.state_dict(), "epoch": epoch}, folder / f"ep{epoch}.pth")
+    report = analyse(folder, cache)
+    assert found(report) == [("frozen", 1, "backbone.0.weight"), ("frozen", 1, "proj.weight")]
+    group, alone = report.findings
+    assert group.keys == tuple(f"backbone.{i}.{p}" for i in range(4) for p in ("weight", "bias"))
+    assert group.message == "backbone.*: all 8 layers never change across the run (from ep0.pth on)"
+    assert alone.keys == ("proj.weight",) and alone.message == "never changes across the run (from ep0.pth on)"

@@ -151,7 +151,8 @@ class FindingsList(QListWidget):
         self.findings = sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.checkpoint))
         for f in self.findings:
             icon = self.style().standardIcon(SEVERITY_ICONS.get(f.severity, SEVERITY_ICONS["info"]))
-            text = f"{f.key}: {f.message}" if f.key else f.message  # core's message leaves the layer out
+            # core's message leaves a lone layer out; a group's names its layers itself
+            text = f"{f.key}: {f.message}" if f.key and len(f.layers()) == 1 else f.message
             item = QListWidgetItem(icon, printable(text))
             item.setToolTip(tooltip(f"{printable(text)}\n\n{f.why}"))
             self.addItem(item)
@@ -620,10 +621,11 @@ class RunWindow(QMainWindow):
         keys = [layer.key for layer in self.report.layers]
         if 0 <= finding.checkpoint < len(self.checkpoints):
             self.table.selectRow(finding.checkpoint)
-        if finding.key is not None and finding.key in keys:
-            row = keys.index(finding.key)
+        rows = [keys.index(k) for k in finding.layers()[:MAX_LINES] if k in keys]  # a group: its first few
+        if rows:
+            row = rows[0]
             self.heatmap.selected_cell = (row, finding.checkpoint)
-            self.layers.select([row])
+            self.layers.select(rows)
             self.heatmap.reveal(row)
         else:  # a whole checkpoint: its column says it; no layer's cell
             self.heatmap.select(self.heatmap.selected_rows, None)

@@ -242,3 +242,16 @@ def test_a_click_on_a_layer_name_selects_it(run_window, qtbot):
     QTest.mouseClick(hm.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
     qtbot.waitUntil(lambda: run_window.layers.selected() == [3])
     assert run_window.comparisons == []  # a name is a layer, not a pair of checkpoints
+
+
+def test_a_grouped_finding_is_listed_by_its_message_and_selects_its_layers(qtbot):
+    rep = report(n_layers=3)
+    group = RunFinding("frozen", "info", 1, "extra.0.weight", "extra.*: all 3 layers never change across the run",
+                       "Frozen.", ("extra.0.weight", "extra.1.weight", "extra.2.weight"))  # fmt: skip
+    rep = RunReport(root=rep.root, checkpoints=rep.checkpoints, layers=rep.layers, findings=[group], metric=rep.metric)
+    w = shown(qtbot, rep)
+    assert w.findings.item(0).text() == "extra.*: all 3 layers never change across the run"  # no key in front
+    w.findings.setCurrentRow(0)
+    assert w.layers.selected() == [4, 5, 6] and w.selected_cell() == (4, 1)
+    assert len(w.lines.lines) == 3
+    w.runner.shutdown(10_000)

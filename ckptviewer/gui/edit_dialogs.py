@@ -35,11 +35,86 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.edits import OPERATIONS, EditReport, Param
-from ..formatting import human_bytes, plural
+from ..formatting import human_bytes
+from .i18n import current_language, join_list, translate
 from .text import elide, esc, plain_label, printable, tooltip
 from .workers import TaskRunner
 
 MAX_ROWS = 2000  # preview rows shown; the counts above always cover everything
+
+
+def op_title(op: str) -> str:
+    """An operation as the window names it (its Edit menu entry without "…"), in the current language;
+    ``op`` is its name (``merge_lora``) or its undo label (``merge lora``)."""
+    for operation in OPERATIONS.values():
+        if op in (operation.name, operation.name.replace("_", " ")):
+            return translate("EditOperation", operation.menu).rstrip("…").replace("&", "")
+    return op
+
+
+def field_label(f: Param) -> str:
+    """A parameter's label in the current language (the registry marks it under EditOperation)."""
+    return translate("EditOperation", f.label)
+
+
+def _group_name(group: str) -> str:
+    names = {
+        "model_keys": translate("EditReport", "model keys"),
+        "tensors": translate("EditReport", "tensors"),
+        "model_tensors": translate("EditReport", "model tensors"),
+        "selected_tensors": translate("EditReport", "selected tensors"),
+        "target_tensors": translate("EditReport", "target tensors"),
+        "source_tensors": translate("EditReport", "source tensors"),
+    }
+    return names.get(group, group.replace("_", " "))
+
+
+def _part_name(part: str) -> str:
+    names = {
+        "renamed": translate("EditReport", "renamed"),
+        "unchanged": translate("EditReport", "unchanged"),
+        "kept": translate("EditReport", "kept"),
+        "left_out": translate("EditReport", "left out"),
+        "removed": translate("EditReport", "removed"),
+        "dropped": translate("EditReport", "dropped"),
+        "cast": translate("EditReport", "cast"),
+        "already": translate("EditReport", "already in that dtype"),
+        "not_float": translate("EditReport", "not floating point"),
+        "averaged": translate("EditReport", "averaged"),
+        "from_last": translate("EditReport", "from the last checkpoint"),
+        "merged": translate("EditReport", "merged"),
+        "from_ema": translate("EditReport", "from the EMA"),
+        "from_model": translate("EditReport", "from the model"),
+        "resized": translate("EditReport", "resized"),
+        "left": translate("EditReport", "left as they are"),
+        "taken": translate("EditReport", "taken"),
+        "kept_mismatched": translate("EditReport", "kept (shape/dtype differs in the source)"),
+        "kept_excluded": translate("EditReport", "kept (excluded)"),
+        "kept_not_included": translate("EditReport", "kept (not included)"),
+        "kept_missing": translate("EditReport", "kept (not in the source)"),
+        "mismatched": translate("EditReport", "not taken (shape/dtype differs)"),
+        "excluded": translate("EditReport", "excluded"),
+        "not_included": translate("EditReport", "not included"),
+        "no_place": translate("EditReport", "with no place in the target"),
+        "collides": translate("EditReport", "on a target key already taken"),
+    }
+    return names.get(part, part.replace("_", " "))
+
+
+def translated_summary(report: EditReport) -> str:
+    """The report's counts in the current language: "rename: model keys (12): renamed 10, unchanged 2"."""
+    groups = []
+    for group, parts in report.counts.items():
+        total = parts["total"]
+        shown = [
+            translate("EditReport", "{part} {n}").format(part=_part_name(part), n=f"{n:,}")
+            for i, (part, n) in enumerate((k, v) for k, v in parts.items() if k != "total")
+            if n or i == 0
+        ]
+        said = translate("EditReport", "{group} (%Ln): {parts}", None, total)
+        groups.append(said.format(group=_group_name(group), parts=join_list(shown)))
+    counts = translate("EditReport", "; ").join(groups)
+    return translate("EditReport", "{edit}: {counts}").format(edit=op_title(report.op), counts=counts)
 
 
 def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, str, str]]:
@@ -51,41 +126,54 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
     given as the dialog's field labels.
     """
     fields = OPERATIONS[report.op].params if report.op in OPERATIONS else ()
-    labels = {f.name: f.label for f in fields}
+    labels = {f.name: field_label(f) for f in fields}
     rows: list[tuple[str, str, str]] = []
     rows += [(m["key"], m["problem"], "error") for m in report.mismatches if "problem" in m]  # average, lora, ema
-    rows += [(m["key"], f"mismatch: {m['source_shape']} {m['source_dtype']} vs target {m['target_shape']} "
-              f"{m['target_dtype']}", "error") for m in report.mismatches if "problem" not in m]  # fmt: skip
-    rows += [(u["pattern"], f"“{labels.get(u['param'], u['param'])}” pattern matched nothing", "warning")
+    mismatch = translate(
+        "EditDialog", "mismatch: {source_shape} {source_dtype} vs target {target_shape} {target_dtype}"
+    )
+    rows += [(m["key"], mismatch.format(source_shape=m["source_shape"], source_dtype=m["source_dtype"],
+                                        target_shape=m["target_shape"], target_dtype=m["target_dtype"]), "error")
+             for m in report.mismatches if "problem" not in m]  # fmt: skip
+    unmatched = translate("EditDialog", "“{label}” pattern matched nothing")
+    rows += [(u["pattern"], unmatched.format(label=labels.get(u["param"], u["param"])), "warning")
              for u in report.unmatched]  # fmt: skip
     excluded = [s for s in report.skipped if s["reason"] == "excluded"]
-    rows += [(s["key"], "excluded (the target's tensor is kept)", "warning") for s in excluded]
-    rows += [(s["key"], window_words(f"not grafted: {s['reason']}", fields), "muted")
+    rows += [(s["key"], translate("EditDialog", "excluded (the target's tensor is kept)"), "warning") for s in excluded]
+    not_grafted = translate("EditDialog", "not grafted: {reason}")
+    rows += [(s["key"], not_grafted.format(reason=window_words(s["reason"], fields)), "muted")
              for s in report.skipped if s not in excluded]  # fmt: skip
     if refused:
         return rows
     rows += [(a, f"→ {b}", "") for a, b in report.renamed]
-    verb = {"cast": f"cast to {report.params.get('dtype')}", "graft": "grafted from the source",
-            "average": "averaged", "merge_lora": "LoRA merged", "resize_head": "resized"}.get(
-        report.op, "changed"
-    )  # fmt: skip
+    verbs = {"cast": translate("EditDialog", "cast to {dtype}").format(dtype=report.params.get("dtype")),
+             "graft": translate("EditDialog", "grafted from the source"),
+             "average": translate("EditDialog", "averaged"), "merge_lora": translate("EditDialog", "LoRA merged"),
+             "resize_head": translate("EditDialog", "resized")}  # fmt: skip
+    verb = verbs.get(report.op, translate("EditDialog", "changed"))
     renamed = {a for a, _ in report.renamed}
     rows += [(k, verb, "") for k in report.changed if k not in renamed]
-    rows += [(k, "removed", "warning") for k in report.removed]
+    rows += [(k, translate("EditDialog", "removed"), "warning") for k in report.removed]
     return rows
 
 
 def headline(report: EditReport) -> str:
-    """The preview's one-line summary: the core report's own, so that the dialog, the CLI and
-    the status bar after Apply count the same things in the same words."""
-    return report.summary
+    """The preview's one-line summary: in English the core report's own, so that the dialog, the CLI
+    and the status bar after Apply count the same things in the same words; in another language the
+    same counts (``report.counts``), translated."""
+    if current_language() == "en" or not report.counts:
+        return report.summary
+    return translated_summary(report)
 
 
 def report_text(report: EditReport, fields: tuple[Param, ...] = ()) -> str:
     """The report in one plain line for the status bar after Apply: summary, then warnings."""
     fields = fields or (OPERATIONS[report.op].params if report.op in OPERATIONS else ())
-    said = [f"{report.op.replace('_', ' ')}: {report.summary}"]
-    said += [f"warning: {w}" for w in report.warnings]
+    if current_language() == "en" or not report.counts:
+        said = [f"{report.op.replace('_', ' ')}: {report.summary}"]
+    else:
+        said = [translated_summary(report)]
+    said += [translate("EditDialog", "warning: {message}").format(message=w) for w in report.warnings]
     return window_words(" · ".join(said), fields)
 
 
@@ -97,10 +185,12 @@ def window_words(message: str, fields: tuple[Param, ...]) -> str:
     """
     # longest options first: "--map" must not eat part of a longer option
     for f in sorted(fields, key=lambda f: -len(f.option)):
-        message = re.sub(rf"{re.escape(f.option)}(?![\w-])", f"“{f.label}”", message)
+        label = field_label(f)
+        message = re.sub(rf"{re.escape(f.option)}(?![\w-])", lambda _m, label=label: f"“{label}”", message)
     for op in OPERATIONS.values():
-        message = message.replace(f"ckpt {op.command} ", f"Edit ▸ {op.menu} ")
-    return message.replace("see ckpt compat", "see Edit ▸ Check compatibility with…")
+        entry = translate("EditDialog", "Edit ▸ {entry}").format(entry=translate("EditOperation", op.menu))
+        message = message.replace(f"ckpt {op.command} ", entry + " ")
+    return message.replace("see ckpt compat", translate("EditDialog", "see Edit ▸ Check compatibility with…"))
 
 
 @dataclass
@@ -133,19 +223,22 @@ class EditDialog(QDialog):
         self.fields = fields
         form = QFormLayout()
         for f in fields:
-            form.addRow(f.label, self._input(f))
-        self.summary = QLabel("Computing preview…")
+            w = self._input(f)
+            form.addRow(field_label(f), w)
+            if f.help:
+                w.setToolTip(translate("EditOperation", f.help))
+        self.summary = QLabel(translate("EditDialog", "Computing preview…"))
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; report text goes through esc()
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Key", "Change"])
+        self.table.setHorizontalHeaderLabels([translate("EditDialog", "Key"), translate("EditDialog", "Change")])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(translate("EditDialog", "Apply"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -174,7 +267,7 @@ class EditDialog(QDialog):
         self.sources = sources
         self.source_list = QListWidget()
         self.source_list.setMaximumHeight(self.fontMetrics().height() * 6)
-        add, remove = QPushButton("Add…"), QPushButton("Remove")
+        add, remove = QPushButton(translate("EditDialog", "Add…")), QPushButton(translate("EditDialog", "Remove"))
         add.setAutoDefault(False)
         remove.setAutoDefault(False)
         add.clicked.connect(choose)
@@ -212,7 +305,7 @@ class EditDialog(QDialog):
             w.currentTextChanged.connect(self._changed)
         else:
             w = QLineEdit(" ".join(f.default) if isinstance(f.default, list) else str(f.default or ""))
-            w.setPlaceholderText(f.placeholder)
+            w.setPlaceholderText(translate("EditOperation", f.placeholder) if f.placeholder else "")
             w.textChanged.connect(self._changed)
         self.inputs[f.name] = (f, w)
         return w
@@ -242,13 +335,14 @@ class EditDialog(QDialog):
 
     def _changed(self, *_: Any) -> None:
         self._set_ok(False)
-        self.summary.setText("Computing preview…")
+        self.summary.setText(translate("EditDialog", "Computing preview…"))
         self._timer.start()
 
     def refresh(self) -> None:
         self.outcome = None
         # a refused preview (a bad regex, a mismatch) is shown here, never as a box over the dialog
-        self.runner.start("preview", self.build(self.values()), "Preview", on_done=self._on_finished,
+        self.runner.start("preview", self.build(self.values()), translate("EditDialog", "Preview"),
+                          on_done=self._on_finished,
                           on_error=self._on_failed)  # fmt: skip
 
     def _on_finished(self, result: Any) -> None:
@@ -259,10 +353,14 @@ class EditDialog(QDialog):
         report = result[1]
         text = f"<b>{esc(elide(window_words(headline(report), self.fields), 300))}</b>"
         if report.bytes_before != report.bytes_after:
-            text += f" · tensor bytes {human_bytes(report.bytes_before)} → {human_bytes(report.bytes_after)}"
+            said = translate("EditDialog", "tensor bytes {before} → {after}")
+            text += " · " + esc(
+                said.format(before=human_bytes(report.bytes_before), after=human_bytes(report.bytes_after))
+            )
         for w in report.warnings:  # before Apply, in the dialog: the same warnings the CLI prints
-            text += (f"<br><span style='color:#ef6c00'><b>Warning:</b> "
-                     f"{esc(elide(window_words(w, self.fields), 300))}</span>")  # fmt: skip
+            said = translate("EditDialog", "<b>Warning:</b> {message}")
+            text += ("<br><span style='color:#ef6c00'>"
+                     + said.format(message=esc(elide(window_words(w, self.fields), 300))) + "</span>")  # fmt: skip
         self.summary.setText(text)
         self._fill(report_rows(report))
         self._set_ok(True)
@@ -274,7 +372,8 @@ class EditDialog(QDialog):
         """Say why inside the dialog (never a box over it), with what the edit found listed."""
         self.outcome = None
         words = esc(elide(window_words(message, self.fields), 600))
-        self.summary.setText(f"<span style='color:#d32f2f'><b>Cannot apply:</b> {words}</span>")
+        said = translate("EditDialog", "<b>Cannot apply:</b> {message}").format(message=words)
+        self.summary.setText(f"<span style='color:#d32f2f'>{said}</span>")
         self._fill(report_rows(report, refused=True) if report is not None else [])
         self._set_ok(False)
 
@@ -289,7 +388,8 @@ class EditDialog(QDialog):
             self.table.setItem(r, 0, a)
             self.table.setItem(r, 1, b)
         if len(rows) > MAX_ROWS:
-            self.table.setItem(len(shown), 0, QTableWidgetItem(f"… {len(rows) - MAX_ROWS} more"))
+            more = len(rows) - MAX_ROWS
+            self.table.setItem(len(shown), 0, QTableWidgetItem(translate("EditDialog", "… %Ln more", None, more)))
 
     def rows(self) -> list[tuple[str, str]]:
         return [(self.table.item(r, 0).text(), self.table.item(r, 1).text() if self.table.item(r, 1) else "")
@@ -304,30 +404,40 @@ class CompatDialog(QDialog):
 
     def __init__(self, parent: QWidget, report: Any) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Compatibility")
+        self.setWindowTitle(translate("CompatDialog", "Compatibility"))
         self.resize(680, 480)
         ok = report.compatible
         target = Path(report.target)
-        match = "matches" if report.matched == 1 else "match"
-        shapes = f"{len(report.mismatched)} shape mismatch" + ("" if len(report.mismatched) == 1 else "es")
+        matched, missing, unexpected = report.matched, len(report.missing), len(report.unexpected)
+        mismatched = len(report.mismatched)
+        verdict = translate("CompatDialog", "Compatible") if ok else translate("CompatDialog", "Not compatible")
+        counts = " · ".join([
+            translate("CompatDialog", "%Ln key(s) match", None, matched),
+            translate("CompatDialog", "%Ln missing", None, missing),
+            translate("CompatDialog", "%Ln unexpected", None, unexpected),
+            translate("CompatDialog", "%Ln shape mismatch(es)", None, mismatched),
+        ])  # fmt: skip
+        into = translate("CompatDialog", "load_state_dict(strict=True) of {source} into the model of {target}").format(
+            source=esc(elide(report.source, 200)), target=esc(elide(target.name, 120))
+        )
         head = QLabel(
-            f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{'Compatible' if ok else 'Not compatible'}</b>"
-            f" — {plural(report.matched, 'key')} {match} · {len(report.missing)} missing"
-            f" · {len(report.unexpected)} unexpected · {shapes}<br>"
-            f"<span style='color:#8a8a8a'>load_state_dict(strict=True) of {esc(elide(report.source, 200))} "
-            f"into the model of {esc(elide(target.name, 120))}</span>"
+            f"<b style='color:{'#2e7d32' if ok else '#d32f2f'}'>{verdict}</b> — {esc(counts)}<br>"
+            f"<span style='color:#8a8a8a'>{into}</span>"
         )
         head.setToolTip(tooltip(report.target))  # the whole path, where the line has only the name
         head.setWordWrap(True)
         head.setTextFormat(Qt.TextFormat.RichText)  # our markup; names and paths go through esc()
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Key", "Problem"])
+        self.table.setHorizontalHeaderLabels([translate("CompatDialog", "Key"), translate("CompatDialog", "Problem")])
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        rows = [(k, "missing in the source") for k in report.missing]
-        rows += [(k, "unexpected (the target has no such key)") for k in report.unexpected]
-        rows += [(m["key"], f"shape {m['source_shape']} vs {m['target_shape']}") for m in report.mismatched]
+        rows = [(k, translate("CompatDialog", "missing in the source")) for k in report.missing]
+        rows += [(k, translate("CompatDialog", "unexpected (the target has no such key)")) for k in report.unexpected]
+        shape = translate("CompatDialog", "shape {source} vs {target}")
+        rows += [
+            (m["key"], shape.format(source=m["source_shape"], target=m["target_shape"])) for m in report.mismatched
+        ]
         self.table.setRowCount(len(rows))
         for r, (k, p) in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(printable(k)))
@@ -335,14 +445,17 @@ class CompatDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(head)
         if report.suggested_maps:
-            tip = QLabel(f"Keys differ by a prefix: try the prefix map <code>{esc(report.suggested_maps[0])}</code>.")
+            said = translate("CompatDialog", "Keys differ by a prefix: try the prefix map {map}.")
+            tip = QLabel(said.format(map=f"<code>{esc(report.suggested_maps[0])}</code>"))
             tip.setTextFormat(Qt.TextFormat.RichText)
             tip.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(tip)
         layout.addWidget(self.table, 1)
         if not rows:  # an empty table says nothing: say that nothing needs fixing
             self.table.hide()
-            fine = QLabel("Every key of the model gets a tensor of its shape: nothing to fix.")
+            fine = QLabel(
+                translate("CompatDialog", "Every key of the model gets a tensor of its shape: nothing to fix.")
+            )
             fine.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(fine, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -24,9 +24,9 @@ from ..core.edits.registry import FROM, MORE, SECOND
 from ..core.errors import CheckpointError
 from ..core.recipe import recipe, replayable
 from ..core.tree import TreeNode, build_tree
-from ..formatting import plural
 from . import engine
-from .edit_dialogs import CompatDialog, EditDialog, Refusal, report_text
+from .edit_dialogs import CompatDialog, EditDialog, Refusal, op_title, report_text
+from .i18n import current_language, translate
 from .text import elide, message_box, printable
 from .workers import TaskRunner
 
@@ -53,8 +53,14 @@ class EditorHost(Protocol):
     def update_actions(self) -> None: ...
 
 
-SAVE_FILTER = "PyTorch checkpoint (*.pth *.pt);;safetensors (*.safetensors);;All files (*)"
-OPEN_FILTER = "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)"
+def save_filter() -> str:
+    """The Save As dialog's file types, in the current language."""
+    return translate("Editor", "PyTorch checkpoint (*.pth *.pt);;safetensors (*.safetensors);;All files (*)")
+
+
+def open_filter() -> str:
+    """The file types of the dialogs that open another checkpoint, in the current language."""
+    return translate("Editor", "PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)")
 
 
 def _edit_task(fn):
@@ -88,30 +94,42 @@ class Editor(QObject):
 
     # --- menus ---------------------------------------------------------------------------
 
-    def _action(self, text: str, slot, shortcut: Any = None) -> QAction:
-        action = QAction(text, self.widget)
+    def _action(self, slot, shortcut: Any = None) -> QAction:
+        """An action of the window (its text is set by :meth:`retranslate`)."""
+        action = QAction(self.widget)
         action.triggered.connect(slot)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         return action
 
     def build_menus(self, file_menu: QMenu, edit_menu: QMenu) -> None:
-        self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
-        self.save_as_action = self._action("Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
-        self.recipe_action = self._action("Export &recipe…", self.choose_recipe)
+        self.save_action = self._action(self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action(self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.recipe_action = self._action(self.choose_recipe)
         file_menu.insertActions(self.w.close_action, [self.save_action, self.save_as_action, self.recipe_action])
         file_menu.insertSeparator(self.w.close_action)
-        self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action("&Redo", self.redo, "Ctrl+Shift+Z")
+        self.undo_action = self._action(self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(self.redo, "Ctrl+Shift+Z")
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
         self.op_actions = {  # the Edit menu is the operation registry
-            name: self._action(op.menu, self._opener(name)) for name, op in OPERATIONS.items()
+            name: self._action(self._opener(name)) for name in OPERATIONS
         }
         edit_menu.addActions(list(self.op_actions.values()))
         edit_menu.addSeparator()
-        self.compat_action = self._action("Check compatibility with…", self.choose_compat)
+        self.compat_action = self._action(self.choose_compat)
         edit_menu.addAction(self.compat_action)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """The menu entries in the current language (the window calls this on LanguageChange)."""
+        self.save_action.setText(translate("Editor", "&Save"))
+        self.save_as_action.setText(translate("Editor", "Save &As…"))
+        self.recipe_action.setText(translate("Editor", "Export &recipe…"))
+        for name, action in self.op_actions.items():  # the registry's entries, marked EditOperation there
+            action.setText(translate("EditOperation", OPERATIONS[name].menu))
+        self.compat_action.setText(translate("Editor", "Check compatibility with…"))
+        self.refresh()
 
     def _opener(self, name: str) -> Any:
         """What the menu entry of operation ``name`` does: ask for its other input(s) first, if any."""
@@ -127,12 +145,16 @@ class Editor(QObject):
     def add_node_actions(self, menu: QMenu, node: TreeNode) -> None:
         """Edits offered on a tree row, prefilled with that row."""
         path = node.path
-        menu.addAction("Extract subtree…", lambda: self.edit("extract", keys=[f"{path}.*" if node.children else path],
-                                                            reroot=f"{path}." if node.children else ""))  # fmt: skip
-        menu.addAction("Drop…", lambda: self.edit("drop", keys=[path]))
-        menu.addAction("Cast…", lambda: self.edit("cast", keys=[f"{path}.*" if node.children else path]))
-        menu.addAction("Rename…", lambda: self.edit("rename", pattern=f"^{_relative(self.w.ckpt, path)}"))
-        menu.addAction("Strip prefix…", lambda: self.edit("strip"))
+
+        def entry(op: str) -> str:  # the Edit menu's own words
+            return translate("EditOperation", OPERATIONS[op].menu)
+
+        menu.addAction(entry("extract"), lambda: self.edit("extract", keys=[f"{path}.*" if node.children else path],
+                                                           reroot=f"{path}." if node.children else ""))  # fmt: skip
+        menu.addAction(entry("drop"), lambda: self.edit("drop", keys=[path]))
+        menu.addAction(entry("cast"), lambda: self.edit("cast", keys=[f"{path}.*" if node.children else path]))
+        menu.addAction(entry("rename"), lambda: self.edit("rename", pattern=f"^{_relative(self.w.ckpt, path)}"))
+        menu.addAction(entry("strip"), lambda: self.edit("strip"))
 
     # --- state (the document's) -------------------------------------------------------------
 
@@ -156,18 +178,31 @@ class Editor(QObject):
             return
         doc = self.doc
         why = replayable(doc.ckpt) if doc.ckpt is not None else None
-        self.recipe_action.setStatusTip(f"No recipe: {why}" if why else "A torch-only script that replays the edits")
-        self.undo_action.setText(f"&Undo {doc.undo_label}" if doc.undo_label else "&Undo")
-        self.redo_action.setText(f"&Redo {doc.redo_label}" if doc.redo_label else "&Redo")
+        self.recipe_action.setStatusTip(
+            translate("Editor", "No recipe: {why}").format(why=why)
+            if why
+            else translate("Editor", "A torch-only script that replays the edits")
+        )
+        undo, redo = _edit_name(doc.undo_label), _edit_name(doc.redo_label)
+        self.undo_action.setText(
+            translate("Editor", "&Undo {edit}").format(edit=undo) if undo else translate("Editor", "&Undo")
+        )
+        self.redo_action.setText(
+            translate("Editor", "&Redo {edit}").format(edit=redo) if redo else translate("Editor", "&Redo")
+        )
         # what undo takes back and redo does again, in the report's words (status bar on hover)
         undone = doc.ckpt.history[-1] if doc.ckpt is not None and doc.undo_stack and doc.ckpt.history else None
         redone = doc.redo_stack[-1].ckpt.history[-1] if doc.redo_stack and doc.redo_stack[-1].ckpt.history else None
-        self.undo_action.setStatusTip(elide(f"Undo {report_text(undone)}", 400) if undone else "")
-        self.redo_action.setStatusTip(elide(f"Redo {report_text(redone)}", 400) if redone else "")
-        self.w.edit_label.setVisible(doc.n_edits > 0)
+        undo_tip = translate("Editor", "Undo {what}").format(what=report_text(undone)) if undone else ""
+        redo_tip = translate("Editor", "Redo {what}").format(what=report_text(redone)) if redone else ""
+        self.undo_action.setStatusTip(elide(undo_tip, 400))
+        self.redo_action.setStatusTip(elide(redo_tip, 400))
+        n = doc.n_edits
+        self.w.edit_label.setVisible(n > 0)
         self.w.edit_label.setText(
-            f"Working copy: {doc.n_edits} edit{'s' if doc.n_edits != 1 else ''}"
-            + (", not saved" if doc.modified else ", saved")
+            translate("Editor", "Working copy: %Ln edit(s), not saved", None, n)
+            if doc.modified
+            else translate("Editor", "Working copy: %Ln edit(s), saved", None, n)
         )
         self.changed.emit()
 
@@ -183,8 +218,9 @@ class Editor(QObject):
             return True
         buttons = QMessageBox.StandardButton
         box = message_box(
-            self.widget, QMessageBox.Icon.Question, "Unsaved edits",
-            f"{elide(self.w.path.name) if self.w.path else 'The working copy'} has edits that are not saved.",
+            self.widget, QMessageBox.Icon.Question, translate("Editor", "Unsaved edits"),
+            translate("Editor", "{name} has edits that are not saved.").format(name=elide(self.w.path.name))
+            if self.w.path else translate("Editor", "The working copy has edits that are not saved."),
             buttons=buttons.Save | buttons.Discard | buttons.Cancel, default=buttons.Save,
         )  # fmt: skip
         box.exec()
@@ -201,7 +237,7 @@ class Editor(QObject):
         ckpt = self.w.ckpt
         if ckpt is None:
             return None
-        return self._dialog(OPERATIONS[op], ckpt, None, OPERATIONS[op].note, prefill)
+        return self._dialog(OPERATIONS[op], ckpt, None, translate("EditOperation", OPERATIONS[op].note), prefill)
 
     def _dialog(self, operation: Any, ckpt: Checkpoint, source: Any, note: str,
                 prefill: dict[str, Any] | None = None) -> EditDialog:  # fmt: skip
@@ -211,9 +247,10 @@ class Editor(QObject):
 
         params = operation.params
         if operation.name == "strip":  # show what would be stripped
-            detected = " + ".join(ckpt.prefixes) or "none found"
-            params = tuple(replace(p, placeholder=f"detected: {detected}") if p.name == "prefix" else p for p in params)
-        dialog = EditDialog(self.widget, operation.menu.rstrip("…"), params, build, self.w.runner, note)
+            detected = " + ".join(ckpt.prefixes) or translate("Editor", "none found")
+            said = translate("Editor", "detected: {prefixes}").format(prefixes=detected)
+            params = tuple(replace(p, placeholder=said) if p.name == "prefix" else p for p in params)
+        dialog = EditDialog(self.widget, op_title(operation.name), params, build, self.w.runner, note)
         dialog.base = ckpt
         for name, value in (prefill or {}).items():
             dialog.set_value(name, value)
@@ -227,7 +264,7 @@ class Editor(QObject):
         new, report, root = dialog.outcome
         if dialog.base is not self.doc.ckpt:
             return  # the working copy changed under the dialog (undo, another edit): its preview is stale
-        self.doc.apply(new, root, report.op.replace("_", " "))
+        self.doc.apply(new, root, report.op.replace("_", " "))  # the undo label (op_title names it)
         # the report after Apply: the preview's summary and warnings, in the same words
         self.w.statusBar().showMessage(elide(report_text(report, dialog.fields), 400), 15_000)
 
@@ -243,23 +280,27 @@ class Editor(QObject):
         self.w.runner.start(
             "aux",
             lambda progress, cancel: open_checkpoint(source_path, device="cpu", cancel=cancel),
-            f"Opening {printable(Path(source_path).name)}",
+            translate("Editor", "Opening {name}").format(name=printable(Path(source_path).name)),
             on_done=lambda source: self._source_dialog(op, target, source, Path(source_path)),
         )
 
     def _source_dialog(self, op: str, target: Checkpoint, source: Checkpoint, source_path: Path) -> None:
         operation = OPERATIONS[op]
-        note = f"From {elide(source_path.name)}: {operation.note}"
+        note = translate("Editor", "From {name}: {note}").format(
+            name=elide(source_path.name), note=translate("EditOperation", operation.note)
+        )
         self._dialog(operation, target, source, note)
 
     def choose_graft(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.widget, "Graft tensors from", self._folder(), OPEN_FILTER)
+        title = translate("Editor", "Graft tensors from")
+        path, _ = QFileDialog.getOpenFileName(self.widget, title, self._folder(), open_filter())
         if path:
             self.graft_from(path)
 
     def choose_second(self, op: str) -> None:
         """merge-lora: the adapter is a folder (adapter_config.json + adapter_model.safetensors)."""
-        path = QFileDialog.getExistingDirectory(self.widget, "Choose the LoRA adapter folder", self._folder())
+        title = translate("Editor", "Choose the LoRA adapter folder")
+        path = QFileDialog.getExistingDirectory(self.widget, title, self._folder())
         if path:
             self.edit_with(op, path)
 
@@ -270,18 +311,20 @@ class Editor(QObject):
             return None
         operation = OPERATIONS[op]
         others: list[Checkpoint] = []
-        dialog = self._dialog(operation, ckpt, others, operation.note)
-        dialog.use_sources("Averaged with (in order, after this one)", others, lambda: self._choose_more(dialog))
+        dialog = self._dialog(operation, ckpt, others, translate("EditOperation", operation.note))
+        label = translate("Editor", "Averaged with (in order, after this one)")
+        dialog.use_sources(label, others, lambda: self._choose_more(dialog))
         return dialog
 
     def _choose_more(self, dialog: EditDialog) -> None:
-        path, _ = QFileDialog.getOpenFileName(dialog, "Add a checkpoint to average", self._folder(), OPEN_FILTER)
+        title = translate("Editor", "Add a checkpoint to average")
+        path, _ = QFileDialog.getOpenFileName(dialog, title, self._folder(), open_filter())
         if not path:
             return
         self.w.runner.start(
             "aux",
             lambda progress, cancel: open_checkpoint(path, device="cpu", cancel=cancel),
-            f"Opening {printable(Path(path).name)}",
+            translate("Editor", "Opening {name}").format(name=printable(Path(path).name)),
             on_done=lambda source: dialog.add_source(source, Path(path).name),
         )
 
@@ -297,7 +340,8 @@ class Editor(QObject):
         def work(progress, cancel):
             return replace(compat(source, open_checkpoint(target_path, device="cpu", cancel=cancel)), source=name)
 
-        self.w.runner.start("aux", work, f"Opening {printable(Path(target_path).name)}",
+        label = translate("Editor", "Opening {name}").format(name=printable(Path(target_path).name))
+        self.w.runner.start("aux", work, label,
                             on_done=lambda report: self._show(CompatDialog(self.widget, report)))  # fmt: skip
 
     def _show(self, dialog) -> None:
@@ -306,7 +350,8 @@ class Editor(QObject):
         self.dialog_ready.emit(dialog)
 
     def choose_compat(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.widget, "Check compatibility with", self._folder(), OPEN_FILTER)
+        title = translate("Editor", "Check compatibility with")
+        path, _ = QFileDialog.getOpenFileName(self.widget, title, self._folder(), open_filter())
         if path:
             self.compat_with(path)
 
@@ -326,7 +371,8 @@ class Editor(QObject):
         if ckpt is None:
             return
         suggestion = Path(self._folder()) / f"{ckpt.path.stem}.edited{ckpt.path.suffix or '.pth'}"
-        path, _ = QFileDialog.getSaveFileName(self.widget, "Save checkpoint as", str(suggestion), SAVE_FILTER)
+        title = translate("Editor", "Save checkpoint as")
+        path, _ = QFileDialog.getSaveFileName(self.widget, title, str(suggestion), save_filter())
         if path:  # the dialog itself asked before replacing an existing file
             self.save_to(path)
 
@@ -343,7 +389,7 @@ class Editor(QObject):
 
             return save(ckpt, target, force=True, progress=progress, cancel=cancel)
 
-        self.w.runner.start("save", work, f"Saving {printable(target.name)}",
+        self.w.runner.start("save", work, translate("Editor", "Saving {name}").format(name=printable(target.name)),
                             on_done=lambda report: self._saved(ckpt, target, report))  # fmt: skip
         self.w.update_actions()
 
@@ -351,9 +397,13 @@ class Editor(QObject):
         self.last_save = report
         if ckpt is self.doc.ckpt:  # what was saved is still what is shown
             self.doc.saved(path)
-        check = "verified" if report.verified else "NOT verified"
-        saved = plural(report.n_tensors, "tensor")
-        self.w.statusBar().showMessage(f"Saved {elide(path.name)} ({saved}, {check})", 10_000)
+        n = report.n_tensors
+        said = (
+            translate("Editor", "Saved {name} (%Ln tensor(s), verified)", None, n)
+            if report.verified
+            else translate("Editor", "Saved {name} (%Ln tensor(s), NOT verified)", None, n)
+        )
+        self.w.statusBar().showMessage(said.format(name=elide(path.name)), 10_000)
         self.saved.emit(report)
 
     def choose_recipe(self) -> None:
@@ -361,7 +411,8 @@ class Editor(QObject):
         if ckpt is None or not ckpt.history:
             return
         default = Path(self._folder()) / f"{ckpt.path.stem}_recipe.py"
-        path, _ = QFileDialog.getSaveFileName(self.widget, "Export recipe", str(default), "Python (*.py)")
+        title = translate("Editor", "Export recipe")
+        path, _ = QFileDialog.getSaveFileName(self.widget, title, str(default), translate("Editor", "Python (*.py)"))
         if path:
             self.export_recipe(path)
 
@@ -374,14 +425,22 @@ class Editor(QObject):
         try:
             text = recipe(ckpt, out)
         except CheckpointError as exc:
-            self.w.report_error(f"No recipe written: {exc}")
+            self.w.report_error(translate("Editor", "No recipe written: {why}").format(why=exc))
             return None
         from ..core.export import atomic_write  # torch: in by now, or this waits for the background import
 
         with atomic_write(path, "w") as f:
             f.write(text)
-        self.w.statusBar().showMessage(f"Recipe written to {elide(path, 200)}", 8000)
+        self.w.statusBar().showMessage(
+            translate("Editor", "Recipe written to {path}").format(path=elide(path, 200)), 8000
+        )
         return Path(path)
+
+
+def _edit_name(label: str) -> str:
+    """An undo label ("merge lora") as Undo/Redo name it: the label itself in English (the
+    CLI's words), the operation's translated title in another language."""
+    return label if not label or current_language() == "en" else op_title(label)
 
 
 def _relative(ckpt: Checkpoint | None, key: str) -> str:

@@ -425,7 +425,7 @@ class MainWindow(QMainWindow):
         self.device_combo.setItemText(0, translate("MainWindow", "Auto"))
         self.device_combo.setItemText(1, translate("MainWindow", "CPU"))
         self._on_filter_message()
-        self.editor.refresh()
+        self.editor.retranslate()
 
     def _action(self, text: str, slot, shortcut: Any = None, menu: QMenu | None = None) -> QAction:
         """An action titled ``text`` (marked with QT_TRANSLATE_NOOP under MainWindow)."""

@@ -63,3 +63,14 @@ def finding_todo(kind: str) -> str:
 def checkpoint_place() -> str:
     """How a finding about the whole file names its place."""
     return translate("HealthPanel", "(checkpoint)")
+
+
+def run_finding_message(f) -> str:
+    """A run view finding's message in the current language (core/run_findings.py marks it), printable."""
+    text = f.text.render(translate) if getattr(f, "text", None) is not None else f.message
+    return printable(text)
+
+
+def run_finding_why(f) -> str:
+    """What a run view finding means, in the current language."""
+    return translate("RunFinding", f.why) if f.why else ""

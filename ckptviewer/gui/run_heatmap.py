@@ -20,25 +20,50 @@ from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
 from ..core.run import LayerSeries, RunCheckpoint, RunReport
+from ..core.translatable import QT_TRANSLATE_NOOP
 from ..formatting import number
+from .i18n import on_language_change, translate
 from .tensor_panel import NAN_COLOR
 from .text import printable, tooltip
 
-# the series a heatmap can show: attribute of LayerSeries -> (chooser text, colour bar title)
+# the series a heatmap can show: attribute of LayerSeries -> (chooser text, colour bar title), in English
+# (marked for the catalogue; metric_text / metric_title give them in the current language)
 METRICS: dict[str, tuple[str, str]] = {
-    "rel_update": ("Relative update ‖Wₜ−Wₜ₋₁‖ / ‖Wₜ₋₁‖", "relative update"),
-    "norm": ("Weight norm ‖Wₜ‖", "weight norm"),
-    "change_from_first": ("Change since first ‖Wₜ−W₀‖ / ‖W₀‖", "change since first"),
-    "adam_ratio": ("Adam update / weight ratio", "Adam update ratio"),
-    "nonfinite": ("NaN / Inf count", "NaN + Inf elements"),
+    "rel_update": (
+        QT_TRANSLATE_NOOP("RunView", "Relative update ‖Wₜ−Wₜ₋₁‖ / ‖Wₜ₋₁‖"),
+        QT_TRANSLATE_NOOP("RunView", "relative update"),
+    ),
+    "norm": (QT_TRANSLATE_NOOP("RunView", "Weight norm ‖Wₜ‖"), QT_TRANSLATE_NOOP("RunView", "weight norm")),
+    "change_from_first": (
+        QT_TRANSLATE_NOOP("RunView", "Change since first ‖Wₜ−W₀‖ / ‖W₀‖"),
+        QT_TRANSLATE_NOOP("RunView", "change since first"),
+    ),
+    "adam_ratio": (
+        QT_TRANSLATE_NOOP("RunView", "Adam update / weight ratio"),
+        QT_TRANSLATE_NOOP("RunView", "Adam update ratio"),
+    ),
+    "nonfinite": (QT_TRANSLATE_NOOP("RunView", "NaN / Inf count"), QT_TRANSLATE_NOOP("RunView", "NaN + Inf elements")),
 }
 VALUE, ZERO, NONFINITE, NO_VALUE = 0, 1, 2, 3  # what a cell holds
 ZERO_COLOR = (0, 0, 0, 255)
 NO_VALUE_COLOR = (150, 150, 150, 255)
 KIND_COLORS = {ZERO: ZERO_COLOR, NONFINITE: NAN_COLOR, NO_VALUE: NO_VALUE_COLOR}
-LEGEND = ((ZERO_COLOR, "exactly 0"), (NAN_COLOR, "NaN / Inf"),
-          (NO_VALUE_COLOR, "no value (absent, no checkpoint before, no Adam state)"))  # fmt: skip
+LEGEND = (
+    (ZERO_COLOR, QT_TRANSLATE_NOOP("RunView", "exactly 0")),
+    (NAN_COLOR, QT_TRANSLATE_NOOP("RunView", "NaN / Inf")),
+    (NO_VALUE_COLOR, QT_TRANSLATE_NOOP("RunView", "no value (absent, no checkpoint before, no Adam state)")),
+)
 SELECTED_PEN = "#ff9800"  # selected layers and the selected cell: orange, on any colour of viridis
+
+
+def metric_text(metric: str) -> str:
+    """A series as the chooser and View menu name it, in the current language."""
+    return translate("RunView", METRICS[metric][0])
+
+
+def metric_title(metric: str) -> str:
+    """A series as an axis or colour bar names it, in the current language."""
+    return translate("RunView", METRICS[metric][1])
 
 
 def series(layer: LayerSeries, metric: str) -> list[float | None]:
@@ -82,9 +107,9 @@ def cell_grid(report: RunReport, metric: str) -> tuple[np.ndarray, np.ndarray]:
 def checkpoint_label(ckpt: RunCheckpoint, index: int) -> str:
     """How a checkpoint is named on an axis: its step, else its epoch, else its place in the run."""
     if ckpt.step is not None:
-        return f"step {ckpt.step}"
+        return translate("RunView", "step {n}").format(n=ckpt.step)
     if ckpt.epoch is not None:
-        return f"epoch {ckpt.epoch}"
+        return translate("RunView", "epoch {n}").format(n=ckpt.epoch)
     return f"#{index}"
 
 
@@ -128,12 +153,14 @@ class RunHeatmap(QWidget):
         legend_row = QHBoxLayout()
         legend_row.setContentsMargins(4, 0, 4, 0)
         legend_row.setSpacing(4)
-        for color, text in LEGEND:
+        self.legend_words: list[QLabel] = []
+        for color, _text in LEGEND:
             swatch = QLabel()
             swatch.setFixedSize(11, 11)  # bordered: black shows on a dark theme too
             swatch.setStyleSheet(f"background: rgb{color[:3]}; border: 1px solid #8a8a8a;")
-            words = QLabel(text)
+            words = QLabel()
             words.setStyleSheet("color: #8a8a8a;")
+            self.legend_words.append(words)
             legend_row.addWidget(swatch)
             legend_row.addWidget(words)
             legend_row.addSpacing(8)
@@ -158,6 +185,16 @@ class RunHeatmap(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._hovered)
         self.vb.sigResized.connect(self.fit_labels)
         self.vb.sigRangeChanged.connect(self.fit_labels)
+        self.retranslate()
+        on_language_change(self, self.retranslate)
+
+    def retranslate(self) -> None:
+        """The legend, axis labels and colour bar title in the current language (again on LanguageChange)."""
+        for words, (_color, text) in zip(self.legend_words, LEGEND):
+            words.setText(translate("RunView", text))
+        if self.report is not None:
+            self.labels = [checkpoint_label(c, i) for i, c in enumerate(self.report.checkpoints)]
+            self.set_metric(self.metric_name)
 
     # --- drawing --------------------------------------------------------------------------
 
@@ -205,7 +242,7 @@ class RunHeatmap(QWidget):
         step = max(1, math.ceil(len(decades) / 8))
         ticks = [(float(d), f"1e{d}") for d in decades[::step]] or [(v, f"{10.0**v:.2g}") for v in (lo, hi)]
         self.colorbar.axis.setTicks([ticks])
-        self.colorbar.axis.setLabel(METRICS[metric][1])
+        self.colorbar.axis.setLabel(metric_title(metric))
         self._draw_selection()
 
     def fit_labels(self, *_args: object) -> None:
@@ -322,14 +359,14 @@ class RunHeatmap(QWidget):
         if v is not None and math.isfinite(v):
             text = "0" if v == 0 else number(v, 4)  # core's figure, even where the layer also holds NaN
         else:
-            text = "NaN / Inf" if kind == NONFINITE else "no value"
+            text = "NaN / Inf" if kind == NONFINITE else translate("RunView", "no value")
         bad = layer.nonfinite[col] if col < len(layer.nonfinite) else 0
-        lines = [printable(layer.key), f"{printable(ckpt.name)} ({self.labels[col]})",
-                 f"{METRICS[self.metric_name][1]}: {text}"]  # fmt: skip
+        said = translate("RunView", "{series}: {value}").format(series=metric_title(self.metric_name), value=text)
+        lines = [printable(layer.key), f"{printable(ckpt.name)} ({self.labels[col]})", said]
         if bad and self.metric_name != "nonfinite":
-            lines.append(f"{bad:,} NaN / Inf elements")
+            lines.append(translate("RunView", "%Ln NaN / Inf element(s)", None, bad))
         if col > 0:
-            lines.append("Click: compare with the checkpoint before")
+            lines.append(translate("RunView", "Click: compare with the checkpoint before"))
         return "\n".join(lines)
 
     def _hovered(self, scene_pos: QPointF) -> None:

@@ -54,16 +54,26 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.run import RunCheckpoint, RunFinding, RunReport
-from ..formatting import human_bytes, number, plural
+from ..core.translatable import QT_TRANSLATE_NOOP
+from ..formatting import human_bytes, number
 from . import engine
+from .findings_text import run_finding_message, run_finding_why
+from .i18n import join_list, translate
 from .progress import ProgressIndicator
-from .run_heatmap import METRICS, RunHeatmap, checkpoint_label, series
+from .run_heatmap import METRICS, RunHeatmap, checkpoint_label, metric_text, metric_title, series
 from .tensor_panel import NAN_COLOR
 from .text import ElidedLabel, elide, esc, plain_label, printable, tooltip, window_title
 from .workers import TaskRunner
 
 DASH = "—"
-FIXED_COLUMNS = ("Checkpoint", "Format", "Size", "Step", "Epoch", "LR")
+FIXED_COLUMNS = (  # the checkpoints table's first columns (English; translated where shown)
+    QT_TRANSLATE_NOOP("RunView", "Checkpoint"),
+    QT_TRANSLATE_NOOP("RunView", "Format"),
+    QT_TRANSLATE_NOOP("RunView", "Size"),
+    QT_TRANSLATE_NOOP("RunView", "Step"),
+    QT_TRANSLATE_NOOP("RunView", "Epoch"),
+    QT_TRANSLATE_NOOP("RunView", "LR"),
+)
 MAX_LINES = 8  # lines drawn at once; more selected layers are listed as not drawn
 SEVERITY_ICONS = {
     "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
@@ -79,6 +89,16 @@ def metric_names(checkpoints: list[RunCheckpoint]) -> list[str]:
     for c in checkpoints:
         names.update(dict.fromkeys(c.metrics))
     return list(names)
+
+
+def order_name(order_from: str) -> str:
+    """What a checkpoint's place in the run came from ("metadata", "name", "mtime"), in the current language."""
+    names = {
+        "metadata": translate("RunView", "stored step/epoch"),
+        "name": translate("RunView", "file name"),
+        "mtime": translate("RunView", "modification time"),
+    }
+    return names.get(order_from, order_from)
 
 
 def checkpoint_row(c: RunCheckpoint, metrics: list[str]) -> list[str]:
@@ -109,7 +129,7 @@ class CheckpointTable(QTableWidget):
     def set_checkpoints(self, checkpoints: list[RunCheckpoint]) -> None:
         """Fill the table: fixed columns, then one column per stored metric."""
         metrics = metric_names(checkpoints)
-        headers = [*FIXED_COLUMNS, *(printable(m) for m in metrics)]
+        headers = [*(translate("RunView", c) for c in FIXED_COLUMNS), *(printable(m) for m in metrics)]
         self.clear()
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
@@ -121,7 +141,8 @@ class CheckpointTable(QTableWidget):
                 if col >= 2:
                     item.setTextAlignment(right)
                 if col == 0:
-                    item.setToolTip(tooltip(f"{c.path}\nordered by {c.order_from}"))
+                    said = translate("RunView", "{path}\nordered by {order}")
+                    item.setToolTip(tooltip(said.format(path=c.path, order=order_name(c.order_from))))
                 self.setItem(r, col, item)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -152,12 +173,15 @@ class FindingsList(QListWidget):
         for f in self.findings:
             icon = self.style().standardIcon(SEVERITY_ICONS.get(f.severity, SEVERITY_ICONS["info"]))
             # core's message leaves a lone layer out; a group's names its layers itself
-            text = f"{f.key}: {f.message}" if f.key and len(f.layers()) == 1 else f.message
-            item = QListWidgetItem(icon, printable(text))
-            item.setToolTip(tooltip(f"{printable(text)}\n\n{f.why}"))
+            message = run_finding_message(f)
+            text = f"{printable(f.key)}: {message}" if f.key and len(f.layers()) == 1 else message
+            item = QListWidgetItem(icon, text)
+            item.setToolTip(tooltip(f"{text}\n\n{run_finding_why(f)}"))
             self.addItem(item)
         if not self.findings:
-            item = QListWidgetItem("Nothing found: no frozen, dead or exploding layers, no NaN/Inf, no duplicates.")
+            item = QListWidgetItem(
+                translate("RunView", "Nothing found: no frozen, dead or exploding layers, no NaN/Inf, no duplicates.")
+            )
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addItem(item)
         self.blockSignals(False)
@@ -175,7 +199,7 @@ class LayerList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter layers (text)")
+        self.filter.setPlaceholderText(translate("RunView", "Filter layers (text)"))
         self.filter.setClearButtonEnabled(True)
         self.model = QStringListModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -274,12 +298,12 @@ class LinePlot(QWidget):
         self.plot.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(-6, 6), labelTextColor="#8a8a8a")  # readable on light and dark
-        self.log = QCheckBox("Log scale")
+        self.log = QCheckBox(translate("RunView", "Log scale"))
         self.log.setChecked(True)
         self.log.toggled.connect(lambda _on: self.redraw())
         self.note = ElidedLabel()
         self.note.setStyleSheet("color: #8a8a8a;")
-        self.title = QLabel("Selected layers")
+        self.title = QLabel(translate("RunView", "Selected layers"))
         self.title.setStyleSheet("color: #8a8a8a; font-weight: 600;")
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 4, 0)
@@ -313,8 +337,8 @@ class LinePlot(QWidget):
         assert self.report is not None
         steps = [c.step for c in self.report.checkpoints]
         if steps and all(s is not None for s in steps):
-            return [float(s) for s in steps if s is not None], "step"
-        return [float(i) for i in range(len(steps))], "checkpoint"
+            return [float(s) for s in steps if s is not None], translate("RunView", "step")
+        return [float(i) for i in range(len(steps))], translate("RunView", "checkpoint")
 
     def redraw(self) -> None:
         self.plot.clear()
@@ -324,11 +348,11 @@ class LinePlot(QWidget):
         self.log.setEnabled(self.metric_name != "nonfinite")
         self.axis.log = log
         if self.report is None or not self.rows:
-            self.note.setText("click heatmap rows (Ctrl adds) or pick in Layers")
+            self.note.setText(translate("RunView", "click heatmap rows (Ctrl adds) or pick in Layers"))
             return
         xs, x_name = self.x_values()
         self.plot.setLabel("bottom", x_name)
-        self.plot.setLabel("left", METRICS[self.metric_name][1])
+        self.plot.setLabel("left", metric_title(self.metric_name))
         shown = self.rows[:MAX_LINES]
         for n, row in enumerate(shown):
             layer = self.report.layers[row]
@@ -336,15 +360,16 @@ class LinePlot(QWidget):
             ys = [math.nan if v is None or not math.isfinite(v) or (log and v <= 0) else (math.log10(v) if log else v)
                   for v in values]  # fmt: skip
             name = elide(layer.key, 48)
-            if log and all(v == 0 for v in values if v is not None) and any(v is not None for v in values):
-                name += " (0 throughout)"
+            zero = log and all(v == 0 for v in values if v is not None) and any(v is not None for v in values)
+            if zero:
+                name = translate("RunView", "{layer} (0 throughout)").format(layer=name)
             pen = pg.mkPen(pg.intColor(n, hues=MAX_LINES), width=2)
             held = list(layer.nonfinite) + [0] * (len(xs) - len(layer.nonfinite))
             # where the layer holds NaN/Inf, its point is magenta (as in the heatmap): the value is over the rest
             brushes = [pg.mkBrush(NAN_COLOR) if held[i] and self.metric_name != "nonfinite" else pen.color()
                        for i in range(len(xs))]  # fmt: skip
             if not any(math.isfinite(y) for y in ys):
-                name += "" if name.endswith("(0 throughout)") else " (no value to draw)"
+                name = name if zero else translate("RunView", "{layer} (no value to draw)").format(layer=name)
                 xs_drawn, ys_drawn, brushes = [], [], []  # in the legend, nothing on the axes
             else:
                 xs_drawn, ys_drawn = xs, ys
@@ -354,8 +379,17 @@ class LinePlot(QWidget):
         self.plot.getPlotItem().enableAutoRange()
         self.axis.picture = None  # the tick texts changed with the scale: draw them again
         self.axis.update()
-        more = len(self.rows) - len(shown)
-        self.note.setText(f"{plural(len(shown), 'layer')}" + (f" ({more} more selected, not drawn)" if more else ""))
+        more, drawn = len(self.rows) - len(shown), len(shown)
+        said = translate("RunView", "%Ln layer(s)", None, drawn)
+        if more:
+            said = translate("RunView", "{layers} (%Ln more selected, not drawn)", None, more).format(layers=said)
+        self.note.setText(said)
+
+    def retranslate(self) -> None:
+        """The bar's texts and the lines' legend in the current language."""
+        self.log.setText(translate("RunView", "Log scale"))
+        self.title.setText(translate("RunView", "Selected layers"))
+        self.redraw()
 
 
 class RunWindow(QMainWindow):
@@ -377,10 +411,10 @@ class RunWindow(QMainWindow):
         self.comparisons: list = []  # DiffWindow; closed with this window
         self.runner = TaskRunner(self)
         self.runner.report_error = self._failed
-        self.setWindowTitle(f"{window_title(elide(Path(self.root).name or self.root, 80))} — run — ckptviewer")
         self.resize(1280, 820)
         self._build()
         self._build_menus()
+        self.retranslate()
         self.runner.progress.connect(self._progress)
         self.runner.busy_changed.connect(self._busy)
         self.runner.cancelled.connect(self._cancelled)
@@ -400,15 +434,14 @@ class RunWindow(QMainWindow):
         self.summary.setTextFormat(Qt.TextFormat.RichText)  # our markup; file text through esc()
         self.summary.setWordWrap(True)
         self.metric_combo = QComboBox()
-        for name, (text, _title) in METRICS.items():
-            self.metric_combo.addItem(text, name)
-        self.metric_combo.setToolTip("The figure each heatmap cell and line shows (colours on a log scale)")
+        for name in METRICS:
+            self.metric_combo.addItem(metric_text(name), name)
         self.metric_combo.currentIndexChanged.connect(lambda _i: self.set_metric(self.metric_combo.currentData()))
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
-        caption = QLabel("&Show")
-        caption.setBuddy(self.metric_combo)
-        top.addWidget(caption)
+        self.caption = QLabel()
+        self.caption.setBuddy(self.metric_combo)
+        top.addWidget(self.caption)
         top.addWidget(self.metric_combo)
         self.table = CheckpointTable()
         self.table.itemSelectionChanged.connect(self._checkpoint_selected)
@@ -427,8 +460,8 @@ class RunWindow(QMainWindow):
         self.layers = LayerList()
         self.layers.selection_changed.connect(self._layers_selected)
         self.side = QTabWidget()
-        self.side.addTab(self.findings, "Findings")
-        self.side.addTab(self.layers, "Layers")
+        self.side.addTab(self.findings, "")
+        self.side.addTab(self.layers, "")
         self.lines = LinePlot()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.side)
@@ -452,34 +485,82 @@ class RunWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.progress = ProgressIndicator()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(lambda: self.runner.cancel())
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
 
     def _build_menus(self) -> None:
         """File: Analyse again (F5), Close (Ctrl+W, Esc); View: the series shown."""
-        file_menu = self.menuBar().addMenu("&File")
-        self.analyse_action = QAction("&Analyse again", self)
+        self.file_menu = file_menu = self.menuBar().addMenu("")
+        self.analyse_action = QAction(self)
         self.analyse_action.setShortcut(QKeySequence("F5"))
         self.analyse_action.triggered.connect(self.analyse)
         file_menu.addAction(self.analyse_action)
         file_menu.addSeparator()
-        self.close_action = QAction("&Close", self)
+        self.close_action = QAction(self)
         self.close_action.setShortcuts([QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)])
         self.close_action.triggered.connect(self.close)
         file_menu.addAction(self.close_action)
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("")
         group = QActionGroup(self)
         self.metric_actions: dict[str, QAction] = {}
-        for n, (name, (text, _title)) in enumerate(METRICS.items(), start=1):
-            action = QAction(text, group)
+        for n, name in enumerate(METRICS, start=1):
+            action = QAction(metric_text(name), group)
             action.setCheckable(True)
             action.setShortcut(QKeySequence(f"Ctrl+{n}"))
             action.triggered.connect(lambda _=False, m=name: self.set_metric(m))
             view_menu.addAction(action)
             self.metric_actions[name] = action
         self.metric_actions[self.metric_name].setChecked(True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Every text of the window in the current language (again on LanguageChange)."""
+        run = window_title(elide(Path(self.root).name or self.root, 80))
+        self.setWindowTitle(translate("RunView", "{run} — run — ckptviewer").format(run=run))
+        self.file_menu.setTitle(translate("RunView", "&File"))
+        self.analyse_action.setText(translate("RunView", "&Analyse again"))
+        self.close_action.setText(translate("RunView", "&Close"))
+        self.view_menu.setTitle(translate("RunView", "&View"))
+        for i, name in enumerate(METRICS):
+            self.metric_combo.setItemText(i, metric_text(name))
+            self.metric_actions[name].setText(metric_text(name))
+        self.metric_combo.setToolTip(
+            translate("RunView", "The figure each heatmap cell and line shows (colours on a log scale)")
+        )
+        self.caption.setText(translate("RunView", "&Show"))
+        self.cancel_button.setText(translate("RunView", "Cancel"))
+        self.layers.filter.setPlaceholderText(translate("RunView", "Filter layers (text)"))
+        self._title_findings()
+        self.side.setTabText(1, translate("RunView", "Layers"))
+        self.table.set_checkpoints(self.checkpoints)
+        self._summarise()
+        self.lines.retranslate()
+        if self.report is not None:
+            self.findings.set_findings(self.report.findings)
+            self._show_message()
+        elif self.runner.is_running("analyse"):
+            self._show_message()
+
+    def _title_findings(self) -> None:
+        if self.report is None:
+            self.side.setTabText(0, translate("RunView", "Findings"))
+        else:
+            n = len(self.report.findings)
+            self.side.setTabText(0, translate("RunView", "Findings (%Ln)", None, n))
+
+    def _show_message(self) -> None:
+        """What the centre says while there is no heatmap: analysing, or no weights to draw."""
+        if self.report is None:
+            n = len(self.checkpoints)
+            self.message.setText(translate("RunView", "Analysing %Ln checkpoint(s)…", None, n))
+        elif not self.report.layers:
+            self.message.setText(translate("RunView", "No model weights found in these checkpoints: nothing to draw."))
 
     # --- analysis ------------------------------------------------------------------------
 
@@ -493,10 +574,10 @@ class RunWindow(QMainWindow):
 
             return run.analyse_run(checkpoints, progress=progress)
 
-        self.message.setText(f"Analysing {plural(len(checkpoints), 'checkpoint')}…")
         if self.report is None:
+            self._show_message()
             self.centre.setCurrentWidget(self.message)
-        self.runner.start("analyse", work, "Analysing the run", on_done=self.show_report)
+        self.runner.start("analyse", work, translate("RunView", "Analysing the run"), on_done=self.show_report)
 
     def _fit_table(self) -> None:
         """The checkpoints table as tall as its rows (up to eight; it scrolls beyond), the rest to the heatmap."""
@@ -517,12 +598,12 @@ class RunWindow(QMainWindow):
 
     def _cancelled(self, slot: str) -> None:
         if slot == "analyse" and self.report is None:
-            self.message.setText("Analysis cancelled. File ▸ Analyse again (F5) starts it again.")
-            self.statusBar().showMessage("Analysis cancelled", 5000)
+            self.message.setText(translate("RunView", "Analysis cancelled. File ▸ Analyse again (F5) starts it again."))
+            self.statusBar().showMessage(translate("RunView", "Analysis cancelled"), 5000)
 
     def _failed(self, message: str, details: str) -> None:
         if self.report is None:
-            self.message.setText(f"Cannot analyse the run: {elide(message, 300)}")
+            self.message.setText(translate("RunView", "Cannot analyse the run: {why}").format(why=elide(message, 300)))
         self.statusBar().showMessage(elide(message, 300), 10_000)
         self.error_reported.emit(message, details)
 
@@ -530,20 +611,26 @@ class RunWindow(QMainWindow):
 
     def _summarise(self) -> None:
         name = esc(elide(Path(self.root).name or self.root, 80))
-        parts = [plural(len(self.checkpoints), "checkpoint")]
+        n_checkpoints = len(self.checkpoints)
+        parts = [translate("RunView", "%Ln checkpoint(s)", None, n_checkpoints)]
         orders = {c.order_from for c in self.checkpoints}
         if orders:
-            parts.append("ordered by " + " / ".join(sorted(orders)))
+            by = " / ".join(order_name(o) for o in sorted(orders))
+            parts.append(translate("RunView", "ordered by {order}").format(order=by))
         rep = self.report
         if rep is not None:
-            parts.append(plural(len(rep.layers), "layer"))
-            counts = {s: sum(f.severity == s for f in rep.findings) for s in SEVERITY_ORDER}
-            words = {"error": "error", "warning": "warning", "info": "note"}
-            found = ", ".join(plural(n, words[s]) for s, n in counts.items() if n)
-            parts.append(found or "no findings")
+            n_layers = len(rep.layers)
+            parts.append(translate("RunView", "%Ln layer(s)", None, n_layers))
+            errors, warnings, notes = (sum(f.severity == s for f in rep.findings) for s in SEVERITY_ORDER)
+            found = [translate("RunView", "%Ln error(s)", None, errors) if errors else "",
+                     translate("RunView", "%Ln warning(s)", None, warnings) if warnings else "",
+                     translate("RunView", "%Ln note(s)", None, notes) if notes else ""]  # fmt: skip
+            parts.append(join_list([f for f in found if f]) or translate("RunView", "no findings"))
             if rep.skipped:
-                parts.append(f"{plural(len(rep.skipped), 'file')} skipped (not checkpoints)")
-        self.summary.setText(f"<b>Run</b> {name} &nbsp;·&nbsp; " + esc(" · ".join(parts)))
+                n_skipped = len(rep.skipped)
+                parts.append(translate("RunView", "%Ln file(s) skipped (not checkpoints)", None, n_skipped))
+        run = translate("RunView", "<b>Run</b> {name}").format(name=name)
+        self.summary.setText(f"{run} &nbsp;·&nbsp; " + esc(" · ".join(parts)))
         self.summary.setToolTip(tooltip(self.root))
 
     def show_report(self, report: RunReport) -> None:
@@ -557,17 +644,19 @@ class RunWindow(QMainWindow):
         self.heatmap.set_report(report, metric)
         self.layers.set_keys([layer.key for layer in report.layers])
         self.findings.set_findings(report.findings)
-        self.side.setTabText(0, f"Findings ({len(report.findings)})")
+        self._title_findings()
         if report.layers:
             self.centre.setCurrentWidget(self.heatmap)
         else:
-            self.message.setText("No model weights found in these checkpoints: nothing to draw.")
+            self._show_message()
             self.centre.setCurrentWidget(self.message)
         self.set_metric(metric)
         self._select_first_layer()
         if report.skipped:
             skipped = "; ".join(f"{name}: {why}" for name, why in report.skipped[:5])
-            self.statusBar().showMessage(elide(f"Skipped {skipped}", 300), 15_000)
+            self.statusBar().showMessage(
+                elide(translate("RunView", "Skipped {files}").format(files=skipped), 300), 15_000
+            )
         self.ready.emit(report)
 
     def _select_first_layer(self) -> None:

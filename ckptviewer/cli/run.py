@@ -92,7 +92,9 @@ def _print_findings(report: Any) -> None:
     print(f"findings ({len(report.findings):,}):")
     for f in report.findings:
         where = report.checkpoints[f.checkpoint].name
-        print(f"  {f.severity}: #{f.checkpoint} {where}: {f.key or '(checkpoint)'}: {f.kind}: {f.message}")
+        covers = len(f.layers())  # a group's message names its layers itself
+        who = f"({plural(covers, 'layer')})" if covers > 1 else f.key or "(checkpoint)"
+        print(f"  {f.severity}: #{f.checkpoint} {where}: {who}: {f.kind}: {f.message}")
     print("why:")
     seen: set[str] = set()
     for f in report.findings:

@@ -46,7 +46,10 @@ def test_human_output_lists_checkpoints_findings_and_layers(runs):
     assert "skipped notes.txt: not a PyTorch checkpoint: a text file" in out
     assert "error: #4 epoch=04-step=25.ckpt: model.head.weight: first_nonfinite" in out
     assert "info: #3 epoch=03-step=20.ckpt: (checkpoint): identical" in out
-    assert "info: #1 epoch=01-step=10.ckpt: model.frozen.weight: frozen" in out
+    # grouped: the frozen Linear (weight and bias) is one finding, NaN's spread to the other layers another
+    assert "info: #1 epoch=01-step=10.ckpt: (2 layers): frozen: model.frozen.*: all 2 layers never change" in out
+    assert "error: #5 epoch=05-step=30.ckpt: (7 layers): first_nonfinite: NaN/Inf then in 7 more layers" in out
+    assert out.count(": first_nonfinite: ") == 2 and "num_batches_tracked" not in out
     assert "rel_update per layer:" in out
     table = out.split("rel_update per layer:\n", 1)[1].splitlines()
     assert table[0].split() == ["layer", "#0", "#1", "#2", "#3", "#4", "#5"]
@@ -66,8 +69,10 @@ def test_json_is_the_core_document(runs):
     assert {
         ("identical", 3, None),
         ("first_nonfinite", 4, "model.head.weight"),
-        ("frozen", 1, "model.frozen.bias"),
+        ("frozen", 1, "model.frozen.weight"),
     } <= kinds
+    frozen = next(f for f in doc["findings"] if f["kind"] == "frozen")
+    assert frozen["keys"] == ["model.frozen.weight", "model.frozen.bias"]
     head = next(row for row in doc["layers"] if row["key"] == "model.head.weight")
     assert head["nonfinite"][4] == 1 and head["norm"][5] is None
 

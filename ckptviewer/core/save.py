@@ -12,11 +12,15 @@
 * Objects loaded as placeholders (untrusted classes) cannot be written back; the error
   names their keys.
 * After writing, the output is re-opened and every tensor compared bit for bit with what
-  was intended.
+  was intended. A tensor computed for the save (an average, a merged LoRA, a DCP tensor
+  written to .safetensors) is not computed again for that: the SHA-256 of the bytes
+  handed to the file is taken as they are written, and the file's bytes must give the
+  same digest (as strong against a bad write, and memory stays one tensor).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -177,6 +181,16 @@ def placeholders(ckpt: Checkpoint) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A computed tensor as it was written (.safetensors): what the verification compares the file with."""
+
+    dtype: torch.dtype
+    shape: tuple[int, ...]
+    nbytes: int
+    sha256: bytes  # of the bytes handed to the file
+
+
 class _Materializer:
     """Turns lazy leaves into tensors; one storage object per source storage, so torch.save
     writes tied weights once."""
@@ -184,6 +198,9 @@ class _Materializer:
     def __init__(self, spill_dir: Path | None = None) -> None:
         self.storages: dict[int, torch.UntypedStorage] = {}
         self.casts: dict[tuple, torch.Tensor] = {}
+        # computed tensors by id of their DeferredTensor (kept, so the id stays theirs): the structure
+        # torch.save writes and the tensors verification compares are the same, computed once
+        self.deferred: dict[int, tuple[DeferredTensor, torch.Tensor]] = {}
         self.spill_dir = spill_dir  # where computed tensors wait, file-backed, for torch.save
 
     def _spilled(self, t: torch.Tensor) -> torch.Tensor:
@@ -225,9 +242,10 @@ class _Materializer:
                 release_memory()
             return self.casts[key]
         if isinstance(leaf, DeferredTensor):
-            t = self._spilled(leaf.materialize())
-            release_memory()
-            return t
+            if id(leaf) not in self.deferred:
+                self.deferred[id(leaf)] = (leaf, self._spilled(leaf.materialize()))
+                release_memory()
+            return self.deferred[id(leaf)][1]
         return leaf
 
     def _storage(self, ref: StorageRef) -> torch.UntypedStorage:
@@ -385,22 +403,29 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
         f.write(raw)
         for k in keys:
             src = ckpt.tensors[k].source
-            # deferred tensors (casts, DCP shards) are produced one at a time and not kept:
-            # peak memory is the largest tensor, not the checkpoint; verify makes them again
+            # deferred tensors (casts, averages, DCP shards) are produced one at a time and not kept:
+            # peak memory is the largest tensor, not the checkpoint; verify compares the file with the
+            # digest of the bytes written instead of computing them again
             deferred = isinstance(src, DeferredTensor)
             t = src.materialize() if deferred else mat.tensor(src).detach()
             if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
                 raise CheckpointError(f"{k}: sparse, quantized and meta tensors cannot be stored in safetensors")
             check_work(k, t.numel(), stored_elements(t), force_compute, "writing it out densely")
-            intended[names[k]] = src if deferred else t
+            digest = hashlib.sha256() if deferred else None
             for piece in _byte_pieces(t):
                 check(cancel)
-                f.write(memoryview(piece.numpy()))
+                data = memoryview(piece.numpy())
+                f.write(data)
+                if digest is not None:
+                    digest.update(data)
                 done += piece.numel()
                 report(progress, done, total, names[k])
-            if deferred:
+            if digest is not None:
+                intended[names[k]] = _Written(t.dtype, tuple(t.shape), t.numel() * t.dtype.itemsize, digest.digest())
                 del t
                 release_memory()
+            else:
+                intended[names[k]] = t
 
 
 def _byte_pieces(t: torch.Tensor) -> Iterator[torch.Tensor]:
@@ -459,13 +484,18 @@ def _verify(out: Path, intended: dict[str, Any], rep: SaveReport, cancel: Cancel
     with open_checkpoint(out, device="cpu") as written, open(out, "rb") as f:
         for key, t in intended.items():
             check(cancel)
-            if isinstance(t, DeferredTensor):
-                release_memory()
-                t = t.materialize()
             entry = written.tensors.get(key)
             if entry is None:
                 raise fail(key, "is missing")
             src = entry.source
+            if isinstance(t, _Written):  # computed for the save: the file's bytes against the digest taken
+                if not isinstance(src, LazyTensor) or src.dtype != t.dtype or src.shape != t.shape:
+                    raise fail(key, f"was written as {list(entry.shape)} {entry.dtype_name}")
+                if src.storage.nbytes != t.nbytes:
+                    raise fail(key, "has the wrong number of bytes")
+                if _file_sha256(f, src.storage.source.file_offset(src.storage), t.nbytes, buffer, cancel) != t.sha256:
+                    raise fail(key, "differs from what was meant to be written")
+                continue
             plain = t.layout == torch.strided and not t.is_quantized
             if not (isinstance(src, LazyTensor) and plain):
                 if not _bit_equal(written.tensor(key), t):
@@ -515,6 +545,22 @@ def _file_matches(
             done += size
             pos += size
     return True
+
+
+def _file_sha256(f: Any, offset: int, nbytes: int, buffer: bytearray, cancel: CancelToken | None) -> bytes | None:
+    """The SHA-256 of ``nbytes`` of the file from ``offset`` on (None if the file ends first)."""
+    digest = hashlib.sha256()
+    f.seek(offset)
+    left = nbytes
+    while left:
+        check(cancel)
+        view = memoryview(buffer)[: min(len(buffer), left)]
+        got = f.readinto(view)
+        if not got:
+            return None
+        digest.update(view[:got])
+        left -= got
+    return digest.digest()
 
 
 def _bit_equal(a: torch.Tensor, b: torch.Tensor) -> bool:

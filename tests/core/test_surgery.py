@@ -1034,3 +1034,87 @@ def test_saved_file_gets_the_permissions_torch_save_gives(tmp_path, plain_file):
     for name in ("ours.pth", "ours.safetensors"):
         mode = os.stat(tmp_path / name).st_mode & 0o777
         assert mode == expected, f"{name}: mode {mode:o}, torch.save gives {expected:o}"
+
+
+# ---------------------------------------------------------------- saving computed (deferred) tensors
+
+
+@pytest.fixture
+def three_epochs(tmp_path):
+    """Three state_dicts of one model (different values), saved by torch, and their float64 average."""
+    paths, states = [], []
+    for i in range(3):
+        torch.manual_seed(i)
+        sd = SmallNet().state_dict()
+        paths.append(tmp_path / f"epoch{i}.pth")
+        torch.save(sd, paths[-1])
+        states.append(sd)
+    want = {k: (sum(s[k].double() for s in states) / 3).to(states[0][k].dtype) for k in states[0]}
+    return paths, want
+
+
+@pytest.fixture
+def count_averages(monkeypatch):
+    """How many times each averaged tensor is computed (the real computation, counted)."""
+    from ckptviewer.core.edits.compute import AveragedTensor
+
+    calls: list[int] = []
+    real = AveragedTensor.materialize
+
+    def counted(self):
+        calls.append(id(self))
+        return real(self)
+
+    monkeypatch.setattr(AveragedTensor, "materialize", counted)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["avg.safetensors", "avg.pth"])
+def test_an_average_is_computed_once_for_the_save_and_its_verification(tmp_path, three_epochs, count_averages, name):
+    from ckptviewer.core.edits import average
+
+    paths, want = three_epochs
+    inputs = [open_cpu(p) for p in paths]
+    try:
+        new, _ = average(inputs[0], inputs[1:])
+        averaged = sum(type(e.source).__name__ == "AveragedTensor" for e in new.tensors.values())
+        rep = save(new, tmp_path / name)
+    finally:
+        for c in inputs:
+            c.close()
+    assert rep.verified
+    # every tensor computed once: the verifying re-read does not compute the average a second time (nor
+    # does a .pth's verification compute another copy of what torch.save wrote)
+    assert averaged > 20 and len(count_averages) == len(set(count_averages)) == averaged
+    got = (
+        load_file(tmp_path / name) if name.endswith(".safetensors") else torch.load(tmp_path / name, weights_only=True)
+    )
+    assert_same_state(got, want)
+
+
+def test_a_computed_tensor_written_wrong_fails_the_verification_and_leaves_nothing(tmp_path, three_epochs, monkeypatch):
+    from ckptviewer.core import save as save_module
+    from ckptviewer.core.edits import average
+
+    real = save_module._verify
+
+    def flip_last_byte_then_verify(tmp, intended, rep, cancel):  # a bad write: the last tensor's last byte
+        with open(tmp, "r+b") as f:
+            f.seek(-1, os.SEEK_END)
+            last = f.read(1)[0]
+            f.seek(-1, os.SEEK_END)
+            f.write(bytes([last ^ 0x01]))
+        real(tmp, intended, rep, cancel)
+
+    monkeypatch.setattr(save_module, "_verify", flip_last_byte_then_verify)
+    paths, want = three_epochs
+    inputs = [open_cpu(p) for p in paths]
+    try:
+        new, _ = average(inputs[0], inputs[1:])
+        last = list(want)[-1]
+        with pytest.raises(CheckpointError, match=rf"verification failed: {re.escape(last)} differs"):
+            save(new, tmp_path / "avg.safetensors")
+    finally:
+        for c in inputs:
+            c.close()
+    assert not (tmp_path / "avg.safetensors").exists() and no_part_files(tmp_path)

@@ -412,20 +412,38 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
                 raise CheckpointError(f"{k}: sparse, quantized and meta tensors cannot be stored in safetensors")
             check_work(k, t.numel(), stored_elements(t), force_compute, "writing it out densely")
             digest = hashlib.sha256() if deferred else None
-            for piece in _byte_pieces(t):
-                check(cancel)
-                data = memoryview(piece.numpy())
-                f.write(data)
-                if digest is not None:
-                    digest.update(data)
-                done += piece.numel()
-                report(progress, done, total, names[k])
+            done = _write_bytes(f, t, digest, cancel, progress, (done, total, names[k]))
             if digest is not None:
                 intended[names[k]] = _Written(t.dtype, tuple(t.shape), t.numel() * t.dtype.itemsize, digest.digest())
                 del t
                 release_memory()
             else:
                 intended[names[k]] = t
+
+
+def _write_bytes(
+    f: Any,
+    t: torch.Tensor,
+    digest: Any,
+    cancel: CancelToken | None,
+    progress: ProgressFn | None,
+    at: tuple[int, int, str],
+) -> int:
+    """Write ``t``'s bytes (feeding ``digest`` with them too); ``at``: elements done so far, in all, and
+    the tensor's name, for progress. Returns the elements done after it.
+
+    A function of its own so that no piece of ``t`` outlives it: a view of its last piece left in a
+    variable would keep the whole tensor alive while the next one is computed."""
+    done, total, name = at
+    for piece in _byte_pieces(t):
+        check(cancel)
+        data = memoryview(piece.numpy())
+        f.write(data)
+        if digest is not None:
+            digest.update(data)
+        done += piece.numel()
+        report(progress, done, total, name)
+    return done
 
 
 def _byte_pieces(t: torch.Tensor) -> Iterator[torch.Tensor]:

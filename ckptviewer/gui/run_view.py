@@ -142,7 +142,7 @@ class CheckpointTable(QTableWidget):
                     item.setTextAlignment(right)
                 if col == 0:
                     said = translate("RunView", "{path}\nordered by {order}")
-                    item.setToolTip(tooltip(said.format(path=c.path, order=order_name(c.order_from))))
+                    item.setToolTip(tooltip(said.format(path=printable(c.path), order=order_name(c.order_from))))
                 self.setItem(r, col, item)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -631,7 +631,7 @@ class RunWindow(QMainWindow):
                 parts.append(translate("RunView", "%Ln file(s) skipped (not checkpoints)", None, n_skipped))
         run = translate("RunView", "<b>Run</b> {name}").format(name=name)
         self.summary.setText(f"{run} &nbsp;·&nbsp; " + esc(" · ".join(parts)))
-        self.summary.setToolTip(tooltip(self.root))
+        self.summary.setToolTip(tooltip(printable(self.root)))
 
     def show_report(self, report: RunReport) -> None:
         """Draw an analysed run."""

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import re._parser as re_parser  # the pattern's syntax tree, to bound its matching work
+import reprlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ...formatting import plural
@@ -45,27 +47,79 @@ def adapter_config(adapter: Checkpoint) -> dict[str, Any]:
     return dict(config)
 
 
-_QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
+MAX_PATTERN = 256  # characters of a rank/alpha pattern
+MAX_REPEATS = 2  # repeats (*, +, ?, {m,n}) in one pattern
+MAX_MATCHED_NAME = 256  # characters of a module name matched against the patterns
+
+
+def _repeats(parsed: Any, inside: bool = False) -> int:
+    """The repeats in a parsed pattern; -1 where a repeat holds another repeat or an alternation (``(a+)+``,
+    ``(?:a|aa)*``: the forms whose backtracking is exponential)."""
+    count = 0
+    for op, av in parsed:
+        repeat = str(op).endswith("REPEAT")
+        if inside and (repeat or str(op) == "BRANCH"):
+            return -1
+        for sub in _subpatterns(av):
+            n = _repeats(sub, inside or repeat)
+            if n < 0:
+                return -1
+            count += n
+        count += repeat
+    return count
+
+
+def _subpatterns(av: Any) -> Iterator[Any]:
+    if isinstance(av, re_parser.SubPattern):
+        yield av
+    elif isinstance(av, (tuple, list)):
+        for part in av:
+            yield from _subpatterns(part)
+
+
+def _check_pattern(pattern: Any) -> None:
+    """Refuse a pattern whose matching could run for hours: each match stays polynomial and small (a module
+    name of at most 256 characters, at most two repeats, none nested) whatever the adapter's file says."""
+    refused = not isinstance(pattern, str) or len(pattern) > MAX_PATTERN
+    if not refused:
+        try:
+            n = _repeats(re_parser.parse(pattern))
+        except (re.error, RecursionError, OverflowError):
+            raise EditError(
+                f"merge-lora: the adapter config's pattern {pattern[:80]!r} is not a regular expression"
+            ) from None
+        refused = not 0 <= n <= MAX_REPEATS
+    if refused:
+        raise EditError(f"merge-lora: the adapter config's pattern {str(pattern)[:80]!r} is refused (a repeated "
+                        "group or alternation, more than two repeats, or over 256 characters)")  # fmt: skip
 
 
 def pattern_value(patterns: Mapping[str, Any], module: str, default: Any) -> Any:
     """peft's ``get_pattern_key``: the first pattern ``module`` ends with (at a dot), else ``default``.
 
-    The patterns come from the adapter's file: a quantified group (``(a+)+``), the form whose
-    backtracking can take hours on a short name, and patterns over 256 characters are refused.
+    The patterns come from the adapter's file: those whose backtracking can take hours on a short name
+    are refused (:func:`_check_pattern`), and so are module names over 256 characters to match them on.
     """
+    if not isinstance(patterns, Mapping):
+        raise EditError(f"merge-lora: the adapter config's rank_pattern / alpha_pattern is a "
+                        f"{type(patterns).__name__}, not a mapping of patterns to values")  # fmt: skip
     for pattern in patterns:
-        if not isinstance(pattern, str) or len(pattern) > 256 or _QUANTIFIED_GROUP.search(pattern):
-            raise EditError(f"merge-lora: the adapter config's pattern {str(pattern)[:80]!r} is refused "
-                            "(a repeated group or over 256 characters)")  # fmt: skip
-        try:
-            if re.match(rf"(.*\.)?({pattern})$", module):
-                return patterns[pattern]
-        except re.error:
-            raise EditError(
-                f"merge-lora: the adapter config's pattern {pattern!r} is not a regular expression"
-            ) from None
+        _check_pattern(pattern)
+        if len(module) > MAX_MATCHED_NAME:
+            raise EditError(f"merge-lora: a module name over {MAX_MATCHED_NAME} characters ({module[:80]!r}...) "
+                            "cannot be matched against the adapter config's patterns")  # fmt: skip
+        if re.match(rf"(.*\.)?({pattern})$", module):
+            return patterns[pattern]
     return default
+
+
+_SAID = reprlib.Repr()
+_SAID.maxlong = _SAID.maxstring = 40
+
+
+def _said(value: Any) -> str:
+    """A value from the adapter's config, quoted in a message at a bounded length (a 4,000-digit alpha)."""
+    return _SAID.repr(value)
 
 
 def _refuse_unsupported(config: dict[str, Any]) -> None:
@@ -136,10 +190,10 @@ def merge_lora(base: Checkpoint, adapter: Checkpoint) -> tuple[Checkpoint, EditR
             continue
         r, alpha = pattern_value(rank_pattern, module, r0), pattern_value(alpha_pattern, module, alpha0)
         if not isinstance(r, int) or isinstance(r, bool) or r < 1 or not isinstance(alpha, (int, float)):
-            problems.append(f"{module}: the adapter config gives r={r!r}, alpha={alpha!r}")
+            problems.append(f"{module}: the adapter config gives r={_said(r)}, alpha={_said(alpha)}")
             continue
-        if not math.isfinite(float(alpha)) or r > 1 << 20:
-            problems.append(f"{module}: the adapter config gives r={r!r}, alpha={alpha!r}")
+        if not -1e308 <= alpha <= 1e308 or r > 1 << 20:  # NaN, Inf and ints past a float's range too
+            problems.append(f"{module}: the adapter config gives r={_said(r)}, alpha={_said(alpha)}")
             continue
         if r != a.shape[0]:
             report.warnings.append(f"{module}: the config says r={r}, the adapter's A has {a.shape[0]} rows")

@@ -40,7 +40,12 @@ def normalised_weights(weights: Sequence[float], n_inputs: int) -> tuple[float, 
         raise EditError(f"average: {plural(len(weights), 'weight')} for {plural(n_inputs, 'input')}; give one each")
     if any(w < 0 for w in weights):
         raise EditError("average: weights must not be negative")
-    total = math.fsum(weights)
+    try:
+        total = math.fsum(weights)
+    except OverflowError:  # 1e308 1e308: the same proportions, scaled into a float's range
+        top = max(weights)
+        weights = [w / top for w in weights]
+        total = math.fsum(weights)
     if total <= 0:
         raise EditError("average: the weights sum to zero")
     return tuple(w / total for w in weights)

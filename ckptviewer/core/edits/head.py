@@ -14,10 +14,12 @@ draws exactly the same ones.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
-from ...formatting import plural
+from ...formatting import human_bytes, plural
 from ..assemble import derive
+from ..dtype_names import itemsize
 from .compute import ResizedTensor, numbers, replace_tensors
 from .report import EditError, EditReport, HeadResize
 from .select import matches, unmatched_globs
@@ -33,8 +35,8 @@ def resize_head(
                                         "reinit": reinit})  # fmt: skip
     (n_rows,) = numbers([str(rows)], "--rows", int)
     (n_seed,) = numbers([str(seed)], "--seed", int)
-    if n_rows < 1:
-        raise EditError("resize-head: --rows must be at least 1", report)
+    if not 1 <= n_rows < 2**62:
+        raise EditError("resize-head: --rows must be at least 1 (and below 2**62)", report)
     if not 0 <= n_seed < 2**63 - 2**20:
         raise EditError("resize-head: --seed must be a non-negative 63-bit integer", report)
     if init not in INITS:
@@ -50,6 +52,12 @@ def resize_head(
     chosen = [e for e in selected if e.key not in set(skipped)]
     if not chosen:
         raise EditError("resize-head: no floating-point tensor with rows among the matching keys", report)
+    too_big = [e for e in chosen if math.prod(e.shape[1:]) * itemsize(e.dtype_name) * n_rows > _memory()]
+    if too_big:  # each resized tensor is made whole in memory when the result is saved
+        e = too_big[0]
+        raise EditError(f"resize-head: {e.key} with {n_rows:,} rows would need "
+                        f"{human_bytes(math.prod(e.shape[1:]) * itemsize(e.dtype_name) * n_rows)}, more than this "
+                        f"machine's memory ({human_bytes(_memory())})", report)  # fmt: skip
     weights = {e.key.rsplit(".", 1)[0]: e for e in chosen if len(e.shape) > 1}
     new: dict[int, Any] = {}
     resized: list[tuple[str, int, str, int, int]] = []
@@ -71,3 +79,11 @@ def resize_head(
     report.bytes_after = sum(e.nbytes // e.shape[0] * n_rows for e in chosen if e.shape[0])
     report.record = HeadResize(tuple(resized), reinit)
     return derive(ckpt, replace_tensors(ckpt.root, new), report), report
+
+
+def _memory() -> int:
+    """This machine's physical memory in bytes (2**62 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return 2**62

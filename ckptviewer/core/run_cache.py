@@ -45,11 +45,21 @@ def file_key(ident: list[Any]) -> str:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # a JSON integer past a float's range
+        return False
 
 
 def _opt_number(v: Any) -> bool:
     return v is None or _number(v)
+
+
+def _opt_square(v: Any) -> bool:
+    # a sum of squares: a negative one would reach math.sqrt
+    return v is None or (_number(v) and v >= 0)
 
 
 def _valid_info(info: Any) -> bool:
@@ -76,7 +86,7 @@ def _valid_layer(row: Any) -> bool:
         and isinstance(row[1], list)
         and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in row[1])
         and isinstance(row[2], str)
-        and _opt_number(row[3])
+        and _opt_square(row[3])
         and isinstance(row[4], int)
         and not isinstance(row[4], bool)
         and row[4] >= 0
@@ -90,15 +100,27 @@ def _valid_pair(pair: Any) -> bool:
         return False
     return (
         isinstance(pair.get("keys_equal"), bool)
-        and all(isinstance(k, str) and _opt_number(v) for k, v in pair["d2"].items())
+        and all(isinstance(k, str) and _opt_square(v) for k, v in pair["d2"].items())
         and all(isinstance(k, str) for k in pair["equal"])
     )
 
 
+def _is_real_folder(folder: Path) -> bool:
+    """``folder`` is a folder itself, not a link to one: a ``runs`` planted as a link to elsewhere is not
+    read or written through."""
+    try:
+        return stat.S_ISDIR(os.lstat(folder).st_mode)
+    except OSError:
+        return False
+
+
 def load(folder: Path, key: str) -> dict[str, Any]:
     """The cached entry of ``key`` (``info``, ``layers``, ``pairs``; the parts that are valid), or {}."""
+    if not _is_real_folder(folder):
+        return {}
     try:
-        fd = os.open(folder / f"{key}.json", os.O_RDONLY | _NOFOLLOW)
+        # O_NONBLOCK: a FIFO planted under the name is not waited on (its fstat refuses it below)
+        fd = os.open(folder / f"{key}.json", os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return {}
     try:
@@ -133,6 +155,8 @@ def save(folder: Path, key: str, entry: dict[str, Any]) -> None:
         data = json.dumps(doc, allow_nan=False, separators=(",", ":")).encode()
     except ValueError:
         return  # a non-finite number slipped in: better no cache than a wrong one
+    if not _is_real_folder(folder):
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".part", dir=folder)
     except OSError:

@@ -57,11 +57,14 @@ def list_entries(target: str | os.PathLike) -> tuple[Path, list[Path]]:
     """(root, the entries a run may be made of) for a folder, a glob or one checkpoint; nothing is read."""
     text = str(target)
     path = as_path(target)
-    if not is_remote(path) and not path.exists() and glob.has_magic(text):
+    if not is_remote(path) and glob.has_magic(text) and not path.is_dir():
+        # a pattern is a pattern even where a file bears its name: a planted ``*.pt`` does not hide the
+        # checkpoints ``run/*.pt`` matches (it is one of them); a folder named so is the folder
         entries = [Path(p) for p in sorted(glob.glob(text))]
-        if not entries:
+        if entries:
+            return Path(os.path.commonpath([str(p.parent) for p in entries])), entries
+        if not path.exists():
             raise CheckpointError(f"{text}: no file matches this pattern")
-        return Path(os.path.commonpath([str(p.parent) for p in entries])), entries
     if path.is_dir():
         # one checkpoint folder (DCP, Hugging Face) given: a run of one
         if _is_checkpoint_folder(path):
@@ -170,25 +173,34 @@ def _trainer_state(path: Path) -> dict | None:
     return state if isinstance(state, dict) else None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+def _finite(value: Any) -> float | None:
+    """A number stored in a file as a finite float, else None (an int past a float's range included)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return int(value)  # Hugging Face stores epoch 2.5 mid-epoch: the epoch it is in
+    try:
+        number = float(value)
+    except OverflowError:  # a 400-digit integer: no step, rate or loss of a real run
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _int(value: Any) -> int | None:
+    number = _finite(value)
+    return None if number is None else int(number)  # Hugging Face stores epoch 2.5 mid-epoch: the epoch it is in
 
 
 def _float(value: Any, default: float | None) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return default
-    return float(value)
+    number = _finite(value)
+    return default if number is None else number
 
 
 def _lr(meta: dict, groups: list[dict[str, Any]]) -> float | None:
     """param_groups[0]['lr'] of the optimizer (DCP flattens it to 'param_groups.0.lr'), else a scheduler's."""
     if groups and _float(groups[0].get("lr"), None) is not None:
-        return float(groups[0]["lr"])
+        return _float(groups[0]["lr"], None)
     for value in meta.values():
         if isinstance(value, dict) and _float(value.get("param_groups.0.lr"), None) is not None:
-            return float(value["param_groups.0.lr"])
+            return _float(value["param_groups.0.lr"], None)
     scheds = meta.get("lr_schedulers")
     if isinstance(scheds, list) and scheds and isinstance(scheds[0], dict):
         last = scheds[0].get("_last_lr")
@@ -198,8 +210,12 @@ def _lr(meta: dict, groups: list[dict[str, Any]]) -> float | None:
 
 
 def _numbers(values: dict) -> dict[str, float]:
-    return {str(k): float(v) for k, v in values.items()
-            if k not in _NOT_METRICS and _float(v, None) is not None and _METRIC_NAME.search(str(k))}  # fmt: skip
+    out: dict[str, float] = {}
+    for k, v in values.items():
+        number = _finite(v)
+        if number is not None and k not in _NOT_METRICS and _METRIC_NAME.search(str(k)):
+            out[str(k)] = number
+    return out
 
 
 def _metrics(ckpt: Checkpoint, meta: dict) -> dict[str, float]:
@@ -230,8 +246,12 @@ def name_numbers(name: str) -> tuple[int | None, int | None, int | None]:
     step = _STEP_NAME.findall(stem)
     epoch = _EPOCH_NAME.findall(stem)
     numbers = _ANY_NUMBER.findall(stem)
-    return (int(step[-1]) if step else None, int(epoch[-1]) if epoch else None,
-            int(numbers[-1]) if numbers else None)  # fmt: skip
+    return (_name_int(step), _name_int(epoch), _name_int(numbers))
+
+
+def _name_int(found: list[str]) -> int | None:
+    # the last number found; one of over 18 digits (past int64, a URL's name may hold thousands) is no step
+    return int(found[-1]) if found and len(found[-1]) <= 18 else None
 
 
 def order(items: list[tuple[Candidate, dict[str, Any]]]) -> list[tuple[Candidate, dict[str, Any], str]]:

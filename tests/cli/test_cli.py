@@ -137,6 +137,7 @@ def test_stats_glob_matching_nothing_is_an_error(runs):
     assert r.returncode == 1 and "no tensor key matches" in r.stderr
 
 
+@pytest.mark.slow
 def test_scan_reports_nan_and_fail_on_exit_code(runs):
     r, fail_on_error = runs["scan_json"], runs["scan_fail_on_error"]
     clean_gate, clean_human = runs["scan_clean_gate"], runs["scan_clean"]

@@ -172,6 +172,7 @@ def assert_contract(doc: dict) -> None:
         assert all(isinstance(k, str) for k in doc[field]), field
 
 
+@pytest.mark.slow
 def test_json_changed_entries_match_a_float64_reference(runs):
     doc = runs.json("trained_json", 1)
     assert_contract(doc)
@@ -232,6 +233,7 @@ def test_human_output_for_different_architectures(runs):
     assert "counters:" not in out  # num_batches_tracked is only in A: not compared
 
 
+@pytest.mark.slow
 def test_human_output_says_the_headline_the_counters_and_new_from_zero(runs):
     init, trained = runs.want["cb_init"], runs.want["cb_trained"]
     out = runs.run("convbn", 1).stdout

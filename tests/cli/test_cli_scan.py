@@ -54,6 +54,7 @@ def test_a_fresh_lightning_checkpoint_is_one_note(files):
     )
 
 
+@pytest.mark.slow
 def test_fail_on_error_stops_nan_weights_but_not_nan_optimizer_state(files):
     r = ckpt("scan", files["nan"], "--json", "--fail-on", "error")
     assert r.returncode == 3

@@ -216,6 +216,7 @@ def test_strip_ddp_loads_strictly_and_the_source_is_untouched(runs):
     assert sha256(runs.d / "ddp.pth") == runs.hashes["ddp.pth"]
 
 
+@pytest.mark.slow
 def test_strip_training_checkpoint_keeps_optimizer_epoch_args(runs):
     r = runs.ok("strip_train")
     assert "strip: 32 of 32 keys renamed" in r.stdout and "verified bit for bit" in r.stdout
@@ -227,6 +228,7 @@ def test_strip_training_checkpoint_keeps_optimizer_epoch_args(runs):
     assert sha256(runs.d / "train.pth") == runs.hashes["train.pth"]
 
 
+@pytest.mark.slow
 def test_strip_weights_only_writes_the_bare_state_dict(runs):
     r = runs.ok("weights_only")
     assert "weights only" in r.stdout
@@ -244,6 +246,7 @@ def test_strip_into_safetensors(runs):
         assert_bit_equal(got[k], v, k)
 
 
+@pytest.mark.slow
 def test_safetensors_metadata_survives_strip(runs):
     runs.ok("meta")
     with safe_open(runs.out / "meta.safetensors", framework="pt") as f:
@@ -264,6 +267,7 @@ def test_extract_with_reroot(runs):
         assert_bit_equal(got[k], runs.want["train_model"][k], k)
 
 
+@pytest.mark.slow
 def test_drop_classifier_head_and_optimizer(runs):
     assert "removed (2): fc.weight, fc.bias" in runs.ok("drop_fc").stdout
     got = torch.load(runs.out / "nofc.pth", weights_only=True)
@@ -275,6 +279,7 @@ def test_drop_classifier_head_and_optimizer(runs):
     assert_same_state(out["model"], runs.train["model"])
 
 
+@pytest.mark.slow
 def test_rename_dry_run_previews_before_and_after(runs):
     r = runs.ok("rename_preview")
     assert "rename: 24 of 32 keys renamed" in r.stdout
@@ -289,6 +294,7 @@ def test_rename_collision_is_refused(runs):
     assert not (runs.out / "collide.pth").exists()
 
 
+@pytest.mark.slow
 def test_add_prefix(runs):
     runs.ok("add_prefix")
     got = torch.load(runs.out / "prefixed.pth", weights_only=True)
@@ -309,6 +315,7 @@ def test_cast_to_bfloat16_leaves_integer_buffers_and_optimizer(runs):
 # ---------------------------------------------------------------- graft
 
 
+@pytest.mark.slow
 def test_graft_mismatch_refused_with_no_output(runs):
     (r,) = runs.result("graft_refused")
     line = assert_one_line_error(r, "graft refused: 2 shape/dtype mismatches", "fc.weight: [10, 8]", "fc.bias")
@@ -328,6 +335,7 @@ def test_graft_skip_mismatched_lists_and_keeps_target_tensors(runs):
         assert_bit_equal(got[k], v if k.startswith("fc.") else runs.want["wide"][k], k)
 
 
+@pytest.mark.slow
 def test_graft_with_map_include_exclude(runs):
     r = runs.ok("graft_map")
     assert (
@@ -447,6 +455,7 @@ def test_transfer_learning_through_the_cli(runs):
 # ---------------------------------------------------------------- refusals
 
 
+@pytest.mark.slow
 def test_saving_over_the_source_is_refused_even_with_force(runs):
     (r,) = runs.result("over_source")
     assert_one_line_error(r, "refusing to overwrite the source")

@@ -76,6 +76,7 @@ def test_stats_label_complex_tensors_as_magnitudes(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Sparse CSR tensor support")
+@pytest.mark.slow
 def test_torch_warnings_never_reach_stderr(tmp_path):
     path = tmp_path / "sparse.pt"
     torch.save({"csr": torch.eye(3).to_sparse_csr(), "w": torch.ones(2)}, path)  # torch warns "in beta state"

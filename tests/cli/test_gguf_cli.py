@@ -88,6 +88,7 @@ def test_info_and_tree_print_block_types(runs):
     assert "attn_q" in tree and "token_embd" in tree and "8 tensors" in tree
 
 
+@pytest.mark.slow
 def test_stats_equal_ggufs_own_dequantize(runs):
     doc = json.loads(_ok(runs, "stats_json").stdout)
     stats = {x["key"]: x for x in doc["tensors"]}

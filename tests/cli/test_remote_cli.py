@@ -22,6 +22,7 @@ def model(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow
 def test_info_stats_and_surgery_on_s3_and_http(model, s3_server, http_server, tmp_path):
     url = s3_server.upload(model / "model.pth", "cli/model.pth")
     (http_server.root / "model.safetensors").write_bytes((model / "model.safetensors").read_bytes())

@@ -134,6 +134,7 @@ def _child(mode: str, paths: list[Path]) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_info_tree_and_open_of_every_format_import_no_torch_and_match_the_torch_path(fixtures):
     paths = list(fixtures.values())
     bare = _child("bare", paths)
@@ -171,6 +172,7 @@ def test_a_pickle_naming_torch_values_lists_them_without_torch(fixtures):
     assert {t["key"]: t["dtype"] for t in out["tensors"]} == {"w": "float32", "f8": "float8_e4m3fn", "u16": "uint16"}
 
 
+@pytest.mark.slow
 def test_a_pickle_naming_an_unusual_torch_value_still_gets_torchs_own(tmp_path):
     """Values whose text ckptviewer cannot be sure of without torch (a device it does not know,
     a bare device index) are left to torch: torch is imported, the listing is the same."""

@@ -145,6 +145,7 @@ def test_statistics_do_not_depend_on_torchs_thread_count():
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_parallel_statistics_equal_serial_bit_for_bit_in_order_also_renamed(tmp_path):
     sd = _mixed_state_dict()
     _write_shards(sd, tmp_path)

@@ -8,12 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from PySide6.QtGui import QImage
 
 from tests.gui.conftest import open_and_wait
 
 
+@pytest.mark.slow
 def test_screenshot_option_writes_the_whole_window(demo_checkpoint, tmp_path):
     out = tmp_path / "shot.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}

@@ -41,6 +41,7 @@ def test_without_a_display_one_line_says_so_and_how_to_proceed(tmp_path, platfor
     assert "xvfb-run ckptviewer FILE" in lines[0] and "--screenshot out.png" in lines[0]
 
 
+@pytest.mark.slow
 def test_screenshot_without_a_display_chooses_offscreen_itself(demo_checkpoint, tmp_path):
     out = tmp_path / "shot.png"
     r = subprocess.run([*APP, str(demo_checkpoint), "--screenshot", str(out)], env=stripped_env(),

@@ -3,6 +3,7 @@ closing a tab with unsaved edits asks first."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -25,6 +26,7 @@ def answer(button: QMessageBox.StandardButton) -> None:
     QTimer.singleShot(50, click)
 
 
+@pytest.mark.slow
 def test_tabs_open_compare_and_close_with_unsaved_edits(qtbot, tmp_path):
     shell = TabbedWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(shell)

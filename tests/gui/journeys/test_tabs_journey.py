@@ -9,6 +9,7 @@ their text, typed shortcuts, tab clicks and dialog buttons.
 
 from __future__ import annotations
 
+import pytest
 import torch
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
@@ -74,6 +75,7 @@ def y_in(shell, widget) -> int:
     return widget.mapTo(shell, QPoint(0, 0)).y()
 
 
+@pytest.mark.slow
 def test_one_menu_bar_tabs_close_and_quit_asking_once(qtbot, shell, tmp_path):
     a, b, c = tmp_path / "alpha.pth", tmp_path / "beta.pth", tmp_path / "gamma.pth"
     for i, p in enumerate((a, b, c)):
@@ -135,6 +137,7 @@ def test_one_menu_bar_tabs_close_and_quit_asking_once(qtbot, shell, tmp_path):
     assert len(asked_quit) == 1 and len(asked) == 2
 
 
+@pytest.mark.slow
 def test_failed_open_leaves_no_dead_tab_and_new_tab_is_reused(qtbot, shell, tmp_path):
     good = tmp_path / "model.pth"
     ddp_checkpoint(good, 0)
@@ -187,6 +190,7 @@ def test_save_as_retitles_the_tab(qtbot, shell, tmp_path):
     assert "ddp.pth" in shell.tabs.tabToolTip(0)  # where the working copy came from
 
 
+@pytest.mark.slow
 def test_quit_save_all_saves_every_tab_then_quits(qtbot, shell, tmp_path):
     a, b = tmp_path / "alpha.pth", tmp_path / "beta.pth"
     ddp_checkpoint(a, 0)

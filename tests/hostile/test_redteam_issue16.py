@@ -407,6 +407,37 @@ def test_merge_lora_refuses_matching_patterns_on_a_huge_module_name(tmp_path, ca
     assert not (tmp_path / "out.pt").exists()
 
 
+_RECIPE_SCRIPT = """
+    import json, subprocess, sys
+    from pathlib import Path
+    from ckptviewer.core import open_checkpoint
+    from ckptviewer.core.edits import merge_lora
+    from ckptviewer.core.recipe import recipe
+
+    base, adapter, out = sys.argv[1:4]
+    new, _ = merge_lora(open_checkpoint(base, device="cpu"), open_checkpoint(adapter, device="cpu"))
+    text = recipe(new, out)
+    Path(out + ".py").write_text(text)
+    r = subprocess.run([sys.executable, out + ".py"], capture_output=True, text=True)
+    print(json.dumps({"rc": r.returncode, "stderr": r.stderr[-2000:], "text": text}))
+"""
+
+
+@pytest.mark.slow
+def test_merge_lora_recipe_of_a_hostile_adapter(tmp_path, cache):
+    """An adapter folder named with quotes, a newline and $(...), module names that close a string and call
+    os.system: the recipe holds them as literals only, and replaying it runs nothing from the file."""
+    marker = tmp_path / "pwned"
+    module = f'm""")\nimport os; os.system(\'touch {marker}\') #'
+    torch.save({f"{module}.weight": torch.randn(4, 4)}, tmp_path / "base.pt")
+    adapter = _adapter(tmp_path / "evil'\"\n$(touch pwn)", {"rank_pattern": {"m.*": 2}}, module)
+    out = tmp_path / "merged.pth"
+    got = script(cache, _RECIPE_SCRIPT, tmp_path / "base.pt", adapter, out, timeout=120)
+    assert got["rc"] == 0, got["stderr"]
+    assert out.exists() and not marker.exists() and not (tmp_path / "pwn").exists()
+    assert torch.load(out, weights_only=True)[f"{module}.weight"].shape == (4, 4)
+
+
 # --- resize-head, average: absurd parameters ------------------------------------------------------------------
 
 

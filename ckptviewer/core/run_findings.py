@@ -205,7 +205,7 @@ def _group_frozen(frozen: list[Finding], judged: Sequence[str], names: Sequence[
             if len(members) == 1:
                 out.append(members[0])
                 continue
-            keys = tuple(f[3] for f in members)  # type: ignore[misc]
+            keys = tuple(f[3] or "" for f in members)  # a frozen finding always names its layer
             if severity == "info":
                 message = f"{prefix}.*: all {len(keys)} layers never change across the run (from {names[t - 1]} on)"
             else:

@@ -372,7 +372,7 @@ def _write_safetensors(ckpt, out, mat, rep, progress, cancel, finish, force_comp
     names = {k: k[len(prefix) :] if k.startswith(prefix) else k for k in keys}
     header: dict[str, Any] = {}
     offset = 0
-    intended: dict[str, torch.Tensor] = {}
+    intended: dict[str, torch.Tensor | _Written] = {}
     for k in keys:
         entry = ckpt.tensors[k]
         if entry.dtype not in SAFETENSORS_DTYPES:

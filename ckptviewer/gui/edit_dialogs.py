@@ -257,9 +257,14 @@ class EditDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.refresh)
-        self.finished.connect(lambda _result: self.runner.cancel("preview"))
+        self.finished.connect(self._closed)
         self._set_ok(False)
         QTimer.singleShot(0, self.refresh)
+
+    def _closed(self, _result: int) -> None:
+        """A closed dialog previews no more: a change still waiting would take the next dialog's slot."""
+        self._timer.stop()
+        self.runner.cancel("preview")
 
     def use_sources(self, label: str, sources: list, choose: Callable[[], None]) -> None:
         """A list of other checkpoints the edit reads (``sources``, shared with the editor) with

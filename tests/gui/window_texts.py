@@ -56,6 +56,19 @@ def _strip_html(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def _count(method) -> int:
+    """A model's row or column count, however its binding wants it called (a list model's column
+    count is private: one column)."""
+    from PySide6.QtCore import QModelIndex
+
+    for args in ((), (QModelIndex(),)):
+        try:
+            return method(*args)
+        except TypeError:
+            continue
+    return 1
+
+
 def widget_texts(widget, where: str) -> list[dict]:
     """What ``widget`` says: its text, tooltip, headers, items, combo entries, prefix, axis labels."""
     from PySide6.QtCore import Qt
@@ -85,7 +98,8 @@ def widget_texts(widget, where: str) -> list[dict]:
         out.append(("prefix", getattr(widget, "prefix", lambda: "")()))
     if isinstance(widget, QAbstractItemView) and widget.model() is not None:
         model = widget.model()
-        for col in range(model.columnCount()):
+        n_cols, n_rows = _count(model.columnCount), _count(model.rowCount)
+        for col in range(n_cols):
             out.append(("header", str(model.headerData(col, Qt.Orientation.Horizontal) or "")))
             out.append(
                 (
@@ -93,9 +107,9 @@ def widget_texts(widget, where: str) -> list[dict]:
                     str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) or ""),
                 )
             )
-        if isinstance(widget, (QTreeWidget, QTableWidget)) or model.rowCount() < 60:
-            for row in range(min(model.rowCount(), 60)):
-                for col in range(model.columnCount()):
+        if isinstance(widget, (QTreeWidget, QTableWidget)) or n_rows < 60:
+            for row in range(min(n_rows, 60)):
+                for col in range(n_cols):
                     index = model.index(row, col)
                     out.append(("cell", str(model.data(index) or "")))
                     out.append(("cell tooltip", str(model.data(index, Qt.ItemDataRole.ToolTipRole) or "")))
@@ -186,6 +200,118 @@ def window_texts(window, where: str) -> list[dict]:
     return out
 
 
+def make_prep_files(folder: Path) -> tuple[Path, Path, Path]:
+    """A timm-style checkpoint with EMA weights (state_dict, state_dict_ema), a copy of it to average
+    with, and a PEFT LoRA adapter folder for its classifier."""
+    import torch
+    from safetensors.torch import save_file
+
+    g = torch.Generator().manual_seed(1)
+    sd = {"hidden.weight": torch.randn(8, 6, generator=g), "hidden.bias": torch.zeros(8),
+          "fc.weight": torch.randn(10, 8, generator=g), "fc.bias": torch.zeros(10)}  # fmt: skip
+    ema = {k: v * 0.5 for k, v in sd.items()}
+    prep = folder / "prep.pth"
+    torch.save({"state_dict": sd, "state_dict_ema": ema, "epoch": 9}, prep)
+    other = folder / "prep_other.pth"
+    torch.save({"state_dict": {k: v + 1 for k, v in sd.items()}, "state_dict_ema": ema, "epoch": 10}, other)
+    adapter = folder / "adapter"
+    adapter.mkdir(exist_ok=True)
+    save_file({"base_model.model.fc.lora_A.weight": torch.randn(2, 8, generator=g),
+               "base_model.model.fc.lora_B.weight": torch.randn(10, 2, generator=g)},
+              adapter / "adapter_model.safetensors")  # fmt: skip
+    (adapter / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 2, "lora_alpha": 8}))
+    return prep, other, adapter
+
+
+def edit_dialog_texts(app, shell, page, folder: Path, b: Path, wait, shoot) -> list[dict]:
+    """Every Edit dialog with a preview that applies (what it would change), the compatibility dialog,
+    and the Edit menu after an edit (Undo names it)."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from ckptviewer.core import open_checkpoint
+
+    texts: list[dict] = []
+    dialogs: list = []
+    page.editor.dialog_ready.connect(dialogs.append)
+
+    def previewed(dialog, name: str) -> None:
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        try:
+            wait(lambda: not dialog._timer.isActive() and not dialog.runner.is_running("preview")
+                 and (ok.isEnabled() or "<b>" in dialog.summary.text()), 60_000)  # fmt: skip
+        except SystemExit:
+            raise SystemExit(f"{name}: no preview: {dialog.summary.text()!r} {dialog.runner._running}") from None
+        if not ok.isEnabled():
+            raise SystemExit(f"{name}: the preview refused: {dialog.summary.text()}")
+        dialog.resize(*SIZE)
+        texts.extend(window_texts(dialog, f"edit dialog {name}"))
+        shoot(dialog, f"edit_{name}")
+
+    prefill = {"extract": {"keys": ["model.module.fc1.*"]}, "drop": {"keys": ["model.module.fc3.*"]},
+               "rename": {"pattern": "^module\\.", "repl": "m."}, "resize_head": {}}  # fmt: skip
+    for op in ("strip", "add_prefix", "extract", "rename", "drop", "cast"):
+        dialog = page.editor.edit(op, **prefill.get(op, {}))
+        previewed(dialog, op)
+        dialog.reject()
+    page.editor.graft_from(b)
+    wait(lambda: len(dialogs) >= 7 and dialogs[-1] is not None)
+    previewed(dialogs[-1], "graft")
+    dialogs[-1].reject()
+    page.editor.compat_with(b)
+    wait(lambda: type(dialogs[-1]).__name__ == "CompatDialog")
+    compat = dialogs[-1]
+    compat.resize(*SIZE)
+    texts.extend(window_texts(compat, "compatibility"))
+    shoot(compat, "compatibility")
+    compat.reject()
+
+    # the weight-preparation edits on a checkpoint that has EMA weights, in a tab of its own
+    prep, other, adapter = make_prep_files(folder)
+    prep_page = shell.new_tab(prep)
+    wait(lambda: prep_page.doc.ckpt is not None)
+    prep_dialogs: list = []
+    prep_page.editor.dialog_ready.connect(prep_dialogs.append)
+    dialog = prep_page.editor.edit("take_ema")
+    previewed(dialog, "take_ema")
+    dialog.reject()
+    dialog = prep_page.editor.edit("resize_head", keys=["state_dict.fc.*"], rows="4")
+    previewed(dialog, "resize_head")
+    dialog.reject()
+    dialog = prep_page.editor.edit_with_more("average")
+    assert dialog is not None
+    dialog.add_source(open_checkpoint(other, device="cpu"), other.name)
+    previewed(dialog, "average")
+    dialog.reject()
+    prep_page.editor.edit_with("merge_lora", adapter)
+    wait(lambda: any(type(d).__name__ == "EditDialog" and d.isVisible() for d in prep_dialogs))
+    dialog = prep_dialogs[-1]
+    previewed(dialog, "merge_lora")
+    # Apply: the Edit menu's Undo now names the edit, the status bar says what it did
+    dialog.accept()
+    wait(lambda: bool(prep_page.doc.ckpt.history))
+    texts.extend(window_texts(shell, "after an edit"))
+    shoot(shell, "after_edit")
+    return texts
+
+
+def run_view_texts(app, page, folder: Path, wait, shoot) -> list[dict]:
+    """File ▸ Open Run… on a real training run (tests/runs.py): the run window once analysed."""
+    from tests.runs import make_run
+
+    run_folder = make_run(folder / "run")
+    windows: list = []
+    page.run_opened.connect(windows.append)
+    page.open_run(run_folder)
+    wait(lambda: bool(windows) and windows[0].report is not None)
+    window = windows[0]
+    window.resize(*SIZE)
+    window.show_finding(window.findings.findings[0])
+    texts = window_texts(window, "run view")
+    shoot(window, "run_view")
+    window.close()
+    return texts
+
+
 def main(argv: list[str]) -> int:
     out_json = Path(argv[1])
     shots = Path(argv[2]) if len(argv) > 2 else None
@@ -260,6 +386,8 @@ def main(argv: list[str]) -> int:
     compare.close()
     ckpt = page.doc.ckpt
     assert ckpt is not None
+    texts += edit_dialog_texts(app, shell, page, folder, b, wait, shoot)
+    texts += run_view_texts(app, page, folder, wait, shoot)
     # what the file itself says (keys, metadata, format): shown as it is, never translated
     from_file = [*ckpt.tensors, json.dumps(ckpt.metadata, default=str), ckpt.format, a.name, b.name, *ckpt.saved_on]
     out_json.write_text(json.dumps({"texts": texts, "from_file": from_file}, ensure_ascii=False))

@@ -60,6 +60,69 @@
     </message>
 </context>
 <context>
+    <name>CompatDialog</name>
+    <message>
+        <source>Compatibility</source>
+        <translation>兼容性</translation>
+    </message>
+    <message>
+        <source>Compatible</source>
+        <translation>兼容</translation>
+    </message>
+    <message>
+        <source>Not compatible</source>
+        <translation>不兼容</translation>
+    </message>
+    <message>
+        <source>%Ln key(s) match</source>
+        <translation>%Ln 个键匹配</translation>
+    </message>
+    <message>
+        <source>%Ln missing</source>
+        <translation>缺少 %Ln 个</translation>
+    </message>
+    <message>
+        <source>%Ln unexpected</source>
+        <translation>多出 %Ln 个</translation>
+    </message>
+    <message>
+        <source>%Ln shape mismatch(es)</source>
+        <translation>%Ln 处形状不匹配</translation>
+    </message>
+    <message>
+        <source>load_state_dict(strict=True) of {source} into the model of {target}</source>
+        <translation>将 {source} 以 load_state_dict(strict=True) 载入 {target} 的模型</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>missing in the source</source>
+        <translation>源中缺少</translation>
+    </message>
+    <message>
+        <source>unexpected (the target has no such key)</source>
+        <translation>多余（目标中没有此键）</translation>
+    </message>
+    <message>
+        <source>shape {source} vs {target}</source>
+        <translation>形状 {source}，目标为 {target}</translation>
+    </message>
+    <message>
+        <source>Keys differ by a prefix: try the prefix map {map}.</source>
+        <translation>键名相差一个前缀：试试前缀映射 {map}。</translation>
+    </message>
+    <message>
+        <source>Every key of the model gets a tensor of its shape: nothing to fix.</source>
+        <translation>模型的每个键都能得到形状相符的张量：无需修改。</translation>
+    </message>
+</context>
+<context>
     <name>DiffView</name>
     <message>
         <source>Name</source>
@@ -415,6 +478,670 @@
     </message>
 </context>
 <context>
+    <name>EditDialog</name>
+    <message>
+        <source>mismatch: {source_shape} {source_dtype} vs target {target_shape} {target_dtype}</source>
+        <translation>不匹配：源为 {source_shape} {source_dtype}，目标为 {target_shape} {target_dtype}</translation>
+    </message>
+    <message>
+        <source>“{label}” pattern matched nothing</source>
+        <translation>“{label}”中的模式未匹配到任何内容</translation>
+    </message>
+    <message>
+        <source>excluded (the target&apos;s tensor is kept)</source>
+        <translation>已排除（保留目标的张量）</translation>
+    </message>
+    <message>
+        <source>not grafted: {reason}</source>
+        <translation>未嫁接：{reason}</translation>
+    </message>
+    <message>
+        <source>cast to {dtype}</source>
+        <translation>转换为 {dtype}</translation>
+    </message>
+    <message>
+        <source>grafted from the source</source>
+        <translation>从源嫁接</translation>
+    </message>
+    <message>
+        <source>averaged</source>
+        <translation>已平均</translation>
+    </message>
+    <message>
+        <source>LoRA merged</source>
+        <translation>已合并 LoRA</translation>
+    </message>
+    <message>
+        <source>resized</source>
+        <translation>已调整大小</translation>
+    </message>
+    <message>
+        <source>changed</source>
+        <translation>已变化</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>已移除</translation>
+    </message>
+    <message>
+        <source>warning: {message}</source>
+        <translation>警告：{message}</translation>
+    </message>
+    <message>
+        <source>Edit ▸ {entry}</source>
+        <translation>编辑 ▸ {entry}</translation>
+    </message>
+    <message>
+        <source>see Edit ▸ Check compatibility with…</source>
+        <translation>参见 编辑 ▸ 检查兼容性…</translation>
+    </message>
+    <message>
+        <source>Computing preview…</source>
+        <translation>正在计算预览…</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>变化</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>tensor bytes {before} → {after}</source>
+        <translation>张量字节数 {before} → {after}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Warning:&lt;/b&gt; {message}</source>
+        <translation>&lt;b&gt;警告：&lt;/b&gt;{message}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Cannot apply:&lt;/b&gt; {message}</source>
+        <translation>&lt;b&gt;无法应用：&lt;/b&gt;{message}</translation>
+    </message>
+    <message>
+        <source>… %Ln more</source>
+        <translation>… 另有 %Ln 项</translation>
+    </message>
+</context>
+<context>
+    <name>EditOperation</name>
+    <message>
+        <source>glob of whole dotted keys, e.g. &apos;backbone.*&apos;</source>
+        <translation>匹配完整点分键名的通配模式，例如 &apos;backbone.*&apos;</translation>
+    </message>
+    <message>
+        <source>Strip prefix…</source>
+        <translation>去除前缀…</translation>
+    </message>
+    <message>
+        <source>Removes the wrapper prefixes DDP/DataParallel (module.) and torch.compile (_orig_mod.) add. Only the model weights are renamed; optimizer, epoch, args are kept.</source>
+        <translation>去除 DDP/DataParallel（module.）和 torch.compile（_orig_mod.）添加的包装前缀。只重命名模型权重；优化器、轮次（epoch）、args 保持不变。</translation>
+    </message>
+    <message>
+        <source>Prefix</source>
+        <translation>前缀</translation>
+    </message>
+    <message>
+        <source>strip this prefix instead of the detected ones</source>
+        <translation>去除此前缀，而不是检测到的前缀</translation>
+    </message>
+    <message>
+        <source>the detected ones</source>
+        <translation>检测到的前缀</translation>
+    </message>
+    <message>
+        <source>Weights only (write the bare state_dict)</source>
+        <translation>仅权重（写出单纯的 state_dict）</translation>
+    </message>
+    <message>
+        <source>write the bare model state_dict</source>
+        <translation>只写出模型的 state_dict</translation>
+    </message>
+    <message>
+        <source>Add prefix…</source>
+        <translation>添加前缀…</translation>
+    </message>
+    <message>
+        <source>Prepends the prefix to every key of the model state_dict (module. for a DDP model).</source>
+        <translation>在模型 state_dict 的每个键前加上前缀（DDP 模型为 module.）。</translation>
+    </message>
+    <message>
+        <source>e.g. module.</source>
+        <translation>例如 module.</translation>
+    </message>
+    <message>
+        <source>Extract subtree…</source>
+        <translation>提取子树…</translation>
+    </message>
+    <message>
+        <source>Keeps only the matching tensors, as a flat state_dict.</source>
+        <translation>只保留匹配的张量，作为扁平的 state_dict。</translation>
+    </message>
+    <message>
+        <source>Keys (globs)</source>
+        <translation>键（通配模式）</translation>
+    </message>
+    <message>
+        <source>backbone.*</source>
+        <translation>backbone.*</translation>
+    </message>
+    <message>
+        <source>Re-root (remove prefix)</source>
+        <translation>重设根（去除前缀）</translation>
+    </message>
+    <message>
+        <source>backbone.</source>
+        <translation>backbone.</translation>
+    </message>
+    <message>
+        <source>remove PREFIX from the kept keys</source>
+        <translation>从保留的键中去除该前缀</translation>
+    </message>
+    <message>
+        <source>Graft from…</source>
+        <translation>嫁接自…</translation>
+    </message>
+    <message>
+        <source>Copies model tensors from the source into this checkpoint. Keys are aligned without wrapper prefixes; every shape and dtype must agree.</source>
+        <translation>把源中的模型张量复制到此检查点。键名去掉包装前缀后对齐；形状和数据类型必须一致。</translation>
+    </message>
+    <message>
+        <source>Prefix maps (SRC=DST …)</source>
+        <translation>前缀映射（源=目标 …）</translation>
+    </message>
+    <message>
+        <source>e.g. encoder.=backbone.</source>
+        <translation>例如 encoder.=backbone.</translation>
+    </message>
+    <message>
+        <source>rename source key prefixes</source>
+        <translation>重命名源键的前缀</translation>
+    </message>
+    <message>
+        <source>Include (globs)</source>
+        <translation>包含（通配模式）</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>graft only source keys matching</source>
+        <translation>只嫁接匹配的源键</translation>
+    </message>
+    <message>
+        <source>Exclude (globs)</source>
+        <translation>排除（通配模式）</translation>
+    </message>
+    <message>
+        <source>e.g. fc.*</source>
+        <translation>例如 fc.*</translation>
+    </message>
+    <message>
+        <source>leave out source keys matching</source>
+        <translation>跳过匹配的源键</translation>
+    </message>
+    <message>
+        <source>Keep the target&apos;s tensor where shapes differ</source>
+        <translation>形状不同时保留目标的张量</translation>
+    </message>
+    <message>
+        <source>keep the target&apos;s tensor where shapes differ</source>
+        <translation>形状不同时保留目标的张量</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>re.sub on every key of the model state_dict.</source>
+        <translation>对模型 state_dict 的每个键执行 re.sub。</translation>
+    </message>
+    <message>
+        <source>Pattern (regex)</source>
+        <translation>模式（正则表达式）</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>替换为</translation>
+    </message>
+    <message>
+        <source>Drop…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Removes matching tensors or whole entries (a glob naming a container drops all of it).</source>
+        <translation>删除匹配的张量或整个条目（匹配到容器时删除其全部内容）。</translation>
+    </message>
+    <message>
+        <source>fc.*  optimizer</source>
+        <translation>fc.*  optimizer</translation>
+    </message>
+    <message>
+        <source>Cast…</source>
+        <translation>转换类型…</translation>
+    </message>
+    <message>
+        <source>Floating-point tensors only; integer and bool tensors are left as they are.</source>
+        <translation>只转换浮点张量；整数和布尔张量保持不变。</translation>
+    </message>
+    <message>
+        <source>To dtype</source>
+        <translation>目标数据类型</translation>
+    </message>
+    <message>
+        <source>Keys (globs; empty: model weights)</source>
+        <translation>键（通配模式；留空：模型权重）</translation>
+    </message>
+    <message>
+        <source>which tensors (default: the model weights)</source>
+        <translation>要转换的张量（默认：模型权重）</translation>
+    </message>
+    <message>
+        <source>Average with…</source>
+        <translation>与其他检查点平均…</translation>
+    </message>
+    <message>
+        <source>The average of every floating-point model tensor over this checkpoint and the ones listed, in float64, rounded once. Integer tensors (num_batches_tracked) come from the last one; everything outside the model (optimizer, epoch) stays this one&apos;s. Keys, shapes and dtypes must agree.</source>
+        <translation>对此检查点和所列检查点的每个浮点模型张量求平均，以 float64 计算，只舍入一次。整数张量（num_batches_tracked）取自最后一个；模型之外的内容（优化器、轮次）保留此检查点的。键、形状和数据类型必须一致。</translation>
+    </message>
+    <message>
+        <source>Weights (one per checkpoint; empty: uniform)</source>
+        <translation>权重（每个检查点一个；留空：均匀）</translation>
+    </message>
+    <message>
+        <source>e.g. 1 1 2</source>
+        <translation>例如 1 1 2</translation>
+    </message>
+    <message>
+        <source>relative weights, one per input in order; divided by their sum</source>
+        <translation>相对权重，按顺序每个输入一个；除以它们的和</translation>
+    </message>
+    <message>
+        <source>Merge LoRA adapter…</source>
+        <translation>合并 LoRA 适配器…</translation>
+    </message>
+    <message>
+        <source>Folds the adapter into the base weights: W + scale · B @ A (scale = lora_alpha / r, or / √r with rsLoRA; rank_pattern, alpha_pattern and fan_in_fan_out as in adapter_config.json), as peft&apos;s merge_and_unload.</source>
+        <translation>把适配器并入基础权重：W + scale · B @ A（scale = lora_alpha / r，rsLoRA 时为 / √r；rank_pattern、alpha_pattern 和 fan_in_fan_out 按 adapter_config.json），与 peft 的 merge_and_unload 相同。</translation>
+    </message>
+    <message>
+        <source>Take EMA weights…</source>
+        <translation>取用 EMA 权重…</translation>
+    </message>
+    <message>
+        <source>Finds the EMA weights (state_dict_ema, model_ema, ema_state_dict, an ema entry&apos;s shadow, a Lightning EMA callback) and keeps them alone, under the model&apos;s keys: a state_dict that loads into the model.</source>
+        <translation>找到 EMA 权重（state_dict_ema、model_ema、ema_state_dict、ema 条目的 shadow、Lightning 的 EMA 回调），只保留它们，并使用模型的键名：得到可直接载入模型的 state_dict。</translation>
+    </message>
+    <message>
+        <source>Where the EMA is (empty: found)</source>
+        <translation>EMA 所在位置（留空：自动查找）</translation>
+    </message>
+    <message>
+        <source>found automatically</source>
+        <translation>自动查找</translation>
+    </message>
+    <message>
+        <source>the dotted key of the EMA weights, e.g. model_ema</source>
+        <translation>EMA 权重的点分键名，例如 model_ema</translation>
+    </message>
+    <message>
+        <source>Resize head…</source>
+        <translation>调整分类头大小…</translation>
+    </message>
+    <message>
+        <source>Resizes the matching weights and biases to the number of rows: the first rows are kept, new ones initialised from a seeded generator (the recipe draws the same values).</source>
+        <translation>把匹配的权重和偏置调整为指定行数：保留前面的行，新行由带种子的生成器初始化（配方脚本生成相同的值）。</translation>
+    </message>
+    <message>
+        <source>fc.*</source>
+        <translation>fc.*</translation>
+    </message>
+    <message>
+        <source>Rows (classes)</source>
+        <translation>行数（类别数）</translation>
+    </message>
+    <message>
+        <source>the new number of rows</source>
+        <translation>新的行数</translation>
+    </message>
+    <message>
+        <source>New rows</source>
+        <translation>新行</translation>
+    </message>
+    <message>
+        <source>zeros, normal (std 0.01) or kaiming (as nn.Linear)</source>
+        <translation>zeros、normal（标准差 0.01）或 kaiming（同 nn.Linear）</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>the generator&apos;s seed (default 0)</source>
+        <translation>生成器的种子（默认 0）</translation>
+    </message>
+    <message>
+        <source>Re-initialise every row</source>
+        <translation>重新初始化所有行</translation>
+    </message>
+    <message>
+        <source>keep no row: initialise them all</source>
+        <translation>不保留任何行：全部重新初始化</translation>
+    </message>
+</context>
+<context>
+    <name>EditReport</name>
+    <message>
+        <source>model keys</source>
+        <translation>模型键</translation>
+    </message>
+    <message>
+        <source>tensors</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>model tensors</source>
+        <translation>模型张量</translation>
+    </message>
+    <message>
+        <source>selected tensors</source>
+        <translation>所选张量</translation>
+    </message>
+    <message>
+        <source>target tensors</source>
+        <translation>目标张量</translation>
+    </message>
+    <message>
+        <source>source tensors</source>
+        <translation>源张量</translation>
+    </message>
+    <message>
+        <source>renamed</source>
+        <translation>已重命名</translation>
+    </message>
+    <message>
+        <source>unchanged</source>
+        <translation>未变</translation>
+    </message>
+    <message>
+        <source>kept</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>left out</source>
+        <translation>略去</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>已移除</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>已删除</translation>
+    </message>
+    <message>
+        <source>cast</source>
+        <translation>已转换</translation>
+    </message>
+    <message>
+        <source>already in that dtype</source>
+        <translation>已是该数据类型</translation>
+    </message>
+    <message>
+        <source>not floating point</source>
+        <translation>非浮点</translation>
+    </message>
+    <message>
+        <source>averaged</source>
+        <translation>已平均</translation>
+    </message>
+    <message>
+        <source>from the last checkpoint</source>
+        <translation>取自最后一个检查点</translation>
+    </message>
+    <message>
+        <source>merged</source>
+        <translation>已合并</translation>
+    </message>
+    <message>
+        <source>from the EMA</source>
+        <translation>取自 EMA</translation>
+    </message>
+    <message>
+        <source>from the model</source>
+        <translation>取自模型</translation>
+    </message>
+    <message>
+        <source>resized</source>
+        <translation>已调整大小</translation>
+    </message>
+    <message>
+        <source>left as they are</source>
+        <translation>保持不变</translation>
+    </message>
+    <message>
+        <source>taken</source>
+        <translation>已采用</translation>
+    </message>
+    <message>
+        <source>kept (shape/dtype differs in the source)</source>
+        <translation>保留（源中形状或数据类型不同）</translation>
+    </message>
+    <message>
+        <source>kept (excluded)</source>
+        <translation>保留（已排除）</translation>
+    </message>
+    <message>
+        <source>kept (not included)</source>
+        <translation>保留（未包含）</translation>
+    </message>
+    <message>
+        <source>kept (not in the source)</source>
+        <translation>保留（源中没有）</translation>
+    </message>
+    <message>
+        <source>not taken (shape/dtype differs)</source>
+        <translation>未采用（形状或数据类型不同）</translation>
+    </message>
+    <message>
+        <source>excluded</source>
+        <translation>已排除</translation>
+    </message>
+    <message>
+        <source>not included</source>
+        <translation>未包含</translation>
+    </message>
+    <message>
+        <source>with no place in the target</source>
+        <translation>在目标中无对应位置</translation>
+    </message>
+    <message>
+        <source>on a target key already taken</source>
+        <translation>对应的目标键已被占用</translation>
+    </message>
+    <message>
+        <source>{part} {n}</source>
+        <translation>{part} {n} 个</translation>
+    </message>
+    <message>
+        <source>{group} (%Ln): {parts}</source>
+        <translation>{group}（%Ln 个）：{parts}</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <source>{edit}: {counts}</source>
+        <translation>{edit}：{counts}</translation>
+    </message>
+</context>
+<context>
+    <name>Editor</name>
+    <message>
+        <source>PyTorch checkpoint (*.pth *.pt);;safetensors (*.safetensors);;All files (*)</source>
+        <translation>PyTorch 检查点 (*.pth *.pt);;safetensors (*.safetensors);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>PyTorch checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;All files (*)</source>
+        <translation>PyTorch 检查点 (*.pth *.pt *.bin *.ckpt *.safetensors *.tar);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>保存(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Save &amp;As…</source>
+        <translation>另存为(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Export &amp;recipe…</source>
+        <translation>导出配方脚本(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Check compatibility with…</source>
+        <translation>检查兼容性…</translation>
+    </message>
+    <message>
+        <source>No recipe: {why}</source>
+        <translation>无法生成配方脚本：{why}</translation>
+    </message>
+    <message>
+        <source>A torch-only script that replays the edits</source>
+        <translation>只依赖 torch、可重放这些编辑的脚本</translation>
+    </message>
+    <message>
+        <source>&amp;Undo {edit}</source>
+        <translation>撤销 {edit}(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo {edit}</source>
+        <translation>重做 {edit}(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Undo {what}</source>
+        <translation>撤销 {what}</translation>
+    </message>
+    <message>
+        <source>Redo {what}</source>
+        <translation>重做 {what}</translation>
+    </message>
+    <message>
+        <source>Working copy: %Ln edit(s), not saved</source>
+        <translation>工作副本：%Ln 处编辑，未保存</translation>
+    </message>
+    <message>
+        <source>Working copy: %Ln edit(s), saved</source>
+        <translation>工作副本：%Ln 处编辑，已保存</translation>
+    </message>
+    <message>
+        <source>Unsaved edits</source>
+        <translation>未保存的编辑</translation>
+    </message>
+    <message>
+        <source>{name} has edits that are not saved.</source>
+        <translation>{name} 有尚未保存的编辑。</translation>
+    </message>
+    <message>
+        <source>The working copy has edits that are not saved.</source>
+        <translation>工作副本有尚未保存的编辑。</translation>
+    </message>
+    <message>
+        <source>none found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>detected: {prefixes}</source>
+        <translation>检测到：{prefixes}</translation>
+    </message>
+    <message>
+        <source>Opening {name}</source>
+        <translation>正在打开 {name}</translation>
+    </message>
+    <message>
+        <source>From {name}: {note}</source>
+        <translation>来自 {name}：{note}</translation>
+    </message>
+    <message>
+        <source>Graft tensors from</source>
+        <translation>嫁接张量的来源</translation>
+    </message>
+    <message>
+        <source>Choose the LoRA adapter folder</source>
+        <translation>选择 LoRA 适配器文件夹</translation>
+    </message>
+    <message>
+        <source>Averaged with (in order, after this one)</source>
+        <translation>参与平均的检查点（按顺序，排在此检查点之后）</translation>
+    </message>
+    <message>
+        <source>Add a checkpoint to average</source>
+        <translation>添加要平均的检查点</translation>
+    </message>
+    <message>
+        <source>Check compatibility with</source>
+        <translation>检查与之兼容性的检查点</translation>
+    </message>
+    <message>
+        <source>Save checkpoint as</source>
+        <translation>检查点另存为</translation>
+    </message>
+    <message>
+        <source>Saving {name}</source>
+        <translation>正在保存 {name}</translation>
+    </message>
+    <message>
+        <source>Saved {name} (%Ln tensor(s), verified)</source>
+        <translation>已保存 {name}（%Ln 个张量，已校验）</translation>
+    </message>
+    <message>
+        <source>Saved {name} (%Ln tensor(s), NOT verified)</source>
+        <translation>已保存 {name}（%Ln 个张量，未通过校验）</translation>
+    </message>
+    <message>
+        <source>Export recipe</source>
+        <translation>导出配方脚本</translation>
+    </message>
+    <message>
+        <source>Python (*.py)</source>
+        <translation>Python 脚本 (*.py)</translation>
+    </message>
+    <message>
+        <source>No recipe written: {why}</source>
+        <translation>未写出配方脚本：{why}</translation>
+    </message>
+    <message>
+        <source>Recipe written to {path}</source>
+        <translation>配方脚本已写入 {path}</translation>
+    </message>
+</context>
+<context>
     <name>Errors</name>
     <message>
         <source>Unexpected error: {error}</source>
@@ -714,6 +1441,277 @@ Why it matters: {why}</source>
     </message>
 </context>
 <context>
+    <name>MainWindow</name>
+    <message>
+        <source>Filter: key, glob or regex, dtype, shape (Ctrl+F)   e.g.  *.bias  se.*bias  bfloat16  3x3</source>
+        <translation>筛选：键、通配模式或正则、数据类型、形状 (Ctrl+F)   例如  *.bias  se.*bias  bfloat16  3x3</translation>
+    </message>
+    <message>
+        <source>Clear the filter (in the filter)</source>
+        <translation>清除筛选（在筛选框中）</translation>
+    </message>
+    <message>
+        <source>Open a checkpoint: File ▸ Open, or drop a file here.</source>
+        <translation>打开检查点：文件 ▸ 打开，或把文件拖放到这里。</translation>
+    </message>
+    <message>
+        <source>Inspector</source>
+        <translation>检查器</translation>
+    </message>
+    <message>
+        <source>Metadata</source>
+        <translation>元数据</translation>
+    </message>
+    <message>
+        <source>Health</source>
+        <translation>健康检查</translation>
+    </message>
+    <message>
+        <source>Largest</source>
+        <translation>最大张量</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Folder… (sharded, PEFT)</source>
+        <translation>打开文件夹(&amp;F)…（分片、PEFT）</translation>
+    </message>
+    <message>
+        <source>Open &amp;URL… (S3, HTTP, Hugging Face)</source>
+        <translation>打开 URL(&amp;U)…（S3、HTTP、Hugging Face）</translation>
+    </message>
+    <message>
+        <source>Open Ru&amp;n… (a folder of checkpoints)</source>
+        <translation>打开训练运行(&amp;N)…（检查点文件夹）</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Reload</source>
+        <translation>重新加载(&amp;R)</translation>
+    </message>
+    <message>
+        <source>New &amp;Tab</source>
+        <translation>新建标签页(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Export &amp;statistics to CSV…</source>
+        <translation>导出统计为 CSV(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Close Tab</source>
+        <translation>关闭标签页(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>关闭(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Filter</source>
+        <translation>筛选(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Expand all</source>
+        <translation>全部展开(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Collapse all</source>
+        <translation>全部折叠(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Show only &amp;flagged</source>
+        <translation>只显示有问题的(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Largest tensors</source>
+        <translation>最大张量(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About ckptviewer</source>
+        <translation>关于 ckptviewer(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Main toolbar</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source> Device: </source>
+        <translation> 设备：</translation>
+    </message>
+    <message>
+        <source>Open checkpoint</source>
+        <translation>打开检查点</translation>
+    </message>
+    <message>
+        <source>Open checkpoint folder</source>
+        <translation>打开检查点文件夹</translation>
+    </message>
+    <message>
+        <source>Open URL</source>
+        <translation>打开 URL</translation>
+    </message>
+    <message>
+        <source>A checkpoint file or folder on object storage or a web server, e.g.
+s3://bucket/run/model.safetensors   https://host/model.pth   hf://org/repo
+Only the parts shown are downloaded; credentials come from your usual configuration.</source>
+        <translation>对象存储或 Web 服务器上的检查点文件或文件夹，例如
+s3://bucket/run/model.safetensors   https://host/model.pth   hf://org/repo
+只下载显示所需的部分；凭据取自你平常的配置。</translation>
+    </message>
+    <message>
+        <source>{text}: not a URL (scheme://…); use File ▸ Open for local files</source>
+        <translation>{text}：不是 URL（scheme://…）；本地文件请用 文件 ▸ 打开</translation>
+    </message>
+    <message>
+        <source>Open run: a folder of checkpoints</source>
+        <translation>打开训练运行：检查点文件夹</translation>
+    </message>
+    <message>
+        <source>Listing the run in {name}</source>
+        <translation>正在列出 {name} 中的训练运行</translation>
+    </message>
+    <message>
+        <source>Opening {name}…</source>
+        <translation>正在打开 {name}…</translation>
+    </message>
+    <message>
+        <source>Could not open the file</source>
+        <translation>无法打开文件</translation>
+    </message>
+    <message>
+        <source>Opening {name}</source>
+        <translation>正在打开 {name}</translation>
+    </message>
+    <message>
+        <source>… and %Ln more (listed in the Metadata tab)</source>
+        <translation>… 另有 %Ln 个（列在“元数据”标签页中）</translation>
+    </message>
+    <message>
+        <source>Loading {name} fully will call:
+{names}
+
+Only do this for a file you made yourself or got from a source you trust.</source>
+        <translation>完整加载 {name} 将调用：
+{names}
+
+只对你自己生成或来自可信来源的文件这样做。</translation>
+    </message>
+    <message>
+        <source>Trust this file?</source>
+        <translation>信任此文件？</translation>
+    </message>
+    <message>
+        <source>Trusting runs code from this file with your permissions.</source>
+        <translation>信任会以你的权限运行此文件中的代码。</translation>
+    </message>
+    <message>
+        <source>Trust and reload</source>
+        <translation>信任并重新加载</translation>
+    </message>
+    <message>
+        <source>Scanning</source>
+        <translation>正在检查</translation>
+    </message>
+    <message>
+        <source>Whole checkpoint</source>
+        <translation>整个检查点</translation>
+    </message>
+    <message>
+        <source>Statistics of {key}…</source>
+        <translation>{key} 的统计…</translation>
+    </message>
+    <message>
+        <source>Statistics of {key}</source>
+        <translation>{key} 的统计</translation>
+    </message>
+    <message>
+        <source>Heatmap</source>
+        <translation>热力图</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>No matches for {text} (text, glob like *.bias, or regex like se.*bias)</source>
+        <translation>没有与 {text} 匹配的项（可用文本、*.bias 这样的通配模式或 se.*bias 这样的正则）</translation>
+    </message>
+    <message>
+        <source>Copy key</source>
+        <translation>复制键</translation>
+    </message>
+    <message>
+        <source>Copy as sd[&quot;…&quot;]</source>
+        <translation>复制为 sd[&quot;…&quot;]</translation>
+    </message>
+    <message>
+        <source>Copy shape</source>
+        <translation>复制形状</translation>
+    </message>
+    <message>
+        <source>Export tensor to .npy…</source>
+        <translation>导出张量为 .npy…</translation>
+    </message>
+    <message>
+        <source>Expand all below</source>
+        <translation>展开下方全部</translation>
+    </message>
+    <message>
+        <source>ckptviewer {version}
+A safe, lazy inspector for PyTorch checkpoints.</source>
+        <translation>ckptviewer {version}
+安全、按需读取的 PyTorch 检查点查看器。</translation>
+    </message>
+    <message>
+        <source>About ckptviewer</source>
+        <translation>关于 ckptviewer</translation>
+    </message>
+</context>
+<context>
     <name>MetadataPanel</name>
     <message>
         <source>torch.export program</source>
@@ -895,6 +1893,275 @@ Why it matters: {why}</source>
     <message>
         <source>Dismiss</source>
         <translation>忽略</translation>
+    </message>
+</context>
+<context>
+    <name>RunView</name>
+    <message>
+        <source>Relative update ‖Wₜ−Wₜ₋₁‖ / ‖Wₜ₋₁‖</source>
+        <translation>相对更新量 ‖Wₜ−Wₜ₋₁‖ / ‖Wₜ₋₁‖</translation>
+    </message>
+    <message>
+        <source>relative update</source>
+        <translation>相对更新量</translation>
+    </message>
+    <message>
+        <source>Weight norm ‖Wₜ‖</source>
+        <translation>权重范数 ‖Wₜ‖</translation>
+    </message>
+    <message>
+        <source>weight norm</source>
+        <translation>权重范数</translation>
+    </message>
+    <message>
+        <source>Change since first ‖Wₜ−W₀‖ / ‖W₀‖</source>
+        <translation>相对首个的变化 ‖Wₜ−W₀‖ / ‖W₀‖</translation>
+    </message>
+    <message>
+        <source>change since first</source>
+        <translation>相对首个的变化</translation>
+    </message>
+    <message>
+        <source>Adam update / weight ratio</source>
+        <translation>Adam 更新量与权重之比</translation>
+    </message>
+    <message>
+        <source>Adam update ratio</source>
+        <translation>Adam 更新比</translation>
+    </message>
+    <message>
+        <source>NaN / Inf count</source>
+        <translation>NaN / Inf 个数</translation>
+    </message>
+    <message>
+        <source>NaN + Inf elements</source>
+        <translation>NaN + Inf 元素数</translation>
+    </message>
+    <message>
+        <source>exactly 0</source>
+        <translation>恰为 0</translation>
+    </message>
+    <message>
+        <source>NaN / Inf</source>
+        <translation>NaN / Inf</translation>
+    </message>
+    <message>
+        <source>no value (absent, no checkpoint before, no Adam state)</source>
+        <translation>无值（不存在、之前无检查点、无 Adam 状态）</translation>
+    </message>
+    <message>
+        <source>step {n}</source>
+        <translation>步数 {n}</translation>
+    </message>
+    <message>
+        <source>epoch {n}</source>
+        <translation>轮次 {n}</translation>
+    </message>
+    <message>
+        <source>no value</source>
+        <translation>无值</translation>
+    </message>
+    <message>
+        <source>{series}: {value}</source>
+        <translation>{series}：{value}</translation>
+    </message>
+    <message>
+        <source>%Ln NaN / Inf element(s)</source>
+        <translation>%Ln 个 NaN / Inf 元素</translation>
+    </message>
+    <message>
+        <source>Click: compare with the checkpoint before</source>
+        <translation>点击：与前一个检查点对比</translation>
+    </message>
+    <message>
+        <source>Checkpoint</source>
+        <translation>检查点</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>LR</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>stored step/epoch</source>
+        <translation>保存的步数/轮次</translation>
+    </message>
+    <message>
+        <source>file name</source>
+        <translation>文件名</translation>
+    </message>
+    <message>
+        <source>modification time</source>
+        <translation>修改时间</translation>
+    </message>
+    <message>
+        <source>{path}
+ordered by {order}</source>
+        <translation>{path}
+排序依据：{order}</translation>
+    </message>
+    <message>
+        <source>Nothing found: no frozen, dead or exploding layers, no NaN/Inf, no duplicates.</source>
+        <translation>未发现问题：没有冻结、失活或爆炸的层，没有 NaN/Inf，没有重复。</translation>
+    </message>
+    <message>
+        <source>Filter layers (text)</source>
+        <translation>筛选层（文本）</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>对数刻度</translation>
+    </message>
+    <message>
+        <source>Selected layers</source>
+        <translation>所选的层</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>checkpoint</source>
+        <translation>检查点</translation>
+    </message>
+    <message>
+        <source>click heatmap rows (Ctrl adds) or pick in Layers</source>
+        <translation>点击热力图的行（按住 Ctrl 追加），或在“层”中选择</translation>
+    </message>
+    <message>
+        <source>{layer} (0 throughout)</source>
+        <translation>{layer}（始终为 0）</translation>
+    </message>
+    <message>
+        <source>{layer} (no value to draw)</source>
+        <translation>{layer}（没有可绘制的值）</translation>
+    </message>
+    <message>
+        <source>%Ln layer(s)</source>
+        <translation>%Ln 个层</translation>
+    </message>
+    <message>
+        <source>{layers} (%Ln more selected, not drawn)</source>
+        <translation>{layers}（另选 %Ln 个，未绘制）</translation>
+    </message>
+    <message>
+        <source>{run} — run — ckptviewer</source>
+        <translation>{run} — 训练运行 — ckptviewer</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Analyse again</source>
+        <translation>重新分析(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>关闭(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>The figure each heatmap cell and line shows (colours on a log scale)</source>
+        <translation>热力图每格和折线显示的指标（颜色按对数刻度）</translation>
+    </message>
+    <message>
+        <source>&amp;Show</source>
+        <translation>显示(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Findings</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Findings (%Ln)</source>
+        <translation>问题（%Ln）</translation>
+    </message>
+    <message>
+        <source>Analysing %Ln checkpoint(s)…</source>
+        <translation>正在分析 %Ln 个检查点…</translation>
+    </message>
+    <message>
+        <source>No model weights found in these checkpoints: nothing to draw.</source>
+        <translation>这些检查点中没有找到模型权重：没有可绘制的内容。</translation>
+    </message>
+    <message>
+        <source>Analysing the run</source>
+        <translation>正在分析训练运行</translation>
+    </message>
+    <message>
+        <source>Analysis cancelled. File ▸ Analyse again (F5) starts it again.</source>
+        <translation>分析已取消。文件 ▸ 重新分析 (F5) 可再次开始。</translation>
+    </message>
+    <message>
+        <source>Analysis cancelled</source>
+        <translation>分析已取消</translation>
+    </message>
+    <message>
+        <source>Cannot analyse the run: {why}</source>
+        <translation>无法分析训练运行：{why}</translation>
+    </message>
+    <message>
+        <source>%Ln checkpoint(s)</source>
+        <translation>%Ln 个检查点</translation>
+    </message>
+    <message>
+        <source>ordered by {order}</source>
+        <translation>按{order}排序</translation>
+    </message>
+    <message>
+        <source>%Ln error(s)</source>
+        <translation>%Ln 个错误</translation>
+    </message>
+    <message>
+        <source>%Ln warning(s)</source>
+        <translation>%Ln 个警告</translation>
+    </message>
+    <message>
+        <source>%Ln note(s)</source>
+        <translation>%Ln 条提示</translation>
+    </message>
+    <message>
+        <source>no findings</source>
+        <translation>未发现问题</translation>
+    </message>
+    <message>
+        <source>%Ln file(s) skipped (not checkpoints)</source>
+        <translation>跳过 %Ln 个文件（不是检查点）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Run&lt;/b&gt; {name}</source>
+        <translation>&lt;b&gt;训练运行&lt;/b&gt; {name}</translation>
+    </message>
+    <message>
+        <source>Skipped {files}</source>
+        <translation>已跳过 {files}</translation>
     </message>
 </context>
 <context>
@@ -1394,10 +2661,6 @@ Why it matters: {why}</source>
 </context>
 <context>
     <name>TabbedWindow</name>
-    <message>
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
-    </message>
     <message>
         <source>New tab</source>
         <translation>新标签页</translation>

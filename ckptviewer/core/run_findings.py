@@ -25,6 +25,7 @@ from typing import Any
 
 from ..formatting import plural
 from .dtype_names import COMPLEX, FLOATING, QUANTIZED
+from .translatable import QT_TRANSLATE_NOOP
 
 FROZEN_BELOW = 1e-12  # a relative update below this is no change (float32 rounding is ~1e-7)
 DEAD_BELOW = 1e-6  # a norm below this fraction of the layer's own peak: the layer went to zero
@@ -37,38 +38,45 @@ NAMED = 3  # layers a grouped finding's message names (all of them are in its ke
 CONSTANT_BUFFERS = frozenset({"inv_freq", "freqs_cis", "cos_cached", "sin_cached", "masked_bias", "causal_mask",
                               "position_ids", "token_type_ids", "_float_tensor"})  # fmt: skip
 
-WHY = {
-    "frozen_start": (
+WHY = {  # what each finding means: marked for the window's catalogue (the CLI prints the English)
+    "frozen_start": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "Its weights are bit-identical in every checkpoint while other layers train: the layer is frozen "
         "(requires_grad=False, left out of the optimizer, or its learning rate is 0). Fine when intended "
         "(fine-tuning a head, a frozen backbone); otherwise check requires_grad and the optimizer's param groups."
     ),
-    "frozen_later": (
+    "frozen_later": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "The layer trained, then stopped changing while other layers went on: its gradients became exactly "
         "zero (dead ReLUs feeding it, a detached branch, an unused output) or it was frozen mid-run. Check "
         "whether that was intended; inspect its gradients and inputs around this step."
     ),
-    "dead": (
+    "dead": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "Its weights went to (almost) zero after being larger: weight decay or a collapsed layer with no "
         "gradient left. Its outputs no longer carry information; look at this layer's learning rate, weight "
         "decay and gradient flow before this checkpoint."
     ),
-    "exploding": (
+    "exploding": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "Its update grew far beyond its usual size: the start of a divergence (too high a learning rate, a "
         "bad batch, loss scaling). Checkpoints from here on may be damaged; resume from an earlier one with "
         "a lower learning rate or gradient clipping."
     ),
-    "first_nonfinite": (
+    "first_nonfinite": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "NaN or Inf values appear here for the first time: everything computed from them is NaN too, and "
         "training usually spreads them to every layer within a step. Resume from the checkpoint before this "
         "one; look for a division by zero, a log of 0, an overflow in float16, or too high a learning rate."
     ),
-    "nonfinite_spread": (
+    "nonfinite_spread": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "NaN/Inf values reached these layers after first appearing elsewhere: training on from a NaN weight "
         "(a NaN loss, NaN gradients) poisons every layer the optimizer updates. The cause is where they first "
         "appeared (the other NaN/Inf finding), not here."
     ),
-    "identical": (
+    "identical": QT_TRANSLATE_NOOP(
+        "RunFinding",
         "Every model tensor is bit-identical to the checkpoint before: no training happened between the two "
         "saves (a copy such as last.ckpt, a job that re-saved after a restart, or every step skipped, as "
         "mixed precision does on overflow). Harmless as a copy; if steps were meant to run, they changed nothing."

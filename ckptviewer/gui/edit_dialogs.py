@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..core.edits import OPERATIONS, EditReport, Param
 from ..formatting import human_bytes
+from .core_messages import edit_warning
 from .i18n import current_language, join_list, translate
 from .text import elide, esc, plain_label, printable, tooltip
 from .workers import TaskRunner
@@ -173,7 +174,7 @@ def report_text(report: EditReport, fields: tuple[Param, ...] = ()) -> str:
         said = [f"{report.op.replace('_', ' ')}: {report.summary}"]
     else:
         said = [translated_summary(report)]
-    said += [translate("EditDialog", "warning: {message}").format(message=w) for w in report.warnings]
+    said += [translate("EditDialog", "warning: {message}").format(message=edit_warning(w)) for w in report.warnings]
     return window_words(" · ".join(said), fields)
 
 
@@ -364,8 +365,8 @@ class EditDialog(QDialog):
             )
         for w in report.warnings:  # before Apply, in the dialog: the same warnings the CLI prints
             said = translate("EditDialog", "<b>Warning:</b> {message}")
-            text += ("<br><span style='color:#ef6c00'>"
-                     + said.format(message=esc(elide(window_words(w, self.fields), 300))) + "</span>")  # fmt: skip
+            words = esc(elide(window_words(edit_warning(w), self.fields), 300))
+            text += "<br><span style='color:#ef6c00'>" + said.format(message=words) + "</span>"
         self.summary.setText(text)
         self._fill(report_rows(report))
         self._set_ok(True)

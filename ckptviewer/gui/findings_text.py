@@ -66,11 +66,12 @@ def checkpoint_place() -> str:
 
 
 def run_finding_message(f) -> str:
-    """A run view finding's message in the current language (core/run_findings.py marks it), printable."""
-    text = f.text.render(translate) if getattr(f, "text", None) is not None else f.message
-    return printable(text)
+    """A run view finding's message in the current language (gui/core_messages.py knows its shape), printable."""
+    from .core_messages import run_finding_text
+
+    return printable(run_finding_text(f.message))
 
 
 def run_finding_why(f) -> str:
-    """What a run view finding means, in the current language."""
+    """What a run view finding means, in the current language (core/run_findings.py marks it)."""
     return translate("RunFinding", f.why) if f.why else ""

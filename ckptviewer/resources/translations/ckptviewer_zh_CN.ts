@@ -123,6 +123,121 @@
     </message>
 </context>
 <context>
+    <name>CoreMessage</name>
+    <message>
+        <source>{n} source tensor(s) not taken: a prefix map puts another source key on the same target key</source>
+        <translation>{n} 个源张量未采用：某个前缀映射把另一个源键映射到了同一个目标键</translation>
+    </message>
+    <message>
+        <source>only {matched} of {total} target tensor(s) ({pct}) have a match in the source; {homeless} source tensor(s) have no place in the target — are these the same architecture?</source>
+        <translation>{total} 个目标张量中只有 {matched} 个（{pct}）在源中有对应；{homeless} 个源张量在目标中无对应位置——两者是同一架构吗？</translation>
+    </message>
+    <message>
+        <source>{n} tensor(s) outside the model state_dict (optimizer state, ...) kept from {name} as they are, not averaged</source>
+        <translation>模型 state_dict 之外的 {n} 个张量（优化器状态等）按 {name} 原样保留，未参与平均</translation>
+    </message>
+    <message>
+        <source>{n} model tensor(s) the EMA does not hold taken from the model: {keys}</source>
+        <translation>EMA 中没有的 {n} 个模型张量取自模型：{keys}</translation>
+    </message>
+    <message>
+        <source>left as they are (not floating point, or scalars): {keys}</source>
+        <translation>保持不变（非浮点或标量）：{keys}</translation>
+    </message>
+    <message>
+        <source>left as they are (not floating point): {types}</source>
+        <translation>保持不变（非浮点）：{types}</translation>
+    </message>
+    <message>
+        <source>nothing to cast: every selected floating-point tensor is already {dtype}</source>
+        <translation>无需转换：所选浮点张量都已是 {dtype}</translation>
+    </message>
+    <message>
+        <source>weights only: left out {keys}</source>
+        <translation>仅权重：略去了 {keys}</translation>
+    </message>
+    <message>
+        <source>no wrapper prefix (module., _orig_mod.) found: keys unchanged</source>
+        <translation>未找到包装前缀（module.、_orig_mod.）：键名未变</translation>
+    </message>
+    <message>
+        <source>{n} kept key(s) do not start with {prefix} and keep their full name</source>
+        <translation>{n} 个保留的键不以 {prefix} 开头，保留完整键名</translation>
+    </message>
+    <message>
+        <source>{n} key(s) do not start with {prefix}</source>
+        <translation>{n} 个键不以 {prefix} 开头</translation>
+    </message>
+    <message>
+        <source>{option} {pattern} matched {n} key(s), but no name changes</source>
+        <translation>{option} {pattern} 匹配到 {n} 个键，但键名没有变化</translation>
+    </message>
+    <message>
+        <source>{module}: the config says r={r}, the adapter&apos;s A has {rows} rows</source>
+        <translation>{module}：配置中 r={r}，但适配器的 A 有 {rows} 行</translation>
+    </message>
+    <message>
+        <source>{option} {pattern} matched no {among}</source>
+        <translation>{option} {pattern} 未匹配到任何内容（{among}）</translation>
+    </message>
+    <message>
+        <source>{n} NaN/Inf value(s) at {ckpt}: the run&apos;s first</source>
+        <translation>{ckpt} 处有 {n} 个 NaN/Inf 值：本次训练中首次出现</translation>
+    </message>
+    <message>
+        <source>the run&apos;s first NaN/Inf: {n} value(s) in {layers} layer(s) at {ckpt} ({keys})</source>
+        <translation>本次训练首次出现 NaN/Inf：{ckpt} 处 {layers} 个层中共 {n} 个值（{keys}）</translation>
+    </message>
+    <message>
+        <source>NaN/Inf then in {n} more layer(s) from {a} to {b} ({keys})</source>
+        <translation>随后从 {a} 到 {b}，另有 {n} 个层出现 NaN/Inf（{keys}）</translation>
+    </message>
+    <message>
+        <source>NaN/Inf then in {n} more layer(s) from {a} to {b}</source>
+        <translation>随后从 {a} 到 {b}，另有 {n} 个层出现 NaN/Inf</translation>
+    </message>
+    <message>
+        <source>NaN/Inf then in {n} more layer(s) at {ckpt} ({keys})</source>
+        <translation>随后在 {ckpt} 处，另有 {n} 个层出现 NaN/Inf（{keys}）</translation>
+    </message>
+    <message>
+        <source>NaN/Inf then in {n} more layer(s) at {ckpt}</source>
+        <translation>随后在 {ckpt} 处，另有 {n} 个层出现 NaN/Inf</translation>
+    </message>
+    <message>
+        <source>{prefix}.*: all {n} layers never change across the run (from {ckpt} on)</source>
+        <translation>{prefix}.*：全部 {n} 个层在整个训练中从未变化（自 {ckpt} 起）</translation>
+    </message>
+    <message>
+        <source>{prefix}.*: all {n} layers stop changing at {ckpt} while other layers train</source>
+        <translation>{prefix}.*：全部 {n} 个层在 {ckpt} 处停止变化，而其他层仍在训练</translation>
+    </message>
+    <message>
+        <source>never changes across the run (from {ckpt} on)</source>
+        <translation>在整个训练中从未变化（自 {ckpt} 起）</translation>
+    </message>
+    <message>
+        <source>stops changing at {ckpt} while other layers train</source>
+        <translation>在 {ckpt} 处停止变化，而其他层仍在训练</translation>
+    </message>
+    <message>
+        <source>norm fell to {norm} at {ckpt} (was {peak})</source>
+        <translation>范数在 {ckpt} 处降至 {norm}（原为 {peak}）</translation>
+    </message>
+    <message>
+        <source>relative update {r} at {ckpt}, {x}x its earlier median per step</source>
+        <translation>{ckpt} 处相对更新量为 {r}，是此前每步中位数的 {x} 倍</translation>
+    </message>
+    <message>
+        <source>norm {norm} at {ckpt}, {x}x its earlier median</source>
+        <translation>{ckpt} 处范数为 {norm}，是此前中位数的 {x} 倍</translation>
+    </message>
+    <message>
+        <source>model weights bit-identical to {ckpt}</source>
+        <translation>模型权重与 {ckpt} 逐位相同</translation>
+    </message>
+</context>
+<context>
     <name>DiffView</name>
     <message>
         <source>Name</source>
@@ -1893,6 +2008,37 @@ A safe, lazy inspector for PyTorch checkpoints.</source>
     <message>
         <source>Dismiss</source>
         <translation>忽略</translation>
+    </message>
+</context>
+<context>
+    <name>RunFinding</name>
+    <message>
+        <source>Its weights are bit-identical in every checkpoint while other layers train: the layer is frozen (requires_grad=False, left out of the optimizer, or its learning rate is 0). Fine when intended (fine-tuning a head, a frozen backbone); otherwise check requires_grad and the optimizer&apos;s param groups.</source>
+        <translation>其他层在训练，而它的权重在每个检查点中都逐位相同：该层被冻结了（requires_grad=False、未加入优化器，或学习率为 0）。若是有意为之（只微调分类头、冻结主干）则没有问题；否则请检查 requires_grad 和优化器的参数组。</translation>
+    </message>
+    <message>
+        <source>The layer trained, then stopped changing while other layers went on: its gradients became exactly zero (dead ReLUs feeding it, a detached branch, an unused output) or it was frozen mid-run. Check whether that was intended; inspect its gradients and inputs around this step.</source>
+        <translation>该层训练过，之后在其他层继续训练时停止了变化：它的梯度变成了精确的零（输入来自失活的 ReLU、分支被 detach、输出未被使用），或在训练中途被冻结。请确认这是否有意为之；检查此步前后它的梯度和输入。</translation>
+    </message>
+    <message>
+        <source>Its weights went to (almost) zero after being larger: weight decay or a collapsed layer with no gradient left. Its outputs no longer carry information; look at this layer&apos;s learning rate, weight decay and gradient flow before this checkpoint.</source>
+        <translation>它的权重在较大之后降到了（几乎）为零：权重衰减所致，或该层已坍缩、不再有梯度。它的输出不再携带信息；请检查此检查点之前该层的学习率、权重衰减和梯度流。</translation>
+    </message>
+    <message>
+        <source>Its update grew far beyond its usual size: the start of a divergence (too high a learning rate, a bad batch, loss scaling). Checkpoints from here on may be damaged; resume from an earlier one with a lower learning rate or gradient clipping.</source>
+        <translation>它的更新量远超平常：发散的开始（学习率过高、坏批次、损失缩放）。从这里开始的检查点可能已损坏；请从更早的检查点恢复，并降低学习率或使用梯度裁剪。</translation>
+    </message>
+    <message>
+        <source>NaN or Inf values appear here for the first time: everything computed from them is NaN too, and training usually spreads them to every layer within a step. Resume from the checkpoint before this one; look for a division by zero, a log of 0, an overflow in float16, or too high a learning rate.</source>
+        <translation>NaN 或 Inf 值在这里首次出现：由它们算出的一切也都是 NaN，训练通常会在一步之内把它们扩散到每一层。请从此前的检查点恢复；查找除以零、对 0 取对数、float16 溢出或学习率过高。</translation>
+    </message>
+    <message>
+        <source>NaN/Inf values reached these layers after first appearing elsewhere: training on from a NaN weight (a NaN loss, NaN gradients) poisons every layer the optimizer updates. The cause is where they first appeared (the other NaN/Inf finding), not here.</source>
+        <translation>NaN/Inf 值先在别处出现，随后到达这些层：从含 NaN 的权重继续训练（NaN 损失、NaN 梯度）会污染优化器更新的每一层。原因在它们首次出现的地方（另一条 NaN/Inf 问题），而不在这里。</translation>
+    </message>
+    <message>
+        <source>Every model tensor is bit-identical to the checkpoint before: no training happened between the two saves (a copy such as last.ckpt, a job that re-saved after a restart, or every step skipped, as mixed precision does on overflow). Harmless as a copy; if steps were meant to run, they changed nothing.</source>
+        <translation>每个模型张量都与前一个检查点逐位相同：两次保存之间没有发生训练（例如 last.ckpt 这样的副本、重启后重新保存的任务，或每一步都被跳过，混合精度在溢出时会这样）。作为副本无害；若本应执行训练步，则它们什么也没改变。</translation>
     </message>
 </context>
 <context>

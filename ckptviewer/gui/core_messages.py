@@ -1,0 +1,108 @@
+"""Core messages with computed parts, said in the window's language by their shape.
+
+The edits' warnings (core/edits/*.py) and the run view's finding messages (core/run_findings.py) are
+English f-strings that the CLI prints, JSON carries and the run cache stores. The window recognises
+each by a pattern (the same words, the computed parts as named groups) and says it with a translated
+template; a message no pattern knows is shown as core wrote it. tests/gui/test_core_messages.py checks
+every pattern against the messages core really writes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .i18n import translate
+
+COUNT = r"(?P<n>[\d,]+)"  # a count as core writes it: 1,234
+
+
+def _edit_warnings() -> list[tuple[str, str]]:
+    """(pattern, template) for the edits' warnings."""
+    return [
+        (COUNT + r" source tensors? not taken: a prefix map puts another source key on the same target key",
+         translate("CoreMessage", "{n} source tensor(s) not taken: a prefix map puts another source key on the same "
+                   "target key")),
+        (r"only (?P<matched>[\d,]+) of (?P<total>[\d,]+) target tensors? \((?P<pct>[^)]*)\) (?:has|have) a match in "
+         r"the source; (?P<homeless>[\d,]+) source tensors? (?:has|have) no place in the target — are these the "
+         r"same architecture\?",
+         translate("CoreMessage", "only {matched} of {total} target tensor(s) ({pct}) have a match in the source; "
+                   "{homeless} source tensor(s) have no place in the target — are these the same architecture?")),
+        (COUNT + r" tensors? outside the model state_dict \(optimizer state, \.\.\.\) kept from (?P<name>.+) as they "
+         r"are, not averaged",
+         translate("CoreMessage", "{n} tensor(s) outside the model state_dict (optimizer state, ...) kept from {name} "
+                   "as they are, not averaged")),
+        (COUNT + r" model tensors? the EMA does not hold taken from the model: (?P<keys>.*)",
+         translate("CoreMessage", "{n} model tensor(s) the EMA does not hold taken from the model: {keys}")),
+        (r"left as they are \(not floating point, or scalars\): (?P<keys>.*)",
+         translate("CoreMessage", "left as they are (not floating point, or scalars): {keys}")),
+        (r"left as they are \(not floating point\): (?P<types>.*)",
+         translate("CoreMessage", "left as they are (not floating point): {types}")),
+        (r"nothing to cast: every selected floating-point tensor is already (?P<dtype>.+)",
+         translate("CoreMessage", "nothing to cast: every selected floating-point tensor is already {dtype}")),
+        (r"weights only: left out (?P<keys>.*)", translate("CoreMessage", "weights only: left out {keys}")),
+        (r"no wrapper prefix \(module\., _orig_mod\.\) found: keys unchanged",
+         translate("CoreMessage", "no wrapper prefix (module., _orig_mod.) found: keys unchanged")),
+        (COUNT + r" kept keys? (?:does|do) not start with (?P<prefix>.+) and keep their full name",
+         translate("CoreMessage", "{n} kept key(s) do not start with {prefix} and keep their full name")),
+        (COUNT + r" keys? (?:does|do) not start with (?P<prefix>.+)",
+         translate("CoreMessage", "{n} key(s) do not start with {prefix}")),
+        (r"(?P<option>--[\w-]+) (?P<pattern>.+) matched " + COUNT + r" keys?, but no name changes",
+         translate("CoreMessage", "{option} {pattern} matched {n} key(s), but no name changes")),
+        (r"(?P<module>.+): the config says r=(?P<r>\d+), the adapter's A has (?P<rows>\d+) rows",
+         translate("CoreMessage", "{module}: the config says r={r}, the adapter's A has {rows} rows")),
+        (r"(?P<option>--[\w-]+) (?P<pattern>.+) matched no (?P<among>.+)",
+         translate("CoreMessage", "{option} {pattern} matched no {among}")),
+    ]  # fmt: skip
+
+
+def _run_findings() -> list[tuple[str, str]]:
+    """(pattern, template) for the run view's finding messages."""
+    return [
+        (COUNT + r" NaN/Inf values? at (?P<ckpt>.+): the run's first",
+         translate("CoreMessage", "{n} NaN/Inf value(s) at {ckpt}: the run's first")),
+        (r"the run's first NaN/Inf: " + COUNT + r" values? in (?P<layers>[\d,]+) layers? at (?P<ckpt>.+) "
+         r"\((?P<keys>.*)\)",
+         translate("CoreMessage", "the run's first NaN/Inf: {n} value(s) in {layers} layer(s) at {ckpt} ({keys})")),
+        (r"NaN/Inf then in " + COUNT + r" more layers? from (?P<a>.+) to (?P<b>.+) \((?P<keys>.*)\)",
+         translate("CoreMessage", "NaN/Inf then in {n} more layer(s) from {a} to {b} ({keys})")),
+        (r"NaN/Inf then in " + COUNT + r" more layers? from (?P<a>.+) to (?P<b>.+)",
+         translate("CoreMessage", "NaN/Inf then in {n} more layer(s) from {a} to {b}")),
+        (r"NaN/Inf then in " + COUNT + r" more layers? at (?P<ckpt>.+) \((?P<keys>.*)\)",
+         translate("CoreMessage", "NaN/Inf then in {n} more layer(s) at {ckpt} ({keys})")),
+        (r"NaN/Inf then in " + COUNT + r" more layers? at (?P<ckpt>.+)",
+         translate("CoreMessage", "NaN/Inf then in {n} more layer(s) at {ckpt}")),
+        (r"(?P<prefix>.+)\.\*: all " + COUNT + r" layers never change across the run \(from (?P<ckpt>.+) on\)",
+         translate("CoreMessage", "{prefix}.*: all {n} layers never change across the run (from {ckpt} on)")),
+        (r"(?P<prefix>.+)\.\*: all " + COUNT + r" layers stop changing at (?P<ckpt>.+) while other layers train",
+         translate("CoreMessage", "{prefix}.*: all {n} layers stop changing at {ckpt} while other layers train")),
+        (r"never changes across the run \(from (?P<ckpt>.+) on\)",
+         translate("CoreMessage", "never changes across the run (from {ckpt} on)")),
+        (r"stops changing at (?P<ckpt>.+) while other layers train",
+         translate("CoreMessage", "stops changing at {ckpt} while other layers train")),
+        (r"norm fell to (?P<norm>\S+) at (?P<ckpt>.+) \(was (?P<peak>\S+)\)",
+         translate("CoreMessage", "norm fell to {norm} at {ckpt} (was {peak})")),
+        (r"relative update (?P<r>\S+) at (?P<ckpt>.+), (?P<x>\d+)x its earlier median per step",
+         translate("CoreMessage", "relative update {r} at {ckpt}, {x}x its earlier median per step")),
+        (r"norm (?P<norm>\S+) at (?P<ckpt>.+), (?P<x>\d+)x its earlier median",
+         translate("CoreMessage", "norm {norm} at {ckpt}, {x}x its earlier median")),
+        (r"model weights bit-identical to (?P<ckpt>.+)",
+         translate("CoreMessage", "model weights bit-identical to {ckpt}")),
+    ]  # fmt: skip
+
+
+def _say(message: str, rules: list[tuple[str, str]]) -> str:
+    for pattern, template in rules:
+        found = re.fullmatch(pattern, message, re.DOTALL)
+        if found is not None:
+            return template.format(**found.groupdict(default=""))
+    return message
+
+
+def edit_warning(message: str) -> str:
+    """An edit's warning in the current language (as core wrote it if no pattern knows it)."""
+    return _say(message, _edit_warnings())
+
+
+def run_finding_text(message: str) -> str:
+    """A run finding's message in the current language (as core wrote it if no pattern knows it)."""
+    return _say(message, _run_findings())

@@ -53,7 +53,8 @@ def make_checkpoints(folder: Path) -> tuple[Path, Path]:
 
 
 def _strip_html(text: str) -> str:
-    return re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = re.sub(r"<[^>]+>", "", text).replace("&nbsp;", " ")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _count(method) -> int:
@@ -223,7 +224,7 @@ def make_prep_files(folder: Path) -> tuple[Path, Path, Path]:
     return prep, other, adapter
 
 
-def edit_dialog_texts(app, shell, page, folder: Path, b: Path, wait, shoot) -> list[dict]:
+def edit_dialog_texts(app, shell, page, folder: Path, b: Path, wait, shoot, from_file: list[str]) -> list[dict]:
     """Every Edit dialog with a preview that applies (what it would change), the compatibility dialog,
     and the Edit menu after an edit (Undo names it)."""
     from PySide6.QtWidgets import QDialogButtonBox
@@ -269,6 +270,7 @@ def edit_dialog_texts(app, shell, page, folder: Path, b: Path, wait, shoot) -> l
     prep, other, adapter = make_prep_files(folder)
     prep_page = shell.new_tab(prep)
     wait(lambda: prep_page.doc.ckpt is not None)
+    from_file += [*prep_page.doc.ckpt.tensors, prep.name, other.name, adapter.name]
     prep_dialogs: list = []
     prep_page.editor.dialog_ready.connect(prep_dialogs.append)
     dialog = prep_page.editor.edit("take_ema")
@@ -294,7 +296,7 @@ def edit_dialog_texts(app, shell, page, folder: Path, b: Path, wait, shoot) -> l
     return texts
 
 
-def run_view_texts(app, page, folder: Path, wait, shoot) -> list[dict]:
+def run_view_texts(app, page, folder: Path, wait, shoot, from_file: list[str]) -> list[dict]:
     """File ▸ Open Run… on a real training run (tests/runs.py): the run window once analysed."""
     from tests.runs import make_run
 
@@ -305,6 +307,9 @@ def run_view_texts(app, page, folder: Path, wait, shoot) -> list[dict]:
     wait(lambda: bool(windows) and windows[0].report is not None)
     window = windows[0]
     window.resize(*SIZE)
+    report = window.report
+    from_file += [run_folder.name, *(c.name for c in report.checkpoints), *(layer.key for layer in report.layers)]
+    from_file += [m for c in report.checkpoints for m in c.metrics]
     window.show_finding(window.findings.findings[0])
     texts = window_texts(window, "run view")
     shoot(window, "run_view")
@@ -386,10 +391,12 @@ def main(argv: list[str]) -> int:
     compare.close()
     ckpt = page.doc.ckpt
     assert ckpt is not None
-    texts += edit_dialog_texts(app, shell, page, folder, b, wait, shoot)
-    texts += run_view_texts(app, page, folder, wait, shoot)
+    extra: list[str] = []  # what the other files say (the prep checkpoint, the run's files and metrics)
+    texts += edit_dialog_texts(app, shell, page, folder, b, wait, shoot, extra)
+    texts += run_view_texts(app, page, folder, wait, shoot, extra)
     # what the file itself says (keys, metadata, format): shown as it is, never translated
     from_file = [*ckpt.tensors, json.dumps(ckpt.metadata, default=str), ckpt.format, a.name, b.name, *ckpt.saved_on]
+    from_file += extra
     out_json.write_text(json.dumps({"texts": texts, "from_file": from_file}, ensure_ascii=False))
     for p in shell.pages():
         p.runner.shutdown(10_000)

@@ -32,16 +32,19 @@ if TYPE_CHECKING:
 AVERAGE_CHUNK = 1 << 17
 
 
-def average_of(tensors, weights):
+def average_of(tensors, weights, acc=None):
     """The average of same-shaped ``tensors``, accumulated in float64, rounded once to the first's dtype.
 
     ``weights`` is None (uniform: the sum divided by the count, as ``mean`` does) or one
-    weight per tensor, already summing to 1 (the weighted sum).
+    weight per tensor, already summing to 1 (the weighted sum). ``acc``: a float64 buffer of
+    their size to accumulate in (a streamed average reuses one instead of allocating per step).
     """
     import torch
 
     tensors = [t.detach() for t in tensors]
-    acc = tensors[0].to(torch.float64, copy=True)
+    if acc is None:
+        acc = torch.empty(tensors[0].shape, dtype=torch.float64)
+    acc.copy_(tensors[0])
     if weights is not None:
         acc.mul_(weights[0])
     for i, t in enumerate(tensors[1:], 1):
@@ -137,10 +140,11 @@ class AveragedTensor(DeferredTensor):
         inputs = [load_value(p).reshape(-1) for p in self.parts]
         out = torch.empty(inputs[0].shape, dtype=inputs[0].dtype)
         weights = list(self.weights) if self.weights is not None else None
-        for start in range(0, out.numel(), AVERAGE_CHUNK):  # the accumulator is one chunk, never the tensor
+        acc = torch.empty(min(AVERAGE_CHUNK, out.numel()), dtype=torch.float64)  # one chunk, never the tensor
+        for start in range(0, out.numel(), AVERAGE_CHUNK):
             check_current()
             stop = min(start + AVERAGE_CHUNK, out.numel())
-            out[start:stop] = average_of([t[start:stop] for t in inputs], weights)
+            out[start:stop].copy_(average_of([t[start:stop] for t in inputs], weights, acc[: stop - start]))
         return out.reshape(self.shape)
 
 

@@ -291,6 +291,7 @@ def edit_dialog_texts(app, shell, page, folder: Path, b: Path, wait, shoot, from
     # Apply: the Edit menu's Undo now names the edit, the status bar says what it did
     dialog.accept()
     wait(lambda: bool(prep_page.doc.ckpt.history))
+    prep_page.editor.ask_before_discard = False  # closing at the end: no "unsaved edits" question
     texts.extend(window_texts(shell, "after an edit"))
     shoot(shell, "after_edit")
     return texts

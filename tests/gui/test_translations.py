@@ -143,7 +143,7 @@ def test_the_zh_CN_window_shows_no_english_of_ours(zh_window):
     assert any("为何重要" in t for t in texts)  # a health finding's why, in Chinese
     assert any("不同（精确）：11 个张量" in t for t in texts)  # the comparison's verdict
     shortcuts = [t["text"] for t in zh_window["texts"] if t["where"] == "keyboard shortcuts" and t["kind"] == "cell"]
-    assert "File ▸ 对比 ▸ 文件" in shortcuts  # a CJK mnemonic "(&W)" is left out whole, as "&" is
+    assert "文件 ▸ 对比 ▸ 文件" in shortcuts  # a CJK mnemonic "(&W)" is left out whole, as "&" is
     wheres = {t["where"] for t in zh_window["texts"]}
     for walked in ("edit dialog average", "edit dialog merge_lora", "edit dialog take_ema", "edit dialog resize_head",
                    "edit dialog graft", "compatibility", "run view", "after an edit"):  # fmt: skip

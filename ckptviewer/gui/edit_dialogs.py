@@ -186,8 +186,8 @@ def window_words(message: str, fields: tuple[Param, ...]) -> str:
     """
     # longest options first: "--map" must not eat part of a longer option
     for f in sorted(fields, key=lambda f: -len(f.option)):
-        label = field_label(f)
-        message = re.sub(rf"{re.escape(f.option)}(?![\w-])", lambda _m, label=label: f"“{label}”", message)
+        quoted = f"“{field_label(f)}”".replace("\\", "\\\\")  # a replacement template: backslashes literal
+        message = re.sub(rf"{re.escape(f.option)}(?![\w-])", quoted, message)
     for op in OPERATIONS.values():
         entry = translate("EditDialog", "Edit ▸ {entry}").format(entry=translate("EditOperation", op.menu))
         message = message.replace(f"ckpt {op.command} ", entry + " ")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -319,7 +320,7 @@ class MainWindow(QMainWindow):
         for i, (panel, title) in enumerate(zip((self.inspector, self.metadata_panel, self.health_panel,
                                                 self.largest_panel), titles)):  # fmt: skip
             self.tabs.addTab(panel, "")
-            self._text(lambda t, i=i: self.tabs.setTabText(i, t), title)
+            self._text(partial(self.tabs.setTabText, i), title)
 
     @property
     def tensor_panel(self) -> TensorPanel:

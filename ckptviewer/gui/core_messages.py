@@ -3,15 +3,15 @@
 The edits' warnings (core/edits/*.py) and the run view's finding messages (core/run_findings.py) are
 English f-strings that the CLI prints, JSON carries and the run cache stores. The window recognises
 each by a pattern (the same words, the computed parts as named groups) and says it with a translated
-template; a message no pattern knows is shown as core wrote it. tests/gui/test_core_messages.py checks
-every pattern against the messages core really writes.
+template; a message no pattern knows, and every message in English, is shown as core wrote it.
+tests/gui/test_core_messages.py checks the patterns against the messages core really writes.
 """
 
 from __future__ import annotations
 
 import re
 
-from .i18n import translate
+from .i18n import SOURCE_LANGUAGE, current_language, translate
 
 COUNT = r"(?P<n>[\d,]+)"  # a count as core writes it: 1,234
 
@@ -91,6 +91,8 @@ def _run_findings() -> list[tuple[str, str]]:
 
 
 def _say(message: str, rules: list[tuple[str, str]]) -> str:
+    if current_language() == SOURCE_LANGUAGE:
+        return message  # core's own words (its plurals exact), as the CLI prints them
     for pattern, template in rules:
         found = re.fullmatch(pattern, message, re.DOTALL)
         if found is not None:

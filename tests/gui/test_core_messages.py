@@ -57,6 +57,12 @@ def test_the_findings_of_a_real_run_are_said_in_chinese(tmp_path, chinese):
         assert said != f.message and any("\u4e00" <= c <= "\u9fff" for c in said), f.message
 
 
+def test_in_english_core_words_are_kept(tmp_path, qapp):
+    i18n.install("en")
+    for w in _warnings(tmp_path):
+        assert edit_warning(w) == w
+
+
 def test_an_unknown_message_is_shown_as_core_wrote_it(chinese):
     assert edit_warning("something new happened") == "something new happened"
     assert run_finding_text("model weights bit-identical to b.pth") == "模型权重与 b.pth 逐位相同"

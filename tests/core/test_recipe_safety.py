@@ -37,10 +37,10 @@ ALLOWED_CALLS = {
     "', '.join", "abs", "k.decode",
     # the weight-preparation arithmetic (core/edits/compute.py, carried verbatim) and its replays
     "average_of", "lora_merged", "resized_rows", "put_tensors", "new.get", "new.update", "zip", "min", "math.sqrt",
-    "t.detach", "t.to", "tensors[0].to", "torch.empty", "acc.copy_", "acc.add_", "acc.div_", "acc.mul_", "acc.to", "weight.detach",
+    "t.detach", "t.to", "tensors[0].to", "acc.add_", "acc.div_", "acc.mul_", "acc.to", "weight.detach",
     "weight.clone", "lora_a.detach", "lora_a.float", "lora_b.detach", "lora_b.float", "delta.to", "tensor.detach",
     "tensor.dim", "torch.zeros", "torch.Generator", "torch.Generator().manual_seed", "new.normal_", "new.uniform_",
-    "new.to", "torch.cat",
+    "new.to", "torch.cat", "torch.empty", "acc.copy_",
 }  # fmt: skip
 
 HOSTILE = [

@@ -56,6 +56,8 @@ def translate(context: str, text: str, disambiguation: str | None = None, n: int
         result = result.replace("%Ln", format_count(n)).replace("%n", str(n))
     if n >= 0 and "(s)" in result:
         result = result.replace("(s)", "" if n == 1 else "s")
+    if n >= 0 and "(es)" in result:  # "2 shape mismatches"
+        result = result.replace("(es)", "" if n == 1 else "es")
     return result
 
 

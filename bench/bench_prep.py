@@ -39,6 +39,7 @@ from _measure import (
     GIB,
     MB,
     MIB,
+    evict,
     measure_call,
     measure_methods,
     parse_args,
@@ -87,20 +88,6 @@ def _run_once(method: str, inputs: list[str], out: str) -> dict:
         return {"n_tensors": n, "verified": False}
     rep = save(new, out, verify=(method == "average_save"))
     return {"n_tensors": rep.n_tensors, "verified": rep.verified}
-
-
-def evict(paths: list[str]) -> bool:
-    """Drop these files (only these) from the page cache: the next read comes from the disk."""
-    if not hasattr(os, "posix_fadvise"):
-        return False
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # dirty pages are not dropped
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-    return True
 
 
 def worker(spec: dict) -> dict:

@@ -27,13 +27,23 @@ Usage: python bench/bench_run.py [--quick] [--dir DIR] [--repeats N]
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
-from _measure import MIB, measure_call, measure_methods, parse_args, run_worker, scratch, serve_worker, start, verdict
+from _measure import (
+    MIB,
+    evict,
+    measure_call,
+    measure_methods,
+    parse_args,
+    run_worker,
+    scratch,
+    serve_worker,
+    start,
+    verdict,
+)
 
 N_CHECKPOINTS = 10
 CHECKPOINT_BYTES = 200 * MIB
@@ -71,20 +81,6 @@ def _plain(folder: str) -> dict:
     return {"n": n}
 
 
-def evict(folder: str) -> bool:
-    """Drop ``folder``'s files (only these) from the page cache: the next read comes from the disk."""
-    if not hasattr(os, "posix_fadvise"):
-        return False
-    for f in Path(folder).iterdir():
-        fd = os.open(f, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # dirty pages are not dropped
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-    return True
-
-
 def worker(spec: dict) -> dict:
     import torch  # noqa: F401  (imported before the baseline, as the CLI would have it)
 
@@ -96,7 +92,7 @@ def worker(spec: dict) -> dict:
     _view(spec["warm"], str(warm_cache))
     _plain(spec["warm"])
     gc.collect()
-    if method.endswith("_disk") and not evict(spec["run"]):
+    if method.endswith("_disk") and not evict(Path(spec["run"]).iterdir()):
         return {"time": float("nan"), "growth": None, "anon": None, "file": None, "peak_reset": False, "n": 0,
                 "cached": 0, "findings": []}  # fmt: skip
     if method.startswith("plain"):

@@ -12,12 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import signal
 import struct
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import zipfile
@@ -28,37 +26,9 @@ import torch
 from safetensors.torch import save_file
 
 from tests.hostile.hostile_http import Handler, HostileServer, VirtualObject, slow_loris_server
+from tests.hostile.limited import ROOT, child_env, ckpt, limit_memory, script
 
-ROOT = Path(__file__).parents[2]
-MEMORY_LIMIT = 3 << 30
 MiB = 1 << 20
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
-def _env(cache: Path, extra: dict | None = None) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-           "CKPT_CACHE_DIR": str(cache), **(extra or {})}  # fmt: skip
-    env.pop("CKPT_DEBUG", None)
-    return env
-
-
-def ckpt(cache: Path, *args: object, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``ckpt ARGS`` in a child limited to 3 GiB, with its own block cache folder."""
-    return subprocess.run([sys.executable, "-m", "ckptviewer", *map(str, args)], capture_output=True, text=True,
-                          errors="backslashreplace", timeout=timeout, cwd=str(ROOT), env=_env(cache, env),
-                          preexec_fn=_limit_memory)  # fmt: skip
-
-
-def script(cache: Path, code: str, *args: object, timeout: float = 60, env: dict | None = None) -> dict:
-    """Run ``code`` (which prints one JSON line last) in a limited child; its result."""
-    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], capture_output=True,
-                       text=True, timeout=timeout, cwd=str(ROOT), env=_env(cache, env),
-                       preexec_fn=_limit_memory)  # fmt: skip
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def clean(r: subprocess.CompletedProcess, ok: tuple[int, ...] = (0, 1)) -> None:
@@ -360,8 +330,8 @@ def test_ctrl_c_on_a_slow_server_exits_promptly(tmp_path, cache):
     try:
         url = s.add("/m.safetensors", VirtualObject.of(data))
         proc = subprocess.Popen([sys.executable, "-m", "ckptviewer", "info", url], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, cwd=str(ROOT), env=_env(cache),
-                                preexec_fn=_limit_memory)  # fmt: skip
+                                stderr=subprocess.PIPE, text=True, cwd=str(ROOT), env=child_env(cache),
+                                preexec_fn=limit_memory)  # fmt: skip
         # Ctrl-C once the header GET is stuck (a fixed sleep raced a slow start on a busy machine)
         assert dribbling.wait(60), "ckpt never asked for the header"
         time.sleep(1)
@@ -650,7 +620,7 @@ def test_two_processes_reading_one_object_at_once(tmp_path, cache, server):
     url = server.add("/m.safetensors", VirtualObject.of(data))
     procs = [subprocess.Popen([sys.executable, "-m", "ckptviewer", "stats", url, "--json", "--device", "cpu"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT),
-                              env=_env(cache), preexec_fn=_limit_memory) for _ in range(3)]  # fmt: skip
+                              env=child_env(cache), preexec_fn=limit_memory) for _ in range(3)]  # fmt: skip
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     rows = [{t["key"]: t["max"] for t in json.loads(o)["tensors"]} for o, _ in outs]

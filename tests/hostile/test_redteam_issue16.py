@@ -10,46 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import save_file
 
-ROOT = Path(__file__).parents[2]
-MEMORY_LIMIT = 3 << 30
+from tests.hostile.limited import ckpt, script
+
 HUGE = 10**400  # an integer past a float's range: JSON and pickles hold it, float() raises OverflowError
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
-def _env(cache: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-           "CKPT_CACHE_DIR": str(cache), "QT_QPA_PLATFORM": "offscreen"}  # fmt: skip
-    env.pop("CKPT_DEBUG", None)
-    return env
-
-
-def ckpt(cache: Path, *args: object, timeout: float = 60) -> subprocess.CompletedProcess:
-    """``ckpt ARGS`` in a child limited to 3 GiB, with its own cache folder."""
-    return subprocess.run([sys.executable, "-m", "ckptviewer", *map(str, args)], capture_output=True, text=True,
-                          errors="backslashreplace", timeout=timeout, cwd=str(ROOT), env=_env(cache),
-                          preexec_fn=_limit_memory)  # fmt: skip
-
-
-def script(cache: Path, code: str, *args: object, timeout: float = 60) -> dict:
-    """Run ``code`` (which prints one JSON line last) in a limited child; its result."""
-    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], capture_output=True,
-                       text=True, timeout=timeout, cwd=str(ROOT), env=_env(cache),
-                       preexec_fn=_limit_memory)  # fmt: skip
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def clean(r: subprocess.CompletedProcess, ok: tuple[int, ...] = (0, 1)) -> None:

@@ -123,20 +123,24 @@ class FakeHub:
                 auth = self.headers.get("Authorization", "")
                 return auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
 
-            def _log(self, rng: tuple[int, int] | None, sent: int) -> None:
+            def _log(self, rng: tuple[int, int] | None, sent: int) -> HubRequest:
+                """Log the request before its answer goes out: a client that has its bytes must find
+                it in the log (logged after, a loaded machine let a test see it late)."""
                 path = unquote(urlsplit(self.path).path)
+                entry = HubRequest(self.command, path, rng, sent, self._token())
                 with hub._lock:
-                    hub.log.append(HubRequest(self.command, path, rng, sent, self._token()))
+                    hub.log.append(entry)
+                return entry
 
             def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
+                self._log(None, 0 if self.command == "HEAD" else len(body))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)
-                self._log(None, 0 if self.command == "HEAD" else len(body))
 
             def _json(self, doc: object, headers: dict[str, str] | None = None) -> None:
                 self._send(200, json.dumps(doc).encode(), {"Content-Type": "application/json", **(headers or {})})
@@ -246,22 +250,21 @@ class FakeHub:
                     headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
                 else:
                     start, stop, status, rng = 0, size, 200, None
+                entry = self._log(rng, 0)
                 self.send_response(status)
                 self.send_header("Content-Length", str(stop - start))
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.end_headers()
-                sent = 0
                 if self.command != "HEAD":
                     with open(p, "rb") as f:
                         f.seek(start)
-                        while sent < stop - start:
-                            chunk = f.read(min(stop - start - sent, 1 << 20))
+                        while entry.sent < stop - start:
+                            chunk = f.read(min(stop - start - entry.sent, 1 << 20))
                             if not chunk:
                                 break
+                            entry.sent += len(chunk)  # counted before the client can have them
                             self.wfile.write(chunk)
-                            sent += len(chunk)
-                self._log(rng, sent)
 
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -69,18 +69,17 @@ class RangeHTTPServer:
 
             def do_HEAD(self) -> None:
                 p = self._file()
+                server.log.append(Request("HEAD", self.path, None, 0))  # before the answer: see FakeHub._log
                 if p is None:
                     self.send_error(404)
-                    server.log.append(Request("HEAD", self.path, None, 0))
                     return
                 self._head(p, 200, p.stat().st_size, {})
-                server.log.append(Request("HEAD", self.path, None, 0))
 
             def do_GET(self) -> None:
                 p = self._file()
                 if p is None:
-                    self.send_error(404)
                     server.log.append(Request("GET", self.path, None, 0))
+                    self.send_error(404)
                     return
                 size = p.stat().st_size
                 m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
@@ -92,6 +91,7 @@ class RangeHTTPServer:
                 else:
                     start, stop, rng = 0, size, None
                     self._head(p, 200, size, {})
+                server.log.append(Request("GET", self.path, rng, stop - start))
                 with open(p, "rb") as f:
                     f.seek(start)
                     left = stop - start
@@ -101,7 +101,6 @@ class RangeHTTPServer:
                             break
                         self.wfile.write(chunk)
                         left -= len(chunk)
-                server.log.append(Request("GET", self.path, rng, stop - start))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from ..core.checkpoint import TensorEntry
 from ..core.tree import TreeNode
 from ..formatting import human_bytes, human_count, number, shape_str
+from .core_errors import error_text
 from .i18n import format_count, translate
 from .text import ElidedLabel, elide, esc, plain_label, printable
 from .theme import configure_plots
@@ -698,7 +699,7 @@ class TensorPanel(_Retranslated, QWidget):
     def show_refused(self, message: str) -> None:
         """A work limit refused this tensor: say why, and offer to compute anyway."""
         self.subtitle.setText(self._subtitle)
-        self._set_notice(message.split(": ", 1)[-1], offer_force=True)
+        self._set_notice(error_text(message.split(": ", 1)[-1]), offer_force=True)  # core's words, translated
 
     def _set_notice(self, text: str, offer_force: bool = False) -> None:
         self.notice.setText(elide(text, 400))

@@ -5,15 +5,51 @@ English f-strings that the CLI prints, JSON carries and the run cache stores. Th
 each by a pattern (the same words, the computed parts as named groups) and says it with a translated
 template; a message no pattern knows, and every message in English, is shown as core wrote it.
 tests/gui/test_core_messages.py checks the patterns against the messages core really writes.
+Refusals and errors (EditError, CheckpointError) are said the same way: gui/edit_refusals.py and
+gui/core_errors.py, through :func:`say` and :func:`match` here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .i18n import SOURCE_LANGUAGE, current_language, translate
 
 COUNT = r"(?P<n>[\d,]+)"  # a count as core writes it: 1,234
+
+# (pattern, template) or (pattern, template, {group: how to say that group}): a group that is itself core's
+# English (a list of problems, a file's description) is said by its own function before the template is filled;
+# the group "*" gets all the values and returns those it changes (a field named by the operation's registry entry)
+Rule = tuple[str, str] | tuple[str, str, dict[str, Callable[[Any], Any]]]
+
+_rule_cache: dict[tuple[str, str], Sequence[Rule]] = {}
+
+
+def rules(make: Callable[[], Sequence[Rule]]) -> Sequence[Rule]:
+    """``make()``'s rules in the current language, built once per language (they are translated templates)."""
+    key = (f"{make.__module__}.{make.__qualname__}", current_language())
+    if key not in _rule_cache:
+        _rule_cache[key] = make()
+    return _rule_cache[key]
+
+
+def match(message: str, found_in: Sequence[Rule]) -> str | None:
+    """``message`` said by the first rule whose pattern it matches whole; None when none does."""
+    for rule in found_in:
+        found = re.fullmatch(rule[0], message, re.DOTALL)
+        if found is None:
+            continue
+        values = found.groupdict(default="")
+        subs = rule[2] if len(rule) > 2 else {}  # type: ignore[misc]
+        for name, say in subs.items():
+            if name == "*":  # a group said by what another group holds: the whole match's values
+                values = {**values, **say(values)}
+            elif values.get(name):
+                values[name] = say(values[name])
+        return rule[1].format(**values)
+    return None
 
 
 def _edit_warnings() -> list[tuple[str, str]]:
@@ -90,21 +126,20 @@ def _run_findings() -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-def _say(message: str, rules: list[tuple[str, str]]) -> str:
+def say(message: str, make: Callable[[], Sequence[Rule]]) -> str:
+    """``message`` in the current language by the rules ``make`` gives; as core wrote it in English (its
+    plurals exact, the CLI's words) or when no rule knows it."""
     if current_language() == SOURCE_LANGUAGE:
-        return message  # core's own words (its plurals exact), as the CLI prints them
-    for pattern, template in rules:
-        found = re.fullmatch(pattern, message, re.DOTALL)
-        if found is not None:
-            return template.format(**found.groupdict(default=""))
-    return message
+        return message
+    said = match(message, rules(make))
+    return message if said is None else said
 
 
 def edit_warning(message: str) -> str:
     """An edit's warning in the current language (as core wrote it if no pattern knows it)."""
-    return _say(message, _edit_warnings())
+    return say(message, _edit_warnings)
 
 
 def run_finding_text(message: str) -> str:
     """A run finding's message in the current language (as core wrote it if no pattern knows it)."""
-    return _say(message, _run_findings())
+    return say(message, _run_findings)

@@ -36,7 +36,9 @@ from PySide6.QtWidgets import (
 
 from ..core.edits import OPERATIONS, EditReport, Param
 from ..formatting import human_bytes
+from .core_errors import error_text
 from .core_messages import edit_warning
+from .edit_refusals import problem_text, skip_reason
 from .i18n import current_language, join_list, translate
 from .text import elide, esc, plain_label, printable, tooltip
 from .workers import TaskRunner
@@ -129,7 +131,9 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
     fields = OPERATIONS[report.op].params if report.op in OPERATIONS else ()
     labels = {f.name: field_label(f) for f in fields}
     rows: list[tuple[str, str, str]] = []
-    rows += [(m["key"], m["problem"], "error") for m in report.mismatches if "problem" in m]  # average, lora, ema
+    rows += [
+        (m["key"], problem_text(m["problem"]), "error") for m in report.mismatches if "problem" in m
+    ]  # average, lora, ema
     mismatch = translate(
         "EditDialog", "mismatch: {source_shape} {source_dtype} vs target {target_shape} {target_dtype}"
     )
@@ -142,7 +146,7 @@ def report_rows(report: EditReport, refused: bool = False) -> list[tuple[str, st
     excluded = [s for s in report.skipped if s["reason"] == "excluded"]
     rows += [(s["key"], translate("EditDialog", "excluded (the target's tensor is kept)"), "warning") for s in excluded]
     not_grafted = translate("EditDialog", "not grafted: {reason}")
-    rows += [(s["key"], not_grafted.format(reason=window_words(s["reason"], fields)), "muted")
+    rows += [(s["key"], not_grafted.format(reason=window_words(skip_reason(s["reason"]), fields)), "muted")
              for s in report.skipped if s not in excluded]  # fmt: skip
     if refused:
         return rows
@@ -377,7 +381,7 @@ class EditDialog(QDialog):
     def _refused(self, message: str, report: EditReport | None = None) -> None:
         """Say why inside the dialog (never a box over it), with what the edit found listed."""
         self.outcome = None
-        words = esc(elide(window_words(message, self.fields), 600))
+        words = esc(elide(window_words(error_text(message), self.fields), 600))  # already said: unchanged
         said = translate("EditDialog", "<b>Cannot apply:</b> {message}").format(message=words)
         self.summary.setText(f"<span style='color:#d32f2f'>{said}</span>")
         self._fill(report_rows(report, refused=True) if report is not None else [])

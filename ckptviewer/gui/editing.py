@@ -25,6 +25,7 @@ from ..core.errors import CheckpointError
 from ..core.recipe import recipe, replayable
 from ..core.tree import TreeNode, build_tree
 from . import engine
+from .core_errors import error_text
 from .edit_dialogs import CompatDialog, EditDialog, Refusal, op_title, report_text
 from .i18n import current_language, translate
 from .text import elide, message_box, printable
@@ -425,7 +426,7 @@ class Editor(QObject):
         try:
             text = recipe(ckpt, out)
         except CheckpointError as exc:
-            self.w.report_error(translate("Editor", "No recipe written: {why}").format(why=exc))
+            self.w.report_error(translate("Editor", "No recipe written: {why}").format(why=error_text(str(exc))))
             return None
         from ..core.export import atomic_write  # torch: in by now, or this waits for the background import
 

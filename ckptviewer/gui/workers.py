@@ -10,6 +10,7 @@ Each task carries its own result path: ``start(slot, fn, on_done=..., on_error=.
 Its callbacks run on the UI thread (queued signals), and only for the latest request of
 the slot; a task without ``on_error`` reports to the runner's ``report_error`` (the
 window's one error reporter). Nobody listens to every result and branches on slot names.
+A CheckpointError's message reaches either in the window's language (gui/core_errors.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.errors import CheckpointError
 from ..core.progress import Cancelled, CancelToken, Progress, cancel_scope
+from .core_errors import error_text
 
 # fn(progress=..., cancel=...) -> result
 TaskFn = Callable[..., Any]
@@ -62,8 +64,8 @@ class _Task(QRunnable):
                 result = self.fn(progress=self._progress, cancel=self.token)
         except Cancelled:
             emit(self.slot, self.rid, "cancelled", None)
-        except CheckpointError as exc:
-            emit(self.slot, self.rid, "failed", (str(exc), ""))
+        except CheckpointError as exc:  # core's one line for the user: said in the window's language on the UI thread
+            emit(self.slot, self.rid, "refused", (str(exc), ""))
         except BaseException as exc:  # any bug (even SystemExit) surfaces in the one error reporter, not a crash
             emit(self.slot, self.rid, "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         else:
@@ -198,7 +200,10 @@ class TaskRunner(QObject):
         if kind == "finished":
             if running.on_done is not None:
                 running.on_done(payload)
-        elif kind == "failed":
-            (running.on_error or self.report_error)(*payload)
+        elif kind in ("failed", "refused"):
+            message, details = payload
+            if kind == "refused":
+                message = error_text(message)
+            (running.on_error or self.report_error)(message, details)
         else:
             self.cancelled.emit(slot)

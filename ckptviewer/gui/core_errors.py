@@ -230,6 +230,9 @@ def _causes() -> list[Rule]:
          translate("CoreError", "a big-endian GGUF file; only little-endian GGUF files can be read")),
         (r"GGUF header ends at byte (?P<n>[\d,]+) but the file has no tensor data after it",
          translate("CoreError", "GGUF header ends at byte {n} but the file has no tensor data after it")),
+        (r"GGUF header is cut short: (?P<what>.+) needs (?P<n>[\d,]+) bytes at byte (?P<pos>[\d,]+) of "
+         r"(?P<size>[\d,]+)",
+         translate("CoreError", "GGUF header is cut short: {what} needs {n} bytes at byte {pos} of {size}")),
         (r"GGUF tensors (?P<a>.+) and (?P<b>.+) overlap in the file",
          translate("CoreError", "GGUF tensors {a} and {b} overlap in the file")),
         (r"tensor (?P<name>.+) is stored in GGML type (?P<type>\d+), which ckptviewer cannot decode: no statistics "

@@ -52,7 +52,19 @@ def match(message: str, found_in: Sequence[Rule]) -> str | None:
     return None
 
 
-def _edit_warnings() -> list[tuple[str, str]]:
+def _among(what: str) -> str:
+    """What a pattern matched none of (``EditReport.no_match``'s ``among``)."""
+    names = {
+        "key": translate("CoreMessage", "key"),
+        "tensor key": translate("CoreMessage", "tensor key"),
+        "model key": translate("CoreMessage", "model key"),
+        "source key": translate("CoreMessage", "source key"),
+        "kept key": translate("CoreMessage", "kept key"),
+    }
+    return names.get(what, what)
+
+
+def _edit_warnings() -> list[Rule]:
     """(pattern, template) for the edits' warnings."""
     return [
         (COUNT + r" source tensors? not taken: a prefix map puts another source key on the same target key",
@@ -87,7 +99,7 @@ def _edit_warnings() -> list[tuple[str, str]]:
         (r"(?P<module>.+): the config says r=(?P<r>\d+), the adapter's A has (?P<rows>\d+) rows",
          translate("CoreMessage", "{module}: the config says r={r}, the adapter's A has {rows} rows")),
         (r"(?P<option>--[\w-]+) (?P<pattern>.+) matched no (?P<among>.+)",
-         translate("CoreMessage", "{option} {pattern} matched no {among}")),
+         translate("CoreMessage", "{option} {pattern} matched no {among}"), {"among": _among}),
     ]  # fmt: skip
 
 

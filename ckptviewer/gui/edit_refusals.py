@@ -24,6 +24,8 @@ def _op(command: str) -> str:
     """An operation (``merge-lora``, ``add_prefix``) as the Edit menu names it, in the current language."""
     from ..core.edits import OPERATIONS  # the registry: loaded once an edit has run
 
+    if command == "graft":  # its menu entry is "Graft from…": a refusal says the verb
+        return _verb(command)
     for op in OPERATIONS.values():
         if command in (op.command, op.name):
             return translate("EditOperation", op.menu).rstrip("…").replace("&", "")

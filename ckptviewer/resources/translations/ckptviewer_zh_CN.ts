@@ -513,6 +513,10 @@
             <translation>GGUF 头部在字节 {n} 处结束，但其后没有张量数据</translation>
         </message>
         <message>
+            <source>GGUF header is cut short: {what} needs {n} bytes at byte {pos} of {size}</source>
+            <translation>GGUF 头部被截断：{what} 需要从第 {pos} 字节起的 {n} 字节，但文件只有 {size} 字节</translation>
+        </message>
+        <message>
             <source>GGUF tensors {a} and {b} overlap in the file</source>
             <translation>GGUF 张量 {a} 和 {b} 在文件中重叠</translation>
         </message>
@@ -735,6 +739,26 @@
     </context>
     <context>
         <name>CoreMessage</name>
+        <message>
+            <source>key</source>
+            <translation>键</translation>
+        </message>
+        <message>
+            <source>tensor key</source>
+            <translation>张量键</translation>
+        </message>
+        <message>
+            <source>model key</source>
+            <translation>模型键</translation>
+        </message>
+        <message>
+            <source>source key</source>
+            <translation>源键</translation>
+        </message>
+        <message>
+            <source>kept key</source>
+            <translation>保留的键</translation>
+        </message>
         <message>
             <source>{n} source tensor(s) not taken: a prefix map puts another source key on the same target key</source>
             <translation>{n} 个源张量未采用：某个前缀映射把另一个源键映射到了同一个目标键</translation>

@@ -16,6 +16,8 @@ import sys
 # Qt platform plugins that draw without a display server
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay"})
 
+# English, as the CLI's lines are: it goes to the terminal that launched ckptviewer, where no window (and so
+# no installed translator) can exist; app.py's other pre-window lines (bad arguments) are English too
 NO_DISPLAY_MESSAGE = (
     "ckptviewer: no display (DISPLAY and WAYLAND_DISPLAY are unset): run it from a desktop session, "
     "or `xvfb-run ckptviewer FILE`, or `ckptviewer FILE --screenshot out.png`, which works without one"

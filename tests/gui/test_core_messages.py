@@ -83,9 +83,9 @@ KEPT = {"PyTorch", "JSON", "zip", "pickle", "safetensors", "GGUF", "GGML", "LoRA
 
 def _english_left(said: str, computed: list[str]) -> list[str]:
     """English words of ``said`` other than the computed parts (paths, keys, dtypes) and the kept names."""
-    from tests.gui.test_translations import _english_words
-
     import re
+
+    from tests.gui.test_translations import _english_words
 
     for part in sorted(computed, key=len, reverse=True):
         said = said.replace(part, " ")

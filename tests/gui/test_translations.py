@@ -33,6 +33,7 @@ ALLOWED = {
     "English",  # View ▸ Language names each language in itself
     "CPU", "EMA", "HTTP", "S3", "DDP", "rsLoRA", "float64", "zeros", "normal", "kaiming",  # names, init choices
     "scale", "peft", "shadow",  # the LoRA formula's and EMA conventions' own names
+    "zip",  # a format an error names
 }  # fmt: skip
 
 
@@ -231,3 +232,75 @@ def test_a_count_past_2_31_is_said_whole(qapp, restore_language):
     assert i18n.translate("StatusLine", "%Ln tensor(s)", None, 1) == "1 tensor"
     i18n.install("zh_CN")
     assert i18n.translate("StatusLine", "%Ln tensor(s)", None, 3_000_000_000) == "3,000,000,000 个张量"
+
+
+# --- errors and refusals in a zh_CN window, through its menus, file dialogs and buttons ------------------------
+
+
+def _chinese_without_english(text: str, from_file: set[str]) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text) and _english_words(text, from_file) == []
+
+
+def _shots(widget, name: str) -> None:
+    """``widget`` saved under $CKPT_SCREENSHOTS_ZH3 (e.g. /tmp/shots_zh3) to be looked at; nothing when unset."""
+    folder = os.environ.get("CKPT_SCREENSHOTS_ZH3")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
+def test_failed_opens_and_a_refused_edit_are_said_in_chinese(qtbot, settings, restore_language, tmp_path):
+    """File ▸ Open of a truncated checkpoint and of a text file, then Edit ▸ Average with… a checkpoint whose
+    shapes differ: the error dialog, the status bar and the refused preview (summary and rows) in Chinese."""
+    import torch
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from tests.gui.journeys.conftest import answer_file_dialog, menu_action, press_button
+
+    good, other = tmp_path / "model.pth", tmp_path / "other.pth"
+    torch.save({"model": {"fc.weight": torch.randn(4, 3), "fc.bias": torch.zeros(4)}}, good)
+    torch.save({"model": {"fc.weight": torch.randn(5, 3), "fc.bias": torch.zeros(4)}}, other)
+    cut, notes = tmp_path / "cut.pth", tmp_path / "notes.txt"
+    cut.write_bytes(good.read_bytes()[:700])  # a download cut short
+    notes.write_text("training notes\n" * 20)
+    shell = TabbedWindow(settings=settings)
+    qtbot.addWidget(shell)
+    shell.resize(1024, 640)
+    shell.show()
+    i18n.install("en")
+    open_action, average = menu_action(shell, "File", "Open"), menu_action(shell, "Edit", "Average with")
+    i18n.install("zh_CN")
+    from_file = {"fc", "weight", "bias"}
+    page = shell.current
+    for bad, name in ((cut, "error-truncated"), (notes, "error-not-a-checkpoint")):
+        answer_file_dialog(qtbot, bad)
+        open_action.trigger()
+        qtbot.waitUntil(lambda: page.last_error is not None and page.last_error.isVisible(), timeout=60_000)
+        box = page.last_error
+        assert isinstance(box, QMessageBox) and str(bad) in box.text()
+        assert _chinese_without_english(box.text(), from_file), box.text()
+        assert _chinese_without_english(page.statusBar().currentMessage(), from_file)
+        _shots(box, name)
+        _shots(shell, name + "-window")
+        box.close()
+        page.last_error = None
+    answer_file_dialog(qtbot, good)
+    open_action.trigger()
+    qtbot.waitUntil(lambda: page.ckpt is not None, timeout=60_000)
+    average.trigger()
+    qtbot.waitUntil(lambda: page.editor.dialog is not None and page.editor.dialog.isVisible(), timeout=60_000)
+    dialog = page.editor.dialog
+    qtbot.waitUntil(lambda: dialog.source_list.isVisible())  # the list and its buttons show once laid out
+    answer_file_dialog(qtbot, other)
+    press_button(dialog, "添加")
+    qtbot.waitUntil(lambda: "无法应用" in dialog.summary.text() and bool(dialog.rows()), timeout=60_000)
+    summary = re.sub(r"<[^>]+>", "", dialog.summary.text())
+    assert _chinese_without_english(summary, from_file | {"pth"}), summary
+    rows = dialog.rows()
+    assert rows and all(_chinese_without_english(change, from_file | {"pth"}) for _, change in rows), rows
+    dialog.resize(1024, 640)
+    QApplication.processEvents()
+    _shots(dialog, "refused-average-preview")
+    dialog.reject()
+    for p in shell.pages():
+        p.runner.shutdown(10_000)

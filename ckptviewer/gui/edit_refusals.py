@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .core_messages import COUNT, Rule, edit_warning, match, rules, say
 from .i18n import translate
@@ -176,8 +177,8 @@ def _warnings(said: str) -> str:
 
 def _refusals() -> list[Rule]:
     """(pattern, template[, subs]) for every ``raise EditError`` of core/edits."""
-    op = {"op": _op}
-    problems = {"lines": lambda text: _lines(text, _problems)}
+    op: dict[str, Callable[[Any], Any]] = {"op": _op}
+    problems: dict[str, Callable[[Any], Any]] = {"lines": lambda text: _lines(text, _problems)}
     return [
         # align.py
         (r"a prefix map looks like SRC=DST \(got (?P<spec>.+)\)",

@@ -319,7 +319,8 @@ def _causes() -> list[Rule]:
         (r"remote inputs are read-only", translate("CoreError", "remote inputs are read-only")),
         # runs: run.py, run_listing.py
         (r"no checkpoints found", translate("CoreError", "no checkpoints found")),
-        (r"no checkpoints found \((?P<why>.+)\)", translate("CoreError", "no checkpoints found ({why})")),
+        (r"no checkpoints found \((?P<why>.+)\)", translate("CoreError", "no checkpoints found ({why})"),
+         {"why": _skipped}),
         (r"no file matches this pattern", translate("CoreError", "no file matches this pattern")),
         # saving: save.py
         (r"is a directory", translate("CoreError", "is a directory")),
@@ -361,18 +362,26 @@ def _say(message: str, make) -> str:
     return message if said is None else said
 
 
+def _skipped(why: str) -> str:
+    """Why a run's files were skipped: "name: cause; name: cause" (run.list_run), each cause said."""
+    return translate("EditRefusal", "; ").join(_placed(part) or part for part in why.split("; "))
+
+
+def _placed(message: str) -> str | None:
+    """ "<where>: <cause>" with the cause said (the place may hold ": " itself: each split is tried)."""
+    start = 0
+    while (i := message.find(": ", start)) >= 0:
+        cause = match(message[i + 2 :], rules(_causes))
+        if cause is not None:
+            return translate("CoreError", "{where}: {cause}").format(where=message[:i], cause=cause)
+        start = i + 1
+    return None
+
+
 def error_text(message: str) -> str:
     """Core's one-line error ``message`` in the window's language (as core wrote it in English, or when no
     pattern knows it): an edit's refusal, a message without a place, or "<where>: <cause>"."""
     if current_language() == SOURCE_LANGUAGE:
         return message
     said = edit_refusal(message) or match(message, rules(_whole)) or match(message, rules(_causes))
-    if said is not None:
-        return said
-    start = 0  # the place (a path, URL or key) may hold ": " itself: each split is tried, leftmost first
-    while (i := message.find(": ", start)) >= 0:
-        cause = match(message[i + 2 :], rules(_causes))
-        if cause is not None:
-            return translate("CoreError", "{where}: {cause}").format(where=message[:i], cause=cause)
-        start = i + 1
-    return message
+    return said or _placed(message) or message

@@ -136,6 +136,14 @@ def _open_failures(tmp_path) -> list[tuple[str, list[str]]]:
              "short.gguf", "new.pt2"]  # fmt: skip
     out = [(_refused(lambda n=n: open_checkpoint(tmp_path / n)), [str(tmp_path / n), "'w'", "'99'"]) for n in names]
     out.append((_refused(lambda: open_checkpoint(good, device="tpu")), ["'tpu'"]))
+    from ckptviewer.core.run import find_run  # File ▸ Open Run… of a folder without checkpoints, of no folder
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("lr 0.1\n")
+    (run / "step_1.pt").write_bytes(bytes(range(200)))
+    out += [(_refused(lambda: find_run(run)), [str(run), "notes.txt", "step_1.pt"])]
+    out += [(_refused(lambda: find_run(tmp_path / "no_run")), [str(tmp_path / "no_run")])]
     return out
 
 

@@ -3,6 +3,7 @@ in the current language (core/scan_rules.py marks the English with QT_TRANSLATE_
 
 from __future__ import annotations
 
+from .core_errors import error_text
 from .i18n import translate
 from .text import printable
 
@@ -42,8 +43,8 @@ def kind_name(kind: str) -> str:
 
 
 def finding_message(f) -> str:
-    """A finding's message in the current language (an error's own text stays as it is), printable."""
-    text = f.text.render(translate) if getattr(f, "text", None) is not None else f.message
+    """A finding's message in the current language (an unreadable tensor's error by gui/core_errors), printable."""
+    text = f.text.render(translate) if getattr(f, "text", None) is not None else error_text(f.message)
     return printable(text)
 
 

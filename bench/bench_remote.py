@@ -171,6 +171,9 @@ def main() -> int:
         (tmp / BUCKET / "warm-up").write_bytes(b"x")
         print(f"writing 2 x {total / GIB:.2f} GiB ...", flush=True)
         files = _make(tmp / BUCKET, total)  # the server serves the bucket's folder
+        # the fixtures' 4 GiB of dirty pages would otherwise be written back during the measurements,
+        # and the kernel throttles every writer (the block cache's) while it does
+        os.sync()
         urls = {kind: f"s3://{BUCKET}/{path.name}" for kind, path in files.items()}
         note = quick_note(args.quick)
         with Contention() as busy:

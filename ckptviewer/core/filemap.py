@@ -100,7 +100,12 @@ def view(mapped: torch.UntypedStorage, path: Path, first: int, nbytes: int, item
     copied into aligned memory when ``first`` is not a multiple of ``itemsize``."""
     import torch
 
-    fetch(path, first, first + nbytes)
+    if is_remote(path):
+        copied = path.read_span(first, nbytes)  # type: ignore[attr-defined]
+        if copied is not None:
+            return copied  # type: ignore[no-any-return]
+    else:
+        fetch(path, first, first + nbytes)
     part: torch.UntypedStorage = mapped[first : first + nbytes]  # type: ignore[assignment]
     if itemsize > 1 and first % itemsize:
         copy = torch.UntypedStorage(nbytes)

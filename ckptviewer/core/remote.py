@@ -15,6 +15,7 @@ is :func:`redact` of the URL (no user:password, no query string).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
@@ -43,7 +44,11 @@ PARALLEL = 4
 READAHEAD = 64 << 20  # bytes fetched ahead in the background once reads go sequentially
 ZIP_NAMES = (".pth", ".pt", ".bin", ".ckpt", ".pt2", ".tar", ".zip")  # names of likely torch zip files
 SCAN = 1 << 20  # a fetch at least this large, starting where the last one ended, means a scan
-MISSING, PRESENT, IN_FLIGHT = 0, 1, 2
+MISSING, PRESENT, IN_FLIGHT, HELD = 0, 1, 2, 3  # HELD: fetched ahead, in memory, not yet in the cache file
+# a scan's read-ahead is used from memory and written to the cache file behind it: writing it first put the
+# disk's write speed (throttled while dirty pages pile up) between the network and the statistics
+HOLD_MAX = 64 << 20  # read-ahead bytes held in memory; the scan's already passed ones are dropped past this
+COPY_MAX = 64 << 20  # reads up to this size are copied out of memory; larger ones wait for the cache file
 DEFAULT_CACHE_MAX = 8 << 30
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -322,6 +327,11 @@ class RemotePath:
         """Make bytes ``start:stop`` present in the cache file (parallel range requests)."""
         self.block_cache().fetch(start, stop)
 
+    def read_span(self, start: int, nbytes: int) -> Any:
+        """Bytes ``start:start+nbytes`` copied into a fresh storage if some are only in memory (a scan's
+        read-ahead not yet written), else None: the cache file's map holds them (see BlockCache.read_span)."""
+        return self.block_cache().read_span(start, nbytes)
+
     def open(self, mode: str = "rb") -> io.BufferedReader:
         """A seekable binary file reading through the block cache (remote inputs are read-only)."""
         if mode != "rb":
@@ -410,7 +420,7 @@ class BlockCache:
         self.data_path = folder / f"{key}.data"
         self.blocks_path = folder / f"{key}.blocks"
         self.n_blocks = (size + BLOCK - 1) // BLOCK
-        self.stats = {"requests": 0, "bytes": 0}
+        self.stats = {"requests": 0, "bytes": 0, "held": 0, "dropped": 0}  # held/dropped: read-ahead spans
         self.etag: str | None = None  # the version ranges must be of (web servers: If-Match)
         # never through a link planted in the folder: that would write the object's bytes over its target
         try:
@@ -436,7 +446,11 @@ class BlockCache:
         self._busy: set[int] = set()  # blocks a request is fetching now
         self._ahead = 0  # read-ahead requests in flight
         self._last_stop: int | None = None
+        self._held: dict[int, tuple[int, bytes]] = {}  # span start -> (stop, bytes) of HELD blocks, oldest first
+        self._held_bytes = 0
+        self._writing: int | None = None  # the held span being written now (never dropped)
         self._pool = _DaemonPool(2 * PARALLEL, "ckpt-fetch")
+        self._writer = _DaemonPool(1, "ckpt-cache-write")  # one thread: held spans written in order
         _touch(self.data_path)
 
     @classmethod
@@ -522,7 +536,7 @@ class BlockCache:
                 while any(self.present[b] == IN_FLIGHT for b in range(first, last)):
                     self._cond.wait(0.05)
                     check_current()
-                if all(self.present[b] == PRESENT for b in range(first, last)):
+                if all(self.present[b] in (PRESENT, HELD) for b in range(first, last)):
                     return
             # a block another fetch failed on is missing again: claim it ourselves
 
@@ -556,8 +570,8 @@ class BlockCache:
 
     def _read_ahead(self, block: int) -> None:
         with self._cond:
-            if self._ahead >= PARALLEL:
-                return  # enough is in flight already
+            if self._ahead >= PARALLEL or self._unpassed() >= HOLD_MAX:
+                return  # enough is in flight already, or held for the scan to reach
             end = min(self.n_blocks, block + READAHEAD // BLOCK)
             claimed = self._claim(block, end, limit=(PARALLEL - self._ahead) * max(1, PART // BLOCK))
             self._ahead += len(self._runs(claimed)) if claimed else 0
@@ -574,12 +588,15 @@ class BlockCache:
             self._busy.update(blocks)
         try:
             data = self._get(span)
-            os.pwrite(self._fd, data, lo)
-            del data
-            os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
-            with self._cond:
-                for b in blocks:
-                    self.present[b] = PRESENT
+            if ahead and counted:  # a scan's read-ahead: used from memory, written behind
+                self._hold(lo, hi, data)
+            else:
+                os.pwrite(self._fd, data, lo)
+                del data
+                os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
+                with self._cond:
+                    for b in blocks:
+                        self.present[b] = PRESENT
         except BaseException:
             with self._cond:
                 for b in blocks:
@@ -612,16 +629,141 @@ class BlockCache:
             )
         return bytes(data)
 
+    # -- read-ahead held in memory, written behind --------------------------
+    def _hold(self, lo: int, hi: int, data: bytes) -> None:
+        """Keep a read-ahead span in memory (its blocks HELD) and queue it for the cache file."""
+        with self._cond:
+            self._held[lo] = (hi, data)
+            self._held_bytes += hi - lo
+            self.stats["held"] += 1
+            for b in range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK):
+                self.present[b] = HELD
+            self._drop_passed()
+        self._writer.submit(self._write_behind, lo)
+
+    def _unpassed(self) -> int:
+        """Held bytes the scan has not reached yet (under ``_cond``)."""
+        passed = self._last_stop or 0
+        return sum(hi - lo for lo, (hi, _) in self._held.items() if hi > passed)
+
+    def _drop_passed(self) -> None:
+        """Past HOLD_MAX, forget held spans the scan has passed that the disk has not taken yet: they
+        are missing again (fetched anew if read again), rather than the scan waiting for the disk."""
+        passed = self._last_stop or 0
+        for lo in list(self._held):
+            if self._held_bytes <= HOLD_MAX:
+                break
+            hi, _ = self._held[lo]
+            if hi <= passed and lo != self._writing:
+                del self._held[lo]
+                self._held_bytes -= hi - lo
+                self.stats["dropped"] += 1
+                for b in range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK):
+                    if self.present[b] == HELD:
+                        self.present[b] = MISSING
+        self._cond.notify_all()
+
+    def _write_behind(self, lo: int) -> None:
+        """Write one held span to the cache file (the writer thread); its blocks become present."""
+        with self._cond:
+            entry = self._held.get(lo)
+            if entry is None:
+                return  # dropped meanwhile
+            self._writing = lo
+        hi, data = entry
+        blocks = range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK)
+        try:
+            os.pwrite(self._fd, data, lo)
+            os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
+            state = PRESENT
+        except OSError:
+            state = MISSING  # a full disk: fetched again when read again
+        with self._cond:
+            self._writing = None
+            if self._held.pop(lo, None) is not None:
+                self._held_bytes -= hi - lo
+            for b in blocks:
+                if self.present[b] == HELD:
+                    self.present[b] = state
+            self._cond.notify_all()
+
     def read_into(self, pos: int, view: memoryview) -> int:
-        """Read ``len(view)`` bytes at ``pos`` (fetched first if missing)."""
-        self.fetch(pos, pos + len(view))
-        return os.preadv(self._fd, [view], pos) if hasattr(os, "preadv") else _pread_into(self._fd, view, pos)
+        """Read ``len(view)`` bytes at ``pos`` (fetched first if missing; held ones from memory)."""
+        stop = pos + len(view)
+        first, last = pos // BLOCK, (stop + BLOCK - 1) // BLOCK
+        while True:
+            self.fetch(pos, stop)
+            with self._cond:
+                if any(self.present[b] not in (PRESENT, HELD) for b in range(first, last)):
+                    continue  # dropped between the fetch and now: fetch again
+                held = [(lo, hi, data) for lo, (hi, data) in self._held.items() if lo < stop and hi > pos]
+            break
+        at = pos  # held parts are copied from memory (the file has holes there), the rest read from the file
+        for lo, hi, data in sorted(held, key=lambda h: h[0]):
+            a, b = max(lo, pos), min(hi, stop)
+            if at < a:
+                self._pread(view[at - pos : a - pos], at)
+            view[a - pos : b - pos] = memoryview(data)[a - lo : b - lo]
+            at = max(at, b)
+        if at < stop:
+            self._pread(view[at - pos :], at)
+        return len(view)
+
+    def _pread(self, view: memoryview, pos: int) -> None:
+        got = os.preadv(self._fd, [view], pos) if hasattr(os, "preadv") else _pread_into(self._fd, view, pos)
+        if got != len(view):
+            raise CheckpointError(f"{self.remote}: the block cache file {self.data_path} was cut short")
+
+    def read_span(self, pos: int, nbytes: int) -> Any:
+        """Bytes ``pos:pos+nbytes`` as a fresh torch storage when some are held in memory and the
+        span is small enough to copy; None when the cache file has them all (map it instead)."""
+        if nbytes <= 0:
+            return None
+        stop = pos + nbytes
+        first, last = pos // BLOCK, (stop + BLOCK - 1) // BLOCK
+        while True:
+            self.fetch(pos, stop)
+            with self._cond:
+                states = set(self.present[first:last])
+                if states == {PRESENT}:
+                    return None
+                if nbytes > COPY_MAX and HELD in states:
+                    # too large to copy: wait until the writer has put it in the file (or dropped it)
+                    while any(self.present[b] == HELD for b in range(first, last)):
+                        self._cond.wait(0.05)
+                        check_current()
+                    continue
+                if states <= {PRESENT, HELD}:
+                    break
+        import torch
+
+        buffer = bytearray(nbytes)
+        self.read_into(pos, memoryview(buffer))
+        return torch.frombuffer(buffer, dtype=torch.uint8).untyped_storage()
+
+    def flush(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until the read-ahead held in memory is in the cache file."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while self._held and time.monotonic() < end:
+                self._cond.wait(0.05)
+
+    @classmethod
+    def flush_all(cls, timeout: float = 10.0) -> None:
+        """Write every open cache's held read-ahead before the process ends (registered at exit):
+        the next process then finds it in the cache instead of fetching it again."""
+        with cls._registry_lock:
+            caches = list(cls._open.values())
+        end = time.monotonic() + timeout
+        for cache in caches:
+            cache.flush(max(0.0, end - time.monotonic()))
 
     def close(self) -> None:
         """Release the cache file (its blocks stay for the next time the object is opened)."""
         with BlockCache._registry_lock:
             BlockCache._open.pop(self.key, None)
         self._pool.shutdown()
+        self._writer.shutdown()
         for fd in (self._fd, self._blocks_fd):
             try:
                 os.close(fd)
@@ -629,6 +771,7 @@ class BlockCache:
                 pass
 
 
+atexit.register(BlockCache.flush_all)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _ASK: _DaemonPool | None = None  # requests made while the caller waits (info, listings)
 _ASK_LOCK = threading.Lock()

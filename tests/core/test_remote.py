@@ -86,6 +86,7 @@ def test_second_open_is_served_from_the_block_cache(files, http_server, fresh_ca
     url = f"{http_server.url}/{src.name}"
     ckpt = open_checkpoint(url, device="cpu")
     checkpoint_stats(ckpt)
+    remote.BlockCache.flush_all()  # as the process would at exit
     remote.BlockCache._open.clear()  # as a new process would: the cache folder only
     before = len(http_server.log)
     ckpt = open_checkpoint(url, device="cpu")
@@ -284,3 +285,63 @@ def test_reopening_a_remote_folder_sees_what_changed_meanwhile(tmp_path, s3_serv
     assert again.metadata["config"] == {"step": 2}
     assert sorted(again.tensors) == ["b", "w"]
     assert checkpoint_stats(again, select(again, ["w"]))[0].max == 1
+
+
+def test_a_scan_uses_its_read_ahead_from_memory_and_writes_it_behind(files, http_server, fresh_cache):
+    """Read-ahead is used from memory (not first written and read back) and reaches the cache file
+    behind the scan: a second process finds every byte there."""
+    src = files["safetensors"]
+    (http_server.root / src.name).write_bytes(src.read_bytes())
+    url = f"{http_server.url}/{src.name}"
+    ckpt = open_checkpoint(url, device="cpu")
+    local = open_checkpoint(src, device="cpu")
+    assert [s.to_json() for s in checkpoint_stats(ckpt)] == [s.to_json() for s in checkpoint_stats(local)]
+    cache = remote.BlockCache._open[next(iter(remote.BlockCache._open))]
+    assert cache.stats["held"] >= 1 and cache.stats["dropped"] == 0, cache.stats
+    remote.BlockCache.flush_all()
+    assert not cache._held
+    remote.BlockCache._open.clear()
+    before = len(http_server.log)
+    again = open_checkpoint(url, device="cpu")
+    assert [s.to_json() for s in checkpoint_stats(again)] == [s.to_json() for s in checkpoint_stats(local)]
+    assert [r.method for r in http_server.log[before:]] == ["HEAD"]
+
+
+def test_a_disk_slower_than_the_network_drops_passed_read_ahead_instead_of_slowing_the_scan(
+    files, http_server, fresh_cache, monkeypatch
+):
+    """While the cache file's writer is stuck, the scan goes on from memory: held bytes stay within
+    HOLD_MAX plus what is in flight, what the scan passed is dropped (missing again, fetched anew when
+    read again), and every statistic is right."""
+    monkeypatch.setattr(remote, "HOLD_MAX", 2 * MiB)
+    monkeypatch.setattr(remote, "PART", 1 * MiB)
+    src = files["safetensors"]
+    (http_server.root / src.name).write_bytes(src.read_bytes())
+    url = f"{http_server.url}/{src.name}"
+    disk = threading.Event()
+    write_behind = remote.BlockCache._write_behind
+    held_peak = []
+
+    def stuck_disk(self, lo):
+        disk.wait(30)
+        held_peak.append(self._held_bytes)
+        return write_behind(self, lo)
+
+    monkeypatch.setattr(remote.BlockCache, "_write_behind", stuck_disk)
+    ckpt = open_checkpoint(url, device="cpu")
+    local = open_checkpoint(src, device="cpu")
+    expected = [s.to_json() for s in checkpoint_stats(local)]
+    assert [s.to_json() for s in checkpoint_stats(ckpt)] == expected
+    cache = remote.BlockCache._open[next(iter(remote.BlockCache._open))]
+    assert cache.stats["dropped"] >= 1, cache.stats
+    assert cache._held_bytes <= remote.HOLD_MAX + remote.PARALLEL * remote.PART, cache.stats
+    dropped_blocks = cache.present.count(remote.MISSING)
+    assert dropped_blocks > 0
+    disk.set()
+    remote.BlockCache.flush_all()
+    assert max(held_peak) <= remote.HOLD_MAX + remote.PARALLEL * remote.PART
+    # read again in this process: the dropped blocks are fetched anew, the rest come from cache or memory
+    before = len(http_server.log)
+    assert [s.to_json() for s in checkpoint_stats(ckpt)] == expected
+    refetched = sum(r.range[1] - r.range[0] for r in http_server.log[before:] if r.method == "GET")
+    assert 0 < refetched <= dropped_blocks * remote.BLOCK

@@ -183,6 +183,7 @@ def test_second_open_is_served_from_the_block_cache(repos, hf):
     far = open_checkpoint("hf://org/sharded", device="cpu")
     first = _stats(far)
     HfFileSystem.clear_instance_cache()
+    remote.BlockCache.flush_all()  # as the process would at exit
     remote.BlockCache._open.clear()  # as a new process would: only the cache folder is left
     start = len(hf.log)
     again = open_checkpoint("hf://org/sharded", device="cpu")

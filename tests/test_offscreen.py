@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# make test-slow (run by CI): fresh interpreters under each QT_QPA_PLATFORM
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = """
 def test_a_window_shows(qtbot):

@@ -23,6 +23,9 @@ from ckptviewer.core import open_checkpoint
 from ckptviewer.core.edits import OPERATIONS
 from ckptviewer.core.recipe import recipe
 
+# make test-slow (run by CI): ckpt in subprocesses over trained checkpoints (10 s to set up)
+pytestmark = pytest.mark.slow
+
 CKPT = Path(sys.executable).parent / "ckpt"
 TIMEOUT = 180
 

@@ -12,6 +12,9 @@ import torch
 from tests.cli.test_cli import ckpt
 from tests.runs import make_run
 
+# make test-slow (run by CI): ckpt in subprocesses over a trained run (12 s to set up)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):

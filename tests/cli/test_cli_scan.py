@@ -12,6 +12,9 @@ from ckptviewer.core.scan import KINDS, SEVERITY_MEANING
 from tests import calibration as cal
 from tests.cli.test_cli import ckpt
 
+# make test-slow (run by CI): trained checkpoints through ckpt in subprocesses
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):

@@ -40,6 +40,9 @@ from tests.core.test_surgery import (
 )
 from tests.models import SmallNet, ddp_state_dict, training_checkpoint
 
+# make test-slow (run by CI): every case runs ckpt in a subprocess (2-5 s each)
+pytestmark = pytest.mark.slow
+
 CKPT = Path(sys.executable).parent / "ckpt"
 TIMEOUT = 120
 MiB = 1 << 20

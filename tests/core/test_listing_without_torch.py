@@ -23,6 +23,9 @@ from ckptviewer.core.open import resolve_device, resolve_device_name
 from ckptviewer.core.unpickle import ALLOWED_NAMES
 from tests.models import SmallNet, lightning_checkpoint, training_checkpoint
 
+# make test-slow (run by CI): each case a fresh interpreter that must not import torch
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[2]
 DATA = ROOT / "tests" / "data"
 

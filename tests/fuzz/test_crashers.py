@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# make test-slow (run by CI): each saved crasher in a limited child process (2-5 s each)
+pytestmark = pytest.mark.slow
+
 resource = pytest.importorskip("resource")  # POSIX: the memory limit needs it
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,6 +16,7 @@ is :func:`redact` of the URL (no user:password, no query string).
 from __future__ import annotations
 
 import atexit
+import errno
 import hashlib
 import io
 import json
@@ -451,6 +452,8 @@ class BlockCache:
         self._writing: int | None = None  # the held span being written now (never dropped)
         self._pool = _DaemonPool(2 * PARALLEL, "ckpt-fetch")
         self._writer = _DaemonPool(1, "ckpt-cache-write")  # one thread: held spans written in order
+        self._io = threading.Lock()  # held while writing to the files; close takes it to close them
+        self._closed = False
         _touch(self.data_path)
 
     @classmethod
@@ -591,9 +594,8 @@ class BlockCache:
             if ahead and counted:  # a scan's read-ahead: used from memory, written behind
                 self._hold(lo, hi, data)
             else:
-                os.pwrite(self._fd, data, lo)
+                self._write(data, lo, blocks)
                 del data
-                os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
                 with self._cond:
                     for b in blocks:
                         self.present[b] = PRESENT
@@ -663,6 +665,15 @@ class BlockCache:
                         self.present[b] = MISSING
         self._cond.notify_all()
 
+    def _write(self, data: bytes, lo: int, blocks: range) -> None:
+        """Put fetched bytes in the cache file, then mark their blocks present in the map file.
+        Never after :meth:`close`: its descriptors' numbers may name other files by then."""
+        with self._io:
+            if self._closed:
+                raise OSError(errno.EBADF, "the block cache was closed")
+            os.pwrite(self._fd, data, lo)
+            os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
+
     def _write_behind(self, lo: int) -> None:
         """Write one held span to the cache file (the writer thread); its blocks become present."""
         with self._cond:
@@ -673,8 +684,7 @@ class BlockCache:
         hi, data = entry
         blocks = range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK)
         try:
-            os.pwrite(self._fd, data, lo)
-            os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
+            self._write(data, lo, blocks)
             state = PRESENT
         except OSError:
             state = MISSING  # a full disk: fetched again when read again
@@ -762,13 +772,16 @@ class BlockCache:
         """Release the cache file (its blocks stay for the next time the object is opened)."""
         with BlockCache._registry_lock:
             BlockCache._open.pop(self.key, None)
+        self.flush(10.0)
         self._pool.shutdown()
         self._writer.shutdown()
-        for fd in (self._fd, self._blocks_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        with self._io:
+            self._closed = True
+            for fd in (self._fd, self._blocks_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
 
 atexit.register(BlockCache.flush_all)

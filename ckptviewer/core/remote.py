@@ -447,13 +447,15 @@ class BlockCache:
         self._busy: set[int] = set()  # blocks a request is fetching now
         self._ahead = 0  # read-ahead requests in flight
         self._last_stop: int | None = None
-        self._held: dict[int, tuple[int, bytes]] = {}  # span start -> (stop, bytes) of HELD blocks, oldest first
+        # span start -> (stop, bytes) of HELD blocks, oldest first
+        self._held: dict[int, tuple[int, bytes | bytearray]] = {}
         self._held_bytes = 0
         self._writing: int | None = None  # the held span being written now (never dropped)
         self._pool = _DaemonPool(2 * PARALLEL, "ckpt-fetch")
         self._writer = _DaemonPool(1, "ckpt-cache-write")  # one thread: held spans written in order
         self._io = threading.Lock()  # held while writing to the files; close takes it to close them
         self._closed = False
+        self._reading = 0  # preads of the cache file under way: close waits for them (under _cond)
         _touch(self.data_path)
 
     @classmethod
@@ -519,6 +521,7 @@ class BlockCache:
         stop = min(stop, self.size)
         if stop <= start:
             return
+        self._check_open()
         first, last = start // BLOCK, (stop + BLOCK - 1) // BLOCK
         # a scan (tensor after tensor, each at least 1 MiB, each starting where the last ended) rather
         # than look-ups (headers, one tensor): only then read ahead. Small reads neither count nor reset.
@@ -539,6 +542,7 @@ class BlockCache:
                 while any(self.present[b] == IN_FLIGHT for b in range(first, last)):
                     self._cond.wait(0.05)
                     check_current()
+                    self._check_open()
                 if all(self.present[b] in (PRESENT, HELD) for b in range(first, last)):
                     return
             # a block another fetch failed on is missing again: claim it ourselves
@@ -554,6 +558,7 @@ class BlockCache:
                 while not f.done():
                     wait([f], timeout=0.05)
                     check_current()
+                    self._check_open()  # a closed cache's threads run nothing more
                 f.result()
                 done += hi - lo
                 if len(parts) > 1:
@@ -567,6 +572,12 @@ class BlockCache:
                         self.present[b] = MISSING
                 self._cond.notify_all()
             raise
+
+    def _check_open(self) -> None:
+        """Raise once :meth:`close` has run: its threads are gone (a fetch would wait for ever) and its
+        descriptors' numbers may name other files (a read would return their bytes)."""
+        if self._closed:
+            raise CheckpointError(f"{self.remote}: its block cache was closed; open it again")
 
     def _running(self, block: int) -> bool:
         return block in self._busy
@@ -594,7 +605,13 @@ class BlockCache:
             if ahead and counted:  # a scan's read-ahead: used from memory, written behind
                 self._hold(lo, hi, data)
             else:
-                self._write(data, lo, blocks)
+                try:
+                    self._write(data, lo, blocks)
+                except OSError as exc:  # a full disk, a file-size limit: one line, not a traceback
+                    why = exc.strerror or exc
+                    raise CheckpointError(
+                        f"{self.data_path}: cannot write the block cache ({why}); free space or set CKPT_CACHE_DIR"
+                    ) from None
                 del data
                 with self._cond:
                     for b in blocks:
@@ -612,7 +629,7 @@ class BlockCache:
                     self._ahead -= 1
                 self._cond.notify_all()
 
-    def _get(self, span: tuple[int, int]) -> bytes:
+    def _get(self, span: tuple[int, int]) -> bytes | bytearray:
         lo, hi = span
         try:
             if self.remote.url.split("://", 1)[0].lower() in ("http", "https"):
@@ -632,7 +649,7 @@ class BlockCache:
         return bytes(data)
 
     # -- read-ahead held in memory, written behind --------------------------
-    def _hold(self, lo: int, hi: int, data: bytes) -> None:
+    def _hold(self, lo: int, hi: int, data: bytes | bytearray) -> None:
         """Keep a read-ahead span in memory (its blocks HELD) and queue it for the cache file."""
         with self._cond:
             self._held[lo] = (hi, data)
@@ -665,14 +682,14 @@ class BlockCache:
                         self.present[b] = MISSING
         self._cond.notify_all()
 
-    def _write(self, data: bytes, lo: int, blocks: range) -> None:
+    def _write(self, data: bytes | bytearray, lo: int, blocks: range) -> None:
         """Put fetched bytes in the cache file, then mark their blocks present in the map file.
         Never after :meth:`close`: its descriptors' numbers may name other files by then."""
         with self._io:
             if self._closed:
                 raise OSError(errno.EBADF, "the block cache was closed")
-            os.pwrite(self._fd, data, lo)
-            os.pwrite(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
+            _pwrite_all(self._fd, data, lo)
+            _pwrite_all(self._blocks_fd, b"\x01" * len(blocks), blocks.start)
 
     def _write_behind(self, lo: int) -> None:
         """Write one held span to the cache file (the writer thread); its blocks become present."""
@@ -720,7 +737,15 @@ class BlockCache:
         return len(view)
 
     def _pread(self, view: memoryview, pos: int) -> None:
-        got = os.preadv(self._fd, [view], pos) if hasattr(os, "preadv") else _pread_into(self._fd, view, pos)
+        with self._cond:  # counted, so that close does not close the descriptor under the read
+            self._check_open()
+            self._reading += 1
+        try:
+            got = os.preadv(self._fd, [view], pos) if hasattr(os, "preadv") else _pread_into(self._fd, view, pos)
+        finally:
+            with self._cond:
+                self._reading -= 1
+                self._cond.notify_all()
         if got != len(view):
             raise CheckpointError(f"{self.remote}: the block cache file {self.data_path} was cut short")
 
@@ -742,6 +767,7 @@ class BlockCache:
                     while any(self.present[b] == HELD for b in range(first, last)):
                         self._cond.wait(0.05)
                         check_current()
+                        self._check_open()  # a closed cache's writer writes nothing more
                     continue
                 if states <= {PRESENT, HELD}:
                     break
@@ -775,8 +801,11 @@ class BlockCache:
         self.flush(10.0)
         self._pool.shutdown()
         self._writer.shutdown()
-        with self._io:
+        with self._cond:  # no read starts from now on; those under way end first
             self._closed = True
+            while self._reading:
+                self._cond.wait(0.05)
+        with self._io:  # a write under way ends first; later ones see _closed
             for fd in (self._fd, self._blocks_fd):
                 try:
                     os.close(fd)
@@ -952,6 +981,17 @@ def _exact_range(fs: Any) -> dict[str, Any]:
 
     default = getattr(fs.cat_file, "__func__", None) is fsspec.AbstractFileSystem.cat_file
     return {"cache_type": "none"} if default else {}
+
+
+def _pwrite_all(fd: int, data: Any, pos: int) -> None:
+    """Write all of ``data`` at ``pos`` or raise OSError. A write may be cut short (a disk filling up,
+    a file-size limit): its blocks would then be marked present over a hole of zeros."""
+    view = memoryview(data).cast("B")
+    while len(view):
+        done = os.pwrite(fd, view, pos)
+        if done <= 0:
+            raise OSError(errno.ENOSPC, "nothing could be written")
+        view, pos = view[done:], pos + done
 
 
 def _pread_into(fd: int, view: memoryview, pos: int) -> int:

@@ -13,7 +13,9 @@ file's, read locally. A test marked xfail(strict) is a bug found here: its reaso
 from __future__ import annotations
 
 import json
+import socket
 import struct
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ import torch
 
 from ckptviewer.core.open import open_checkpoint
 from ckptviewer.core.stats import checkpoint_stats
-from tests.hostile.hostile_http import HostileServer, VirtualObject
+from tests.hostile.hostile_http import Handler, HostileServer, VirtualObject
 from tests.hostile.limited import script
 
 MiB = 1 << 20
@@ -279,3 +281,124 @@ def test_reading_after_close_never_uses_a_reused_descriptor(tmp_path, cache, ser
     got = run_child(cache, url, mode="close_then_read", victims=[str(v) for v in victims], timeout=60)
     assert got.get("error") == f"CheckpointError: {url}: its block cache was closed; open it again", got
     assert all(v.read_bytes() == b"\xff" * len(data) for v in victims)
+
+
+# --- memory ------------------------------------------------------------------------------------------------
+
+
+def sparse_safetensors(tmp_path: Path, n: int, size: int) -> tuple[VirtualObject, Path]:
+    """``n`` float32 tensors of ``size`` bytes, zeros but for one value each (i + 1 in the middle of the
+    i-th): the server's virtual object and the same file on disk, sparse."""
+    header, at = {}, 0
+    for i in range(n):
+        header[f"t{i:03d}"] = {"dtype": "F32", "shape": [size // 4], "data_offsets": [at, at + size]}
+        at += size
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    base = 8 + len(text)
+    chunks = {0: struct.pack("<Q", len(text)) + text}
+    for i in range(n):
+        chunks[base + i * size + size // 2] = struct.pack("<f", float(i + 1))
+    obj = VirtualObject(base + at, chunks)
+    path = tmp_path / "sparse.safetensors"
+    with open(path, "wb") as f:
+        f.truncate(obj.size)
+        for offset, chunk in chunks.items():
+            f.seek(offset)
+            f.write(chunk)
+    return obj, path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("disk_delay", [0, 0.5], ids=["disk_keeps_up", "disk_falls_behind"])
+def test_anonymous_memory_of_a_1gib_scan_stays_bounded(tmp_path, cache, server, disk_delay):
+    """A 1 GiB scan with the real sizes (16 MiB ranges, 64 MiB held): anonymous memory grows by at most
+    256 MiB, even with a disk that takes half a second per write. Seen before: each range's body was
+    read into a growing buffer and copied to bytes at its end (twice the range per request), 262 MiB."""
+    obj, path = sparse_safetensors(tmp_path, 64, 16 * MiB)
+    local = [s.to_json() for s in checkpoint_stats(open_checkpoint(path, device="cpu"))]
+    url = server.add("/m.safetensors", obj)
+    got = run_child(cache, url, knobs={}, disk_delay=disk_delay, timeout=180)
+    assert got.get("error") is None, got
+    assert got["rows"] == local
+    grown = got["peak_anon"] - got["anon_open"]
+    assert grown <= 256 * MiB, f"anonymous memory grew by {grown / MiB:.0f} MiB ({got['stats']})"
+
+
+# --- a hostile server under the read-ahead -----------------------------------------------------------------
+
+
+def first_answers_wrong(how: str, after: int = 4 * MiB):
+    """A server answering the first request for each range starting past ``after`` wrongly (``how``),
+    and honestly when that range is asked again: read-ahead ranges fail in the background (their blocks
+    must be missing again, fetched anew), a range the scan asks for itself fails it with one line."""
+    seen: set[int] = set()
+    lock = threading.Lock()
+
+    def behave(h: Handler, method: str) -> None:
+        obj = h.obj()
+        rng = h.asked_range(obj.size) if obj is not None else None
+        if method == "HEAD" or obj is None or rng is None or rng[0] < after:
+            return h.honest(method)
+        with lock:
+            first = rng[0] not in seen
+            seen.add(rng[0])
+        if not first:
+            return h.honest(method)
+        start, stop = rng
+        n = stop - start
+        rng_header = f"bytes {start}-{stop - 1}/{obj.size}"
+        if how == "short":  # says n bytes, sends half, hangs up
+            h.close_connection = True
+            h.head(206, {"Content-Length": str(n), "Content-Range": rng_header, "ETag": obj.etag})
+            h.send_body(obj.read(start, start + n // 2))
+        elif how == "long":  # n bytes and a kilobyte more
+            h.close_connection = True
+            h.head(206, {"Content-Length": str(n + 1024), "Content-Range": rng_header, "ETag": obj.etag})
+            h.send_body(obj.read(start, stop) + b"\x7f" * 1024)
+        elif how == "other_range":  # the right length, another offset's bytes, said so
+            other = max(0, start - 3 * MiB)
+            h.head(206, {"Content-Length": str(n), "Content-Range": f"bytes {other}-{other + n - 1}/{obj.size}",
+                         "ETag": obj.etag})  # fmt: skip
+            h.send_body(obj.read(other, other + n))
+        elif how == "other_total":  # the right range of an object of another size: it changed
+            h.head(206, {"Content-Length": str(n), "Content-Range": f"bytes {start}-{stop - 1}/{obj.size + 1}",
+                         "ETag": obj.etag})  # fmt: skip
+            h.send_body(b"\x7f" * n)
+        elif how == "other_etag":  # another version's bytes under its own ETag
+            h.head(206, {"Content-Length": str(n), "Content-Range": rng_header, "ETag": '"v2"'})
+            h.send_body(b"\x7f" * n)
+        elif how == "reset":  # a few bytes, then a TCP reset
+            h.close_connection = True
+            h.head(206, {"Content-Length": str(n), "Content-Range": rng_header, "ETag": obj.etag})
+            h.send_body(obj.read(start, start + 1000))
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+        else:
+            raise AssertionError(how)
+
+    return behave
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["short", "long", "other_range", "other_total", "other_etag", "reset"])
+def test_a_server_answering_ranges_wrongly_never_puts_wrong_bytes_in_a_result_or_the_cache(cache, mixed, how):
+    """Each range is first answered wrongly, then honestly. Whatever the scan makes of it (right numbers
+    from the read-ahead's retries, or one clean line), no wrong byte is measured or kept: the next
+    process, against an honest server, measures the local file's numbers from what this one cached."""
+    _path, data, local = mixed
+    s = HostileServer(first_answers_wrong(how))
+    try:
+        url = s.add("/m.safetensors", VirtualObject.of(data))
+        got = run_child(cache, url)
+        s.behave = lambda h, m: h.honest(m)
+        again = run_child(cache, url, knobs={})
+    finally:
+        s.stop()
+    if got.get("error") is not None:
+        assert got["error"].startswith("CheckpointError: "), got["error"]
+        assert "\n" not in got["error"]
+    else:
+        assert got["rows"] == local
+    assert again.get("error") is None, again
+    assert again["rows"] == local

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -406,7 +407,7 @@ def each_entry_stats(
 
         try:
             # both scopes are left before the yield: they are this tensor's only
-            with download_scope(fetched), _core_left_for_downloads(remote):
+            with download_scope(fetched), _core_left_for_downloads(remote and entry.nbytes >= _FEWER_FROM):
                 result: TensorStats | CheckpointError = entry_stats(
                     ckpt, entry, cancel=cancel, on_chunk=advance, force=force
                 )
@@ -416,6 +417,9 @@ def each_entry_stats(
             result = exc
         yield result
     report(progress, total, total, "Done")
+
+
+_FEWER_FROM = 1 << 20  # smaller tensors are summed by one thread anyway: their thread count is left alone
 
 
 @contextmanager
@@ -433,10 +437,24 @@ def _core_left_for_downloads(remote: bool) -> Iterator[None]:
         yield
         return
     torch.set_num_threads(fewer)
+    _set_default_threads(threads)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def _set_default_threads(threads: int) -> None:
+    """Put back the thread count that threads starting to use torch from now on begin with.
+
+    With OpenMP, ``torch.set_num_threads`` sets the calling thread's count and also that default: a
+    thread whose first torch call came while a remote tensor was measured (the window's next task,
+    a diff) kept one thread fewer for good. Set from a thread of its own, the default changes and
+    the measuring thread's count does not.
+    """
+    helper = threading.Thread(target=torch.set_num_threads, args=(threads,), name="ckpt-threads", daemon=True)
+    helper.start()
+    helper.join()
 
 
 def _pooled(jobs, n: int, progress, cancel, force: bool, keep_going: bool) -> Iterator[TensorStats | CheckpointError]:

@@ -13,6 +13,7 @@ file's, read locally. A test marked xfail(strict) is a bug found here: its reaso
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 import threading
@@ -113,6 +114,27 @@ try:
             out["rows"] = rows(ckpt)
         except Exception as exc:
             out["error"] = f"{type(exc).__name__}: {exc}"
+    elif mode == "thread_started_during":  # a thread that first uses torch while a remote tensor is measured
+        scanning, scanned = threading.Event(), threading.Event()
+        seen = {}
+        def progress(p):
+            if p.done >= args["start_at"]:
+                scanning.set()
+        def other():
+            scanning.wait(60)
+            seen["during"] = torch.get_num_threads()
+            scanned.wait(60)
+            seen["after"] = torch.get_num_threads()
+        t = threading.Thread(target=other)
+        t.start()
+        out["rows"] = rows(ckpt, progress=progress)
+        scanned.set()
+        t.join()
+        fresh = {}
+        f = threading.Thread(target=lambda: fresh.setdefault("n", torch.get_num_threads()))
+        f.start()
+        f.join()
+        out.update(other_during=seen.get("during"), other_after=seen.get("after"), fresh=fresh["n"])
     else:
         raise SystemExit(f"unknown mode {mode}")
 except Exception as exc:
@@ -402,3 +424,48 @@ def test_a_server_answering_ranges_wrongly_never_puts_wrong_bytes_in_a_result_or
         assert got["rows"] == local
     assert again.get("error") is None, again
     assert again["rows"] == local
+
+
+# --- torch's thread count ----------------------------------------------------------------------------------
+
+
+needs_two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the thread count is never lowered")
+
+
+@pytest.mark.slow
+@needs_two_cores
+def test_a_thread_that_starts_using_torch_during_a_remote_scan_keeps_all_threads(cache, server, mixed):
+    """torch.set_num_threads is per thread with OpenMP, but it also sets the count every thread that
+    first uses torch later starts with. Seen: a thread that began using torch while a remote tensor was
+    measured (the window's next task, a diff) kept one thread fewer for good."""
+    _path, data, local = mixed
+    url = server.add("/m.safetensors", VirtualObject.of(data))
+    got = run_child(cache, url, mode="thread_started_during", start_at=8 * MiB, disk_delay=0.02)
+    assert got.get("error") is None, got
+    assert got["rows"] == local
+    assert got["threads_after"] == got["threads_before"] == got["fresh"]
+    assert got["other_after"] == got["threads_before"], got
+
+
+@pytest.mark.slow
+@needs_two_cores
+def test_the_thread_count_comes_back_after_a_failed_remote_scan(cache, mixed):
+    """The server stops answering data ranges in the middle of the scan: the error is one line and the
+    thread count is what it was."""
+    _path, data, _local = mixed
+
+    def fails_late(h: Handler, method: str) -> None:
+        obj = h.obj()
+        rng = h.asked_range(obj.size) if obj is not None else None
+        if method == "GET" and rng is not None and rng[0] >= 20 * MiB:
+            h.send_error(500)
+            return
+        h.honest(method)
+
+    s = HostileServer(fails_late)
+    try:
+        got = run_child(cache, s.add("/m.safetensors", VirtualObject.of(data)))
+    finally:
+        s.stop()
+    assert got["error"].startswith("CheckpointError: "), got
+    assert got["threads_after"] == got["threads_before"]

@@ -17,6 +17,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,15 @@ try:
             out["rows"] = rows(ckpt)
         except Exception as exc:
             out["error"] = f"{type(exc).__name__}: {exc}"
+    elif mode == "cancel_after_then_scan":  # Cancel after some seconds (the scan stuck on a stalled range)
+        token = CancelToken()
+        threading.Timer(args["cancel_after"], token.cancel).start()
+        try:
+            rows(ckpt, cancel=token)
+            out["cancelled"] = False
+        except Cancelled:
+            out["cancelled"] = True
+        out["rows"] = rows(ckpt)
     elif mode == "thread_started_during":  # a thread that first uses torch while a remote tensor is measured
         scanning, scanned = threading.Event(), threading.Event()
         seen = {}
@@ -469,3 +479,72 @@ def test_the_thread_count_comes_back_after_a_failed_remote_scan(cache, mixed):
         s.stop()
     assert got["error"].startswith("CheckpointError: "), got
     assert got["threads_after"] == got["threads_before"]
+
+
+# --- a server that changes the object or stalls in the middle of a scan ------------------------------------
+
+
+@pytest.mark.slow
+def test_an_object_replaced_in_the_middle_of_a_scan(tmp_path, cache, mixed):
+    """After 10 ranges the server serves version B (other bytes, same size, ETag "B") and answers 412
+    to If-Match "v1". The scan measures version A throughout or stops with one line; what it cached
+    is A's (the next open, of B, gets a cache of its own and B's numbers)."""
+    _path, data, local = mixed
+    n = struct.unpack("<Q", data[:8])[0] + 8
+    b_data = data[:n] + (torch.frombuffer(bytearray(data[n:]), dtype=torch.uint8) ^ 1).numpy().tobytes()
+    (tmp_path / "b.safetensors").write_bytes(b_data)
+    local_b = [r.to_json() for r in checkpoint_stats(open_checkpoint(tmp_path / "b.safetensors", device="cpu"))]
+    versions = {"A": VirtualObject.of(data, '"v1"'), "B": VirtualObject.of(b_data, '"B"')}
+    gets = []
+
+    def replaced(h: Handler, method: str) -> None:
+        if method == "GET":
+            gets.append(1)
+        obj = versions["A" if len(gets) <= 10 else "B"]
+        if h.headers.get("If-Match") not in (None, obj.etag):
+            h.send_response(412)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        h.honest(method, obj)
+
+    s = HostileServer(replaced)
+    try:
+        url = s.add("/m.safetensors", versions["A"])
+        got = run_child(cache, url, disk_delay=0.02)
+        again = run_child(cache, url, knobs={})
+    finally:
+        s.stop()
+    if got.get("error") is not None:
+        assert got["error"].startswith("CheckpointError: ") and "changed" in got["error"], got["error"]
+    else:
+        assert got["rows"] == local
+    assert again.get("error") is None, again
+    assert again["rows"] == local_b
+
+
+@pytest.mark.slow
+def test_a_read_ahead_range_that_stalls_until_cancel(cache, mixed):
+    """The first request for a range past 10 MiB gets no answer for 4 s while the others are answered.
+    The scan waiting for it stops at Cancel; once the range arrives, a second scan measures right."""
+    _path, data, local = mixed
+    stalled = threading.Event()
+
+    def stalls(h: Handler, method: str) -> None:
+        obj = h.obj()
+        rng = h.asked_range(obj.size) if obj is not None else None
+        if method == "GET" and rng is not None and rng[0] >= 10 * MiB and not stalled.is_set():
+            stalled.set()
+            time.sleep(4)
+        h.honest(method)
+
+    s = HostileServer(stalls)
+    try:
+        got = run_child(cache, s.add("/m.safetensors", VirtualObject.of(data)), mode="cancel_after_then_scan",
+                        cancel_after=2.0)  # fmt: skip
+    finally:
+        s.stop()
+    assert stalled.is_set()
+    assert got.get("error") is None, got
+    assert got["cancelled"] is True
+    assert got["rows"] == local

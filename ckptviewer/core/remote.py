@@ -435,11 +435,12 @@ class BlockCache:
         if st.st_size != size:
             os.ftruncate(self._fd, size)  # sparse: no disk used until blocks arrive
         _lock_file(self._fd, exclusive=False)  # in use: another process's eviction passes it by
-        present = _read_private(self.blocks_path)
+        # the map is written in place, a byte per block as it arrives (after its data); checked like the
+        # data file: a hard link planted there was truncated and overwritten, a FIFO hung the open
+        self._blocks_fd = self._open_block_map()
+        present = os.pread(self._blocks_fd, self.n_blocks + 1, 0)
         ok = len(present) == self.n_blocks and set(present) <= {MISSING, PRESENT}
         self.present = bytearray(present if ok else bytes(self.n_blocks))  # per block: MISSING/PRESENT/IN_FLIGHT
-        # the map is written in place, a byte per block as it arrives (after its data)
-        self._blocks_fd = os.open(self.blocks_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
         if not ok:
             os.ftruncate(self._blocks_fd, 0)
             os.pwrite(self._blocks_fd, bytes(self.n_blocks), 0)
@@ -457,6 +458,21 @@ class BlockCache:
         self._closed = False
         self._reading = 0  # preads of the cache file under way: close waits for them (under _cond)
         _touch(self.data_path)
+
+    def _open_block_map(self) -> int:
+        """The block map's descriptor: a plain file with no other name (never through a link, a FIFO
+        or a folder planted under its name); the data file is closed when it cannot be used."""
+        try:
+            fd = os.open(self.blocks_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0), 0o600)
+        except OSError as exc:
+            os.close(self._fd)
+            raise CheckpointError(f"{self.blocks_path}: cannot use the block cache ({exc.strerror or exc})") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(fd)
+            os.close(self._fd)
+            raise CheckpointError(f"{self.blocks_path}: not a plain file of the block cache; remove it")
+        return fd
 
     @classmethod
     def for_object(cls, remote: RemotePath) -> BlockCache:
@@ -855,16 +871,6 @@ def private_cache_dir() -> Path:
         if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
             raise CheckpointError(f"{folder}: the block cache folder is not yours alone; set CKPT_CACHE_DIR")
     return folder
-
-
-def _read_private(path: Path) -> bytes:
-    """A cache file's bytes, not through a link (nothing if it is missing or not a plain file)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    except OSError:
-        return b""
-    with os.fdopen(fd, "rb") as f:
-        return f.read() if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else b""
 
 
 class _DaemonPool:

@@ -26,7 +26,7 @@ import torch
 from ckptviewer.core.open import open_checkpoint
 from ckptviewer.core.stats import checkpoint_stats
 from tests.hostile.hostile_http import Handler, HostileServer, VirtualObject
-from tests.hostile.limited import script
+from tests.hostile.limited import ckpt, script
 
 MiB = 1 << 20
 # small enough that a 40 MiB object is read ahead in dozens of spans, held, dropped and written behind
@@ -548,3 +548,42 @@ def test_a_read_ahead_range_that_stalls_until_cancel(cache, mixed):
     assert got.get("error") is None, got
     assert got["cancelled"] is True
     assert got["rows"] == local
+
+
+# --- a hostile cache folder --------------------------------------------------------------------------------
+
+
+def cache_key(url: str, size: int, etag: str) -> str:
+    """BlockCache.for_object's key of an object (predictable from its URL, size and ETag)."""
+    import hashlib
+
+    from ckptviewer.core.remote import redact
+
+    return hashlib.sha256(json.dumps([redact(url), "", size, etag]).encode()).hexdigest()[:32]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["hard_link", "folder", "fifo"])
+def test_a_planted_block_map_is_not_written_through(tmp_path, cache, server, mixed, kind):
+    """The block map (<key>.blocks) planted as a hard link to another file of the user's, a folder or a
+    FIFO. Seen: the linked file was truncated and overwritten with the map (the data file was checked
+    for links, the map was not); a folder or FIFO ended in a raw OSError."""
+    _path, data, local = mixed
+    url = server.add("/m.safetensors", VirtualObject.of(data))
+    planted = cache / f"{cache_key(url, len(data), chr(34) + 'v1' + chr(34))}.blocks"
+    victim = tmp_path / "notes.txt"
+    victim.write_bytes(b"precious " * 1000)
+    if kind == "hard_link":
+        os.link(victim, planted)
+    elif kind == "folder":
+        planted.mkdir()
+    else:
+        os.mkfifo(planted)
+    r = ckpt(cache, "stats", url, "--json", "--device", "cpu", timeout=60)
+    assert r.returncode in (0, 1), r.stderr[-2000:]
+    assert "traceback" not in r.stderr.lower() and "unexpected" not in r.stderr.lower(), r.stderr[-2000:]
+    if r.returncode == 0:
+        assert json.loads(r.stdout)["tensors"] == local
+    else:
+        assert r.stderr.count("\n") == 1, r.stderr
+    assert victim.read_bytes() == b"precious " * 1000

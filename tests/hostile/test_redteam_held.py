@@ -240,6 +240,25 @@ def test_a_scan_through_held_and_present_blocks_equals_the_local_file(cache, ser
         assert got["stats"]["dropped"] >= 1, got["stats"]
     again = run_child(cache, url, knobs={})  # from the cache file the first one left
     assert again["rows"] == local
+    if not disk_delay:  # all held read-ahead reached the cache file, at the latest at exit (flush_all)
+        assert again["stats"]["requests"] == 0, again["stats"]
+
+
+@pytest.mark.slow
+def test_two_processes_scanning_one_object_while_their_disks_fall_behind(cache, server, mixed):
+    """Both write the same cache file behind their scans (and drop what they passed); each one's
+    numbers, and a third process's from what they left, are the local file's."""
+    _path, data, local = mixed
+    url = server.add("/m.safetensors", VirtualObject.of(data))
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(run_child(cache, url, disk_delay=0.02)))
+               for _ in range(2)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and all(r.get("error") is None and r["rows"] == local for r in results), results
+    assert run_child(cache, url, knobs={})["rows"] == local
 
 
 @pytest.mark.slow

@@ -920,7 +920,7 @@ def _http_range(remote: RemotePath, lo: int, hi: int, etag: str | None, size: in
     fs = remote.fs
     shown = str(remote)
 
-    async def get() -> bytes:
+    async def get() -> bytes | bytearray:
         session = await fs.set_session()
         headers = {"Range": f"bytes={lo}-{hi - 1}", "Accept-Encoding": "identity"}
         if etag:

@@ -305,11 +305,6 @@ def test_slow_loris_body_can_be_cancelled(tmp_path, cache):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="OPEN BUG (issue 15 note): passes alone (11 of 11 runs), but in a loaded clean-clone test-slow run ckpt "
-    "still did not exit within 15 s of Ctrl-C during a stuck web-server range",
-)
 def test_ctrl_c_on_a_slow_server_exits_promptly(tmp_path, cache):
     data = _st_bytes(tmp_path)
     dribbling = threading.Event()
@@ -332,8 +327,8 @@ def test_ctrl_c_on_a_slow_server_exits_promptly(tmp_path, cache):
         url = s.add("/m.safetensors", VirtualObject.of(data))
         # PYTHONFAULTHANDLER: if it hangs, SIGABRT makes it print every thread's stack
         proc = subprocess.Popen([sys.executable, "-m", "ckptviewer", "info", url], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, cwd=str(ROOT),
-                                env=child_env(cache, {"PYTHONFAULTHANDLER": "1"}), preexec_fn=limit_memory)  # fmt: skip
+                                stderr=subprocess.PIPE, text=True, cwd=str(ROOT), preexec_fn=_at_a_terminal,
+                                env=child_env(cache, {"PYTHONFAULTHANDLER": "1"}))  # fmt: skip
         # Ctrl-C once the header GET is stuck (a fixed sleep raced a slow start on a busy machine)
         assert dribbling.wait(60), "ckpt never asked for the header"
         time.sleep(1)
@@ -341,7 +336,7 @@ def test_ctrl_c_on_a_slow_server_exits_promptly(tmp_path, cache):
         try:
             _, err = proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
-            # what held it, for the CI log (a warning is shown even when the xfail hides the failure)
+            # what held it, for the CI log
             state = _proc_state(proc.pid)
             proc.send_signal(signal.SIGABRT)
             try:
@@ -356,15 +351,25 @@ def test_ctrl_c_on_a_slow_server_exits_promptly(tmp_path, cache):
     assert proc.returncode == 130, err
 
 
+def _at_a_terminal() -> None:
+    """The child's Ctrl-C as at a terminal: SIGINT handled by default and not blocked. A test run
+    started in the background (``make test-slow &``, nohup) ignores SIGINT, and its children
+    inherit that: ckpt then rightly went on, and this case failed in such runs only."""
+    limit_memory()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+
+
 def _proc_state(pid: int) -> str:
     """A hung child's process state and its threads' names and kernel wait channels (Linux)."""
     base = Path(f"/proc/{pid}")
     try:
-        state = next(ln for ln in (base / "status").read_text().splitlines() if ln.startswith("State"))
+        lines = (base / "status").read_text().splitlines()
+        state = "; ".join(ln for ln in lines if ln.startswith(("State", "SigBlk", "SigIgn", "SigCgt")))
         threads = [f"{(t / 'comm').read_text().strip()}:{(t / 'wchan').read_text().strip()}"
                    for t in sorted((base / "task").iterdir())]  # fmt: skip
         children = (base / "task" / str(pid) / "children").read_text().split()
-    except (OSError, StopIteration) as exc:
+    except OSError as exc:
         return f"no /proc state ({exc})"
     return f"{state}; threads {threads}; children {children}"
 

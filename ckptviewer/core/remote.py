@@ -448,12 +448,15 @@ class BlockCache:
         self._busy: set[int] = set()  # blocks a request is fetching now
         self._ahead = 0  # read-ahead requests in flight
         self._last_stop: int | None = None
+        self._consumed = 0  # where the scan's reads (of SCAN bytes or more) have got to: held spans before are passed
         # span start -> (stop, bytes) of HELD blocks, oldest first
         self._held: dict[int, tuple[int, bytes | bytearray]] = {}
         self._held_bytes = 0
         self._writing: int | None = None  # the held span being written now (never dropped)
         self._pool = _DaemonPool(2 * PARALLEL, "ckpt-fetch")
-        self._writer = _DaemonPool(1, "ckpt-cache-write")  # one thread: held spans written in order
+        # one thread: held spans written in order; at a lower priority, so that on a busy machine the
+        # cache falls behind (and passed spans are dropped) rather than the scan
+        self._writer = _DaemonPool(1, "ckpt-cache-write", nice=10)
         self._io = threading.Lock()  # held while writing to the files; close takes it to close them
         self._closed = False
         self._reading = 0  # preads of the cache file under way: close waits for them (under _cond)
@@ -618,7 +621,7 @@ class BlockCache:
             self._busy.update(blocks)
         try:
             data = self._get(span)
-            if ahead and counted:  # a scan's read-ahead: used from memory, written behind
+            if counted and (ahead or self._room_for(hi - lo)):  # used from memory, written behind
                 self._hold(lo, hi, data)
             else:
                 try:
@@ -676,15 +679,21 @@ class BlockCache:
             self._drop_passed()
         self._writer.submit(self._write_behind, lo)
 
+    def _room_for(self, nbytes: int) -> bool:
+        """Whether a span a reader waits for is worth holding too (a scan's tensor, not a header) and
+        fits: written to the file first, it waits for the disk like read-ahead did."""
+        with self._cond:
+            return nbytes >= SCAN and self._held_bytes + nbytes <= HOLD_MAX
+
     def _unpassed(self) -> int:
         """Held bytes the scan has not reached yet (under ``_cond``)."""
-        passed = self._last_stop or 0
+        passed = self._consumed
         return sum(hi - lo for lo, (hi, _) in self._held.items() if hi > passed)
 
     def _drop_passed(self) -> None:
         """Past HOLD_MAX, forget held spans the scan has passed that the disk has not taken yet: they
         are missing again (fetched anew if read again), rather than the scan waiting for the disk."""
-        passed = self._last_stop or 0
+        passed = self._consumed
         for lo in list(self._held):
             if self._held_bytes <= HOLD_MAX:
                 break
@@ -750,6 +759,9 @@ class BlockCache:
             at = max(at, b)
         if at < stop:
             self._pread(view[at - pos :], at)
+        if stop - pos >= SCAN:  # a scan's read (not a header's): what it read may be dropped from memory
+            with self._cond:
+                self._consumed = max(self._consumed, stop)
         return len(view)
 
     def _pread(self, view: memoryview, pos: int) -> None:
@@ -878,15 +890,23 @@ class _DaemonPool:
     server never keeps the process from exiting after Ctrl-C, as ThreadPoolExecutor's workers,
     joined at exit, would."""
 
-    def __init__(self, workers: int, name: str) -> None:
+    def __init__(self, workers: int, name: str, nice: int = 0) -> None:
         import queue
 
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._nice = nice
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)]
         for t in self._threads:
             t.start()
 
     def _work(self) -> None:
+        if self._nice and hasattr(os, "setpriority"):
+            try:  # on Linux a thread is a task of its own: this lowers this thread only
+                os.setpriority(
+                    os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + self._nice
+                )
+            except OSError:
+                pass
         while True:
             item = self._queue.get()
             if item is None:

@@ -4,7 +4,7 @@ torch.export ``.pt2`` archives and GGUF files.
 Every attack runs the real ``ckpt`` (or a short Python script) in a child process limited to
 3 GiB of address space and a wall-clock time; servers run in this process
 (tests/hostile/hostile_http.py serves virtual objects: a 100 GB object costs nothing). A test
-marked xfail(strict) is a product bug found here: its reason says what goes wrong.
+marked xfail(strict) is a product bug found here: its reason says what goes wrong (none is left).
 """
 
 from __future__ import annotations
@@ -851,6 +851,4 @@ def test_pt2_other_tensor_meta_fields_of_the_wrong_json_types(tmp_path, cache, p
         records["data/weights/model_weights_config.json"] = json.dumps(cfg).encode()
         path = alias_zip(tmp_path / "m.pt2", prefix, records, {})
         r = ckpt(cache, "info", path)
-        if field == "layout" and "unexpected TypeError" in r.stderr:
-            pytest.xfail("KNOWN BUG: pt2 compares/uses a JSON list as the layout")
         clean(r)

@@ -759,9 +759,9 @@ class BlockCache:
             at = max(at, b)
         if at < stop:
             self._pread(view[at - pos :], at)
-        if stop - pos >= SCAN:  # a scan's read (not a header's): what it read may be dropped from memory
+        if stop - pos >= SCAN:  # a scan's read (not a header's): what lies before may be dropped from memory
             with self._cond:
-                self._consumed = max(self._consumed, stop)
+                self._consumed = stop  # not the furthest ever: a second scan from the start passes nothing yet
         return len(view)
 
     def _pread(self, view: memoryview, pos: int) -> None:

@@ -454,9 +454,7 @@ class BlockCache:
         self._held_bytes = 0
         self._writing: int | None = None  # the held span being written now (never dropped)
         self._pool = _DaemonPool(2 * PARALLEL, "ckpt-fetch")
-        # one thread: held spans written in order; at a lower priority, so that on a busy machine the
-        # cache falls behind (and passed spans are dropped) rather than the scan
-        self._writer = _DaemonPool(1, "ckpt-cache-write", nice=10)
+        self._writer = _DaemonPool(1, "ckpt-cache-write")  # one thread: held spans written in order
         self._io = threading.Lock()  # held while writing to the files; close takes it to close them
         self._closed = False
         self._reading = 0  # preads of the cache file under way: close waits for them (under _cond)
@@ -806,10 +804,11 @@ class BlockCache:
         return torch.frombuffer(buffer, dtype=torch.uint8).untyped_storage()
 
     def flush(self, timeout: float) -> None:
-        """Wait (at most ``timeout`` s) until the read-ahead held in memory is in the cache file."""
+        """Wait (at most ``timeout`` s) until the read-ahead in flight has landed and what is held in
+        memory is in the cache file."""
         end = time.monotonic() + timeout
         with self._cond:
-            while self._held and time.monotonic() < end:
+            while (self._held or self._ahead) and time.monotonic() < end:
                 self._cond.wait(0.05)
 
     @classmethod
@@ -890,23 +889,15 @@ class _DaemonPool:
     server never keeps the process from exiting after Ctrl-C, as ThreadPoolExecutor's workers,
     joined at exit, would."""
 
-    def __init__(self, workers: int, name: str, nice: int = 0) -> None:
+    def __init__(self, workers: int, name: str) -> None:
         import queue
 
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._nice = nice
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)]
         for t in self._threads:
             t.start()
 
     def _work(self) -> None:
-        if self._nice and hasattr(os, "setpriority"):
-            try:  # on Linux a thread is a task of its own: this lowers this thread only
-                os.setpriority(
-                    os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + self._nice
-                )
-            except OSError:
-                pass
         while True:
             item = self._queue.get()
             if item is None:

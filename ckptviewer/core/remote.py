@@ -440,7 +440,7 @@ class BlockCache:
         self._blocks_fd = self._open_block_map()
         present = os.pread(self._blocks_fd, self.n_blocks + 1, 0)
         ok = len(present) == self.n_blocks and set(present) <= {MISSING, PRESENT}
-        self.present = bytearray(present if ok else bytes(self.n_blocks))  # per block: MISSING/PRESENT/IN_FLIGHT
+        self.present = bytearray(present if ok else bytes(self.n_blocks))  # per block: MISSING/PRESENT/IN_FLIGHT/HELD
         if not ok:
             os.ftruncate(self._blocks_fd, 0)
             os.pwrite(self._blocks_fd, bytes(self.n_blocks), 0)
@@ -611,7 +611,8 @@ class BlockCache:
                 self._pool.submit(self._store, span, True)
 
     def _store(self, span: tuple[int, int], ahead: bool = False, counted: bool = True) -> None:
-        """Fetch one range and write it to the cache file; its blocks become present (or missing
+        """Fetch one range; a scan's span is held in memory and written behind (see :meth:`_hold`),
+        anything else written to the cache file at once. Its blocks become held or present (or missing
         again on failure, for the next reader to claim)."""
         lo, hi = span
         blocks = range(lo // BLOCK, (hi + BLOCK - 1) // BLOCK)
@@ -667,7 +668,8 @@ class BlockCache:
 
     # -- read-ahead held in memory, written behind --------------------------
     def _hold(self, lo: int, hi: int, data: bytes | bytearray) -> None:
-        """Keep a read-ahead span in memory (its blocks HELD) and queue it for the cache file."""
+        """Keep a scan's span (read-ahead, or one its reader waits for) in memory, its blocks HELD, and
+        queue it for the cache file."""
         with self._cond:
             self._held[lo] = (hi, data)
             self._held_bytes += hi - lo
